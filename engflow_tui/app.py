@@ -1,0 +1,80 @@
+"""EngFlowApp: wiring only — screens, bindings, palette."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from .commands import palette_commands
+from .config import Config, TargetConfig
+from .monitor import Monitor, live_monitor
+from .screens.dashboard import DashboardScreen
+from .screens.help_screen import HelpScreen
+from .screens.target_picker import TargetPickerScreen
+
+MonitorFactory = Callable[[Config, TargetConfig], Monitor]
+
+
+class EngFlowApp(App[None]):
+    TITLE = "EngFlow Ops Console"
+    CSS_PATH = "styles/app.tcss"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        target: TargetConfig | None,
+        *,
+        monitor_factory: MonitorFactory = live_monitor,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.target = target
+        self.monitor_factory = monitor_factory
+        self.dashboard: DashboardScreen | None = None
+
+    def on_mount(self) -> None:
+        if self.target is not None:
+            self._open(self.target)
+        else:
+            self.push_screen(TargetPickerScreen(list(self.config.targets.values())), self._picked)
+
+    def _picked(self, name: str | None) -> None:
+        if name is not None:
+            self._open(self.config.targets[name])
+
+    def _open(self, target: TargetConfig) -> None:
+        self.target = target
+        self.sub_title = target.name
+        self.dashboard = DashboardScreen(self.monitor_factory(self.config, target), self.config)
+        self.push_screen(self.dashboard)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from palette_commands(self)
+        yield from super().get_system_commands(screen)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_show_dashboard(self) -> None:
+        while self.dashboard is not None and self.screen is not self.dashboard and len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def focus_panel(self, panel_id: str) -> None:
+        self.action_show_dashboard()
+        if self.dashboard is not None:
+            self.dashboard.focus_panel(panel_id)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # One place for anything a worker let slip: say it, keep the app up.
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.notify(f"{event.worker.description or event.worker.name}: {event.worker.error}", severity="error", timeout=10)

@@ -1,0 +1,228 @@
+"""Command line: (default) console | demo | diagnose | config init/check/show.
+
+Bad input ends with one clear line on stderr and exit code 2; never a traceback.
+Must not import Textual at module level (diagnose and config stay light).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from . import __version__
+from .config import (
+    Config,
+    TargetConfig,
+    check_target_environment,
+    default_config_path,
+    find_config_path,
+    load_config,
+    pg_environment_present,
+    starter_config_text,
+)
+from .durations import parse_duration
+from .errors import ConfigError, EngflowError
+
+NO_TARGET_MESSAGE = (
+    "engflow-tui: no database to watch: no config file, no --dsn, no PG* environment variables.\n"
+    "Try `engflow-tui demo` (needs nothing), `engflow-tui --dsn postgresql://USER@HOST:5432/DB`, "
+    "or `engflow-tui config init` to write a config."
+)
+
+
+def _target_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", metavar="PATH", default=default, help="config file (default: $ENGFLOW_CONFIG, then ~/.config/engflow-tui/config.toml)")
+    parser.add_argument("--target", metavar="NAME", default=default, help="which [targets.NAME] of the config to open")
+    parser.add_argument("--dsn", metavar="DSN", default=default, help="connect to this database (URI or key=value); overrides the config's targets")
+    parser.add_argument("--refresh", metavar="DURATION", default=default, help="refresh interval, e.g. 2s (overrides console.refresh_interval)")
+    parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS if suppress else False, help="refuse every action that changes the database")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="engflow-tui",
+        description="EngFlow Ops Console: a live, keyboard-driven runbook for PostgreSQL / Supabase.",
+    )
+    parser.add_argument("--version", action="version", version=f"engflow-tui {__version__}")
+    _target_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="start an embedded PostgreSQL with a live EngFlow workload and open the console on it")
+    demo.add_argument("--keep", metavar="DIR", help="keep the demo server's data in DIR (reused on the next run)")
+    demo.add_argument("--no-workload", action="store_true", help="do not run the synthetic workload")
+    demo.add_argument("--refresh", metavar="DURATION", default=None, help="refresh interval, e.g. 1s")
+
+    diag = sub.add_parser("diagnose", help="run the probes once and print a report (exit 0 ok, 1 warning, 2 critical, 3 unknown)")
+    _target_options(diag, suppress=True)
+    diag.add_argument("--quick", action="store_true", help="only the cheap checks")
+    diag.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    cfg = sub.add_parser("config", help="write or check a config file")
+    cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    init = cfg_sub.add_parser("init", help="write a starter config (default: ~/.config/engflow-tui/config.toml)")
+    init.add_argument("path", nargs="?", help="where to write it")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    check = cfg_sub.add_parser("check", help="validate a config file")
+    check.add_argument("path", nargs="?", help="the file (default: the one the console would read)")
+    show = cfg_sub.add_parser("show", help="print the effective config, defaults filled in (TOML)")
+    show.add_argument("path", nargs="?")
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolving what to connect to
+
+
+def _validate_dsn(dsn: str, where: str) -> None:
+    from .db import connect_kwargs
+
+    if "://" in dsn:
+        scheme = dsn.split("://", 1)[0]
+        if scheme not in ("postgres", "postgresql"):
+            raise ConfigError(f"DSN scheme must be postgresql://, not {scheme}://", None, where)
+        return
+    try:
+        connect_kwargs(dsn, None)
+    except EngflowError as exc:
+        raise ConfigError(str(exc), None, where) from None
+
+
+def resolve(args: argparse.Namespace) -> tuple[Config, TargetConfig | None]:
+    """The config and the target to open (None: let the console ask)."""
+    path = find_config_path(getattr(args, "config", None))
+    config = load_config(path) if path else Config()
+    overrides: dict[str, object] = {}
+    refresh = getattr(args, "refresh", None)
+    if refresh:
+        try:
+            overrides["refresh_interval"] = parse_duration(refresh)
+        except ValueError as exc:
+            raise ConfigError(str(exc), None, "--refresh") from None
+    if getattr(args, "read_only", False):
+        overrides["read_only"] = True
+    if overrides:
+        config = replace(config, console=replace(config.console, **overrides))  # type: ignore[arg-type]
+
+    dsn = getattr(args, "dsn", None)
+    target_name = getattr(args, "target", None)
+    if dsn:
+        _validate_dsn(dsn, "--dsn")
+        base = config.targets.get(target_name or "") if target_name else None
+        target = replace(base, dsn=dsn) if base else TargetConfig(name=target_name or "cli", dsn=dsn)
+        return replace(config, targets={**config.targets, target.name: target}), target
+    if path is not None:
+        if target_name is None and len(config.targets) > 1 and config.console.default_target is None:
+            for t in config.targets.values():
+                check_target_environment(t, str(path))
+            return config, None
+        target = config.target(target_name)
+        check_target_environment(target, str(path))
+        return config, target
+    if target_name:
+        raise ConfigError(f"--target {target_name} given but no config file was found (looked at {default_config_path()})")
+    if pg_environment_present():
+        url = os.environ.get("DATABASE_URL")
+        if url:
+            _validate_dsn(url, "DATABASE_URL")
+        target = TargetConfig(name="env", dsn=url or None)
+        return replace(config, targets={"env": target}), target
+    raise _NoTarget()
+
+
+class _NoTarget(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+def run_console(config: Config, target: TargetConfig | None) -> int:
+    from .app import EngFlowApp
+
+    EngFlowApp(config, target).run()
+    return 0
+
+
+def run_diagnose(args: argparse.Namespace) -> int:
+    from .diagnose import RENDERERS, build_report
+
+    config, target = resolve(args)
+    if target is None:
+        raise ConfigError("several targets and no console.default_target: choose one with --target", str(config.path))
+
+    async def once() -> int:
+        from .collectors.postgres import PostgresCollector
+        from .monitor import Monitor
+
+        collector = PostgresCollector(target, config, statement_timeout=10.0, include_slow_queries=not args.quick)
+        monitor = Monitor(collector, config, target)
+        try:
+            snapshot = await monitor.poll()
+        finally:
+            await monitor.close()
+        report = build_report(snapshot, config.thresholds, quick=args.quick)
+        print(RENDERERS[args.format](report))
+        return report.exit_code
+
+    return asyncio.run(once())
+
+
+def run_config(args: argparse.Namespace) -> int:
+    if args.config_command == "init":
+        path = Path(args.path).expanduser() if args.path else default_config_path()
+        if path.exists() and not args.force:
+            raise ConfigError("already exists (use --force to overwrite)", str(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(starter_config_text(), encoding="utf-8")
+        print(f"wrote {path}\nedit [targets.production] (dsn, password_env), then: engflow-tui config check {path}")
+        return 0
+    path = Path(args.path).expanduser() if args.path else find_config_path(None)
+    if path is None:
+        raise ConfigError(f"no config file found (looked at $ENGFLOW_CONFIG and {default_config_path()})")
+    if not path.exists():
+        raise ConfigError("file not found", str(path))
+    config = load_config(path)
+    if args.config_command == "check":
+        for target in config.targets.values():
+            check_target_environment(target, str(path))
+        names = ", ".join(sorted(config.targets)) or "none"
+        print(f"{path}: OK ({len(config.targets)} target(s): {names})")
+        return 0
+    from .config_dump import dump_config
+
+    sys.stdout.write(dump_config(config))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(keep=args.keep, workload=not args.no_workload, refresh=args.refresh)
+        if args.command == "diagnose":
+            return run_diagnose(args)
+        if args.command == "config":
+            return run_config(args)
+        config, target = resolve(args)
+        return run_console(config, target)
+    except _NoTarget:
+        print(NO_TARGET_MESSAGE, file=sys.stderr)
+        return 2
+    except EngflowError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,418 @@
+"""The PostgreSQL collector: one monitoring connection per target, one Snapshot per refresh.
+
+Probes are grouped by cadence: activity every refresh (one round trip), pg_stat_statements,
+the RLS catalogue scan and the database size on slower cadences. ``collect()`` never raises:
+a lost connection is a ``down`` state that reconnects with backoff, a timed-out probe makes the
+state ``degraded``, a missing privilege or extension is an :class:`Unavailable` with its fix.
+Must not import Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import db
+from ..config import Config, TargetConfig
+from ..errors import DatabaseError
+from ..model import (
+    ConnectionStats,
+    DbState,
+    Health,
+    RlsStatus,
+    SessionRow,
+    SlowQueries,
+    SlowQuery,
+    Snapshot,
+    TableRls,
+    Unavailable,
+)
+
+PGSS_MISSING_FIX = (
+    "add pg_stat_statements to shared_preload_libraries in postgresql.conf, restart the server, "
+    "then run: CREATE EXTENSION pg_stat_statements;"
+)
+PGSS_NOT_LOADED_FIX = (
+    "the extension exists but the library is not loaded: add pg_stat_statements to "
+    "shared_preload_libraries and restart the server"
+)
+PRIVILEGE_FIX = "GRANT pg_monitor TO <monitoring role>;  (or at least pg_read_all_stats)"
+
+MAX_BACKOFF = 30.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_ts(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(slots=True)
+class _Cadence:
+    """When a slow probe last ran, and its last result."""
+
+    interval: float
+    last_run: float = float("-inf")
+    value: Any = None
+
+    def due(self, now: float) -> bool:
+        return now - self.last_run >= self.interval
+
+
+class PostgresCollector:
+    """Collects snapshots of one target. Create and use it inside the running event loop."""
+
+    def __init__(
+        self,
+        target: TargetConfig,
+        config: Config,
+        *,
+        statement_timeout: float | None = None,
+        include_slow_queries: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.target = target
+        self.config = config
+        self._monotonic = monotonic
+        self.include_slow_queries = include_slow_queries
+        interval = config.console.refresh_interval
+        # Below the refresh interval so a stuck probe never makes polls pile up.
+        self.statement_timeout = statement_timeout or min(max(interval * 0.75, 0.5), 10.0)
+        self._conn: Any = None
+        self._version_num: int | None = None
+        self._server_version: str | None = None
+        self._next_connect_at = float("-inf")
+        self._backoff = 1.0
+        self._last_error: str | None = None
+        self._down_since: datetime | None = None
+        self._pgss: tuple[str, str] | Unavailable | None = None  # (quoted schema, version)
+        self._texts: dict[int, str] = {}
+        self._own_queryids: set[int] = set()
+        self._prev_blocks: tuple[int, int] | None = None
+        self._cache_pct: float | None = None
+        self._slow = _Cadence(config.console.slow_queries_interval)
+        self._rls = _Cadence(config.console.catalog_interval)
+        self._size = _Cadence(config.console.size_interval)
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def connected(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            try:
+                await asyncio.wait_for(conn.close(), timeout=2.0)
+            except BaseException:  # noqa: BLE001 - closing a broken connection
+                conn.terminate()
+
+    def force_refresh(self) -> None:
+        """Make every slow-cadence probe due at the next collect, and retry a down target now."""
+        for cadence in (self._slow, self._rls, self._size):
+            cadence.last_run = float("-inf")
+        self._next_connect_at = float("-inf")
+
+    async def _ensure_connected(self) -> None:
+        if self.connected:
+            return
+        now = self._monotonic()
+        if now < self._next_connect_at:
+            raise DatabaseError(self._last_error or "not connected", sqlstate="backoff")
+        try:
+            self._conn = await db.connect(
+                self.target.dsn,
+                password=self.target.password(),
+                timeout=self.config.console.connect_timeout,
+                statement_timeout=self.statement_timeout,
+            )
+        except DatabaseError:
+            self._next_connect_at = now + self._backoff
+            self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+            raise
+        self._backoff = 1.0
+        self._next_connect_at = float("-inf")
+        version = self._conn.get_server_version()
+        self._version_num = version.major * 10000 + version.minor
+        self._pgss = None
+        self._prev_blocks = None
+
+    # ------------------------------------------------------------------ collect
+
+    async def collect(self) -> Snapshot:
+        """One snapshot. Never raises (except cancellation)."""
+        async with self._lock:
+            return await self._collect()
+
+    async def _collect(self) -> Snapshot:
+        started = self._monotonic()
+        taken_at = _now()
+        try:
+            await self._ensure_connected()
+        except DatabaseError as exc:
+            return self._down_snapshot(taken_at, started, exc)
+
+        degraded: list[str] = []
+        try:
+            t0 = self._monotonic()
+            row = await self._conn.fetchrow(
+                db.load_sql("activity", self._version_num or 0), self.config.console.max_sessions
+            )
+            latency_ms = (self._monotonic() - t0) * 1000.0
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            error = db.translate_error(exc)
+            if db.is_connection_lost(exc):
+                await self.close()
+                return self._down_snapshot(taken_at, started, error)
+            if error.sqlstate in {"57014", "timeout"}:
+                return self._degraded_snapshot(taken_at, started, error)
+            return self._down_snapshot(taken_at, started, error)
+
+        self._down_since = None
+        self._last_error = None
+        connections = self._connections(row)
+        now = self._monotonic()
+
+        slow = None
+        if self.include_slow_queries:
+            slow = await self._run_cadence(self._slow, now, self._probe_slow_queries, degraded)
+        rls = await self._run_cadence(self._rls, now, self._probe_rls, degraded)
+        size = await self._run_cadence(self._size, now, self._probe_size, degraded)
+        if not self.connected:
+            return self._down_snapshot(taken_at, started, DatabaseError(self._last_error or "connection lost"))
+
+        health = Health(
+            state=DbState.DEGRADED if degraded else DbState.CONNECTED,
+            latency_ms=latency_ms,
+            server_version=row["server_version"],
+            server_version_num=self._version_num,
+            uptime_seconds=row["uptime_seconds"],
+            database=row["database"],
+            database_size_bytes=size if isinstance(size, int) else None,
+            cache_hit_pct=self._cache_hit(row["blks_hit"], row["blks_read"]),
+            xact_commit=row["xact_commit"],
+            xact_rollback=row["xact_rollback"],
+            error="; ".join(degraded) or None,
+        )
+        return Snapshot(
+            target=self.target.name,
+            taken_at=taken_at,
+            health=health,
+            connections=connections,
+            slow_queries=slow if slow is not None else Unavailable("not collected yet"),
+            rls=rls if rls is not None else Unavailable("not collected yet"),
+            duration_ms=(self._monotonic() - started) * 1000.0,
+        )
+
+    async def _run_cadence(
+        self,
+        cadence: _Cadence,
+        now: float,
+        probe: Callable[[], Any],
+        degraded: list[str],
+    ) -> Any:
+        if not cadence.due(now) or not self.connected:
+            return cadence.value
+        cadence.last_run = now
+        try:
+            cadence.value = await probe()
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            error = db.translate_error(exc)
+            if db.is_connection_lost(exc):
+                self._last_error = str(error)
+                await self.close()
+                return cadence.value
+            if error.sqlstate in {"57014", "timeout"}:
+                degraded.append(f"{probe.__name__.removeprefix('_probe_')} timed out")
+                cadence.last_run = now - cadence.interval + 2 * self.config.console.refresh_interval
+                return cadence.value  # keep the last good value
+            if error.sqlstate == "42501":
+                cadence.value = Unavailable(f"permission denied: {error}", PRIVILEGE_FIX)
+            else:
+                cadence.value = Unavailable(str(error), error.fix)
+        return cadence.value
+
+    # ------------------------------------------------------------------ probes
+
+    def _connections(self, row: Any) -> ConnectionStats:
+        sessions_raw = json.loads(row["sessions"] or "[]")
+        sessions = tuple(
+            SessionRow(
+                pid=s["pid"],
+                user=s.get("user"),
+                application=s.get("application"),
+                client_addr=s.get("client_addr"),
+                state=s.get("state"),
+                backend_start=_parse_ts(s.get("backend_start")),
+                state_age_seconds=s.get("state_age_seconds"),
+                xact_age_seconds=s.get("xact_age_seconds"),
+                query_age_seconds=s.get("query_age_seconds"),
+                wait_event=s.get("wait_event"),
+                query=s.get("query"),
+            )
+            for s in sessions_raw
+        )
+        total = row["total"]
+        return ConnectionStats(
+            total=total,
+            max_connections=row["max_connections"],
+            reserved=row["reserved"],
+            by_state=json.loads(row["by_state"] or "{}"),
+            oldest_idle_in_transaction_seconds=row["oldest_idle_in_transaction"],
+            sessions=sessions,
+            sessions_truncated=max(total - len(sessions), 0),
+            hidden=row["hidden"],
+        )
+
+    def _cache_hit(self, hit: int | None, read: int | None) -> float | None:
+        """Hit rate over the last interval when there was traffic, else since the stats reset."""
+        if hit is None or read is None:
+            return None
+        prev, self._prev_blocks = self._prev_blocks, (hit, read)
+        if prev is not None:
+            d_hit, d_read = hit - prev[0], read - prev[1]
+            if d_hit >= 0 and d_read >= 0 and d_hit + d_read > 0:
+                self._cache_pct = 100.0 * d_hit / (d_hit + d_read)
+                return self._cache_pct
+            if self._cache_pct is not None and d_hit >= 0 and d_read >= 0:
+                return self._cache_pct
+        return 100.0 * hit / (hit + read) if hit + read else None
+
+    async def _probe_size(self) -> int:
+        return int(await self._conn.fetchval(db.load_sql("database_size")))
+
+    async def _probe_rls(self) -> RlsStatus:
+        rows = await self._conn.fetch(db.load_sql("rls_status"), list(self.target.exposed_schemas))
+        return RlsStatus(
+            schemas=self.target.exposed_schemas,
+            tables=tuple(
+                TableRls(
+                    schema=r["schema"],
+                    table=r["table"],
+                    rls_enabled=r["rls_enabled"],
+                    rls_forced=r["rls_forced"],
+                    policy_count=r["policy_count"],
+                    owner=r["owner"],
+                )
+                for r in rows
+            ),
+        )
+
+    async def _pgss_location(self) -> tuple[str, str] | Unavailable:
+        if self._pgss is None:
+            row = await self._conn.fetchrow(db.load_sql("pgss_extension"))
+            if row is None:
+                self._pgss = Unavailable(
+                    "pg_stat_statements is not installed in this database", PGSS_MISSING_FIX
+                )
+            elif "pg_stat_statements" not in (row["preload"] or ""):
+                self._pgss = Unavailable(
+                    "pg_stat_statements is installed but not loaded", PGSS_NOT_LOADED_FIX
+                )
+            else:
+                self._pgss = (db.quote_ident(row["schema"]), row["version"])
+        return self._pgss
+
+    async def _probe_slow_queries(self) -> SlowQueries | Unavailable:
+        location = await self._pgss_location()
+        if isinstance(location, Unavailable):
+            return location
+        schema, version = location
+        major, _, minor = version.partition(".")
+        legacy = (int(major), int(minor or 0)) < (1, 8)
+        # {pgss} is an identifier quoted by db.quote_ident, never a value.
+        sql = db.load_sql("slow_queries_legacy" if legacy else "slow_queries").replace("{pgss}", schema)
+        limit = self.config.console.slow_queries_limit
+        threshold = self.config.thresholds.slow_query_ms
+        rows = await self._conn.fetch(sql, threshold, limit + len(self._own_queryids) + 5)
+        missing = [r["queryid"] for r in rows if r["queryid"] is not None and r["queryid"] not in self._texts]
+        if missing:
+            text_sql = db.load_sql("slow_query_texts").replace("{pgss}", schema)
+            for text_row in await self._conn.fetch(text_sql, missing):
+                query = text_row["query"] or ""
+                self._texts[text_row["queryid"]] = query
+                if db.QUERY_MARKER in query:
+                    self._own_queryids.add(text_row["queryid"])
+            if len(self._texts) > 5000:  # bounded cache
+                self._texts = {k: self._texts[k] for k in missing if k in self._texts}
+        queries: list[SlowQuery] = []
+        hidden = 0
+        for r in rows:
+            if r["queryid"] in self._own_queryids:
+                continue
+            text = self._texts.get(r["queryid"], "")
+            if text == "<insufficient privilege>":
+                hidden += 1
+            queries.append(
+                SlowQuery(
+                    queryid=r["queryid"],
+                    query=text,
+                    calls=r["calls"],
+                    mean_ms=r["mean_ms"] or 0.0,
+                    total_ms=r["total_ms"] or 0.0,
+                    rows=r["rows"] or 0,
+                )
+            )
+            if len(queries) >= limit:
+                break
+        note = None
+        if hidden:
+            note = f"{hidden} statement texts hidden: GRANT pg_read_all_stats TO <monitoring role>;"
+        return SlowQueries(threshold_ms=threshold, queries=tuple(queries), extension_version=version, note=note)
+
+    # ------------------------------------------------------------------ down / degraded
+
+    def _down_snapshot(self, taken_at: datetime, started: float, error: DatabaseError) -> Snapshot:
+        self._last_error = str(error)
+        if self._down_since is None:
+            self._down_since = taken_at
+        reason = f"database down: {error}"
+        return Snapshot(
+            target=self.target.name,
+            taken_at=taken_at,
+            health=Health(
+                state=DbState.DOWN,
+                server_version_num=self._version_num,
+                error=str(error),
+                down_since=self._down_since,
+            ),
+            connections=Unavailable(reason),
+            slow_queries=Unavailable(reason),
+            rls=Unavailable(reason),
+            duration_ms=(self._monotonic() - started) * 1000.0,
+        )
+
+    def _degraded_snapshot(self, taken_at: datetime, started: float, error: DatabaseError) -> Snapshot:
+        reason = f"activity probe: {error}"
+        slow, rls = self._slow.value, self._rls.value
+        return Snapshot(
+            target=self.target.name,
+            taken_at=taken_at,
+            health=Health(state=DbState.DEGRADED, server_version_num=self._version_num, error=reason),
+            connections=Unavailable(reason),
+            slow_queries=slow if slow is not None else Unavailable(reason),
+            rls=rls if rls is not None else Unavailable(reason),
+            duration_ms=(self._monotonic() - started) * 1000.0,
+        )
+
+
+def with_alerts(snapshot: Snapshot, alerts: tuple[Any, ...]) -> Snapshot:
+    return replace(snapshot, alerts=alerts)

@@ -1,0 +1,29 @@
+"""Command-palette entries: every screen and action of the console, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+
+if TYPE_CHECKING:
+    from .app import EngFlowApp
+
+
+def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
+    dash = app.dashboard
+    yield SystemCommand("Help", "Every key of the console", app.action_help)
+    if dash is not None:
+        yield SystemCommand("Dashboard", "Back to the live panels", app.action_show_dashboard)
+        yield SystemCommand("Refresh now", "Poll every probe now (also retries a down database)", dash.action_refresh_now)
+        yield SystemCommand("Pause / resume refresh", "Freeze the panels while you read them", dash.action_toggle_pause)
+        yield SystemCommand("Filter focused table", "Show only rows containing a text", dash.action_filter)
+        for title, panel_id in (
+            ("Show connections", "connections-panel"),
+            ("Show slow queries", "slow-queries-panel"),
+            ("Show RLS status", "rls-panel"),
+            ("Show alerts", "alerts-panel"),
+        ):
+            yield SystemCommand(title, f"Focus the {title.removeprefix('Show ')} panel", lambda p=panel_id: app.focus_panel(p))
+    yield SystemCommand("Quit", "Leave the console", app.action_quit)

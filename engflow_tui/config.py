@@ -1,0 +1,381 @@
+"""Configuration: TOML file -> frozen dataclasses, plus target resolution from CLI and environment.
+
+The app receives a built :class:`Config`; it never reads files itself. Every error names the
+file and the key. Secrets are only ever referenced by environment-variable name.
+Must not import Textual.
+"""
+
+from __future__ import annotations
+
+import difflib
+import getpass
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .durations import parse_duration
+from .errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleConfig:
+    refresh_interval: float = 2.0
+    """Seconds between two activity polls ("2s")."""
+    read_only: bool = False
+    """Refuse every action that changes the database."""
+    operator: str = field(default_factory=getpass.getuser)
+    """Who signs checklists and actions; default: the OS user."""
+    audit_log: str = "~/.local/state/engflow-tui/audit.jsonl"
+    """Where confirmed actions, refusals and failures are appended (JSON lines)."""
+    default_target: str | None = None
+    """The target to open when the file names several."""
+    connect_timeout: float = 5.0
+    """Give up a connection attempt after this long."""
+    slow_queries_interval: float = 10.0
+    """Seconds between two pg_stat_statements reads (they are expensive on busy servers)."""
+    catalog_interval: float = 30.0
+    """Seconds between two RLS / policy catalogue scans."""
+    size_interval: float = 60.0
+    """Seconds between two database-size reads (cost grows with the number of relations)."""
+    max_sessions: int = 200
+    """At most this many sessions are shipped to the session table (counts are always complete)."""
+    slow_queries_limit: int = 20
+    """Top N statements shown in the slow-queries panel."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetConfig:
+    name: str
+    """The target's name: the key under [targets]."""
+    dsn: str | None = None
+    """libpq URI or key=value string; None means PG* environment variables."""
+    password_env: str | None = None
+    """Name of the environment variable that holds the password."""
+    exposed_schemas: tuple[str, ...] = ("public",)
+    """Schemas the REST API serves: RLS matters there."""
+    rest_url: str | None = None
+    """Base URL of the REST API (…/rest/v1)."""
+    rest_apikey_env: str | None = None
+    """Name of the environment variable that holds the REST API key."""
+    app_health_url: str | None = None
+    """The application's /health endpoint."""
+    read_only: bool = False
+    """Refuse actions on this target, whatever [console] says."""
+
+    @property
+    def display_dsn(self) -> str:
+        if self.dsn is None:
+            return describe_env_dsn()
+        return mask_dsn(self.dsn)
+
+    def password(self) -> str | None:
+        if self.password_env:
+            return os.environ.get(self.password_env)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    idle_in_transaction: float = 1800.0
+    """Sessions idle in transaction longer than this (seconds) are flagged ("30m")."""
+    slow_query_ms: float = 100.0
+    """Statements whose mean execution time exceeds this are slow."""
+    connections_warning_pct: float = 80.0
+    """Connections in use, % of max_connections, that warn."""
+    connections_critical_pct: float = 95.0
+    """Connections in use, % of max_connections, that are critical."""
+    cache_hit_warning_pct: float = 80.0
+    """Cache hit rate below this warns (runbook: > 80 %)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    targets: Mapping[str, TargetConfig] = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    path: Path | None = None
+    """The file this was read from, if any."""
+
+    def target(self, name: str | None) -> TargetConfig:
+        """The named target, or the only / default one when ``name`` is None."""
+        where = str(self.path) if self.path else None
+        if not self.targets:
+            raise ConfigError("no [targets.NAME] section: add one (see config.toml.example)", where)
+        if name is None:
+            if len(self.targets) == 1:
+                return next(iter(self.targets.values()))
+            name = self.console.default_target
+            if name is None:
+                raise ConfigError(
+                    "several targets and no console.default_target: choose one with --target "
+                    f"({', '.join(sorted(self.targets))})",
+                    where,
+                )
+        if name not in self.targets:
+            hint = _did_you_mean(name, self.targets)
+            raise ConfigError(
+                f"no target named {name!r}{hint} (targets: {', '.join(sorted(self.targets))})",
+                where,
+                "targets",
+            )
+        return self.targets[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# DSN helpers
+
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def dsn_has_password(dsn: str) -> bool:
+    if "://" in dsn:
+        return urlsplit(dsn).password not in (None, "")
+    return _KV_PASSWORD.search(dsn) is not None
+
+
+def mask_dsn(dsn: str) -> str:
+    """The DSN with any password replaced by ``***`` (URI and key=value forms)."""
+    if "://" in dsn:
+        try:
+            parts = urlsplit(dsn)
+        except ValueError:
+            return "<unparsable dsn>"
+        if parts.password:
+            host = parts.hostname or ""
+            if parts.port:
+                host = f"{host}:{parts.port}"
+            netloc = f"{parts.username or ''}:***@{host}"
+            parts = parts._replace(netloc=netloc)
+        query = re.sub(r"(password=)[^&]*", r"\1***", parts.query, flags=re.IGNORECASE)
+        return urlunsplit(parts._replace(query=query))
+    return _KV_PASSWORD.sub(r"\1***", dsn)
+
+
+def describe_env_dsn() -> str:
+    """What the PG* environment / DATABASE_URL points at, without secrets."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return mask_dsn(url)
+    user = os.environ.get("PGUSER", getpass.getuser())
+    host = os.environ.get("PGHOST", "localhost")
+    port = os.environ.get("PGPORT", "5432")
+    database = os.environ.get("PGDATABASE", user)
+    return f"postgresql://{user}@{host}:{port}/{database} (PG* environment)"
+
+
+def pg_environment_present() -> bool:
+    return any(os.environ.get(name) for name in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "engflow-tui" / "config.toml"
+
+
+def find_config_path(explicit: str | None) -> Path | None:
+    """``--config``, then ``$ENGFLOW_CONFIG``, then the XDG location; None when there is none."""
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.exists():
+            raise ConfigError("file not found", str(path))
+        return path
+    env = os.environ.get("ENGFLOW_CONFIG")
+    if env:
+        path = Path(env).expanduser()
+        if not path.exists():
+            raise ConfigError("file not found (named by $ENGFLOW_CONFIG)", str(path))
+        return path
+    path = default_config_path()
+    return path if path.exists() else None
+
+
+def _did_you_mean(key: str, known: Any) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class _Reader:
+    """Reads one TOML table into dataclass fields, naming file and key on any error."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(message, self.path, key)
+
+    def table(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a table ([{key}]), not {type(value).__name__}")
+        return value
+
+    def check_keys(self, data: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+        for key in data:
+            if key not in allowed:
+                raise self.fail(f"{prefix}{key}", f"unknown key{_did_you_mean(key, allowed)}")
+
+    def convert(self, key: str, value: Any, kind: str) -> Any:
+        try:
+            if kind == "duration":
+                return parse_duration(value)
+            if kind == "bool":
+                if not isinstance(value, bool):
+                    raise ValueError(f"must be true or false, not {value!r}")
+                return value
+            if kind == "str":
+                if not isinstance(value, str) or not value.strip():
+                    raise ValueError(f"must be a non-empty string, not {value!r}")
+                return value
+            if kind == "number":
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                    raise ValueError(f"must be a non-negative number, not {value!r}")
+                return float(value)
+            if kind == "int":
+                if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                    raise ValueError(f"must be a positive whole number, not {value!r}")
+                return value
+            if kind == "strlist":
+                if not isinstance(value, list) or not value or not all(
+                    isinstance(v, str) and v for v in value
+                ):
+                    raise ValueError(f"must be a non-empty list of names, not {value!r}")
+                return tuple(value)
+            if kind == "url":
+                if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+", value):
+                    raise ValueError(f"must be an http(s):// URL, not {value!r}")
+                return value.rstrip("/") if key.endswith("rest_url") else value
+            if kind == "envname":
+                if not isinstance(value, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
+                    raise ValueError(f"must be the NAME of an environment variable, not {value!r}")
+                return value
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+        raise AssertionError(kind)
+
+
+_CONSOLE_KINDS = {
+    "refresh_interval": "duration",
+    "read_only": "bool",
+    "operator": "str",
+    "audit_log": "str",
+    "default_target": "str",
+    "connect_timeout": "duration",
+    "slow_queries_interval": "duration",
+    "catalog_interval": "duration",
+    "size_interval": "duration",
+    "max_sessions": "int",
+    "slow_queries_limit": "int",
+}
+_TARGET_KINDS = {
+    "dsn": "str",
+    "password_env": "envname",
+    "exposed_schemas": "strlist",
+    "rest_url": "url",
+    "rest_apikey_env": "envname",
+    "app_health_url": "url",
+    "read_only": "bool",
+}
+_THRESHOLD_KINDS = {
+    "idle_in_transaction": "duration",
+    "slow_query_ms": "number",
+    "connections_warning_pct": "number",
+    "connections_critical_pct": "number",
+    "cache_hit_warning_pct": "number",
+}
+_TOP_LEVEL = {"console", "targets", "thresholds"}
+
+
+def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
+    """Build a Config from parsed TOML, validating every key."""
+    reader = _Reader(path)
+    reader.check_keys(data, _TOP_LEVEL, "")
+
+    console_raw = reader.table(data, "console")
+    reader.check_keys(console_raw, set(_CONSOLE_KINDS), "console.")
+    console = ConsoleConfig(
+        **{k: reader.convert(f"console.{k}", v, _CONSOLE_KINDS[k]) for k, v in console_raw.items()}
+    )
+    if console.refresh_interval < 0.2:
+        raise reader.fail("console.refresh_interval", "must be at least 200ms")
+
+    thresholds_raw = reader.table(data, "thresholds")
+    reader.check_keys(thresholds_raw, set(_THRESHOLD_KINDS), "thresholds.")
+    thresholds = Thresholds(
+        **{
+            k: reader.convert(f"thresholds.{k}", v, _THRESHOLD_KINDS[k])
+            for k, v in thresholds_raw.items()
+        }
+    )
+    if thresholds.connections_warning_pct > thresholds.connections_critical_pct:
+        raise reader.fail(
+            "thresholds.connections_warning_pct", "must not be above connections_critical_pct"
+        )
+
+    targets: dict[str, TargetConfig] = {}
+    for name, raw in reader.table(data, "targets").items():
+        prefix = f"targets.{name}."
+        if not isinstance(raw, dict):
+            raise reader.fail(f"targets.{name}", "must be a table ([targets.NAME])")
+        reader.check_keys(raw, set(_TARGET_KINDS), prefix)
+        values = {k: reader.convert(prefix + k, v, _TARGET_KINDS[k]) for k, v in raw.items()}
+        target = TargetConfig(name=name, **values)
+        if target.dsn is not None and dsn_has_password(target.dsn):
+            raise reader.fail(
+                prefix + "dsn",
+                "contains a password: remove it and name an environment variable in password_env",
+            )
+        targets[name] = target
+
+    if console.default_target is not None and console.default_target not in targets:
+        raise reader.fail(
+            "console.default_target",
+            f"names no target{_did_you_mean(console.default_target, targets)}",
+        )
+    return Config(console=console, targets=targets, thresholds=thresholds)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file; every problem is a ConfigError naming file and key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("is not UTF-8 text", str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"TOML syntax error: {exc}", str(path)) from None
+    config = parse_config(data, str(path))
+    return replace(config, path=path)
+
+
+def check_target_environment(target: TargetConfig, path: str | None) -> None:
+    """Env vars named by the target must be set (the password one at least)."""
+    if target.password_env and target.password_env not in os.environ:
+        raise ConfigError(
+            f"environment variable {target.password_env} is not set "
+            f"(named by password_env; export it before starting)",
+            path,
+            f"targets.{target.name}.password_env",
+        )
+
+
+def starter_config_text() -> str:
+    """The content written by ``config init``: the shipped example."""
+    from importlib.resources import files
+
+    return files("engflow_tui").joinpath("config.toml.example").read_text(encoding="utf-8")
+
+
+def field_names(cls: type) -> set[str]:
+    return {f.name for f in fields(cls)}

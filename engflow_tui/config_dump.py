@@ -1,0 +1,39 @@
+"""Write a Config back as TOML (tomli-w): ``config show`` prints the effective settings.
+
+Must not import Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+import tomli_w
+
+from .config import Config
+from .durations import format_duration
+
+_DURATIONS = {"refresh_interval", "connect_timeout", "slow_queries_interval", "catalog_interval", "size_interval", "idle_in_transaction"}
+
+
+def _section(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if value is None or f.name == "name":
+            continue
+        if f.name in _DURATIONS:
+            value = format_duration(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def dump_config(config: Config) -> str:
+    data: dict[str, Any] = {
+        "console": _section(config.console),
+        "thresholds": _section(config.thresholds),
+        "targets": {name: _section(t) for name, t in config.targets.items()},
+    }
+    return tomli_w.dumps(data)

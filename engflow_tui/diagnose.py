@@ -1,0 +1,220 @@
+"""Headless diagnosis: probes once, turns the snapshot into checks, prints text, JSON or Markdown.
+
+Exit codes as monitoring plugins use them: 0 ok, 1 warning, 2 critical, 3 unknown (cannot
+connect). The JSON layout is a contract other tools rely on. Must not import Textual.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .config import Thresholds
+from .durations import format_age
+from .model import ConnectionStats, DbState, RlsStatus, SlowQueries, Snapshot, Unavailable
+
+STATUS_ORDER = {"ok": 0, "unknown": 1, "warning": 2, "critical": 3}
+EXIT_CODES = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: str
+    status: str
+    summary: str
+    value: float | int | None = None
+    unit: str | None = None
+    details: Any = None
+    fix: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "status": self.status, "value": self.value}
+        if self.unit:
+            out["unit"] = self.unit
+        out["summary"] = self.summary
+        out["details"] = self.details if self.details is not None else {}
+        if self.fix:
+            out["fix"] = self.fix
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    target: str
+    generated_at: datetime
+    checks: list[Check] = field(default_factory=list)
+    reachable: bool = True
+
+    @property
+    def status(self) -> str:
+        if not self.reachable:
+            return "unknown"
+        worst = max((c.status for c in self.checks), key=STATUS_ORDER.__getitem__, default="ok")
+        return worst
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "target": self.target,
+            "generated_at": self.generated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "checks": [c.as_dict() for c in self.checks],
+        }
+
+
+def _unavailable(check_id: str, item: Unavailable) -> Check:
+    return Check(check_id, "unknown", f"cannot check: {item.reason}", fix=item.fix)
+
+
+def build_report(snapshot: Snapshot, thresholds: Thresholds, *, quick: bool = False) -> Report:
+    checks: list[Check] = []
+    health = snapshot.health
+    if health.state is DbState.DOWN:
+        checks.append(
+            Check("database.reachable", "critical", f"cannot connect: {health.error}", details={"error": health.error})
+        )
+        return Report(snapshot.target, snapshot.taken_at, checks, reachable=False)
+    checks.append(
+        Check(
+            "database.reachable",
+            "warning" if health.state is DbState.DEGRADED else "ok",
+            f"{health.state.value} in {health.latency_ms or 0:.1f} ms, PostgreSQL {health.server_version}"
+            + (f" ({health.error})" if health.error else ""),
+            value=round(health.latency_ms or 0.0, 1),
+            unit="ms",
+            details={"server_version": health.server_version, "database": health.database,
+                     "uptime_seconds": health.uptime_seconds, "size_bytes": health.database_size_bytes},
+        )
+    )
+
+    conns = snapshot.connections
+    if isinstance(conns, Unavailable):
+        checks.append(_unavailable("connections.usage", conns))
+    else:
+        checks.extend(_connection_checks(conns, thresholds))
+
+    if health.cache_hit_pct is not None:
+        pct = round(health.cache_hit_pct, 1)
+        status = "warning" if pct < thresholds.cache_hit_warning_pct else "ok"
+        checks.append(Check("cache.hit_rate", status, f"buffer cache hit rate {pct} % (target > {thresholds.cache_hit_warning_pct:g} %)", pct, "%"))
+
+    rls = snapshot.rls
+    if isinstance(rls, Unavailable):
+        checks.append(_unavailable("rls.disabled", rls))
+    else:
+        checks.append(_rls_check(rls))
+
+    if not quick:
+        slow = snapshot.slow_queries
+        if isinstance(slow, Unavailable):
+            checks.append(_unavailable("queries.slow", slow))
+        else:
+            checks.append(_slow_check(slow))
+    return Report(snapshot.target, snapshot.taken_at, checks)
+
+
+def _connection_checks(conns: ConnectionStats, t: Thresholds) -> list[Check]:
+    usage = round(conns.usage_pct, 1)
+    status = "critical" if usage >= t.connections_critical_pct else "warning" if usage >= t.connections_warning_pct else "ok"
+    usage_check = Check(
+        "connections.usage",
+        status,
+        f"{conns.total} of {conns.max_connections} connections in use ({usage} %)",
+        usage,
+        "%",
+        details={"total": conns.total, "max_connections": conns.max_connections, "by_state": conns.by_state},
+    )
+    stuck = [
+        s for s in conns.sessions
+        if (s.state or "").startswith("idle in transaction") and (s.state_age_seconds or 0) > t.idle_in_transaction
+    ]
+    iit = Check(
+        "connections.idle_in_transaction",
+        "warning" if stuck else "ok",
+        (f"{len(stuck)} session(s) idle in transaction longer than {format_age(t.idle_in_transaction)}"
+         if stuck else f"no session idle in transaction longer than {format_age(t.idle_in_transaction)}"),
+        len(stuck),
+        details=[
+            {"pid": s.pid, "user": s.user, "application": s.application, "client_addr": s.client_addr,
+             "state": s.state, "seconds": round(s.state_age_seconds or 0, 1), "query": s.one_line_query(500)}
+            for s in stuck
+        ],
+        fix="terminate them (console: Terminate idle transactions) or fix the client that leaves them open" if stuck else None,
+    )
+    return [usage_check, iit]
+
+
+def _rls_check(rls: RlsStatus) -> Check:
+    off = rls.disabled
+    return Check(
+        "rls.disabled",
+        "critical" if off else "ok",
+        (f"{len(off)} table(s) without row-level security in {', '.join(rls.schemas)}: "
+         + ", ".join(t.qualified for t in off)) if off else f"RLS on for all {len(rls.tables)} table(s) in {', '.join(rls.schemas)}",
+        len(off),
+        details=[{"schema": t.schema, "table": t.table, "policies": t.policy_count} for t in off],
+        fix="ALTER TABLE <table> ENABLE ROW LEVEL SECURITY;  (check its policies first)" if off else None,
+    )
+
+
+def _slow_check(slow: SlowQueries) -> Check:
+    return Check(
+        "queries.slow",
+        "warning" if slow.queries else "ok",
+        f"{len(slow.queries)} statement(s) with mean time > {slow.threshold_ms:g} ms" + (f"; {slow.note}" if slow.note else ""),
+        len(slow.queries),
+        details=[
+            {"query": " ".join(q.query.split())[:500], "calls": q.calls, "mean_ms": round(q.mean_ms, 1),
+             "total_ms": round(q.total_ms, 1), "rows": q.rows}
+            for q in slow.queries
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+def render_text(report: Report) -> str:
+    lines = [f"EngFlow diagnosis — target {report.target} — {report.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
+             f"overall: {report.status.upper()}", ""]
+    for check in sorted(report.checks, key=lambda c: -STATUS_ORDER[c.status]):
+        lines.append(f"{check.status.upper():9} {check.id:34} {check.summary}")
+        if isinstance(check.details, list):
+            for item in check.details[:10]:
+                lines.append("          - " + ", ".join(f"{k}={v}" for k, v in item.items()))
+        if check.fix:
+            lines.append(f"          fix: {check.fix}")
+    return "\n".join(lines)
+
+
+def render_markdown(report: Report) -> str:
+    lines = [f"# EngFlow diagnosis: {report.target}", "",
+             f"- Generated: {report.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
+             f"- Overall status: **{report.status.upper()}**", "",
+             "| status | check | value | summary |", "|---|---|---|---|"]
+    for check in sorted(report.checks, key=lambda c: -STATUS_ORDER[c.status]):
+        value = "" if check.value is None else f"{check.value}{' ' + check.unit if check.unit else ''}"
+        summary = check.summary.replace("|", "\\|")
+        lines.append(f"| {check.status} | `{check.id}` | {value} | {summary} |")
+    for check in report.checks:
+        if check.fix or (isinstance(check.details, list) and check.details):
+            lines += ["", f"## `{check.id}`", ""]
+            if isinstance(check.details, list):
+                for item in check.details[:20]:
+                    lines.append("- " + ", ".join(f"{k}: `{v}`" for k, v in item.items()))
+            if check.fix:
+                lines += ["", f"Fix: {check.fix}"]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}

@@ -1,0 +1,1 @@
+"""Screens: one per module. They receive records; they never speak SQL."""

@@ -1,0 +1,185 @@
+"""DashboardScreen: the default screen, five live panels fed by one poll worker.
+
+The worker runs ``snapshot = await monitor.poll()`` -> ``SnapshotReady`` -> sleep. Sleeping after a
+finished poll means polls never overlap; a slow server only stretches the interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from ..config import Config
+from ..messages import PollFailed, SnapshotReady
+from ..model import DbState, Snapshot
+from ..monitor import Monitor
+from ..widgets.alerts_panel import AlertsPanel
+from ..widgets.connections_panel import ConnectionsPanel
+from ..widgets.health_panel import HealthPanel
+from ..widgets.render import STATE_STYLE
+from ..widgets.rls_panel import RlsPanel
+from ..widgets.slow_queries_panel import SlowQueriesPanel
+from ..widgets.table_panel import TablePanel
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="dashboard.filter"),
+        Binding("p", "toggle_pause", "Pause", id="dashboard.pause"),
+        Binding("r", "refresh_now", "Refresh", id="dashboard.refresh"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear_filter"),
+    ]
+
+    def __init__(self, monitor: Monitor, config: Config) -> None:
+        super().__init__(id="dashboard")
+        self.monitor = monitor
+        self.config = config
+        self.paused = False
+        self.snapshot: Snapshot | None = None
+        self.snapshots_applied = 0
+        self._wake = asyncio.Event()
+        self._filter_panel: TablePanel | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Static(id="status-line")
+        with Grid(id="panels"):
+            yield HealthPanel(id="health-panel")
+            yield AlertsPanel(id="alerts-panel")
+            yield ConnectionsPanel(id="connections-panel")
+            yield RlsPanel(id="rls-panel")
+            yield SlowQueriesPanel(id="slow-queries-panel")
+        yield Input(placeholder="filter rows (Enter keeps, Esc clears)", id="filter-input")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._render_status()
+        self.query_one("#connections-panel", ConnectionsPanel).table.focus()
+        self.run_worker(
+            self._poll_loop(),
+            name="poll",
+            group="poll",
+            description=f"poll {self.monitor.target.name}",
+            exit_on_error=False,
+        )
+
+    async def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "poll")
+        await self.monitor.close()
+
+    # ------------------------------------------------------------------ polling
+
+    async def _poll_loop(self) -> None:
+        interval = self.config.console.refresh_interval
+        while True:
+            if not self.paused:
+                try:
+                    snapshot = await self.monitor.poll()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the loop must survive anything
+                    self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
+                else:
+                    self.post_message(SnapshotReady(snapshot))
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.apply_snapshot(message.snapshot)
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        self.notify(f"refresh failed: {message.error}", severity="error", timeout=8)
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        thresholds = self.config.thresholds
+        self.snapshot = snapshot
+        self.query_one(HealthPanel).show(snapshot)
+        self.query_one(AlertsPanel).show_alerts(snapshot)
+        self.query_one(ConnectionsPanel).show_stats(snapshot.connections, thresholds)
+        self.query_one(SlowQueriesPanel).show_slow(snapshot.slow_queries)
+        self.query_one(RlsPanel).show_rls(snapshot.rls)
+        self.snapshots_applied += 1
+        self._render_status()
+
+    def _render_status(self) -> None:
+        target = self.monitor.target
+        text = Text()
+        if self.snapshot is None:
+            text.append(" CONNECTING ", style="bold black on grey70")
+        else:
+            state = self.snapshot.health.state
+            text.append(f" {state.value.upper()} ", style=STATE_STYLE[state])
+        text.append(f"  {target.name}", style="bold")
+        if self.snapshot is not None:
+            text.append(f"  {self.snapshot.taken_at.astimezone().strftime('%H:%M:%S')}", style="dim")
+            if self.snapshot.health.state is DbState.DOWN:
+                text.append("  retrying…", style="yellow")
+        text.append(f"  every {self.config.console.refresh_interval:g}s", style="dim")
+        if self.paused:
+            text.append("  PAUSED ", style="bold black on yellow")
+        text.append(f"  {target.display_dsn}", style="dim")
+        self.query_one("#status-line", Static).update(text)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        self._render_status()
+        self.notify("refresh paused" if self.paused else "refresh resumed", timeout=2)
+        if not self.paused:
+            self._wake.set()
+
+    def action_refresh_now(self) -> None:
+        self.monitor.force_refresh()
+        was_paused = self.paused
+        self.paused = False
+        self._wake.set()
+        if was_paused:
+            self._render_status()
+
+    def _focused_panel(self) -> TablePanel:
+        node: Any = self.focused
+        while node is not None and not isinstance(node, TablePanel):
+            node = node.parent
+        return node if isinstance(node, TablePanel) else self.query_one(ConnectionsPanel)
+
+    def action_filter(self) -> None:
+        self._filter_panel = self._focused_panel()
+        box = self.query_one("#filter-input", Input)
+        box.value = self._filter_panel.filter_text
+        box.placeholder = f"filter {self._filter_panel.TITLE.lower()} (Enter keeps, Esc clears)"
+        box.add_class("visible")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        panel = self._filter_panel or self._focused_panel()
+        panel.set_filter("")
+        if box.has_class("visible"):
+            box.remove_class("visible")
+            panel.table.focus()
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self._filter_panel is not None:
+            self._filter_panel.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.input.remove_class("visible")
+        if self._filter_panel is not None:
+            self._filter_panel.table.focus()
+
+    def focus_panel(self, panel_id: str) -> None:
+        self.query_one(f"#{panel_id}", TablePanel).table.focus()

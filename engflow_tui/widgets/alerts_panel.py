@@ -1,0 +1,15 @@
+"""AlertsPanel: the active alerts, worst first."""
+
+from __future__ import annotations
+
+from ..model import Snapshot
+from .render import alert_rows, alerts_summary
+from .table_panel import TablePanel
+
+
+class AlertsPanel(TablePanel):
+    TITLE = "Alerts"
+    COLUMNS = (("severity", 10), ("alert", 20), ("since", 7), ("detail", None))
+
+    def show_alerts(self, snapshot: Snapshot) -> None:
+        self.show(alerts_summary(snapshot.alerts), alert_rows(snapshot.alerts, snapshot.taken_at))

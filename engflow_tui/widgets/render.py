@@ -1,0 +1,235 @@
+"""Pure render functions: model records -> rich renderables and table rows.
+
+Unit tests call these without an app. No SQL, no I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..config import Thresholds
+from ..durations import format_age
+from ..model import (
+    Alert,
+    ConnectionStats,
+    DbState,
+    Health,
+    RlsStatus,
+    Severity,
+    SlowQueries,
+    Unavailable,
+)
+
+STATE_STYLE = {
+    DbState.CONNECTED: "bold green",
+    DbState.DEGRADED: "bold yellow",
+    DbState.DOWN: "bold white on red",
+}
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.WARNING: "bold black on yellow",
+    Severity.INFO: "bold white on blue",
+}
+STATE_ORDER = ("active", "idle", "idle in transaction", "idle in transaction (aborted)")
+
+
+def human_bytes(value: int | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def unavailable_text(item: Unavailable) -> Text:
+    text = Text()
+    text.append("unavailable: ", style="bold yellow")
+    text.append(item.reason)
+    if item.fix:
+        text.append("\nfix: ", style="bold")
+        text.append(item.fix, style="italic")
+    return text
+
+
+def health_renderable(health: Health, taken_at: datetime | None = None) -> RenderableType:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    state = Text(f" {health.state.value.upper()} ", style=STATE_STYLE[health.state])
+    if health.latency_ms is not None and health.state is not DbState.DOWN:
+        state.append(f" {health.latency_ms:.1f} ms")
+    grid.add_row("database", state)
+    if health.state is DbState.DOWN:
+        grid.add_row("error", Text(health.error or "-", style="red"))
+        if health.down_since is not None and taken_at is not None:
+            grid.add_row("down for", format_age((taken_at - health.down_since).total_seconds()))
+        return grid
+    if health.error:
+        grid.add_row("why", Text(health.error, style="yellow"))
+    version = health.server_version or "-"
+    grid.add_row("server", f"PG {version} · up {format_age(health.uptime_seconds)}")
+    grid.add_row("size", f"{health.database or '-'}  {human_bytes(health.database_size_bytes)}")
+    cache = "-" if health.cache_hit_pct is None else f"{health.cache_hit_pct:.1f} %"
+    cache_style = "" if health.cache_hit_pct is None or health.cache_hit_pct >= 80 else "bold yellow"
+    grid.add_row("cache hit", Text(cache, style=cache_style))
+    return grid
+
+
+def connections_summary(stats: ConnectionStats, thresholds: Thresholds) -> Text:
+    usage = stats.usage_pct
+    style = "bold green"
+    if usage >= thresholds.connections_critical_pct:
+        style = "bold white on red"
+    elif usage >= thresholds.connections_warning_pct:
+        style = "bold black on yellow"
+    text = Text()
+    text.append(f" {stats.total}/{stats.max_connections} ({usage:.0f} %) ", style=style)
+    for state in STATE_ORDER:
+        count = stats.by_state.get(state, 0)
+        if state == "idle in transaction (aborted)" and not count:
+            continue  # rare: shown only when it happens
+        label = state.replace("idle in transaction (aborted)", "aborted").replace("idle in transaction", "idle in tx")
+        state_style = "bold yellow" if state.startswith("idle in transaction") and count else ""
+        text.append(f"  {label} ", style="dim")
+        text.append(str(count), style=state_style)
+    others = sum(v for k, v in stats.by_state.items() if k not in STATE_ORDER)
+    if others:
+        text.append("  other ", style="dim")
+        text.append(str(others))
+    if stats.oldest_idle_in_transaction_seconds is not None:
+        age = stats.oldest_idle_in_transaction_seconds
+        over = age > thresholds.idle_in_transaction
+        text.append("  oldest ", style="dim")
+        text.append(format_age(age), style="bold red" if over else "yellow")
+    if stats.hidden:
+        text.append(f"\n{stats.hidden} sessions of other roles hidden: GRANT pg_read_all_stats TO <role>;", style="yellow")
+    if stats.sessions_truncated:
+        text.append(f"  (+{stats.sessions_truncated} sessions not listed)", style="dim")
+    return text
+
+
+def state_cell(state: str | None, age: float | None, thresholds: Thresholds) -> Text:
+    label = state or "?"
+    if label.startswith("idle in transaction"):
+        over = (age or 0) > thresholds.idle_in_transaction
+        return Text(label, style="bold red" if over else "yellow")
+    if label == "active":
+        return Text(label, style="green")
+    return Text(label, style="dim")
+
+
+def session_rows(stats: ConnectionStats, thresholds: Thresholds, query_width: int = 300) -> list[tuple[str, list[object]]]:
+    rows: list[tuple[str, list[object]]] = []
+    for s in stats.sessions:
+        key = f"{s.pid}:{s.backend_start.isoformat() if s.backend_start else ''}"
+        rows.append(
+            (
+                key,
+                [
+                    str(s.pid),
+                    s.user or "",
+                    s.application or "",
+                    s.client_addr or "local",
+                    state_cell(s.state, s.state_age_seconds, thresholds),
+                    format_age(s.state_age_seconds),
+                    # ClientRead on an idle session is the normal state, not a wait worth reading.
+                    s.wait_event if s.wait_event and (s.state == "active" or "ClientRead" not in s.wait_event) else "",
+                    s.one_line_query(query_width),
+                ],
+            )
+        )
+    return rows
+
+
+def slow_query_rows(slow: SlowQueries, query_width: int = 300) -> list[tuple[str, list[object]]]:
+    rows: list[tuple[str, list[object]]] = []
+    for q in slow.queries:
+        text = " ".join(q.query.split())
+        if len(text) > query_width:
+            text = text[: query_width - 1] + "…"
+        rows.append(
+            (
+                str(q.queryid),
+                [
+                    Text(f"{q.mean_ms:,.1f}", justify="right", style="bold" if q.mean_ms >= 1000 else ""),
+                    Text(f"{q.calls:,}", justify="right"),
+                    Text(f"{q.total_ms:,.0f}", justify="right"),
+                    Text(f"{q.rows:,}", justify="right"),
+                    text,
+                ],
+            )
+        )
+    return rows
+
+
+def slow_queries_summary(slow: SlowQueries) -> Text:
+    text = Text()
+    text.append(f"{len(slow.queries)} slow (mean > {slow.threshold_ms:g} ms)", style="bold" if slow.queries else "green")
+    if slow.extension_version:
+        text.append(f"  pg_stat_statements {slow.extension_version}", style="dim")
+    if slow.note:
+        text.append(f"\n{slow.note}", style="yellow")
+    return text
+
+
+def rls_rows(rls: RlsStatus) -> list[tuple[str, list[object]]]:
+    rows: list[tuple[str, list[object]]] = []
+    for t in rls.tables:
+        if t.rls_enabled:
+            flag = Text("FORCED" if t.rls_forced else "ON", style="green")
+        else:
+            flag = Text("OFF ✗", style="bold white on red")
+        policies = Text(str(t.policy_count), justify="right")
+        if t.rls_enabled and t.policy_count == 0:
+            policies.stylize("yellow")  # RLS on with no policy: every non-owner is denied
+        name = Text(f"{t.schema}.{t.table}", style="bold" if not t.rls_enabled else "")
+        rows.append((f"{t.schema}.{t.table}", [flag, policies, name]))
+    return rows
+
+
+def rls_summary(rls: RlsStatus) -> Text:
+    off = len(rls.disabled)
+    text = Text()
+    if off:
+        text.append(f" {off} WITHOUT RLS ", style="bold white on red")
+    else:
+        text.append("RLS on everywhere", style="bold green")
+    text.append(f"  {len(rls.tables)} tables in {', '.join(rls.schemas)}", style="dim")
+    return text
+
+
+def alert_rows(alerts: tuple[Alert, ...], now: datetime) -> list[tuple[str, list[object]]]:
+    rows: list[tuple[str, list[object]]] = []
+    for a in alerts:
+        since = format_age((now - a.since).total_seconds()) if a.since else "-"
+        rows.append(
+            (
+                a.key,
+                [
+                    Text(f" {a.severity.value.upper()} ", style=SEVERITY_STYLE[a.severity]),
+                    Text(a.title, style="bold"),
+                    since,
+                    a.message,
+                ],
+            )
+        )
+    return rows
+
+
+def alerts_summary(alerts: tuple[Alert, ...]) -> RenderableType:
+    if not alerts:
+        return Text("no active alerts", style="bold green")
+    counts = {sev: sum(1 for a in alerts if a.severity is sev) for sev in Severity}
+    text = Text()
+    for sev in Severity:
+        if counts[sev]:
+            text.append(f" {counts[sev]} {sev.value} ", style=SEVERITY_STYLE[sev])
+            text.append(" ")
+    return Group(text)

@@ -1,0 +1,223 @@
+"""The collector against a real server, on every PostgreSQL version available here."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from engflow_tui.collectors.postgres import PostgresCollector
+from engflow_tui.config import Config, ConsoleConfig, TargetConfig, Thresholds
+from engflow_tui.model import ConnectionStats, DbState, RlsStatus, SlowQueries, Unavailable
+from engflow_tui.monitor import Monitor
+
+from ..pg import session
+
+
+def make_collector(dsn: str, **console: object) -> PostgresCollector:
+    target = TargetConfig(name="t", dsn=dsn, exposed_schemas=("public", "api"))
+    config = Config(console=ConsoleConfig(**console), targets={"t": target}, thresholds=Thresholds(idle_in_transaction=0.3))  # type: ignore[arg-type]
+    return PostgresCollector(target, config)
+
+
+async def test_sessions_by_state_and_idle_in_transaction(db) -> None:
+    collector = make_collector(db.dsn())
+    async with session(db.dsn(), "stuck-client") as stuck, session(db.dsn(), "idle-client"):
+        await stuck.execute("BEGIN; SELECT 1")
+        stuck_pid = await stuck.fetchval("SELECT pg_backend_pid()")
+        await asyncio.sleep(0.4)
+        snap = await collector.collect()
+        await collector.close()
+    assert snap.health.state is DbState.CONNECTED
+    conns = snap.connections
+    assert isinstance(conns, ConnectionStats)
+    mine = [s for s in conns.sessions if s.application in ("stuck-client", "idle-client")]
+    assert {s.application for s in mine} == {"stuck-client", "idle-client"}
+    stuck_row = next(s for s in conns.sessions if s.pid == stuck_pid)
+    assert stuck_row.state == "idle in transaction"
+    assert stuck_row.state_age_seconds is not None and stuck_row.state_age_seconds >= 0.3
+    assert conns.by_state.get("idle in transaction", 0) >= 1
+    assert conns.oldest_idle_in_transaction_seconds is not None
+    assert conns.oldest_idle_in_transaction_seconds >= 0.3
+    # Worst first: the idle-in-transaction session heads the list.
+    assert conns.sessions[0].state.startswith("idle in transaction")
+    assert conns.max_connections == 100
+
+
+async def test_console_excludes_its_own_backend(db) -> None:
+    collector = make_collector(db.dsn())
+    snap = await collector.collect()
+    own_pid = await collector._conn.fetchval("SELECT pg_backend_pid()")
+    await collector.close()
+    assert isinstance(snap.connections, ConnectionStats)
+    assert own_pid not in {s.pid for s in snap.connections.sessions}
+    assert all(s.application != "engflow-tui" for s in snap.connections.sessions)
+
+
+async def test_monitoring_session_is_read_only_and_bounded(db) -> None:
+    collector = make_collector(db.dsn(), refresh_interval=2.0)
+    await collector.collect()
+    conn = collector._conn
+    assert await conn.fetchval("SHOW default_transaction_read_only") == "on"
+    assert await conn.fetchval("SHOW statement_timeout") == "1500ms"
+    assert await conn.fetchval("SHOW application_name") == "engflow-tui"
+    with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+        await conn.execute("CREATE TABLE should_fail (id int)")
+    await collector.close()
+
+
+async def test_session_list_is_capped_but_counts_are_complete(db) -> None:
+    collector = make_collector(db.dsn(), max_sessions=2)
+    async with session(db.dsn()), session(db.dsn()), session(db.dsn()), session(db.dsn()):
+        snap = await collector.collect()
+    await collector.close()
+    conns = snap.connections
+    assert isinstance(conns, ConnectionStats)
+    assert len(conns.sessions) == 2
+    assert conns.total >= 4
+    assert conns.sessions_truncated == conns.total - 2
+
+
+async def test_rls_status_lists_tables_without_rls_first(db) -> None:
+    async with session(db.dsn()) as admin:
+        await admin.execute(
+            """
+            CREATE SCHEMA api;
+            CREATE TABLE public.secure (id int);
+            ALTER TABLE public.secure ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY p1 ON public.secure USING (true);
+            CREATE TABLE public.forced (id int);
+            ALTER TABLE public.forced ENABLE ROW LEVEL SECURITY;
+            ALTER TABLE public.forced FORCE ROW LEVEL SECURITY;
+            CREATE TABLE api."Orçamentos Antigos" (id int);
+            CREATE SCHEMA hidden;
+            CREATE TABLE hidden.not_exposed (id int);
+            """
+        )
+    collector = make_collector(db.dsn())
+    snap = await collector.collect()
+    await collector.close()
+    rls = snap.rls
+    assert isinstance(rls, RlsStatus)
+    names = [(t.schema, t.table) for t in rls.tables]
+    assert names[0] == ("api", "Orçamentos Antigos")
+    assert ("hidden", "not_exposed") not in names
+    by_name = {t.table: t for t in rls.tables}
+    assert by_name["secure"].rls_enabled and by_name["secure"].policy_count == 1
+    assert by_name["forced"].rls_forced and by_name["forced"].policy_count == 0
+    assert not by_name["Orçamentos Antigos"].rls_enabled
+    assert by_name["Orçamentos Antigos"].qualified == '"api"."Orçamentos Antigos"'
+    assert [t.table for t in rls.disabled] == ["Orçamentos Antigos"]
+
+
+async def test_slow_queries_from_pg_stat_statements(db) -> None:
+    async with session(db.dsn()) as client:
+        await client.execute("SELECT pg_sleep(0.15)")
+        await client.execute("SELECT 1 + 1")
+    collector = make_collector(db.dsn())
+    snap = await collector.collect()
+    await collector.close()
+    slow = snap.slow_queries
+    assert isinstance(slow, SlowQueries)
+    texts = [q.query for q in slow.queries]
+    assert any("pg_sleep" in t for t in texts), texts
+    assert not any("1 + 1" in t or "$1 + $2" in t for t in texts)
+    top = next(q for q in slow.queries if "pg_sleep" in q.query)
+    assert top.calls == 1 and top.mean_ms >= 150
+    # The console's own statements never count as the database's slow queries.
+    assert not any("engflow-tui" in t for t in texts)
+
+
+async def test_missing_pg_stat_statements_says_how_to_enable(pg_server) -> None:
+    from ..pg import create_database, drop_database
+
+    name = await create_database(pg_server, pgss=False)
+    try:
+        collector = make_collector(pg_server.dsn(name))
+        snap = await collector.collect()
+        await collector.close()
+    finally:
+        await drop_database(pg_server, name)
+    slow = snap.slow_queries
+    assert isinstance(slow, Unavailable)
+    assert "not installed" in slow.reason
+    assert slow.fix is not None and "CREATE EXTENSION pg_stat_statements" in slow.fix
+    # The other panels keep working.
+    assert snap.health.state is DbState.CONNECTED
+    assert isinstance(snap.connections, ConnectionStats)
+    assert isinstance(snap.rls, RlsStatus)
+
+
+async def test_unprivileged_role_sees_other_sessions_without_detail(db) -> None:
+    async with session(db.dsn()) as admin:
+        await admin.execute("DROP ROLE IF EXISTS plain_watcher; CREATE ROLE plain_watcher LOGIN")
+        async with session(db.dsn(), "secret-app") as other:
+            await other.execute("BEGIN; SELECT 42")
+            collector = make_collector(db.dsn(user="plain_watcher"))
+            snap = await collector.collect()
+            await collector.close()
+        await admin.execute("DROP OWNED BY plain_watcher; DROP ROLE plain_watcher")
+    assert snap.health.state is DbState.CONNECTED
+    conns = snap.connections
+    assert isinstance(conns, ConnectionStats)
+    # The count is complete even though the role cannot read the other session's details,
+    # and the panel is told why (and which grant fixes it).
+    assert conns.total >= 2
+    assert conns.hidden >= 2
+    assert conns.by_state.get("hidden", 0) >= 2
+    from engflow_tui.config import Thresholds as T
+    from engflow_tui.widgets.render import connections_summary
+
+    assert "GRANT pg_read_all_stats" in connections_summary(conns, T()).plain
+
+
+async def test_bad_password_and_unreachable_server_are_down_not_exceptions(db) -> None:
+    from engflow_tui.demo.server import free_port
+
+    collector = make_collector(f"postgresql://nobody@127.0.0.1:{free_port()}/x", connect_timeout=2.0)
+    snap = await collector.collect()
+    assert snap.health.state is DbState.DOWN
+    assert "refused" in (snap.health.error or "") or "reach" in (snap.health.error or "")
+    assert isinstance(snap.connections, Unavailable)
+
+    missing_db = make_collector(db.server.dsn("no_such_database"))
+    snap = await missing_db.collect()
+    assert snap.health.state is DbState.DOWN
+    assert "no_such_database" in (snap.health.error or "")
+
+
+async def test_monitor_raises_alerts_from_thresholds(db) -> None:
+    async with session(db.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.open_table (id int)")
+    collector = make_collector(db.dsn())
+    monitor = Monitor(collector, collector.config, collector.target)
+    async with session(db.dsn(), "stuck") as stuck:
+        await stuck.execute("BEGIN; SELECT 1")
+        await asyncio.sleep(0.4)
+        snap = await monitor.poll()
+    await monitor.close()
+    keys = {a.key for a in snap.alerts}
+    assert "rls.disabled:public.open_table" in keys
+    assert "connections.idle_in_transaction" in keys
+    assert snap.alerts[0].severity.value == "critical"
+
+
+async def test_statement_timeout_marks_degraded_then_recovers(db) -> None:
+    """A catalogue probe slower than statement_timeout: state degraded, panels keep data."""
+    collector = make_collector(db.dsn(), refresh_interval=0.5)
+    first = await collector.collect()
+    assert first.health.state is DbState.CONNECTED
+    # The RLS catalogue scan reads pg_policy: a lock on it makes that probe wait past its timeout.
+    async with session(db.dsn()) as locker:
+        await locker.execute("BEGIN; LOCK TABLE pg_catalog.pg_policy IN ACCESS EXCLUSIVE MODE")
+        collector.force_refresh()
+        snap = await collector.collect()
+        assert snap.health.state is DbState.DEGRADED
+        assert "timed out" in (snap.health.error or "")
+        assert isinstance(snap.connections, ConnectionStats)
+        await locker.execute("ROLLBACK")
+    collector.force_refresh()
+    snap = await collector.collect()
+    assert snap.health.state is DbState.CONNECTED
+    await collector.close()
