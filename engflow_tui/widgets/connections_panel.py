@@ -10,22 +10,24 @@ from .table_panel import TablePanel
 
 class ConnectionsPanel(TablePanel):
     TITLE = "Connections"
+    MIN_FLEX = 12  # at 80 columns, the application matters more than the tail of the query
     COLUMNS = (
-        ("pid", 8),
-        ("user", 12),
-        ("application", 16),
-        ("client", 15),
-        ("state", 21),
-        ("age", 7),
-        ("wait", 16),
-        ("query", None),
+        ("pid", 7, 0),
+        ("user", 12, 2),
+        ("application", 16, 1),
+        ("client", 15, 4),
+        ("state", 20, 0),
+        ("age", 7, 0),
+        ("wait", 16, 3),
+        ("query", None, 0),
     )
 
     def show_stats(self, stats: ConnectionStats | Unavailable, thresholds: Thresholds) -> None:
         if isinstance(stats, Unavailable):
             self.show_unavailable(stats)
         else:
-            self.show(connections_summary(stats, thresholds), session_rows(stats, thresholds))
+            note = f"+{stats.sessions_truncated} sessions not listed" if stats.sessions_truncated else ""
+            self.show(connections_summary(stats, thresholds), session_rows(stats, thresholds), note)
 
     def selected_pid(self) -> int | None:
         """The pid of the highlighted session, if any."""

@@ -65,7 +65,7 @@ def health_renderable(health: Health, taken_at: datetime | None = None) -> Rende
     state = Text(f" {health.state.value.upper()} ", style=STATE_STYLE[health.state])
     if health.latency_ms is not None and health.state is not DbState.DOWN:
         state.append(f" {health.latency_ms:.1f} ms")
-    grid.add_row("database", state)
+    grid.add_row("db", state)
     if health.state is DbState.DOWN:
         grid.add_row("error", Text(health.error or "-", style="red"))
         if health.down_since is not None and taken_at is not None:
@@ -78,7 +78,7 @@ def health_renderable(health: Health, taken_at: datetime | None = None) -> Rende
     grid.add_row("size", f"{health.database or '-'}  {human_bytes(health.database_size_bytes)}")
     cache = "-" if health.cache_hit_pct is None else f"{health.cache_hit_pct:.1f} %"
     cache_style = "" if health.cache_hit_pct is None or health.cache_hit_pct >= 80 else "bold yellow"
-    grid.add_row("cache hit", Text(cache, style=cache_style))
+    grid.add_row("cache", Text(f"{cache} hit" if health.cache_hit_pct is not None else cache, style=cache_style))
     return grid
 
 
@@ -110,13 +110,13 @@ def connections_summary(stats: ConnectionStats, thresholds: Thresholds) -> Text:
         text.append(format_age(age), style="bold red" if over else "yellow")
     if stats.hidden:
         text.append(f"\n{stats.hidden} sessions of other roles hidden: GRANT pg_read_all_stats TO <role>;", style="yellow")
-    if stats.sessions_truncated:
-        text.append(f"  (+{stats.sessions_truncated} sessions not listed)", style="dim")
     return text
 
 
 def state_cell(state: str | None, age: float | None, thresholds: Thresholds) -> Text:
     label = state or "?"
+    if label == "idle in transaction (aborted)":
+        label = "idle in tx (aborted)"  # fits the column; the summary counts it as "aborted"
     if label.startswith("idle in transaction"):
         over = (age or 0) > thresholds.idle_in_transaction
         return Text(label, style="bold red" if over else "yellow")
@@ -172,8 +172,6 @@ def slow_query_rows(slow: SlowQueries, query_width: int = 300) -> list[tuple[str
 def slow_queries_summary(slow: SlowQueries) -> Text:
     text = Text()
     text.append(f"{len(slow.queries)} slow (mean > {slow.threshold_ms:g} ms)", style="bold" if slow.queries else "green")
-    if slow.extension_version:
-        text.append(f"  pg_stat_statements {slow.extension_version}", style="dim")
     if slow.note:
         text.append(f"\n{slow.note}", style="yellow")
     return text
@@ -201,7 +199,7 @@ def rls_summary(rls: RlsStatus) -> Text:
         text.append(f" {off} WITHOUT RLS ", style="bold white on red")
     else:
         text.append("RLS on everywhere", style="bold green")
-    text.append(f"  {len(rls.tables)} tables in {', '.join(rls.schemas)}", style="dim")
+    text.append(f"  {len(rls.tables)} tables", style="dim")
     return text
 
 

@@ -9,10 +9,11 @@ from .table_panel import TablePanel
 
 class SlowQueriesPanel(TablePanel):
     TITLE = "Slow queries"
-    COLUMNS = (("mean ms", 9), ("calls", 7), ("total ms", 10), ("rows", 7), ("query", None))
+    COLUMNS = (("mean ms", 9, 0), ("calls", 7, 1), ("total ms", 10, 2), ("rows", 7, 3), ("query", None, 0))
 
     def show_slow(self, slow: SlowQueries | Unavailable) -> None:
         if isinstance(slow, Unavailable):
             self.show_unavailable(slow)
         else:
-            self.show(slow_queries_summary(slow), slow_query_rows(slow))
+            note = f"pg_stat_statements {slow.extension_version}" if slow.extension_version else ""
+            self.show(slow_queries_summary(slow), slow_query_rows(slow), note)

@@ -1,0 +1,157 @@
+"""The dashboard driven by real keys, against a real PostgreSQL 18."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Input, Static
+
+from engflow_tui.app import EngFlowApp
+from engflow_tui.config import Config, ConsoleConfig, TargetConfig, Thresholds
+from engflow_tui.demo.server import temporary_server
+from engflow_tui.model import DbState
+from engflow_tui.screens.help_screen import HelpScreen
+from engflow_tui.widgets.alerts_panel import AlertsPanel
+from engflow_tui.widgets.connections_panel import ConnectionsPanel
+from engflow_tui.widgets.health_panel import HealthPanel
+from engflow_tui.widgets.rls_panel import RlsPanel
+from engflow_tui.widgets.slow_queries_panel import SlowQueriesPanel
+
+from ..pg import session, wait_for
+from .helpers import static_text, table_dicts
+
+
+def make_app(dsn: str, refresh: float = 0.3) -> EngFlowApp:
+    target = TargetConfig(name="prod-test", dsn=dsn)
+    config = Config(
+        console=ConsoleConfig(refresh_interval=refresh, slow_queries_interval=0.3, catalog_interval=0.3),
+        targets={"prod-test": target},
+        thresholds=Thresholds(idle_in_transaction=0.5),
+    )
+    return EngFlowApp(config, target)
+
+
+async def applied(app: EngFlowApp, count: int = 1) -> None:
+    start = app.dashboard.snapshots_applied if app.dashboard else 0
+    await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= start + count)
+
+
+async def test_panels_show_the_situation_in_the_database(db18) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.leaky (id int); CREATE TABLE public.safe (id int);"
+                            "ALTER TABLE public.safe ENABLE ROW LEVEL SECURITY;")
+        await admin.execute("SELECT pg_sleep(0.12)")
+    async with session(db18.dsn(), "stuck-batch") as stuck:
+        stuck_pid = await stuck.fetchval("SELECT pg_backend_pid()")
+        await stuck.execute("BEGIN; UPDATE pg_catalog.pg_class SET relname = relname WHERE false")
+        await asyncio.sleep(0.6)
+        app = make_app(db18.dsn())
+        async with app.run_test(size=(140, 45)) as pilot:
+            await applied(app, 2)
+            await pilot.pause()
+            screen = app.screen
+            health = static_text(screen.query_one(HealthPanel))
+            assert "CONNECTED" in health and "PG 18" in health
+            conns = screen.query_one(ConnectionsPanel)
+            rows = table_dicts(conns.table)
+            stuck_row = next(r for r in rows if r["pid"] == str(stuck_pid))
+            assert stuck_row["application"] == "stuck-batch"
+            assert stuck_row["state"] == "idle in transaction"
+            assert "UPDATE pg_catalog.pg_class" in stuck_row["query"]
+            assert rows[0]["pid"] == str(stuck_pid), "worst sessions come first"
+            summary = static_text(conns.query_one(".panel-summary", Static))
+            assert "/100" in summary and "idle in tx 1" in summary
+            rls_rows = table_dicts(screen.query_one(RlsPanel).table)
+            assert rls_rows[0]["RLS"].startswith("OFF") and rls_rows[0]["table"] == "public.leaky"
+            assert any(r["table"] == "public.safe" and r["RLS"] == "ON" for r in rls_rows)
+            await wait_for(lambda: any("pg_sleep" in r["query"] for r in table_dicts(screen.query_one(SlowQueriesPanel).table)))
+            alerts = table_dicts(screen.query_one(AlertsPanel).table)
+            titles = [r["alert"] for r in alerts]
+            assert "RLS Violation" in titles and "Idle In Transaction" in titles
+            assert alerts[0]["severity"].strip() == "CRITICAL", "worst alerts first"
+            status = static_text(screen.query_one("#status-line", Static))
+            assert "CONNECTED" in status and "prod-test" in status
+
+
+async def test_filter_pause_refresh_help_and_quit_keys(db18) -> None:
+    async with session(db18.dsn(), "alpha-app"), session(db18.dsn(), "beta-app"):
+        app = make_app(db18.dsn())
+        async with app.run_test(size=(120, 40)) as pilot:
+            await applied(app)
+            await pilot.pause()
+            conns = app.screen.query_one(ConnectionsPanel)
+            assert conns.table.has_focus
+            # "/" filters the focused table; typing narrows it, Enter keeps it.
+            await pilot.press("slash")
+            assert app.focused is app.screen.query_one("#filter-input", Input)
+            await pilot.press(*"beta")
+            await pilot.press("enter")
+            assert [r["application"] for r in table_dicts(conns.table)] == ["beta-app"]
+            assert "filter: beta" in str(conns.border_title)
+            await applied(app)  # the filter survives a refresh
+            assert [r["application"] for r in table_dicts(conns.table)] == ["beta-app"]
+            # Escape clears it.
+            await pilot.press("escape")
+            assert {"alpha-app", "beta-app"} <= {r["application"] for r in table_dicts(conns.table)}
+
+            # p pauses: no snapshot is applied while paused, the status line says so.
+            await pilot.press("p")
+            assert "PAUSED" in static_text(app.screen.query_one("#status-line", Static))
+            count = app.dashboard.snapshots_applied
+            await asyncio.sleep(1.0)
+            assert app.dashboard.snapshots_applied == count
+            # r refreshes at once (and resumes).
+            await pilot.press("r")
+            await applied(app)
+            assert "PAUSED" not in static_text(app.screen.query_one("#status-line", Static))
+
+            # Tab moves between panels.
+            await pilot.press("tab")
+            assert not conns.table.has_focus
+
+            # ? opens the help, Escape closes it.
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            assert not isinstance(app.screen, HelpScreen)
+
+            await pilot.press("q")
+        assert app.return_code == 0
+
+
+async def test_command_palette_reaches_panels_by_name(db18) -> None:
+    app = make_app(db18.dsn())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await applied(app)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Show slow queries")
+        await wait_for(lambda: "Show slow queries" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt) if app.screen.query("CommandList") else False)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.query_one(SlowQueriesPanel).table.has_focus
+
+
+async def test_database_stopped_and_restarted_under_the_running_app() -> None:
+    server = temporary_server(prefix="engflow-test-restart-")
+    try:
+        app = make_app(server.dsn(), refresh=0.3)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await applied(app)
+            assert app.dashboard.snapshot.health.state is DbState.CONNECTED
+            await asyncio.to_thread(server.stop)
+            await wait_for(lambda: app.dashboard.snapshot.health.state is DbState.DOWN, timeout=15)
+            await pilot.pause()
+            assert "DOWN" in static_text(app.screen.query_one(HealthPanel))
+            assert "DOWN" in static_text(app.screen.query_one("#status-line", Static))
+            assert "Database Down" in [r["alert"] for r in table_dicts(app.screen.query_one(AlertsPanel).table)]
+            # Keys still work while the database is down.
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            await asyncio.to_thread(server.start)
+            await wait_for(lambda: app.dashboard.snapshot.health.state is DbState.CONNECTED, timeout=40)
+            await pilot.pause()
+            assert "CONNECTED" in static_text(app.screen.query_one(HealthPanel))
+            assert "Database Down" not in [r["alert"] for r in table_dicts(app.screen.query_one(AlertsPanel).table)]
+    finally:
+        server.remove()

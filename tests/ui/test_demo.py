@@ -1,0 +1,109 @@
+"""`engflow-tui demo` end to end in a pseudo-terminal: it opens on live data, and on quit or
+SIGTERM its server and workload are gone (checked by port and by process command line)."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+
+def _read_until(fd: int, pattern: str, timeout: float) -> str:
+    buffer = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buffer += chunk
+            if re.search(pattern.encode(), buffer):
+                return buffer.decode(errors="replace")
+    raise AssertionError(f"{pattern!r} not seen within {timeout}s; got {buffer[-2000:]!r}")
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize("how", ["q", "sigterm"])
+def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
+    pid, fd = pty.fork()
+    if pid == 0:  # child: the demo as a user runs it
+        os.environ["TERM"] = "xterm-256color"
+        os.environ["COLUMNS"], os.environ["LINES"] = "120", "40"
+        os.execv(sys.executable, [sys.executable, "-m", "engflow_tui", "demo", "--refresh", "0.5"])
+    try:
+        started = _read_until(fd, r"on 127\.0\.0\.1:\d+", 60)
+        port = int(re.search(r"on 127\.0\.0\.1:(\d+)", started).group(1))
+        screen = _read_until(fd, "CONNECTED", 30)
+        assert "EngFlow Ops Console" in started + screen
+        # The workload is live: its roles show up as sessions of the demo database.
+        import asyncio
+
+        async def sessions() -> set[str]:
+            conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/engflow")
+            try:
+                rows = await conn.fetch("SELECT DISTINCT application_name FROM pg_stat_activity")
+                return {r[0] for r in rows}
+            finally:
+                await conn.close()
+
+        deadline = time.monotonic() + 20
+        apps: set[str] = set()
+        while time.monotonic() < deadline and not {"engflow-api", "engflow-batch"} <= apps:
+            apps = asyncio.run(sessions())
+            time.sleep(0.3)
+        assert {"engflow-api", "engflow-batch", "engflow-tui"} <= apps
+        workload = _processes_mentioning(f"127.0.0.1:{port}/engflow")
+        assert workload, "the workload process runs"
+        if how == "q":
+            os.write(fd, b"q")
+        else:
+            os.kill(pid, signal.SIGTERM)
+        tail = ""
+        try:
+            tail = _read_until(fd, "server stopped and removed", 40)
+        except AssertionError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+        assert "server stopped and removed" in tail
+        assert os.WIFEXITED(status)
+        assert not _port_open(port)
+        assert _processes_mentioning(f"127.0.0.1:{port}/engflow") == []
+        assert _processes_mentioning(f"-c port={port} ") == []  # the postmaster itself
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)

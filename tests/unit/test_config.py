@@ -1,0 +1,170 @@
+"""Config files, good and bad: every problem is one clear line naming file and key."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from engflow_tui.config import (
+    ConsoleConfig,
+    Thresholds,
+    check_target_environment,
+    find_config_path,
+    load_config,
+    mask_dsn,
+    parse_config,
+)
+from engflow_tui.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_contract_example_from_the_issue(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[console]
+refresh_interval = "2s"
+read_only = false
+operator = "ana"
+audit_log = "~/.local/state/engflow-tui/audit.jsonl"
+
+[targets.production]
+dsn = "postgresql://ops_monitor@db.example.com:5432/postgres"
+password_env = "ENGFLOW_PG_PASSWORD"
+exposed_schemas = ["public"]
+rest_url = "https://PROJECT.supabase.co/rest/v1"
+rest_apikey_env = "SUPABASE_ANON_KEY"
+app_health_url = "https://app.example.com/health"
+
+[thresholds]
+idle_in_transaction = "30m"
+slow_query_ms = 100
+""",
+    )
+    config = load_config(path)
+    assert config.console.refresh_interval == 2.0
+    assert config.console.operator == "ana"
+    assert config.thresholds.idle_in_transaction == 1800.0
+    target = config.target(None)
+    assert target.name == "production"
+    assert target.password_env == "ENGFLOW_PG_PASSWORD"
+    assert target.exposed_schemas == ("public",)
+
+
+def test_shipped_example_parses_and_matches_the_defaults() -> None:
+    path = ROOT / "config.toml.example"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    config = load_config(path)
+    # Every key of [console] and [thresholds] is documented in the example with its default.
+    for section, cls in (("console", ConsoleConfig), ("thresholds", Thresholds)):
+        documented = set(data[section])
+        text = path.read_text(encoding="utf-8")
+        for f in dataclasses.fields(cls):
+            assert f.name in documented or f"# {f.name} =" in text, f"{section}.{f.name} not in the example"
+        for key in documented:
+            assert getattr(getattr(config, section), key) == getattr(cls(), key), f"{section}.{key}"
+    assert config.targets["production"].dsn is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[console\nrefresh_interval = 2", "TOML syntax error"),
+        ('[console]\nrefresh_intervall = "2s"', "console.refresh_intervall: unknown key (did you mean 'refresh_interval'?)"),
+        ('[console]\nrefresh_interval = "fast"', "console.refresh_interval: 'fast' is not a duration"),
+        ("[console]\nread_only = \"yes\"", "console.read_only: must be true or false"),
+        ("[thresholds]\nslow_query_ms = \"100\"", "thresholds.slow_query_ms: must be a non-negative number"),
+        ('[thresholds]\nidle_in_transaction = "-5m"', "thresholds.idle_in_transaction"),
+        ("[targets.prod]\ndsn = 5", "targets.prod.dsn: must be a non-empty string"),
+        ('[targets.prod]\ndsn = "postgresql://u:hunter2@h/db"', "targets.prod.dsn: contains a password"),
+        ('[targets.prod]\npassword_env = "my password"', "targets.prod.password_env: must be the NAME of an environment variable"),
+        ('[targets.prod]\nexposed_schemas = "public"', "targets.prod.exposed_schemas: must be a non-empty list"),
+        ('[targets.prod]\nrest_url = "ftp://x"', "targets.prod.rest_url: must be an http(s):// URL"),
+        ('[targets.prod]\nhost = "x"', "targets.prod.host: unknown key"),
+        ('[console]\ndefault_target = "prdo"\n[targets.prod]\ndsn = "postgresql://h/db"', "console.default_target: names no target (did you mean 'prod'?)"),
+        ("[tresholds]\n", "tresholds: unknown key (did you mean 'thresholds'?)"),
+        ("targets = 3", "targets: must be a table"),
+    ],
+)
+def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    assert expected in message
+    assert "\n" not in message
+    assert "hunter2" not in message
+
+
+def test_missing_target_and_several_targets(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[targets.a]\ndsn = "postgresql://h/a"\n[targets.b]\ndsn = "postgresql://h/b"'))
+    with pytest.raises(ConfigError, match="several targets and no console.default_target"):
+        config.target(None)
+    with pytest.raises(ConfigError, match="no target named 'c'"):
+        config.target("c")
+    assert config.target("b").dsn == "postgresql://h/b"
+    empty = load_config(write(tmp_path, "[console]\n"))
+    with pytest.raises(ConfigError, match=r"no \[targets.NAME\] section"):
+        empty.target(None)
+
+
+def test_password_env_must_be_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(write(tmp_path, '[targets.p]\ndsn = "postgresql://u@h/db"\npassword_env = "ENGFLOW_TEST_PW"'))
+    monkeypatch.delenv("ENGFLOW_TEST_PW", raising=False)
+    with pytest.raises(ConfigError, match="environment variable ENGFLOW_TEST_PW is not set") as info:
+        check_target_environment(config.target("p"), str(tmp_path / "config.toml"))
+    assert "targets.p.password_env" in str(info.value)
+    monkeypatch.setenv("ENGFLOW_TEST_PW", "x")
+    check_target_environment(config.target("p"), None)
+    assert config.target("p").password() == "x"
+
+
+def test_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    explicit = write(tmp_path, "")
+    env_file = tmp_path / "env.toml"
+    env_file.write_text("")
+    xdg = tmp_path / "xdg"
+    (xdg / "engflow-tui").mkdir(parents=True)
+    (xdg / "engflow-tui" / "config.toml").write_text("")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(xdg))
+    monkeypatch.setenv("ENGFLOW_CONFIG", str(env_file))
+    assert find_config_path(str(explicit)) == explicit
+    assert find_config_path(None) == env_file
+    monkeypatch.delenv("ENGFLOW_CONFIG")
+    assert find_config_path(None) == xdg / "engflow-tui" / "config.toml"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "none"))
+    assert find_config_path(None) is None
+    with pytest.raises(ConfigError, match="file not found"):
+        find_config_path(str(tmp_path / "missing.toml"))
+
+
+@pytest.mark.parametrize(
+    ("dsn", "masked"),
+    [
+        ("postgresql://ops:s3cret@db:5432/postgres", "postgresql://ops:***@db:5432/postgres"),
+        ("postgresql://ops@db/postgres?password=s3cret&sslmode=require", "postgresql://ops@db/postgres?password=***&sslmode=require"),
+        ("host=db user=ops password=s3cret dbname=x", "host=db user=ops password=*** dbname=x"),
+        ("host=db password='a b c' dbname=x", "host=db password=*** dbname=x"),
+        ("postgresql://ops@db/postgres", "postgresql://ops@db/postgres"),
+    ],
+)
+def test_mask_dsn(dsn: str, masked: str) -> None:
+    assert mask_dsn(dsn) == masked
+
+
+def test_parse_config_defaults() -> None:
+    config = parse_config({})
+    assert config.console.refresh_interval == 2.0
+    assert config.thresholds.slow_query_ms == 100.0
+    assert config.thresholds.idle_in_transaction == 1800.0

@@ -1,0 +1,47 @@
+"""The core (collectors, alerts, config, db, model, diagnose, demo) never imports Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CORE = [
+    "engflow_tui.config",
+    "engflow_tui.config_dump",
+    "engflow_tui.db",
+    "engflow_tui.model",
+    "engflow_tui.errors",
+    "engflow_tui.durations",
+    "engflow_tui.collectors.postgres",
+    "engflow_tui.alerts.basic",
+    "engflow_tui.monitor",
+    "engflow_tui.diagnose",
+    "engflow_tui.cli",
+    "engflow_tui.demo",
+    "engflow_tui.demo.server",
+    "engflow_tui.demo.workload",
+]
+
+
+def test_core_does_not_import_textual() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in CORE)
+        + "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        + "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_ui_holds_no_sql_and_no_driver() -> None:
+    """Screens and widgets receive records: no asyncpg, no httpx, no SQL text."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "engflow_tui"
+    for folder in ("screens", "widgets"):
+        for path in (root / folder).glob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"^\s*(import|from)\s+(asyncpg|httpx)", text, re.M), path
+            assert not re.search(r"\b(SELECT|INSERT|UPDATE|DELETE)\s+\w", text), path
