@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Benchmark of the console itself: prints figures, asserts nothing.
+
+    python bench/console_bench.py [--seconds 20] [--idle-sessions 50] [--dsn DSN]
+
+Without --dsn it starts an embedded PostgreSQL 18 with the demo schema and workload (plus
+--idle-sessions extra idle connections). The console runs headless (Textual run_test) in a child
+process so that its RSS is its own. Figures:
+  first data   process start (python launch + imports) -> first snapshot applied on screen
+  rss          peak resident memory of the console process
+  ui ms        UI-thread time to apply one snapshot to the five panels (p50 / p99 / max)
+  loop lag     event-loop lag measured by a 10 ms ticker while refreshing (p99 / max)
+  collect ms   collector wall time per snapshot (p50 / p99), round trips included
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def child(dsn: str, seconds: float, refresh: float, started: float) -> dict[str, float]:
+    from engflow_tui.app import EngFlowApp
+    from engflow_tui.config import Config, ConsoleConfig, TargetConfig
+    from engflow_tui.screens.dashboard import DashboardScreen
+
+    apply_ms: list[float] = []
+    original = DashboardScreen.apply_snapshot
+
+    def timed(self, snapshot):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        original(self, snapshot)
+        apply_ms.append((time.perf_counter() - t0) * 1000)
+        collect_ms.append(snapshot.duration_ms)
+
+    collect_ms: list[float] = []
+    DashboardScreen.apply_snapshot = timed  # type: ignore[method-assign]
+    target = TargetConfig(name="bench", dsn=dsn)
+    config = Config(console=ConsoleConfig(refresh_interval=refresh), targets={"bench": target})
+    app = EngFlowApp(config, target)
+    lags: list[float] = []
+    first_data = float("nan")
+    async with app.run_test(size=(160, 50)) as pilot:
+        while not apply_ms:
+            await asyncio.sleep(0.005)
+        first_data = time.time() - started
+        await pilot.pause()
+        end = time.perf_counter() + seconds
+        loop = asyncio.get_running_loop()
+        while time.perf_counter() < end:
+            t0 = loop.time()
+            await asyncio.sleep(0.01)
+            lags.append(max(0.0, (loop.time() - t0 - 0.01) * 1000))
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "first_data_s": first_data,
+        "rss_mb": rss_mb,
+        "refreshes": len(apply_ms),
+        "ui_p50_ms": statistics.median(apply_ms[1:] or apply_ms),
+        "ui_p99_ms": pct(apply_ms[1:], 0.99),
+        "ui_max_ms": max(apply_ms[1:] or apply_ms),
+        "lag_p99_ms": pct(lags, 0.99),
+        "lag_max_ms": max(lags),
+        "collect_p50_ms": statistics.median(collect_ms),
+        "collect_p99_ms": pct(collect_ms, 0.99),
+    }
+
+
+async def hold_idle(dsn: str, count: int) -> list[object]:
+    import asyncpg
+
+    return [await asyncpg.connect(dsn, server_settings={"application_name": "bench-idle"}) for _ in range(count)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dsn")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--refresh", type=float, default=2.0)
+    parser.add_argument("--idle-sessions", type=int, default=50)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--started", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(child(args.dsn, args.seconds, args.refresh, args.started))))
+        return
+
+    from engflow_tui.demo import _seed, demo_config, start_demo_server, start_workload, stop_process
+
+    server = None
+    workload = None
+    loop = asyncio.new_event_loop()
+    idle: list[object] = []
+    try:
+        dsn = args.dsn
+        if dsn is None:
+            server = start_demo_server(None)
+            loop.run_until_complete(_seed(server.dsn(), server.dsn("engflow")))
+            workload = start_workload(server)
+            dsn = demo_config(server, args.refresh)[1].dsn
+            idle = loop.run_until_complete(hold_idle(server.dsn("engflow"), args.idle_sessions))
+            time.sleep(2)  # let the workload open its sessions
+        started = time.time()
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", "--dsn", dsn, "--seconds", str(args.seconds),
+             "--refresh", str(args.refresh), "--started", str(started)],
+            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        for conn in idle:
+            loop.run_until_complete(conn.close())  # type: ignore[attr-defined]
+        stop_process(workload)
+        if server is not None:
+            server.remove()
+    print(f"console benchmark: {args.seconds:g} s at refresh {args.refresh:g} s, "
+          f"{args.idle_sessions} extra idle sessions + demo workload")
+    rows = [
+        ("first data on screen (process start)", f"{figures['first_data_s']:.2f} s", "budget 1.5 s"),
+        ("peak RSS", f"{figures['rss_mb']:.0f} MB", "budget 150 MB"),
+        ("refreshes applied", f"{figures['refreshes']}", ""),
+        ("UI time per refresh p50 / p99 / max", f"{figures['ui_p50_ms']:.1f} / {figures['ui_p99_ms']:.1f} / {figures['ui_max_ms']:.1f} ms", "budget 50 ms"),
+        ("event-loop lag p99 / max", f"{figures['lag_p99_ms']:.1f} / {figures['lag_max_ms']:.1f} ms", "budget 100 ms"),
+        ("collector time per snapshot p50 / p99", f"{figures['collect_p50_ms']:.1f} / {figures['collect_p99_ms']:.1f} ms", ""),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, value, budget in rows:
+        print(f"  {name:<{width}}  {value:>22}  {budget}")
+
+
+if __name__ == "__main__":
+    main()
