@@ -8,7 +8,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN BYPASSRLS; END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'engflow_api') THEN CREATE ROLE engflow_api LOGIN IN ROLE authenticated; END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'engflow_reports') THEN CREATE ROLE engflow_reports LOGIN IN ROLE service_role; END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'engflow_reports') THEN CREATE ROLE engflow_reports LOGIN BYPASSRLS IN ROLE service_role; END IF;  -- BYPASSRLS is not inherited
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ops_monitor') THEN CREATE ROLE ops_monitor LOGIN IN ROLE pg_monitor; END IF;
 END $$;
 

@@ -15,9 +15,10 @@ import sys
 import asyncpg
 
 REPORT_SQL = """
+WITH pause AS MATERIALIZED (SELECT pg_sleep($1))  -- once per report, not once per group
 SELECT c.nome, count(DISTINCT p.id) AS projetos, sum(o.valor) AS total,
-       sum(i.quantidade * i.preco_unitario) AS materiais, pg_sleep($1)
-  FROM public.clientes c
+       sum(i.quantidade * i.preco_unitario) AS materiais
+  FROM pause, public.clientes c
   JOIN public.projetos p ON p.cliente_id = c.id
   JOIN public.orcamentos o ON o.projeto_id = p.id
   LEFT JOIN public.itens_orcamento i ON i.orcamento_id = o.id

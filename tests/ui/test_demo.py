@@ -70,20 +70,25 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
         # The workload is live: its roles show up as sessions of the demo database.
         import asyncio
 
-        async def sessions() -> set[str]:
+        async def observe() -> tuple[set[str], int]:
             conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/engflow")
             try:
                 rows = await conn.fetch("SELECT DISTINCT application_name FROM pg_stat_activity")
-                return {r[0] for r in rows}
+                slow_reports = await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_statements WHERE query LIKE '%c.nome%' AND mean_exec_time > 100"
+                )
+                return {r[0] for r in rows}, slow_reports
             finally:
                 await conn.close()
 
         deadline = time.monotonic() + 20
         apps: set[str] = set()
-        while time.monotonic() < deadline and not {"engflow-api", "engflow-batch"} <= apps:
-            apps = asyncio.run(sessions())
+        slow_reports = 0
+        while time.monotonic() < deadline and not ({"engflow-api", "engflow-batch"} <= apps and slow_reports):
+            apps, slow_reports = asyncio.run(observe())
             time.sleep(0.3)
         assert {"engflow-api", "engflow-batch", "engflow-tui"} <= apps
+        assert slow_reports, "the workload's report queries are slow (they see rows despite RLS)"
         workload = _processes_mentioning(f"127.0.0.1:{port}/engflow")
         assert workload, "the workload process runs"
         if how == "q":
