@@ -25,6 +25,8 @@ class EngFlowApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl"),
+        # At 3 a.m. Ctrl+C means "get me out": quit (the demo then stops its server).
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
         Binding("question_mark", "help", "Help", id="app.help"),
     ]
 

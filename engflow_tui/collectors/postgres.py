@@ -244,11 +244,22 @@ class PostgresCollector:
                 degraded.append(f"{probe.__name__.removeprefix('_probe_')} timed out")
                 cadence.last_run = now - cadence.interval + 2 * self.config.console.refresh_interval
                 return cadence.value  # keep the last good value
-            if error.sqlstate == "42501":
-                cadence.value = Unavailable(f"permission denied: {error}", PRIVILEGE_FIX)
+            if error.sqlstate == "55000" and probe == self._probe_slow_queries:
+                # "pg_stat_statements must be loaded via shared_preload_libraries"
+                cadence.value = Unavailable("pg_stat_statements is installed but not loaded", PGSS_NOT_LOADED_FIX)
+            elif error.sqlstate == "42501":
+                cadence.value = Unavailable(f"permission denied: {error}", self._privilege_fix(probe))
             else:
                 cadence.value = Unavailable(str(error), error.fix)
         return cadence.value
+
+    def _privilege_fix(self, probe: Callable[[], Any]) -> str:
+        if probe == self._probe_slow_queries and isinstance(self._pgss, tuple):
+            return (
+                f"GRANT EXECUTE ON FUNCTION {self._pgss[0]}.pg_stat_statements(boolean) TO <role>; "
+                "and GRANT pg_read_all_stats TO <role>;"
+            )
+        return PRIVILEGE_FIX
 
     # ------------------------------------------------------------------ probes
 
@@ -322,10 +333,6 @@ class PostgresCollector:
             if row is None:
                 self._pgss = Unavailable(
                     "pg_stat_statements is not installed in this database", PGSS_MISSING_FIX
-                )
-            elif "pg_stat_statements" not in (row["preload"] or ""):
-                self._pgss = Unavailable(
-                    "pg_stat_statements is installed but not loaded", PGSS_NOT_LOADED_FIX
                 )
             else:
                 self._pgss = (db.quote_ident(row["schema"]), row["version"])

@@ -221,3 +221,42 @@ async def test_statement_timeout_marks_degraded_then_recovers(db) -> None:
     snap = await collector.collect()
     assert snap.health.state is DbState.CONNECTED
     await collector.close()
+
+
+async def test_permission_denied_on_a_probe_names_the_grant(db) -> None:
+    async with session(db.dsn()) as admin:
+        await admin.execute(
+            "DROP ROLE IF EXISTS narrow_watcher; CREATE ROLE narrow_watcher LOGIN;"
+            "REVOKE EXECUTE ON FUNCTION pg_stat_statements(boolean) FROM PUBLIC;"
+        )
+        try:
+            collector = make_collector(db.dsn(user="narrow_watcher"))
+            snap = await collector.collect()
+            await collector.close()
+        finally:
+            await admin.execute("DROP OWNED BY narrow_watcher; DROP ROLE narrow_watcher")
+    slow = snap.slow_queries
+    assert isinstance(slow, Unavailable)
+    assert slow.reason.startswith("permission denied")
+    assert slow.fix is not None and "GRANT EXECUTE ON FUNCTION" in slow.fix and "pg_read_all_stats" in slow.fix
+    assert snap.health.state is DbState.CONNECTED  # one dead probe does not take the others down
+    assert isinstance(snap.rls, RlsStatus)
+
+
+async def test_pg_stat_statements_installed_but_not_preloaded() -> None:
+    from engflow_tui.demo.server import temporary_server
+
+    server = temporary_server(prefix="engflow-test-nopreload-", extra_settings={"shared_preload_libraries": ""})
+    try:
+        async with session(server.dsn()) as admin:
+            await admin.execute("CREATE EXTENSION pg_stat_statements")
+        collector = make_collector(server.dsn())
+        snap = await collector.collect()
+        await collector.close()
+    finally:
+        server.remove()
+    slow = snap.slow_queries
+    assert isinstance(slow, Unavailable)
+    assert slow.reason == "pg_stat_statements is installed but not loaded"
+    assert slow.fix is not None and "shared_preload_libraries" in slow.fix
+    assert snap.health.state is DbState.CONNECTED

@@ -155,3 +155,19 @@ async def test_database_stopped_and_restarted_under_the_running_app() -> None:
             assert "Database Down" not in [r["alert"] for r in table_dicts(app.screen.query_one(AlertsPanel).table)]
     finally:
         server.remove()
+
+
+async def test_several_targets_without_default_asks_which(db18) -> None:
+    from engflow_tui.screens.target_picker import TargetPickerScreen
+
+    first = TargetConfig(name="alpha", dsn=db18.dsn())
+    second = TargetConfig(name="beta", dsn=db18.dsn())
+    config = Config(console=ConsoleConfig(refresh_interval=0.3), targets={"alpha": first, "beta": second})
+    app = EngFlowApp(config, None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TargetPickerScreen)
+        await pilot.press("down", "enter")
+        await applied(app)
+        assert app.dashboard is not None and app.dashboard.monitor.target.name == "beta"
+        assert "beta" in static_text(app.screen.query_one("#status-line", Static))

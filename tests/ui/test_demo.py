@@ -55,7 +55,7 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.parametrize("how", ["q", "sigterm"])
+@pytest.mark.parametrize("how", ["q", "ctrl+c", "sigterm"])
 def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
     pid, fd = pty.fork()
     if pid == 0:  # child: the demo as a user runs it
@@ -93,6 +93,8 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
         assert workload, "the workload process runs"
         if how == "q":
             os.write(fd, b"q")
+        elif how == "ctrl+c":
+            os.write(fd, b"\x03")
         else:
             os.kill(pid, signal.SIGTERM)
         tail = ""
