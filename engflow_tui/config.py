@@ -66,6 +66,10 @@ class TargetConfig:
     """The application's /health endpoint."""
     read_only: bool = False
     """Refuse actions on this target, whatever [console] says."""
+    app_url: str | None = None
+    """The application's base URL (the emergency fallback is POSTed to {app_url}/api/emergency/enable-fallback)."""
+    emergency_token_env: str | None = None
+    """Name of the environment variable that holds the emergency bearer token."""
 
     @property
     def display_dsn(self) -> str:
@@ -94,8 +98,21 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class ActionsConfig:
+    lock_timeout: float = 3.0
+    """DDL waits at most this long for a lock, then fails instead of queueing every query."""
+    statement_timeout: float = 30.0
+    """Any action statement is cancelled after this long."""
+    analyze_timeout: float = 600.0
+    """ANALYZE (whole database or one table) is cancelled after this long."""
+    http_timeout: float = 10.0
+    """The emergency fallback call gives up after this long."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    actions: ActionsConfig = field(default_factory=ActionsConfig)
     targets: Mapping[str, TargetConfig] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
     path: Path | None = None
@@ -252,7 +269,7 @@ class _Reader:
             if kind == "url":
                 if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+", value):
                     raise ValueError(f"must be an http(s):// URL, not {value!r}")
-                return value.rstrip("/") if key.endswith("rest_url") else value
+                return value.rstrip("/") if key.endswith(("rest_url", "app_url")) else value
             if kind == "envname":
                 if not isinstance(value, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
                     raise ValueError(f"must be the NAME of an environment variable, not {value!r}")
@@ -283,6 +300,14 @@ _TARGET_KINDS = {
     "rest_apikey_env": "envname",
     "app_health_url": "url",
     "read_only": "bool",
+    "app_url": "url",
+    "emergency_token_env": "envname",
+}
+_ACTION_KINDS = {
+    "lock_timeout": "duration",
+    "statement_timeout": "duration",
+    "analyze_timeout": "duration",
+    "http_timeout": "duration",
 }
 _THRESHOLD_KINDS = {
     "idle_in_transaction": "duration",
@@ -291,7 +316,7 @@ _THRESHOLD_KINDS = {
     "connections_critical_pct": "number",
     "cache_hit_warning_pct": "number",
 }
-_TOP_LEVEL = {"console", "targets", "thresholds"}
+_TOP_LEVEL = {"console", "targets", "thresholds", "actions"}
 
 
 def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
@@ -320,6 +345,12 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
             "thresholds.connections_warning_pct", "must not be above connections_critical_pct"
         )
 
+    actions_raw = reader.table(data, "actions")
+    reader.check_keys(actions_raw, set(_ACTION_KINDS), "actions.")
+    actions = ActionsConfig(
+        **{k: reader.convert(f"actions.{k}", v, _ACTION_KINDS[k]) for k, v in actions_raw.items()}
+    )
+
     targets: dict[str, TargetConfig] = {}
     for name, raw in reader.table(data, "targets").items():
         prefix = f"targets.{name}."
@@ -340,7 +371,7 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
             "console.default_target",
             f"names no target{_did_you_mean(console.default_target, targets)}",
         )
-    return Config(console=console, targets=targets, thresholds=thresholds)
+    return Config(console=console, actions=actions, targets=targets, thresholds=thresholds)
 
 
 def load_config(path: Path) -> Config:

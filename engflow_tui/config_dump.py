@@ -13,7 +13,11 @@ import tomli_w
 from .config import Config
 from .durations import format_duration
 
-_DURATIONS = {"refresh_interval", "connect_timeout", "slow_queries_interval", "catalog_interval", "size_interval", "idle_in_transaction"}
+_DURATIONS = {
+    "refresh_interval", "connect_timeout", "slow_queries_interval", "catalog_interval",
+    "size_interval", "idle_in_transaction", "lock_timeout", "statement_timeout",
+    "analyze_timeout", "http_timeout",
+}
 
 
 def _section(obj: Any) -> dict[str, Any]:
@@ -34,6 +38,7 @@ def dump_config(config: Config) -> str:
     data: dict[str, Any] = {
         "console": _section(config.console),
         "thresholds": _section(config.thresholds),
+        "actions": _section(config.actions),
         "targets": {name: _section(t) for name, t in config.targets.items()},
     }
     return tomli_w.dumps(data)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engflow_tui.config import (
+    ActionsConfig,
     ConsoleConfig,
     Thresholds,
     check_target_environment,
@@ -66,7 +67,7 @@ def test_shipped_example_parses_and_matches_the_defaults() -> None:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     config = load_config(path)
     # Every key of [console] and [thresholds] is documented in the example with its default.
-    for section, cls in (("console", ConsoleConfig), ("thresholds", Thresholds)):
+    for section, cls in (("console", ConsoleConfig), ("thresholds", Thresholds), ("actions", ActionsConfig)):
         documented = set(data[section])
         text = path.read_text(encoding="utf-8")
         for f in dataclasses.fields(cls):

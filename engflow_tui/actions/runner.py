@@ -1,0 +1,331 @@
+"""Plan and run the runbook's fixes against one target. No Textual.
+
+Every action uses its own short-lived connection (the monitoring one stays read-only) with
+``statement_timeout`` and ``lock_timeout``; terminations re-check each target in the statement
+that acts; read-only refuses in one place (:meth:`ActionRunner.execute`); every confirmed
+action, refusal and failure is written to the audit log before and after it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from .. import db
+from ..config import Config, TargetConfig
+from ..durations import format_age, format_duration
+from ..errors import DatabaseError
+from ..model import TableRls
+from .audit import AuditLog
+from .model import ActionError, ActionPlan, ActionResult, ActionTarget, TargetOutcome
+
+TERMINATE_IDLE = "Terminate idle transactions"
+TERMINATE_SESSION = "Terminate session"
+CANCEL_QUERY = "Cancel query"
+ENABLE_RLS = "Enable RLS"
+RUN_ANALYZE = "Run ANALYZE"
+EMERGENCY_FALLBACK = "Emergency fallback"
+
+SIGNAL_FIX = "GRANT pg_signal_backend TO <role>;  (or run as the session's own role)"
+GONE = "already gone or changed"
+FALLBACK_PATH = "/api/emergency/enable-fallback"
+
+
+def _shown_sql(name: str) -> str:
+    """The statement as it will run, without its leading comment lines."""
+    lines = db.load_sql(name).splitlines()
+    return "\n".join(line for line in lines if not line.startswith("--")).strip()
+
+
+def _session_target(row: Any) -> ActionTarget:
+    backend_start: datetime = row["backend_start"]
+    return ActionTarget(
+        key=f"pid:{row['pid']}@{backend_start.isoformat()}",
+        label=f"pid {row['pid']}",
+        details={
+            "pid": row["pid"],
+            "user": row["user"],
+            "application": row["application"],
+            "client_addr": row["client_addr"] or "local",
+            "state": row["state"],
+            "age": format_age(row["age_seconds"]),
+            "age_seconds": round(row["age_seconds"] or 0.0, 1),
+            "backend_start": backend_start.isoformat(),
+            "query": " ".join((row["query"] or "").split())[:500],
+        },
+    )
+
+
+class ActionRunner:
+    def __init__(self, config: Config, target: TargetConfig, audit: AuditLog) -> None:
+        self.config = config
+        self.target = target
+        self.audit = audit
+
+    @property
+    def read_only(self) -> bool:
+        return self.config.console.read_only or self.target.read_only
+
+    async def _connect(self, statement_timeout: float | None = None) -> Any:
+        actions = self.config.actions
+        return await db.connect(
+            self.target.dsn,
+            password=self.target.password(),
+            timeout=self.config.console.connect_timeout,
+            statement_timeout=statement_timeout or actions.statement_timeout,
+            lock_timeout=actions.lock_timeout,
+            read_only=False,
+            application_name="engflow-tui-action",
+        )
+
+    async def _with_conn(self, work: Callable[[Any], Awaitable[Any]], statement_timeout: float | None = None) -> Any:
+        try:
+            conn = await self._connect(statement_timeout)
+        except DatabaseError as exc:
+            raise ActionError(f"cannot connect to {self.target.name}: {exc}", exc.fix) from None
+        try:
+            return await work(conn)
+        except DatabaseError as exc:
+            raise ActionError(str(exc), exc.fix) from None
+        except Exception as exc:  # noqa: BLE001 - driver errors become one message
+            error = db.translate_error(exc)
+            raise ActionError(str(error), error.fix) from None
+        finally:
+            try:
+                await conn.close(timeout=2)
+            except Exception:  # noqa: BLE001
+                conn.terminate()
+
+    # ------------------------------------------------------------------ plans
+
+    async def plan_terminate_idle(self, threshold: float | None = None) -> ActionPlan:
+        seconds = self.config.thresholds.idle_in_transaction if threshold is None else threshold
+        rows = await self._with_conn(lambda c: c.fetch(db.load_sql("action_idle_in_transaction"), float(seconds)))
+        return ActionPlan(
+            action=TERMINATE_IDLE,
+            target_name=self.target.name,
+            targets=tuple(_session_target(r) for r in rows),
+            statement=(
+                _shown_sql("action_terminate_idle")
+                + f"\n-- run once per session listed: $1 = pid, $2 = its backend_start, $3 = {float(seconds):g} (seconds)"
+            ),
+            description=(
+                f"Sessions idle in transaction for longer than {format_duration(seconds)} "
+                "(runbook: High Response Times, immediate fix)."
+            ),
+            params={"threshold": float(seconds), "done_word": "terminated"},
+        )
+
+    async def plan_session(self, action: str, pid: int) -> ActionPlan:
+        if action not in (TERMINATE_SESSION, CANCEL_QUERY):
+            raise ValueError(action)
+        row = await self._with_conn(lambda c: c.fetchrow(db.load_sql("action_session"), pid))
+        if row is None:
+            raise ActionError(f"pid {pid} is not a client session any more (or it is this console's own)")
+        name = "action_terminate_session" if action == TERMINATE_SESSION else "action_cancel_query"
+        return ActionPlan(
+            action=action,
+            target_name=self.target.name,
+            targets=(_session_target(row),),
+            statement=_shown_sql(name) + f"\n-- $1 = {pid}, $2 = {row['backend_start'].isoformat()} (its backend_start)",
+            description=(
+                "Ends the session: its open transaction is rolled back."
+                if action == TERMINATE_SESSION
+                else "Cancels the statement it is running; the session stays connected."
+            ),
+            params={"done_word": "terminated" if action == TERMINATE_SESSION else "cancelled"},
+        )
+
+    async def rls_candidates(self) -> list[TableRls]:
+        """Tables of the exposed schemas whose RLS is off."""
+        rows = await self._with_conn(lambda c: c.fetch(db.load_sql("rls_status"), list(self.target.exposed_schemas)))
+        return [
+            TableRls(r["schema"], r["table"], r["rls_enabled"], r["rls_forced"], r["policy_count"], r["owner"])
+            for r in rows
+            if not r["rls_enabled"]
+        ]
+
+    async def plan_enable_rls(self, schema: str, table: str) -> ActionPlan:
+        row = await self._with_conn(lambda c: c.fetchrow(db.load_sql("action_table_state"), schema, table))
+        qualified = db.quote_qualified(schema, table)
+        ddl = f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY"  # ok-sql: identifier quoted by db
+        if row is None:
+            raise ActionError(f"table {qualified} does not exist (any more)")
+        policies = json.loads(row["policies"] or "[]")
+        warnings: list[str] = []
+        if row["rls_enabled"]:
+            warnings.append(f"RLS is already enabled on {qualified}: running it changes nothing.")
+        if not policies:
+            warnings.append(
+                f"{qualified} has NO policies: enabling RLS will deny every non-owner role "
+                "(anon, authenticated…) all rows — the runbook's \"403 on authorised operations\". "
+                "Create its policies first unless that is what you want."
+            )
+        return ActionPlan(
+            action=ENABLE_RLS,
+            target_name=self.target.name,
+            targets=(ActionTarget(key=qualified, label=qualified, details={"schema": schema, "table": table,
+                                                                          "policies": policies}),),
+            statement=f"-- lock_timeout = {format_duration(self.config.actions.lock_timeout)}\n{ddl};",
+            description="Row-level security makes the table's policies apply (runbook: RLS Policy Errors).",
+            warnings=tuple(warnings),
+            params={"sql": ddl, "qualified": qualified, "done_word": "RLS enabled"},
+        )
+
+    async def analyze_candidates(self) -> list[tuple[str, str]]:
+        rows = await self._with_conn(lambda c: c.fetch(db.load_sql("action_tables"), list(self.target.exposed_schemas)))
+        return [(r["schema"], r["table"]) for r in rows]
+
+    def plan_analyze(self, schema: str | None = None, table: str | None = None) -> ActionPlan:
+        timeout = format_duration(self.config.actions.analyze_timeout)
+        if schema is None or table is None:
+            target = ActionTarget(key="database", label=f"the whole database of target {self.target.name}")
+            sql = "ANALYZE"
+        else:
+            qualified = db.quote_qualified(schema, table)
+            target = ActionTarget(key=qualified, label=qualified, details={"schema": schema, "table": table})
+            sql = f"ANALYZE {qualified}"  # ok-sql: identifier quoted by db.quote_qualified
+        return ActionPlan(
+            action=RUN_ANALYZE,
+            target_name=self.target.name,
+            targets=(target,),
+            statement=f"-- statement_timeout = {timeout}\n{sql};",
+            description="Refreshes the planner statistics (runbook: weekly maintenance). Reads every "
+            "table it covers; it takes no lock that blocks reads or writes.",
+            params={"sql": sql, "done_word": "analyzed"},
+        )
+
+    def plan_emergency_fallback(self) -> ActionPlan:
+        if not self.target.app_url:
+            raise ActionError(
+                f"no app_url for target {self.target.name}",
+                f"set targets.{self.target.name}.app_url (and emergency_token_env) in the config",
+            )
+        if not self.target.emergency_token_env:
+            raise ActionError(
+                f"no emergency_token_env for target {self.target.name}",
+                f"set targets.{self.target.name}.emergency_token_env to the NAME of the variable holding the token",
+            )
+        if not os.environ.get(self.target.emergency_token_env):
+            raise ActionError(
+                f"environment variable {self.target.emergency_token_env} is not set",
+                "export it with the emergency token before starting the console",
+            )
+        url = self.target.app_url.rstrip("/") + FALLBACK_PATH
+        return ActionPlan(
+            action=EMERGENCY_FALLBACK,
+            target_name=self.target.name,
+            targets=(ActionTarget(key=url, label=url),),
+            statement=f"POST {url}\nAuthorization: Bearer ${self.target.emergency_token_env}  (token not shown)",
+            description="Switches the application to its localStorage fallback (runbook: SEVERITY 1, 0-2 min).",
+            params={"url": url, "done_word": "accepted"},
+        )
+
+    # ------------------------------------------------------------------ execute
+
+    async def execute(self, plan: ActionPlan) -> ActionResult:
+        """Run a confirmed plan. Refuses in read-only mode. Never raises ActionError: failures
+        are results (and audit records)."""
+        if self.read_only:
+            result = ActionResult(
+                plan,
+                tuple(TargetOutcome(t.label, "refused", "refused: read-only mode") for t in plan.targets)
+                or (TargetOutcome(plan.target_name, "refused", "refused: read-only mode"),),
+                error=f"read-only: {plan.action} refused, the database was not touched",
+            )
+            self.audit.finished(result)
+            return result
+        self.audit.started(plan)  # raises ActionError if the log cannot be written: nothing runs
+        try:
+            outcomes = await self._run(plan)
+            result = ActionResult(plan, tuple(outcomes))
+        except ActionError as exc:
+            result = ActionResult(plan, (), error=str(exc), fix=exc.fix)
+        self.audit.finished(result)
+        return result
+
+    async def _run(self, plan: ActionPlan) -> list[TargetOutcome]:
+        if plan.action == EMERGENCY_FALLBACK:
+            return [await self._post_fallback(plan)]
+        if plan.action == RUN_ANALYZE:
+            return await self._with_conn(lambda c: self._analyze(c, plan), self.config.actions.analyze_timeout)
+        if plan.action == ENABLE_RLS:
+            return await self._with_conn(lambda c: self._enable_rls(c, plan))
+        return await self._with_conn(lambda c: self._signal(c, plan))
+
+    async def _signal(self, conn: Any, plan: ActionPlan) -> list[TargetOutcome]:
+        name = {
+            TERMINATE_IDLE: "action_terminate_idle",
+            TERMINATE_SESSION: "action_terminate_session",
+            CANCEL_QUERY: "action_cancel_query",
+        }[plan.action]
+        sql = db.load_sql(name)
+        outcomes = []
+        for target in plan.targets:
+            args: list[Any] = [target.details["pid"], datetime.fromisoformat(target.details["backend_start"])]
+            if plan.action == TERMINATE_IDLE:
+                args.append(plan.params["threshold"])
+            try:
+                row = await conn.fetchrow(sql, *args)
+            except Exception as exc:  # noqa: BLE001 - per target: one failure does not stop the others
+                error = db.translate_error(exc)
+                fix = SIGNAL_FIX if error.sqlstate == "42501" else error.fix
+                outcomes.append(TargetOutcome(target.label, "failed", f"{error}" + (f" — {fix}" if fix else "")))
+                continue
+            if row is None:
+                outcomes.append(TargetOutcome(target.label, "skipped", GONE))
+            elif row["signalled"]:
+                outcomes.append(TargetOutcome(target.label, "done", plan.params["done_word"]))
+            else:
+                outcomes.append(TargetOutcome(target.label, "skipped", "already gone"))
+        return outcomes
+
+    async def _enable_rls(self, conn: Any, plan: ActionPlan) -> list[TargetOutcome]:
+        qualified = plan.params["qualified"]
+        target = plan.targets[0]
+        try:
+            # Exactly the statement the operator confirmed (DDL takes no bind parameters; the
+            # identifier was quoted by db.quote_qualified when the plan was made).
+            await conn.execute(plan.params["sql"])
+        except Exception as exc:  # noqa: BLE001
+            error = db.translate_error(exc)
+            if error.sqlstate == "55P03":
+                message = (f"not enabled: another transaction holds a lock on {qualified} "
+                           f"(gave up after lock_timeout {format_duration(self.config.actions.lock_timeout)})")
+            elif error.sqlstate == "42501":
+                message = f"not enabled: {error} — only the table's owner (or a superuser) can ALTER it"
+            else:
+                message = f"not enabled: {error}"
+            return [TargetOutcome(target.label, "failed", message)]
+        return [TargetOutcome(target.label, "done", f"RLS enabled on {qualified}")]
+
+    async def _analyze(self, conn: Any, plan: ActionPlan) -> list[TargetOutcome]:
+        target = plan.targets[0]
+        try:
+            await conn.execute(plan.params["sql"])  # exactly the statement confirmed
+        except Exception as exc:  # noqa: BLE001
+            error = db.translate_error(exc)
+            return [TargetOutcome(target.label, "failed", f"{error}")]
+        return [TargetOutcome(target.label, "done", "analyzed")]
+
+    async def _post_fallback(self, plan: ActionPlan) -> TargetOutcome:
+        url = plan.params["url"]
+        token = os.environ.get(self.target.emergency_token_env or "", "")
+        timeout = self.config.actions.http_timeout
+        try:
+            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+                response = await client.post(url, headers={"Authorization": f"Bearer {token}"})
+        except httpx.TimeoutException:
+            return TargetOutcome(url, "failed", f"no answer within {format_duration(timeout)} (timed out)")
+        except httpx.HTTPError as exc:
+            return TargetOutcome(url, "failed", f"request failed: {type(exc).__name__}: {exc}")
+        body = response.text.strip().replace(token, "***") if token else response.text.strip()
+        body = " ".join(body.split())[:300]
+        if 200 <= response.status_code < 300:
+            return TargetOutcome(url, "done", f"HTTP {response.status_code} {response.reason_phrase}: {body}")
+        return TargetOutcome(url, "failed", f"HTTP {response.status_code} {response.reason_phrase}: {body}")
