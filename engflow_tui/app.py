@@ -9,8 +9,12 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from .action_flows import ActionFlows
+from .actions.audit import AuditLog
+from .actions.runner import ActionRunner
 from .commands import palette_commands
 from .config import Config, TargetConfig
+from .messages import ActionRequested
 from .monitor import Monitor, live_monitor
 from .screens.dashboard import DashboardScreen
 from .screens.help_screen import HelpScreen
@@ -42,6 +46,7 @@ class EngFlowApp(App[None]):
         self.target = target
         self.monitor_factory = monitor_factory
         self.dashboard: DashboardScreen | None = None
+        self.flows: ActionFlows | None = None
 
     def on_mount(self) -> None:
         if self.target is not None:
@@ -56,8 +61,31 @@ class EngFlowApp(App[None]):
     def _open(self, target: TargetConfig) -> None:
         self.target = target
         self.sub_title = target.name
-        self.dashboard = DashboardScreen(self.monitor_factory(self.config, target), self.config)
+        audit = AuditLog.from_setting(self.config.console.audit_log, self.config.console.operator)
+        runner = ActionRunner(self.config, target, audit)
+        self.flows = ActionFlows(self, runner)
+        self.dashboard = DashboardScreen(self.monitor_factory(self.config, target), self.config, read_only=runner.read_only)
         self.push_screen(self.dashboard)
+
+    def on_action_requested(self, message: ActionRequested) -> None:
+        self.start_action(message.action, **message.target)
+
+    def start_action(self, action: str, **target: object) -> None:
+        if self.flows is None:
+            self.notify("open a target first", severity="warning")
+            return
+        self.flows.start(action, **target)
+
+    def action_show_audit_log(self) -> None:
+        if self.flows is not None:
+            self.flows.show_audit_log()
+
+    def selected_pid(self) -> int | None:
+        return self.dashboard.selected_pid() if self.dashboard is not None else None
+
+    def refresh_dashboard(self) -> None:
+        if self.dashboard is not None:
+            self.dashboard.action_refresh_now()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from palette_commands(self)

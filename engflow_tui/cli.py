@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import (
+    MIN_REFRESH,
     Config,
     TargetConfig,
     check_target_environment,
@@ -23,6 +24,7 @@ from .config import (
     load_config,
     pg_environment_present,
     starter_config_text,
+    validate_dsn,
 )
 from .durations import parse_duration
 from .errors import ConfigError, EngflowError
@@ -79,17 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _validate_dsn(dsn: str, where: str) -> None:
-    from .db import connect_kwargs
+    problem = validate_dsn(dsn)
+    if problem:
+        raise ConfigError(f"DSN {problem}", None, where)
 
-    if "://" in dsn:
-        scheme = dsn.split("://", 1)[0]
-        if scheme not in ("postgres", "postgresql"):
-            raise ConfigError(f"DSN scheme must be postgresql://, not {scheme}://", None, where)
-        return
+
+def _refresh(value: str) -> float:
     try:
-        connect_kwargs(dsn, None)
-    except EngflowError as exc:
-        raise ConfigError(str(exc), None, where) from None
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(str(exc), None, "--refresh") from None
+    if seconds < MIN_REFRESH:
+        raise ConfigError(f"must be at least {MIN_REFRESH * 1000:.0f}ms", None, "--refresh")
+    return seconds
 
 
 def resolve(args: argparse.Namespace) -> tuple[Config, TargetConfig | None]:
@@ -99,10 +103,7 @@ def resolve(args: argparse.Namespace) -> tuple[Config, TargetConfig | None]:
     overrides: dict[str, object] = {}
     refresh = getattr(args, "refresh", None)
     if refresh:
-        try:
-            overrides["refresh_interval"] = parse_duration(refresh)
-        except ValueError as exc:
-            raise ConfigError(str(exc), None, "--refresh") from None
+        overrides["refresh_interval"] = _refresh(refresh)
     if getattr(args, "read_only", False):
         overrides["read_only"] = True
     if overrides:
@@ -145,8 +146,9 @@ class _NoTarget(Exception):
 def run_console(config: Config, target: TargetConfig | None) -> int:
     from .app import EngFlowApp
 
-    EngFlowApp(config, target).run()
-    return 0
+    app = EngFlowApp(config, target)
+    app.run()
+    return app.return_code or 0
 
 
 def run_diagnose(args: argparse.Namespace) -> int:
@@ -176,10 +178,15 @@ def run_diagnose(args: argparse.Namespace) -> int:
 def run_config(args: argparse.Namespace) -> int:
     if args.config_command == "init":
         path = Path(args.path).expanduser() if args.path else default_config_path()
+        if path.is_dir():
+            raise ConfigError("is a directory: give the path of the file to write", str(path))
         if path.exists() and not args.force:
             raise ConfigError("already exists (use --force to overwrite)", str(path))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(starter_config_text(), encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(starter_config_text(), encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write: {exc.strerror or exc}", str(path)) from None
         print(f"wrote {path}\nedit [targets.production] (dsn, password_env), then: engflow-tui config check {path}")
         return 0
     path = Path(args.path).expanduser() if args.path else find_config_path(None)
@@ -207,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import run_demo
 
-            return run_demo(keep=args.keep, workload=not args.no_workload, refresh=args.refresh)
+            refresh = _refresh(args.refresh) if args.refresh else 2.0
+            return run_demo(keep=args.keep, workload=not args.no_workload, refresh=refresh)
         if args.command == "diagnose":
             return run_diagnose(args)
         if args.command == "config":
@@ -222,6 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        # A file or directory problem the checks above did not foresee: one line, no traceback.
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"engflow-tui:{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 def entry_point() -> None:

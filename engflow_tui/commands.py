@@ -26,4 +26,15 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
             ("Show alerts", "alerts-panel"),
         ):
             yield SystemCommand(title, f"Focus the {title.removeprefix('Show ')} panel", lambda p=panel_id: app.focus_panel(p))
+    actions = (
+        ("Terminate idle transactions", "Runbook: end sessions idle in transaction past the threshold"),
+        ("Terminate session", "End the session selected in the Connections panel"),
+        ("Cancel query", "Cancel the statement of the session selected in the Connections panel"),
+        ("Enable RLS", "Runbook: re-enable row-level security on a table of the exposed schemas"),
+        ("Run ANALYZE", "Runbook weekly maintenance: refresh planner statistics"),
+        ("Emergency fallback", "Runbook SEV1 0-2 min: switch the application to its fallback"),
+    )
+    for name, help_text in actions:
+        yield SystemCommand(name, help_text, lambda n=name: app.start_action(n))
+    yield SystemCommand("Show audit log", "Every confirmed action, refusal and failure", app.action_show_audit_log)
     yield SystemCommand("Quit", "Leave the console", app.action_quit)

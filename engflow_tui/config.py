@@ -28,7 +28,7 @@ class ConsoleConfig:
     """Seconds between two activity polls ("2s")."""
     read_only: bool = False
     """Refuse every action that changes the database."""
-    operator: str = field(default_factory=getpass.getuser)
+    operator: str = field(default_factory=lambda: os_user())
     """Who signs checklists and actions; default: the OS user."""
     audit_log: str = "~/.local/state/engflow-tui/audit.jsonl"
     """Where confirmed actions, refusals and failures are appended (JSON lines)."""
@@ -143,34 +143,77 @@ class Config:
         return self.targets[name]
 
 
+def os_user() -> str:
+    """The OS user's name; containers often run as a UID with no passwd entry."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER") or f"uid-{os.getuid()}"
+
+
 # ---------------------------------------------------------------------------------------------
 # DSN helpers
 
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"^([a-z]+://[^:/@?#]*:)[^@/?#]*(@)", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 def dsn_has_password(dsn: str) -> bool:
+    """True when the DSN carries a password (user:pw@, ?password=, or password=...)."""
     if "://" in dsn:
-        return urlsplit(dsn).password not in (None, "")
+        return bool(_URI_PASSWORD.search(dsn) and not re.search(r"^[a-z]+://[^:/@?#]*:@", dsn, re.I)) or bool(
+            _QUERY_PASSWORD.search(dsn)
+        )
     return _KV_PASSWORD.search(dsn) is not None
 
 
 def mask_dsn(dsn: str) -> str:
-    """The DSN with any password replaced by ``***`` (URI and key=value forms)."""
+    """The DSN with any password replaced by ``***`` (URI and key=value forms).
+
+    Works on text, not on a parsed URL, so a malformed DSN (bad port, several hosts) is still
+    masked rather than raising."""
     if "://" in dsn:
+        masked = _URI_PASSWORD.sub(lambda m: m.group(1) + "***" + m.group(2), dsn)
+        masked = re.sub(r"^([a-z]+://[^:/@?#]*:)\*\*\*(@)", r"\1***\2", masked, flags=re.I)
+        if re.search(r"^[a-z]+://[^:/@?#]*:@", dsn, re.I):
+            masked = dsn  # an empty password: nothing to hide
+        return _QUERY_PASSWORD.sub(r"\1***", masked)
+    return _KV_PASSWORD.sub(r"\1***", dsn)
+
+
+def validate_dsn(dsn: str) -> str | None:
+    """Why this DSN cannot be used (None when it looks right). Never echoes a password."""
+    if not dsn.strip():
+        return "is empty"
+    if "://" in dsn:
+        scheme = dsn.split("://", 1)[0]
+        if scheme not in ("postgres", "postgresql"):
+            return f"scheme must be postgresql://, not {scheme}://"
         try:
             parts = urlsplit(dsn)
-        except ValueError:
-            return "<unparsable dsn>"
-        if parts.password:
-            host = parts.hostname or ""
-            if parts.port:
-                host = f"{host}:{parts.port}"
-            netloc = f"{parts.username or ''}:***@{host}"
-            parts = parts._replace(netloc=netloc)
-        query = re.sub(r"(password=)[^&]*", r"\1***", parts.query, flags=re.IGNORECASE)
-        return urlunsplit(parts._replace(query=query))
-    return _KV_PASSWORD.sub(r"\1***", dsn)
+            hosts = parts.netloc.rsplit("@", 1)[-1]
+            for host in hosts.split(","):
+                if host.startswith("["):
+                    _, _, rest = host.partition("]")
+                    port = rest[1:] if rest.startswith(":") else ""
+                else:
+                    port = host.rpartition(":")[2] if ":" in host else ""
+                if port and not (port.isdigit() and 0 < int(port) < 65536):
+                    return f"port {port!r} is not a number between 1 and 65535"
+            parts.port  # noqa: B018 - raises ValueError on a malformed netloc
+        except ValueError as exc:
+            if "Port" in str(exc) or "port" in str(exc):
+                return None if "," in dsn else f"malformed host or port ({exc})"
+            return f"malformed ({exc})"
+        return None
+    from .db import parse_kv_dsn
+
+    try:
+        parse_kv_dsn(dsn)
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def describe_env_dsn() -> str:
@@ -178,7 +221,7 @@ def describe_env_dsn() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return mask_dsn(url)
-    user = os.environ.get("PGUSER", getpass.getuser())
+    user = os.environ.get("PGUSER") or os_user()
     host = os.environ.get("PGHOST", "localhost")
     port = os.environ.get("PGPORT", "5432")
     database = os.environ.get("PGDATABASE", user)
@@ -218,6 +261,10 @@ def find_config_path(explicit: str | None) -> Path | None:
 def _did_you_mean(key: str, known: Any) -> str:
     close = difflib.get_close_matches(key, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+MIN_REFRESH = 0.2
+"""Faster polling would make the console the load it watches."""
 
 
 class _Reader:
@@ -329,8 +376,8 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     console = ConsoleConfig(
         **{k: reader.convert(f"console.{k}", v, _CONSOLE_KINDS[k]) for k, v in console_raw.items()}
     )
-    if console.refresh_interval < 0.2:
-        raise reader.fail("console.refresh_interval", "must be at least 200ms")
+    if console.refresh_interval < MIN_REFRESH:
+        raise reader.fail("console.refresh_interval", f"must be at least {MIN_REFRESH * 1000:.0f}ms")
 
     thresholds_raw = reader.table(data, "thresholds")
     reader.check_keys(thresholds_raw, set(_THRESHOLD_KINDS), "thresholds.")
@@ -359,6 +406,8 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         reader.check_keys(raw, set(_TARGET_KINDS), prefix)
         values = {k: reader.convert(prefix + k, v, _TARGET_KINDS[k]) for k, v in raw.items()}
         target = TargetConfig(name=name, **values)
+        if target.dsn is not None and (problem := validate_dsn(target.dsn)):
+            raise reader.fail(prefix + "dsn", f"{problem} (in {mask_dsn(target.dsn)})")
         if target.dsn is not None and dsn_has_password(target.dsn):
             raise reader.fail(
                 prefix + "dsn",

@@ -10,7 +10,7 @@ from typing import Any
 
 import tomli_w
 
-from .config import Config
+from .config import Config, mask_dsn
 from .durations import format_duration
 
 _DURATIONS = {
@@ -26,7 +26,9 @@ def _section(obj: Any) -> dict[str, Any]:
         value = getattr(obj, f.name)
         if value is None or f.name == "name":
             continue
-        if f.name in _DURATIONS:
+        if f.name == "dsn":
+            value = mask_dsn(value)  # never print a secret, even one left in a file
+        elif f.name in _DURATIONS:
             value = format_duration(value)
         elif isinstance(value, tuple):
             value = list(value)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shlex
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -63,34 +62,45 @@ def load_sql(name: str, server_version_num: int = 999999) -> str:
 # Connecting
 
 
-def _kv_to_kwargs(dsn: str) -> dict[str, Any]:
-    """libpq ``key=value`` connection strings -> asyncpg.connect() keyword arguments."""
-    mapping = {
-        "host": "host",
-        "hostaddr": "host",
-        "port": "port",
-        "user": "user",
-        "dbname": "database",
-        "password": "password",
-        "sslmode": "ssl",
-        "connect_timeout": None,
-        "application_name": None,
-    }
+_KV_KEYS = {
+    "host": "host",
+    "hostaddr": "host",
+    "port": "port",
+    "user": "user",
+    "dbname": "database",
+    "password": "password",
+    "sslmode": "ssl",
+    "connect_timeout": None,
+    "application_name": None,
+}
+_KV_TOKEN = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']*)")
+
+
+def parse_kv_dsn(dsn: str) -> dict[str, Any]:
+    """libpq ``key=value`` strings (spaces around ``=`` allowed, values may be quoted) ->
+    asyncpg.connect() keyword arguments. Errors never repeat a value (it may be a password)."""
     kwargs: dict[str, Any] = {}
-    try:
-        parts = shlex.split(dsn)
-    except ValueError as exc:
-        raise DatabaseError(f"cannot parse the connection string: {exc}") from None
-    for part in parts:
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise DatabaseError(f"cannot parse the connection string near {part!r} (expected key=value)")
-        if key not in mapping:
-            raise DatabaseError(f"connection string key {key!r} is not supported")
-        target = mapping[key]
-        if target is None:
-            continue
-        kwargs[target] = int(value) if target == "port" and value.isdigit() else value
+    position = 0
+    text = dsn.strip()
+    while position < len(text):
+        match = _KV_TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            raise ValueError(f"cannot parse the connection string after {text[:position].split('=')[0][-20:] or 'its start'!r} (expected key=value)")
+        key, value = match.group(1), match.group(2)
+        if value.startswith("'"):
+            value = value[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+        if key not in _KV_KEYS:
+            raise ValueError(f"connection string key {key!r} is not supported")
+        target = _KV_KEYS[key]
+        if target == "port":
+            if not (value.isdigit() and 0 < int(value) < 65536):
+                raise ValueError("port must be a number between 1 and 65535")
+            kwargs[target] = int(value)
+        elif target is not None:
+            kwargs[target] = value
+        position = match.end()
+        while position < len(text) and text[position].isspace():
+            position += 1
     return kwargs
 
 
@@ -100,7 +110,10 @@ def connect_kwargs(dsn: str | None, password: str | None) -> dict[str, Any]:
     if "://" in dsn:
         kwargs: dict[str, Any] = {"dsn": dsn}
     else:
-        kwargs = _kv_to_kwargs(dsn)
+        try:
+            kwargs = parse_kv_dsn(dsn)
+        except ValueError as exc:
+            raise DatabaseError(str(exc), sqlstate="dsn") from None
     if password:
         kwargs["password"] = password
     return kwargs
@@ -175,7 +188,9 @@ def translate_error(exc: BaseException) -> DatabaseError:
         text = exc.strerror or str(exc) or type(exc).__name__
         return DatabaseError(f"cannot reach the server: {text}", None, "os")
     if isinstance(exc, ValueError):
-        return DatabaseError(f"invalid connection parameters: {exc}", None, "dsn")
+        from .config import mask_dsn
+
+        return DatabaseError(f"invalid connection parameters: {mask_dsn(str(exc))}", None, "dsn")
     return DatabaseError(f"{type(exc).__name__}: {exc}", None, "unknown")
 
 

@@ -50,9 +50,11 @@ class Report:
     @property
     def status(self) -> str:
         if not self.reachable:
-            return "unknown"
-        worst = max((c.status for c in self.checks), key=STATUS_ORDER.__getitem__, default="ok")
-        return worst
+            return "unknown"  # exit 3 means "cannot connect", as monitoring plugins read it
+        # A check that could not run (privilege, extension) is listed with its fix but does not
+        # turn a reachable database into "unknown".
+        statuses = [c.status for c in self.checks if c.status != "unknown"]
+        return max(statuses, key=STATUS_ORDER.__getitem__, default="ok")
 
     @property
     def exit_code(self) -> int:

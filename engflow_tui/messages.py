@@ -25,3 +25,12 @@ class PollFailed(Message):
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
+
+
+class ActionRequested(Message):
+    """A panel key or the palette asks for an action (by its palette name) on a target."""
+
+    def __init__(self, action: str, **target: object) -> None:
+        super().__init__()
+        self.action = action
+        self.target = target

@@ -34,8 +34,8 @@ from ..model import (
 )
 
 PGSS_MISSING_FIX = (
-    "add pg_stat_statements to shared_preload_libraries in postgresql.conf, restart the server, "
-    "then run: CREATE EXTENSION pg_stat_statements;"
+    "run CREATE EXTENSION pg_stat_statements; in this database (if the server does not preload it "
+    "yet: add pg_stat_statements to shared_preload_libraries and restart first)"
 )
 PGSS_NOT_LOADED_FIX = (
     "the extension exists but the library is not loaded: add pg_stat_statements to "
@@ -66,6 +66,8 @@ class _Cadence:
     interval: float
     last_run: float = float("-inf")
     value: Any = None
+    timed_out: bool = False
+    """The last run hit statement_timeout: the state stays degraded until a run succeeds."""
 
     def due(self, now: float) -> bool:
         return now - self.last_run >= self.interval
@@ -89,7 +91,7 @@ class PostgresCollector:
         self.include_slow_queries = include_slow_queries
         interval = config.console.refresh_interval
         # Below the refresh interval so a stuck probe never makes polls pile up.
-        self.statement_timeout = statement_timeout or min(max(interval * 0.75, 0.5), 10.0)
+        self.statement_timeout = statement_timeout or min(max(interval * 0.75, 0.15), 10.0)
         self._conn: Any = None
         self._version_num: int | None = None
         self._server_version: str | None = None
@@ -118,7 +120,10 @@ class PostgresCollector:
         if conn is not None and not conn.is_closed():
             try:
                 await asyncio.wait_for(conn.close(), timeout=2.0)
-            except BaseException:  # noqa: BLE001 - closing a broken connection
+            except asyncio.CancelledError:
+                conn.terminate()
+                raise
+            except Exception:  # noqa: BLE001 - closing a broken connection
                 conn.terminate()
 
     def force_refresh(self) -> None:
@@ -126,6 +131,7 @@ class PostgresCollector:
         for cadence in (self._slow, self._rls, self._size):
             cadence.last_run = float("-inf")
         self._next_connect_at = float("-inf")
+        self._pgss = None  # the operator may just have run CREATE EXTENSION
 
     async def _ensure_connected(self) -> None:
         if self.connected:
@@ -167,6 +173,7 @@ class PostgresCollector:
             return self._down_snapshot(taken_at, started, exc)
 
         degraded: list[str] = []
+        connections_unavailable: Unavailable | None = None
         try:
             t0 = self._monotonic()
             row = await self._conn.fetchrow(
@@ -182,11 +189,17 @@ class PostgresCollector:
                 return self._down_snapshot(taken_at, started, error)
             if error.sqlstate in {"57014", "timeout"}:
                 return self._degraded_snapshot(taken_at, started, error)
-            return self._down_snapshot(taken_at, started, error)
+            # Reachable but the activity probe is refused (e.g. no SELECT on pg_stat_activity):
+            # the state is degraded, the panel says why, the other probes still run.
+            row = None
+            latency_ms = None
+            fix = PRIVILEGE_FIX if error.sqlstate == "42501" else error.fix
+            connections_unavailable = Unavailable(f"activity probe failed: {error}", fix)
+            degraded.append(f"activity probe failed: {error}")
 
         self._down_since = None
         self._last_error = None
-        connections = self._connections(row)
+        connections = self._connections(row) if row is not None else connections_unavailable
         now = self._monotonic()
 
         slow = None
@@ -200,14 +213,14 @@ class PostgresCollector:
         health = Health(
             state=DbState.DEGRADED if degraded else DbState.CONNECTED,
             latency_ms=latency_ms,
-            server_version=row["server_version"],
+            server_version=row["server_version"] if row else self._server_version_text(),
             server_version_num=self._version_num,
-            uptime_seconds=row["uptime_seconds"],
-            database=row["database"],
+            uptime_seconds=row["uptime_seconds"] if row else None,
+            database=row["database"] if row else None,
             database_size_bytes=size if isinstance(size, int) else None,
-            cache_hit_pct=self._cache_hit(row["blks_hit"], row["blks_read"]),
-            xact_commit=row["xact_commit"],
-            xact_rollback=row["xact_rollback"],
+            cache_hit_pct=self._cache_hit(row["blks_hit"], row["blks_read"]) if row else None,
+            xact_commit=row["xact_commit"] if row else None,
+            xact_rollback=row["xact_rollback"] if row else None,
             error="; ".join(degraded) or None,
         )
         return Snapshot(
@@ -228,10 +241,13 @@ class PostgresCollector:
         degraded: list[str],
     ) -> Any:
         if not cadence.due(now) or not self.connected:
+            if cadence.timed_out:
+                degraded.append(f"{probe.__name__.removeprefix('_probe_')} timed out")
             return cadence.value
         cadence.last_run = now
         try:
             cadence.value = await probe()
+            cadence.timed_out = False
         except BaseException as exc:  # noqa: BLE001
             if isinstance(exc, asyncio.CancelledError):
                 raise
@@ -242,8 +258,10 @@ class PostgresCollector:
                 return cadence.value
             if error.sqlstate in {"57014", "timeout"}:
                 degraded.append(f"{probe.__name__.removeprefix('_probe_')} timed out")
+                cadence.timed_out = True
                 cadence.last_run = now - cadence.interval + 2 * self.config.console.refresh_interval
                 return cadence.value  # keep the last good value
+            cadence.timed_out = False
             if error.sqlstate == "55000" and probe == self._probe_slow_queries:
                 # "pg_stat_statements must be loaded via shared_preload_libraries"
                 cadence.value = Unavailable("pg_stat_statements is installed but not loaded", PGSS_NOT_LOADED_FIX)
@@ -252,6 +270,12 @@ class PostgresCollector:
             else:
                 cadence.value = Unavailable(str(error), error.fix)
         return cadence.value
+
+    def _server_version_text(self) -> str | None:
+        if self._conn is None:
+            return None
+        version = self._conn.get_server_version()
+        return f"{version.major}.{version.minor}"
 
     def _privilege_fix(self, probe: Callable[[], Any]) -> str:
         if probe == self._probe_slow_queries and isinstance(self._pgss, tuple):
@@ -328,7 +352,9 @@ class PostgresCollector:
         )
 
     async def _pgss_location(self) -> tuple[str, str] | Unavailable:
-        if self._pgss is None:
+        # Re-checked on every slow-cadence run while unavailable (one cheap catalogue read):
+        # an operator who runs CREATE EXTENSION sees the panel come alive.
+        if self._pgss is None or isinstance(self._pgss, Unavailable):
             row = await self._conn.fetchrow(db.load_sql("pgss_extension"))
             if row is None:
                 self._pgss = Unavailable(
@@ -350,6 +376,10 @@ class PostgresCollector:
         limit = self.config.console.slow_queries_limit
         threshold = self.config.thresholds.slow_query_ms
         rows = await self._conn.fetch(sql, threshold, limit + len(self._own_queryids) + 5)
+        # Without pg_read_all_stats, other roles' statements come back with queryid NULL: they
+        # cannot be told apart, so they are counted for the note, not merged into a fake row.
+        hidden_rows = [r for r in rows if r["queryid"] is None]
+        rows = sorted((r for r in rows if r["queryid"] is not None), key=lambda r: -(r["mean_ms"] or 0.0))
         missing = [r["queryid"] for r in rows if r["queryid"] is not None and r["queryid"] not in self._texts]
         if missing:
             text_sql = db.load_sql("slow_query_texts").replace("{pgss}", schema)
@@ -358,8 +388,9 @@ class PostgresCollector:
                 self._texts[text_row["queryid"]] = query
                 if db.QUERY_MARKER in query:
                     self._own_queryids.add(text_row["queryid"])
-            if len(self._texts) > 5000:  # bounded cache
-                self._texts = {k: self._texts[k] for k in missing if k in self._texts}
+            if len(self._texts) > 5000:  # bounded cache: keep what this result shows
+                shown = {r["queryid"] for r in rows}
+                self._texts = {k: v for k, v in self._texts.items() if k in shown}
         queries: list[SlowQuery] = []
         hidden = 0
         for r in rows:
@@ -381,8 +412,8 @@ class PostgresCollector:
             if len(queries) >= limit:
                 break
         note = None
-        if hidden:
-            note = f"{hidden} statement texts hidden: GRANT pg_read_all_stats TO <monitoring role>;"
+        if hidden or hidden_rows:
+            note = "other roles' statements are hidden: GRANT pg_read_all_stats TO <monitoring role>;"
         return SlowQueries(threshold_ms=threshold, queries=tuple(queries), extension_version=version, note=note)
 
     # ------------------------------------------------------------------ down / degraded

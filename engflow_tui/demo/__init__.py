@@ -17,7 +17,6 @@ from pathlib import Path
 from types import FrameType
 
 from ..config import Config, ConsoleConfig, TargetConfig, Thresholds
-from ..durations import parse_duration
 from ..errors import ConfigError, ServerStartError
 from .server import LocalPostgres, ServerError, embedded_bin_dir, temporary_server
 
@@ -68,6 +67,10 @@ def start_demo_server(keep: str | None) -> LocalPostgres:
     try:
         if keep:
             base = Path(keep).expanduser().resolve()
+            if base.exists() and (not base.is_dir() or (any(base.iterdir()) and not (base / "data" / "PG_VERSION").exists())):
+                raise ConfigError(
+                    "must be an empty or new directory, or one a previous `demo --keep` filled", str(base), "--keep"
+                )
             server = LocalPostgres(bin_dir=bins, base_dir=base)
             return server.start()
         return temporary_server(bins, prefix="engflow-demo-")
@@ -96,11 +99,8 @@ def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait(timeout=5)
 
 
-def run_demo(keep: str | None = None, workload: bool = True, refresh: str | None = None) -> int:
-    try:
-        interval = parse_duration(refresh) if refresh else 2.0
-    except ValueError as exc:
-        raise ConfigError(str(exc), None, "--refresh") from None
+def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.0) -> int:
+    interval = refresh
     print("engflow-tui demo: starting an embedded PostgreSQL…", file=sys.stderr)
     started = time.monotonic()
     server = start_demo_server(keep)

@@ -67,11 +67,12 @@ def _ensure_service_user() -> pwd.struct_passwd:
 
 
 def _make_traversable(path: Path) -> None:
-    """Let the service user reach ``path`` (as root, temp dirs are 0700)."""
+    """Let the service user reach ``path``: search (x) permission on it and its parents only,
+    never read permission on someone's home (as root, temp dirs are 0700)."""
     for parent in [path, *path.parents]:
         mode = parent.stat().st_mode
-        if mode & 0o005 != 0o005:
-            parent.chmod(mode | 0o005)
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
 from ..config import Config
-from ..messages import PollFailed, SnapshotReady
+from ..messages import ActionRequested, PollFailed, SnapshotReady
 from ..model import DbState, Snapshot
 from ..monitor import Monitor
 from ..widgets.alerts_panel import AlertsPanel
@@ -34,12 +34,16 @@ class DashboardScreen(Screen[None]):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="dashboard.filter"),
         Binding("p", "toggle_pause", "Pause", id="dashboard.pause"),
-        Binding("r", "refresh_now", "Refresh", id="dashboard.refresh"),
+        Binding("r", "refresh_now", "Refresh", show=False, id="dashboard.refresh"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear_filter"),
+        Binding("T", "request('Terminate idle transactions')", "Idle tx", id="dashboard.terminate_idle"),
+        Binding("F", "request('Emergency fallback')", "Fallback", show=False, id="dashboard.fallback"),
+        Binding("L", "app.show_audit_log", "Audit", show=False, id="dashboard.audit_log"),
     ]
 
-    def __init__(self, monitor: Monitor, config: Config) -> None:
+    def __init__(self, monitor: Monitor, config: Config, read_only: bool = False) -> None:
         super().__init__(id="dashboard")
+        self.read_only = read_only
         self.monitor = monitor
         self.config = config
         self.paused = False
@@ -58,7 +62,7 @@ class DashboardScreen(Screen[None]):
             yield RlsPanel(id="rls-panel")
             yield SlowQueriesPanel(id="slow-queries-panel")
         yield Input(placeholder="filter rows (Enter keeps, Esc clears)", id="filter-input")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._render_status()
@@ -128,6 +132,8 @@ class DashboardScreen(Screen[None]):
         text.append(f"  every {self.config.console.refresh_interval:g}s", style="dim")
         if self.paused:
             text.append("  PAUSED ", style="bold black on yellow")
+        if self.read_only:
+            text.append("  READ-ONLY ", style="bold white on blue")
         text.append(f"  {target.display_dsn}", style="dim")
         self.query_one("#status-line", Static).update(text)
 
@@ -180,6 +186,12 @@ class DashboardScreen(Screen[None]):
         event.input.remove_class("visible")
         if self._filter_panel is not None:
             self._filter_panel.table.focus()
+
+    def action_request(self, action: str) -> None:
+        self.post_message(ActionRequested(action))
+
+    def selected_pid(self) -> int | None:
+        return self.query_one(ConnectionsPanel).selected_pid()
 
     def focus_panel(self, panel_id: str) -> None:
         self.query_one(f"#{panel_id}", TablePanel).table.focus()

@@ -15,9 +15,17 @@ KEYS = (
     ("/", "filter the focused table (Enter keeps the filter, Esc clears it)"),
     ("p", "pause / resume the refresh"),
     ("r", "refresh now (also the slow probes; retries a down database at once)"),
+    ("x", "Terminate session: the session selected in Connections (confirmation first)"),
+    ("c", "Cancel query: the statement of the selected session (confirmation first)"),
+    ("T", "Terminate idle transactions: every session idle in transaction past the threshold"),
+    ("e", "Enable RLS on the table selected in RLS status (or pick one)"),
+    ("a", "Run ANALYZE on the table selected in RLS status (palette: whole database too)"),
+    ("F", "Emergency fallback: POST to the application's fallback endpoint (confirmation first)"),
+    ("L", "Show audit log"),
+    ("y / n", "in a confirmation: confirm / cancel (Esc cancels too; focus starts on Cancel)"),
     ("Ctrl+P", "command palette: every screen and action by name"),
     ("?", "this help"),
-    ("q / Ctrl+Q", "quit"),
+    ("q / Ctrl+Q / Ctrl+C", "quit"),
 )
 
 

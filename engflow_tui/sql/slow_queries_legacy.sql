@@ -1,13 +1,23 @@
 -- slow_queries_legacy: as slow_queries, for pg_stat_statements before 1.8 (total_time, not
 -- total_exec_time), left behind by an upgrade without ALTER EXTENSION ... UPDATE.
-SELECT s.queryid,
-       sum(s.calls)::int8 AS calls,
-       (sum(s.total_time) / nullif(sum(s.calls), 0))::float8 AS mean_ms,
-       sum(s.total_time)::float8 AS total_ms,
-       sum(s.rows)::int8 AS rows
-  FROM {pgss}.pg_stat_statements(false) s
- WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
- GROUP BY s.queryid
-HAVING sum(s.total_time) / nullif(sum(s.calls), 0) > $1
- ORDER BY mean_ms DESC
- LIMIT $2
+WITH s AS MATERIALIZED (
+    SELECT queryid, calls, total_time AS total_ms, rows
+      FROM {pgss}.pg_stat_statements(false)
+     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+), slow AS (
+    SELECT queryid,
+           sum(calls)::int8 AS calls,
+           (sum(total_ms) / nullif(sum(calls), 0))::float8 AS mean_ms,
+           sum(total_ms)::float8 AS total_ms,
+           sum(rows)::int8 AS rows
+      FROM s
+     WHERE queryid IS NOT NULL
+     GROUP BY queryid
+    HAVING sum(total_ms) / nullif(sum(calls), 0) > $1
+     ORDER BY mean_ms DESC
+     LIMIT $2
+)
+SELECT queryid, calls, mean_ms, total_ms, rows FROM slow
+UNION ALL
+-- Without pg_read_all_stats other roles' entries have queryid NULL: one row counts them.
+SELECT NULL, count(*)::int8, NULL, NULL, NULL FROM s WHERE queryid IS NULL HAVING count(*) > 0

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
+
 from ..config import Thresholds
+from ..messages import ActionRequested
 from ..model import ConnectionStats, Unavailable
 from .render import connections_summary, session_rows
 from .table_panel import TablePanel
@@ -10,6 +13,10 @@ from .table_panel import TablePanel
 
 class ConnectionsPanel(TablePanel):
     TITLE = "Connections"
+    BINDINGS = [
+        Binding("x", "session('Terminate session')", "Terminate", id="connections.terminate"),
+        Binding("c", "session('Cancel query')", "Cancel", id="connections.cancel"),
+    ]
     MIN_FLEX = 12  # at 80 columns, the application matters more than the tail of the query
     COLUMNS = (
         ("pid", 7, 0),
@@ -35,4 +42,11 @@ class ConnectionsPanel(TablePanel):
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return int(str(key).split(":", 1)[0])
+        return int(str(key).split(":", 1)[0]) if key else None
+
+    def action_session(self, action: str) -> None:
+        pid = self.selected_pid()
+        if pid is None:
+            self.notify("no session selected", severity="warning")
+            return
+        self.post_message(ActionRequested(action, pid=pid))

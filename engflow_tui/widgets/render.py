@@ -5,6 +5,7 @@ Unit tests call these without an app. No SQL, no I/O.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from rich.console import Group, RenderableType
@@ -188,7 +189,8 @@ def rls_rows(rls: RlsStatus) -> list[tuple[str, list[object]]]:
         if t.rls_enabled and t.policy_count == 0:
             policies.stylize("yellow")  # RLS on with no policy: every non-owner is denied
         name = Text(f"{t.schema}.{t.table}", style="bold" if not t.rls_enabled else "")
-        rows.append((f"{t.schema}.{t.table}", [flag, policies, name]))
+        # The key carries schema and table apart: either may contain dots.
+        rows.append((json.dumps([t.schema, t.table]), [flag, policies, name]))
     return rows
 
 

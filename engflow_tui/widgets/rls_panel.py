@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from textual.binding import Binding
+
+from ..messages import ActionRequested
 from ..model import RlsStatus, Unavailable
 from .render import rls_rows, rls_summary
 from .table_panel import TablePanel
@@ -9,6 +14,10 @@ from .table_panel import TablePanel
 
 class RlsPanel(TablePanel):
     TITLE = "RLS status"
+    BINDINGS = [
+        Binding("e", "table_action('Enable RLS')", "Enable RLS", id="rls.enable"),
+        Binding("a", "table_action('Run ANALYZE')", "ANALYZE", id="rls.analyze"),
+    ]
     # Small flags first, the name last: it takes what is left and is cropped at the edge.
     COLUMNS = (("RLS", 6, 0), ("policies", 8, 1), ("table", None, 0))
 
@@ -17,3 +26,19 @@ class RlsPanel(TablePanel):
             self.show_unavailable(rls)
         else:
             self.show(rls_summary(rls), rls_rows(rls), f"schemas: {', '.join(rls.schemas)}")
+
+    def selected_table(self) -> tuple[str, str] | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        schema, name = json.loads(str(key))
+        return schema, name
+
+    def action_table_action(self, action: str) -> None:
+        selected = self.selected_table()
+        if selected is None:
+            self.post_message(ActionRequested(action))  # no row: the picker asks
+            return
+        schema, name = selected
+        self.post_message(ActionRequested(action, schema=schema, table=name))

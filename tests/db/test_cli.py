@@ -40,6 +40,7 @@ def test_no_config_no_dsn_says_what_to_do(tmp_path: Path) -> None:
     [
         (["--dsn", "mysql://x/y"], "--dsn: DSN scheme must be postgresql://"),
         (["--dsn", "host=db nonsense"], "expected key=value"),
+        (["--dsn", "host=db password= s3cret nonsense"], "expected key=value"),
         (["--refresh", "soon", "--dsn", "postgresql://h/db"], "--refresh: 'soon' is not a duration"),
         (["--config", "/nonexistent/engflow.toml"], "/nonexistent/engflow.toml: file not found"),
     ],
@@ -142,3 +143,34 @@ def test_config_target_with_password_from_env(db, tmp_path: Path) -> None:
     other = run("diagnose", "--quick", "--config", str(config), "--target", "other", "--format", "json",
                 env={"ENGFLOW_T_PW": "unused"}, cwd=tmp_path)
     assert other.returncode == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--dsn", "postgresql://ops:SECRETPW@db:notaport/postgres"], "port 'notaport' is not a number"),
+        (["--dsn", "postgresql://u@[bad/db"], "DSN malformed"),
+        (["--dsn", "host=h port=abc"], "port must be a number"),
+        (["--refresh", "0", "--dsn", "postgresql://h/db"], "--refresh: must be at least 200ms"),
+        (["--refresh", "nan", "--dsn", "postgresql://h/db"], "--refresh: 'nan' is not a duration"),
+        (["config", "init", "/etc/passwd/x.toml"], "cannot write"),
+        (["demo", "--keep", "/etc"], "--keep: must be an empty or new directory"),
+    ],
+)
+def test_malformed_input_is_one_line_and_never_echoes_a_secret(tmp_path: Path, args: list[str], expected: str) -> None:
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert expected in result.stderr
+    assert "SECRETPW" not in result.stderr + result.stdout
+    no_traceback(result)
+
+
+def test_config_with_secret_in_query_string_is_refused_and_never_shown(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[targets.p]\ndsn = "postgresql://u@h/db?password=hunter2"\n')
+    result = run("config", "check", str(path), cwd=tmp_path)
+    assert result.returncode == 2 and "targets.p.dsn: contains a password" in result.stderr
+    assert "hunter2" not in result.stderr
+    path.write_text('[targets.p]\ndsn = "postgresql://u@h:99999/db"\n')
+    result = run("config", "check", str(path), cwd=tmp_path)
+    assert result.returncode == 2 and "targets.p.dsn: port '99999'" in result.stderr

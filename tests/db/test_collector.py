@@ -260,3 +260,57 @@ async def test_pg_stat_statements_installed_but_not_preloaded() -> None:
     assert slow.reason == "pg_stat_statements is installed but not loaded"
     assert slow.fix is not None and "shared_preload_libraries" in slow.fix
     assert snap.health.state is DbState.CONNECTED
+
+
+async def test_activity_probe_refused_is_degraded_not_down(db) -> None:
+    async with session(db.dsn()) as admin:
+        await admin.execute("DROP ROLE IF EXISTS blind_watcher; CREATE ROLE blind_watcher LOGIN;"
+                            "REVOKE SELECT ON pg_catalog.pg_stat_activity FROM PUBLIC")
+        try:
+            collector = make_collector(db.dsn(user="blind_watcher"))
+            snap = await collector.collect()
+            await collector.close()
+        finally:
+            await admin.execute("GRANT SELECT ON pg_catalog.pg_stat_activity TO PUBLIC;"
+                                "DROP OWNED BY blind_watcher; DROP ROLE blind_watcher")
+    assert snap.health.state is DbState.DEGRADED
+    assert isinstance(snap.connections, Unavailable)
+    assert "permission denied" in snap.connections.reason
+    assert snap.connections.fix is not None and "pg_monitor" in snap.connections.fix
+    assert isinstance(snap.rls, RlsStatus), "the other panels keep working"
+
+
+async def test_other_roles_statements_are_not_merged_into_a_fake_row(db) -> None:
+    async with session(db.dsn()) as admin:
+        await admin.execute("DROP ROLE IF EXISTS stats_less; CREATE ROLE stats_less LOGIN")
+        await admin.execute("SELECT pg_sleep(0.12)")
+        try:
+            collector = make_collector(db.dsn(user="stats_less"))
+            snap = await collector.collect()
+            await collector.close()
+        finally:
+            await admin.execute("DROP OWNED BY stats_less; DROP ROLE stats_less")
+    slow = snap.slow_queries
+    assert isinstance(slow, SlowQueries)
+    assert all(q.queryid is not None for q in slow.queries)
+    assert slow.note is not None and "GRANT pg_read_all_stats" in slow.note
+
+
+async def test_old_pg_stat_statements_version_uses_the_legacy_columns(pg_server) -> None:
+    """An extension left at 1.7 by an upgrade (total_time, not total_exec_time)."""
+    from ..pg import create_database, drop_database
+
+    name = await create_database(pg_server, pgss=False)
+    try:
+        async with session(pg_server.dsn(name)) as admin:
+            await admin.execute("CREATE EXTENSION pg_stat_statements VERSION '1.7'")
+            await admin.execute("SELECT pg_sleep(0.12)")
+        collector = make_collector(pg_server.dsn(name))
+        snap = await collector.collect()
+        await collector.close()
+    finally:
+        await drop_database(pg_server, name)
+    slow = snap.slow_queries
+    assert isinstance(slow, SlowQueries), slow
+    assert slow.extension_version == "1.7"
+    assert any("pg_sleep" in q.query and q.mean_ms >= 120 for q in slow.queries)

@@ -1,0 +1,110 @@
+"""ActionFlows: the UI path of an action — pick (if needed) -> plan -> confirm -> run -> result.
+
+UI layer (uses screens); the work itself is the ActionRunner's. One action at a time; every step
+that waits on the database runs in a worker, so the UI never blocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from .actions.model import ActionError, ActionPlan
+from .actions.runner import (
+    CANCEL_QUERY,
+    EMERGENCY_FALLBACK,
+    ENABLE_RLS,
+    RUN_ANALYZE,
+    TERMINATE_IDLE,
+    TERMINATE_SESSION,
+    ActionRunner,
+)
+from .screens.action_result_modal import ActionResultModal
+from .screens.audit_log_screen import AuditLogScreen
+from .screens.confirm_action_modal import ConfirmActionModal
+from .screens.message_modal import MessageModal
+from .screens.table_picker_modal import TablePickerModal
+
+if TYPE_CHECKING:
+    from .app import EngFlowApp
+
+WHOLE_DATABASE = "__whole_database__"
+
+
+class ActionFlows:
+    def __init__(self, app: EngFlowApp, runner: ActionRunner) -> None:
+        self.app = app
+        self.runner = runner
+        self.busy = False
+
+    def start(self, action: str, **target: Any) -> None:
+        if self.busy:
+            self.app.notify("another action is in progress: finish it first", severity="warning")
+            return
+        self.busy = True
+        self.app.run_worker(self._flow(action, target), group="action", description=action, exit_on_error=False)
+
+    def show_audit_log(self) -> None:
+        async def load() -> None:
+            records = await asyncio.to_thread(self.runner.audit.read_recent, 500)
+            await self.app.push_screen(AuditLogScreen(records, str(self.runner.audit.path)))
+
+        self.app.run_worker(load(), group="audit", description="Show audit log", exit_on_error=False)
+
+    async def _flow(self, action: str, target: dict[str, Any]) -> None:
+        try:
+            plan, replan = await self._plan(action, target)
+            if plan is None:
+                return
+            if not self.runner.read_only:
+                confirmed = await self.app.push_screen_wait(ConfirmActionModal(plan, replan))
+                if not confirmed:
+                    self.app.notify(f"{action}: cancelled, nothing was run", timeout=4)
+                    return
+            result = await self.runner.execute(plan)  # refuses (and records it) when read-only
+            self.app.refresh_dashboard()
+            await self.app.push_screen_wait(ActionResultModal(result))
+        except ActionError as exc:
+            await self.app.push_screen_wait(MessageModal(f"{action}: not run", str(exc), exc.fix))
+        finally:
+            self.busy = False
+
+    async def _plan(self, action: str, target: dict[str, Any]) -> tuple[ActionPlan | None, Any]:
+        runner = self.runner
+        if action == TERMINATE_IDLE:
+            return await runner.plan_terminate_idle(), runner.plan_terminate_idle
+        if action in (TERMINATE_SESSION, CANCEL_QUERY):
+            pid = target.get("pid") or self.app.selected_pid()
+            if pid is None:
+                self.app.notify(f"{action}: select a session in the Connections panel first", severity="warning")
+                return None, None
+            return await runner.plan_session(action, int(pid)), None
+        if action == ENABLE_RLS:
+            schema, table = target.get("schema"), target.get("table")
+            if schema is None or table is None:
+                candidates = await runner.rls_candidates()
+                items = [(json.dumps([t.schema, t.table]), f"{t.schema}.{t.table}  ({t.policy_count} policies)")
+                         for t in candidates]
+                choice = await self.app.push_screen_wait(
+                    TablePickerModal("Enable RLS on which table?", items, "every table in the exposed schemas has RLS on")
+                )
+                if choice is None:
+                    return None, None
+                schema, table = json.loads(choice)
+            return await runner.plan_enable_rls(schema, table), None
+        if action == RUN_ANALYZE:
+            schema, table = target.get("schema"), target.get("table")
+            if schema is None and not target.get("whole_database"):
+                tables = await runner.analyze_candidates()
+                items = [(WHOLE_DATABASE, "— the whole database —")]
+                items += [(json.dumps([s, t]), f"{s}.{t}") for s, t in tables]
+                choice = await self.app.push_screen_wait(TablePickerModal("Run ANALYZE on…", items))
+                if choice is None:
+                    return None, None
+                if choice != WHOLE_DATABASE:
+                    schema, table = json.loads(choice)
+            return runner.plan_analyze(schema, table), None
+        if action == EMERGENCY_FALLBACK:
+            return runner.plan_emergency_fallback(), None
+        raise ActionError(f"unknown action {action!r}")

@@ -1,0 +1,64 @@
+"""ActionResultModal: per target, what happened — or the error and what would fix it."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from ..actions.model import ActionResult
+
+STATUS_STYLE = {"done": "bold green", "skipped": "yellow", "failed": "bold red", "refused": "bold red"}
+
+
+def result_text(result: ActionResult) -> Text:
+    text = Text()
+    for outcome in result.outcomes:
+        text.append(f"{outcome.status.upper():8} ", style=STATUS_STYLE.get(outcome.status, ""))
+        text.append(f"{outcome.target}: ", style="bold")
+        text.append(outcome.message + "\n")
+    if result.error:
+        text.append("\n" + result.error + "\n", style="bold red")
+    if result.fix:
+        text.append("fix: ", style="bold")
+        text.append(result.fix + "\n", style="italic")
+    return text
+
+
+class ActionResultModal(ModalScreen[None]):
+    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", id="result.close")]
+    DEFAULT_CSS = """
+    ActionResultModal { align: center middle; }
+    ActionResultModal > VerticalScroll { width: 100; max-width: 96%; height: auto; max-height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1; }
+    ActionResultModal .title { text-style: bold; width: 100%; padding: 0 1; }
+    ActionResultModal .ok { background: $success-darken-2; }
+    ActionResultModal .bad { background: $error-darken-2; }
+    ActionResultModal Button { margin-top: 1; }
+    """
+
+    def __init__(self, result: ActionResult) -> None:
+        super().__init__()
+        self.result = result
+
+    def compose(self) -> ComposeResult:
+        result = self.result
+        with VerticalScroll():
+            yield Static(
+                f"{escape(result.plan.action)} — {escape(result.summary())}",
+                classes="title " + ("ok" if result.ok else "bad"),
+                id="result-title",
+            )
+            yield Static(result_text(result), id="result-body")
+            yield Static(Text("Recorded in the audit log.", style="dim"))
+            yield Button("Close (Enter)", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#close", Button).focus()
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,61 @@
+"""AuditLogScreen: the recent audit records, newest first; the highlighted one in full below."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+EVENT_STYLE = {"finished": "green", "failed": "bold red", "refused": "bold red", "started": "dim"}
+
+
+class AuditLogScreen(Screen[None]):
+    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back", id="audit.back")]
+    DEFAULT_CSS = """
+    AuditLogScreen #audit-table { height: 1fr; }
+    AuditLogScreen #audit-detail { height: 1fr; border-top: solid $primary; overflow-y: auto; }
+    """
+
+    def __init__(self, records: list[dict[str, Any]], path: str) -> None:
+        super().__init__()
+        self.records = records
+        self.path = path
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Static(f" Audit log: {self.path}  ({len(self.records)} recent records, newest first)", id="audit-path")
+        yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="audit-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#audit-table", DataTable)
+        for column in ("time (UTC)", "event", "operator", "target", "action", "outcome"):
+            table.add_column(column, key=column)
+        for index, r in enumerate(self.records):
+            table.add_row(
+                str(r.get("ts", ""))[:19].replace("T", " "),
+                Text(str(r.get("event", "")), style=EVENT_STYLE.get(str(r.get("event")), "")),
+                str(r.get("operator", "")),
+                str(r.get("target", "")),
+                str(r.get("action", "")),
+                str(r.get("summary", r.get("error", ""))),
+                key=str(index),
+            )
+        if not self.records:
+            self.query_one("#audit-detail", Static).update("No action has been recorded yet.")
+        table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is None:
+            return
+        record = self.records[int(event.row_key.value)]
+        self.query_one("#audit-detail", Static).update(
+            Syntax(json.dumps(record, indent=2, ensure_ascii=False), "json", word_wrap=True, theme="ansi_dark")
+        )
