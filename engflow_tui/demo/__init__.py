@@ -52,7 +52,13 @@ def demo_config(server: LocalPostgres, refresh: float) -> tuple[Config, TargetCo
         exposed_schemas=("public",),
     )
     config = Config(
-        console=ConsoleConfig(refresh_interval=refresh, slow_queries_interval=5.0, catalog_interval=10.0),
+        console=ConsoleConfig(
+            refresh_interval=refresh,
+            slow_queries_interval=5.0,
+            catalog_interval=10.0,
+            # Practice actions are recorded beside the demo's data, not in the real audit log.
+            audit_log=str(server.base_dir / "audit.jsonl"),
+        ),
         targets={"demo": target},
         # Lowered from the runbook's 30 min so the demo's stuck session shows up within a minute.
         thresholds=Thresholds(idle_in_transaction=30.0),

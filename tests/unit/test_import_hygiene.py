@@ -20,6 +20,9 @@ CORE = [
     "engflow_tui.demo",
     "engflow_tui.demo.server",
     "engflow_tui.demo.workload",
+    "engflow_tui.actions.model",
+    "engflow_tui.actions.audit",
+    "engflow_tui.actions.runner",
 ]
 
 

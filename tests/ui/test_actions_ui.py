@@ -1,0 +1,279 @@
+"""Actions driven through the real keys: confirmation dialogs, results, read-only, audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from textual.widgets import Button, DataTable, Input, Static
+
+from engflow_tui.app import EngFlowApp
+from engflow_tui.config import Config, ConsoleConfig, TargetConfig, Thresholds
+from engflow_tui.db import quote_ident
+from engflow_tui.screens.action_result_modal import ActionResultModal
+from engflow_tui.screens.audit_log_screen import AuditLogScreen
+from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
+from engflow_tui.screens.table_picker_modal import TablePickerModal
+from engflow_tui.widgets.rls_panel import RlsPanel
+
+from ..pg import session, wait_for
+from .helpers import static_text, table_dicts
+
+
+def make_app(dsn: str, tmp_path: Path, *, read_only: bool = False, idle: float = 0.5) -> EngFlowApp:
+    target = TargetConfig(name="prod", dsn=dsn)
+    config = Config(
+        console=ConsoleConfig(refresh_interval=0.3, catalog_interval=0.3, read_only=read_only, operator="ana",
+                              audit_log=str(tmp_path / "audit.jsonl")),
+        targets={"prod": target},
+        thresholds=Thresholds(idle_in_transaction=idle),
+    )
+    return EngFlowApp(config, target)
+
+
+async def started(app: EngFlowApp) -> None:
+    await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+
+
+async def screen_is(app: EngFlowApp, kind: type) -> None:
+    await wait_for(lambda: isinstance(app.screen, kind))
+
+
+def audit(tmp_path: Path) -> list[dict]:
+    path = tmp_path / "audit.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+async def alive(dsn: str, pid: int) -> bool:
+    async with session(dsn) as conn:
+        return bool(await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid))
+
+
+async def test_terminate_idle_transactions_cancel_then_confirm(db18, tmp_path: Path) -> None:
+    dsn = db18.dsn()
+    async with session(dsn, "stuck-batch") as stuck:
+        pid = await stuck.fetchval("SELECT pg_backend_pid()")
+        await stuck.execute("BEGIN; SELECT 42")
+        await asyncio.sleep(0.7)
+        app = make_app(dsn, tmp_path)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await started(app)
+            await pilot.press("T")
+            await screen_is(app, ConfirmActionModal)
+            modal = app.screen
+            assert app.focused is modal.query_one("#cancel", Button), "focus starts on Cancel"
+            rows = table_dicts(modal.query_one("#targets", DataTable))
+            assert [r["pid"] for r in rows] == [str(pid)]
+            assert rows[0]["application"] == "stuck-batch" and rows[0]["query"] == "BEGIN; SELECT 42"
+            assert "pg_terminate_backend" in static_text(modal.query_one("#statement", Static))
+            # n cancels: nothing is run, nothing is recorded.
+            await pilot.press("n")
+            await wait_for(lambda: not isinstance(app.screen, ConfirmActionModal))
+            assert await alive(dsn, pid)
+            assert audit(tmp_path) == []
+            # Enter on the focused Cancel button cancels too.
+            await pilot.press("T")
+            await screen_is(app, ConfirmActionModal)
+            await pilot.press("enter")
+            await wait_for(lambda: not isinstance(app.screen, ConfirmActionModal))
+            assert await alive(dsn, pid)
+            # y confirms.
+            await pilot.press("T")
+            await screen_is(app, ConfirmActionModal)
+            await pilot.press("y")
+            await screen_is(app, ActionResultModal)
+            assert "1 terminated" in static_text(app.screen.query_one("#result-title", Static))
+            await wait_for(lambda: _dead(dsn, pid))
+            await pilot.press("enter")
+            await wait_for(lambda: not isinstance(app.screen, ActionResultModal))
+    events = [(r["event"], r["action"]) for r in audit(tmp_path)]
+    assert events == [("started", "Terminate idle transactions"), ("finished", "Terminate idle transactions")]
+    assert audit(tmp_path)[1]["targets"][0]["pid"] == pid
+
+
+async def _dead(dsn: str, pid: int) -> bool:
+    return not await alive(dsn, pid)
+
+
+async def test_threshold_can_be_changed_for_this_run(db18, tmp_path: Path) -> None:
+    dsn = db18.dsn()
+    async with session(dsn, "stuck") as stuck:
+        pid = await stuck.fetchval("SELECT pg_backend_pid()")
+        await stuck.execute("BEGIN; SELECT 1")
+        await asyncio.sleep(0.6)
+        app = make_app(dsn, tmp_path, idle=3600)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await started(app)
+            await pilot.press("T")
+            await screen_is(app, ConfirmActionModal)
+            modal = app.screen
+            assert "Nothing to do" in static_text(modal.query_one("#target-count", Static))
+            assert modal.query_one("#confirm", Button).disabled
+            await pilot.press("y")  # nothing to confirm: stays open
+            assert isinstance(app.screen, ConfirmActionModal)
+            box = modal.query_one("#threshold", Input)
+            box.focus()
+            box.value = ""
+            await pilot.press(*"500ms", "enter")
+            await wait_for(lambda: modal.query_one("#targets", DataTable).row_count == 1)
+            assert table_dicts(modal.query_one("#targets", DataTable))[0]["pid"] == str(pid)
+            assert app.focused is modal.query_one("#cancel", Button)
+            await pilot.press("n")
+            await wait_for(lambda: not isinstance(app.screen, ConfirmActionModal))
+        assert await alive(dsn, pid)
+
+
+async def test_enable_rls_from_the_palette_with_a_nasty_name(db18, tmp_path: Path) -> None:
+    name = 'Orçamentos "Antigos"; v2'
+    async with session(db18.dsn()) as admin:
+        await admin.execute(f"CREATE TABLE public.{quote_ident(name)} (id int); CREATE TABLE public.other (id int)")  # ok-sql
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await started(app)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Enable RLS")
+        await wait_for(lambda: bool(app.screen.query("CommandList")) and
+                       "Enable RLS" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
+        await pilot.press("enter")
+        await screen_is(app, TablePickerModal)
+        await pilot.press(*"orç")
+        await pilot.press("enter")
+        await screen_is(app, ConfirmActionModal)
+        modal = app.screen
+        qualified = f'"public".{quote_ident(name)}'
+        assert table_dicts(modal.query_one("#targets", DataTable))[0]["target"] == qualified
+        assert f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY" in static_text(modal.query_one("#statement", Static))
+        assert "deny every non-owner role" in static_text(modal.query_one("#warnings", Static))
+        await pilot.press("y")
+        await screen_is(app, ActionResultModal)
+        assert f"RLS enabled on {qualified}" in static_text(app.screen.query_one("#result-title", Static))
+    async with session(db18.dsn()) as admin:
+        assert await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = $1", name) is True
+        assert await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = 'other'") is False
+
+
+async def test_enable_rls_key_on_the_selected_table(db18, tmp_path: Path) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.aaa_first (id int); CREATE TABLE public.zzz_second (id int)")
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await started(app)
+        panel = app.screen.query_one(RlsPanel)
+        await wait_for(lambda: panel.table.row_count >= 2)
+        app.dashboard.focus_panel("rls-panel")
+        await pilot.press("down")  # the second row: zzz_second
+        await pilot.press("e")
+        await screen_is(app, ConfirmActionModal)
+        assert table_dicts(app.screen.query_one("#targets", DataTable))[0]["target"] == '"public"."zzz_second"'
+        await pilot.press("y")
+        await screen_is(app, ActionResultModal)
+    async with session(db18.dsn()) as admin:
+        flags = dict(await admin.fetch("SELECT relname, relrowsecurity FROM pg_class WHERE relname IN ('aaa_first', 'zzz_second')"))
+    assert flags == {"aaa_first": False, "zzz_second": True}
+
+
+async def test_terminate_selected_session_with_x(db18, tmp_path: Path) -> None:
+    dsn = db18.dsn()
+    async with session(dsn, "victim-app") as victim:
+        pid = await victim.fetchval("SELECT pg_backend_pid()")
+        app = make_app(dsn, tmp_path)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await started(app)
+            conns = app.dashboard.query_one("#connections-panel")
+            await wait_for(lambda: any(r["pid"] == str(pid) for r in table_dicts(conns.table)))
+            index = [r["pid"] for r in table_dicts(conns.table)].index(str(pid))
+            conns.table.move_cursor(row=index)
+            await pilot.press("x")
+            await screen_is(app, ConfirmActionModal)
+            rows = table_dicts(app.screen.query_one("#targets", DataTable))
+            assert rows[0]["pid"] == str(pid) and rows[0]["application"] == "victim-app"
+            await pilot.press("y")
+            await screen_is(app, ActionResultModal)
+            assert "1 terminated" in static_text(app.screen.query_one("#result-title", Static))
+        await wait_for(lambda: _dead(dsn, pid))
+
+
+async def test_read_only_refuses_without_touching_the_database(db18, tmp_path: Path) -> None:
+    dsn = db18.dsn()
+    async with session(dsn, "stuck") as stuck:
+        pid = await stuck.fetchval("SELECT pg_backend_pid()")
+        await stuck.execute("BEGIN; SELECT 1")
+        await asyncio.sleep(0.7)
+        app = make_app(dsn, tmp_path, read_only=True)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await started(app)
+            assert "READ-ONLY" in static_text(app.screen.query_one("#status-line", Static))
+            await pilot.press("T")
+            await screen_is(app, ActionResultModal)
+            title = static_text(app.screen.query_one("#result-title", Static))
+            assert "read-only" in title
+        assert await alive(dsn, pid)
+    records = audit(tmp_path)
+    assert [r["event"] for r in records] == ["refused"]
+
+
+async def test_audit_log_screen_lists_the_records(db18, tmp_path: Path) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.t1 (id int)")
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await started(app)
+        app.start_action("Run ANALYZE", schema="public", table="t1")
+        await screen_is(app, ConfirmActionModal)
+        await pilot.press("y")
+        await screen_is(app, ActionResultModal)
+        await pilot.press("escape")
+        await pilot.press("L")
+        await screen_is(app, AuditLogScreen)
+        rows = table_dicts(app.screen.query_one("#audit-table", DataTable))
+        assert [(r["event"], r["action"]) for r in rows] == [("finished", "Run ANALYZE"), ("started", "Run ANALYZE")]
+        assert rows[0]["operator"] == "ana" and rows[0]["outcome"] == "1 analyzed"
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+
+
+async def test_emergency_fallback_key_posts_after_confirmation(db18, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import http.server
+    import threading
+
+    seen: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            seen.append(self.headers.get("Authorization"))
+            body = b'{"fallback": "enabled"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("ENGFLOW_UI_TOKEN", "t0ken")
+    try:
+        from dataclasses import replace
+
+        app = make_app(db18.dsn(), tmp_path)
+        target = replace(app.target, app_url=f"http://127.0.0.1:{server.server_address[1]}",
+                         emergency_token_env="ENGFLOW_UI_TOKEN")
+        app = EngFlowApp(replace(app.config, targets={"prod": target}), target)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await started(app)
+            await pilot.press("F")
+            await screen_is(app, ConfirmActionModal)
+            statement = static_text(app.screen.query_one("#statement", Static))
+            assert "POST http://127.0.0.1:" in statement and "t0ken" not in statement
+            assert seen == [], "nothing is sent before the confirmation"
+            await pilot.press("y")
+            await screen_is(app, ActionResultModal)
+            assert "HTTP 200 OK" in static_text(app.screen.query_one("#result-body", Static))
+        assert seen == ["Bearer t0ken"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
