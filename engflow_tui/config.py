@@ -56,6 +56,10 @@ class TargetConfig:
     """libpq URI or key=value string; None means PG* environment variables."""
     password_env: str | None = None
     """Name of the environment variable that holds the password."""
+    action_dsn: str | None = None
+    """Where actions connect (a role that may signal backends and alter tables); default: dsn."""
+    action_password_env: str | None = None
+    """Name of the environment variable that holds the action role's password; default: password_env."""
     exposed_schemas: tuple[str, ...] = ("public",)
     """Schemas the REST API serves: RLS matters there."""
     rest_url: str | None = None
@@ -81,6 +85,11 @@ class TargetConfig:
         if self.password_env:
             return os.environ.get(self.password_env)
         return None
+
+    def action_password(self) -> str | None:
+        if self.action_password_env:
+            return os.environ.get(self.action_password_env)
+        return self.password() if self.action_dsn is None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +351,8 @@ _CONSOLE_KINDS = {
 _TARGET_KINDS = {
     "dsn": "str",
     "password_env": "envname",
+    "action_dsn": "str",
+    "action_password_env": "envname",
     "exposed_schemas": "strlist",
     "rest_url": "url",
     "rest_apikey_env": "envname",
@@ -406,13 +417,15 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         reader.check_keys(raw, set(_TARGET_KINDS), prefix)
         values = {k: reader.convert(prefix + k, v, _TARGET_KINDS[k]) for k, v in raw.items()}
         target = TargetConfig(name=name, **values)
-        if target.dsn is not None and (problem := validate_dsn(target.dsn)):
-            raise reader.fail(prefix + "dsn", f"{problem} (in {mask_dsn(target.dsn)})")
-        if target.dsn is not None and dsn_has_password(target.dsn):
-            raise reader.fail(
-                prefix + "dsn",
-                "contains a password: remove it and name an environment variable in password_env",
-            )
+        for key, env_key in (("dsn", "password_env"), ("action_dsn", "action_password_env")):
+            dsn = getattr(target, key)
+            if dsn is not None and (problem := validate_dsn(dsn)):
+                raise reader.fail(prefix + key, f"{problem} (in {mask_dsn(dsn)})")
+            if dsn is not None and dsn_has_password(dsn):
+                raise reader.fail(
+                    prefix + key,
+                    f"contains a password: remove it and name an environment variable in {env_key}",
+                )
         targets[name] = target
 
     if console.default_target is not None and console.default_target not in targets:
@@ -441,13 +454,14 @@ def load_config(path: Path) -> Config:
 
 def check_target_environment(target: TargetConfig, path: str | None) -> None:
     """Env vars named by the target must be set (the password one at least)."""
-    if target.password_env and target.password_env not in os.environ:
-        raise ConfigError(
-            f"environment variable {target.password_env} is not set "
-            f"(named by password_env; export it before starting)",
-            path,
-            f"targets.{target.name}.password_env",
-        )
+    for key in ("password_env", "action_password_env"):
+        name = getattr(target, key)
+        if name and name not in os.environ:
+            raise ConfigError(
+                f"environment variable {name} is not set (named by {key}; export it before starting)",
+                path,
+                f"targets.{target.name}.{key}",
+            )
 
 
 def starter_config_text() -> str:

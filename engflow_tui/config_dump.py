@@ -26,7 +26,7 @@ def _section(obj: Any) -> dict[str, Any]:
         value = getattr(obj, f.name)
         if value is None or f.name == "name":
             continue
-        if f.name == "dsn":
+        if f.name in ("dsn", "action_dsn"):
             value = mask_dsn(value)  # never print a secret, even one left in a file
         elif f.name in _DURATIONS:
             value = format_duration(value)

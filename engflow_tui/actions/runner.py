@@ -74,8 +74,8 @@ class ActionRunner:
     async def _connect(self, statement_timeout: float | None = None) -> Any:
         actions = self.config.actions
         return await db.connect(
-            self.target.dsn,
-            password=self.target.password(),
+            self.target.action_dsn or self.target.dsn,
+            password=self.target.action_password(),
             timeout=self.config.console.connect_timeout,
             statement_timeout=statement_timeout or actions.statement_timeout,
             lock_timeout=actions.lock_timeout,

@@ -49,6 +49,9 @@ def demo_config(server: LocalPostgres, refresh: float) -> tuple[Config, TargetCo
     target = TargetConfig(
         name="demo",
         dsn=server.dsn(DEMO_DB, user="ops_monitor"),
+        # Monitoring reads as a pg_monitor member; actions (signal backends, ALTER TABLE) connect
+        # as the owner of the demo's tables, as an on-call role would in production.
+        action_dsn=server.dsn(DEMO_DB, user="postgres"),
         exposed_schemas=("public",),
     )
     config = Config(

@@ -23,6 +23,7 @@ from ..actions.model import ActionPlan
 from ..durations import format_duration, parse_duration
 
 HIDDEN_DETAILS = {"backend_start", "age_seconds", "schema", "table", "policies"}
+HEADERS = {"client_addr": "client", "query": "last query"}
 Replan = Callable[[float], Awaitable[ActionPlan]]
 
 
@@ -97,11 +98,14 @@ class ConfirmActionModal(ModalScreen[bool]):
         self.plan = plan
         table = self.query_one("#targets", DataTable)
         table.clear(columns=True)
-        columns = ["target"] + [k for k in (plan.targets[0].details if plan.targets else {}) if k not in HIDDEN_DETAILS]
+        details = [k for k in (plan.targets[0].details if plan.targets else {}) if k not in HIDDEN_DETAILS]
+        # Sessions are named by their pid column; other targets by their full (quoted) name.
+        named_by_pid = "pid" in details
+        columns = details if named_by_pid else ["target", *details]
         for column in columns:
-            table.add_column(column, key=column)
+            table.add_column(HEADERS.get(column, column), key=column)
         for t in plan.targets:
-            cells = [t.label] + [_cell(t.details.get(c)) for c in columns[1:]]
+            cells = [t.label if c == "target" else _cell(t.details.get(c)) for c in columns]
             table.add_row(*cells, key=t.key)
         table.display = bool(plan.targets)
         count = self.query_one("#target-count", Static)

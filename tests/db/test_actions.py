@@ -335,3 +335,21 @@ def test_emergency_fallback_needs_its_config(tmp_path: Path, monkeypatch: pytest
         make_runner("postgresql://h/x", tmp_path).plan_emergency_fallback()
     with pytest.raises(ActionError, match="ENGFLOW_TEST_TOKEN is not set"):
         make_runner("postgresql://h/x", tmp_path, app_url="http://127.0.0.1:9").plan_emergency_fallback()
+
+
+async def test_actions_use_the_action_dsn_while_monitoring_stays_unprivileged(db, tmp_path: Path) -> None:
+    async with session(db.dsn()) as admin:
+        await admin.execute("DROP ROLE IF EXISTS mon_only; CREATE ROLE mon_only LOGIN IN ROLE pg_monitor")
+    try:
+        async with session(db.dsn(), "victim") as victim:
+            pid = await victim.fetchval("SELECT pg_backend_pid()")
+            weak = make_runner(db.dsn(user="mon_only"), tmp_path)
+            refused = await weak.execute(await weak.plan_session(TERMINATE_SESSION, pid))
+            assert refused.outcomes[0].status == "failed" and "pg_signal_backend" in refused.outcomes[0].message
+            strong = make_runner(db.dsn(user="mon_only"), tmp_path)
+            strong.target = replace(strong.target, action_dsn=db.dsn())
+            result = await strong.execute(await strong.plan_session(TERMINATE_SESSION, pid))
+            assert result.summary() == "1 terminated"
+    finally:
+        async with session(db.dsn()) as admin:
+            await admin.execute("DROP ROLE mon_only")

@@ -65,7 +65,7 @@ async def test_terminate_idle_transactions_cancel_then_confirm(db18, tmp_path: P
             assert app.focused is modal.query_one("#cancel", Button), "focus starts on Cancel"
             rows = table_dicts(modal.query_one("#targets", DataTable))
             assert [r["pid"] for r in rows] == [str(pid)]
-            assert rows[0]["application"] == "stuck-batch" and rows[0]["query"] == "BEGIN; SELECT 42"
+            assert rows[0]["application"] == "stuck-batch" and rows[0]["last query"] == "BEGIN; SELECT 42"
             assert "pg_terminate_backend" in static_text(modal.query_one("#statement", Static))
             # n cancels: nothing is run, nothing is recorded.
             await pilot.press("n")
