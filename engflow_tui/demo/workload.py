@@ -11,6 +11,7 @@ import asyncio
 import os
 import random
 import sys
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -85,9 +86,23 @@ async def idle_in_transaction_worker(dsn: str) -> None:
 
 async def idle_pool(dsn: str, size: int) -> None:
     conns = [await _connect(dsn, "engflow_api", "engflow-api-pool") for _ in range(size)]
+    while True:  # a pool pings its idle connections now and then; a killed one is replaced
+        await asyncio.sleep(5)
+        for i, conn in enumerate(conns):
+            if conn.is_closed():
+                conns[i] = await _connect(dsn, "engflow_api", "engflow-api-pool")
+
+
+async def resilient(name: str, worker: Callable[[], Awaitable[None]]) -> None:
+    """Run a worker forever, reconnecting like an application pool when its session is killed
+    (e.g. by the console's Terminate actions) or the server restarts."""
     while True:
-        await asyncio.sleep(3600)
-        del conns
+        try:
+            await worker()
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError,
+                asyncpg.AdminShutdownError, asyncpg.QueryCanceledError) as exc:
+            print(f"{name}: {type(exc).__name__}, reconnecting", file=sys.stderr)
+            await asyncio.sleep(1.0)
 
 
 async def watch_parent(parent: int) -> None:
@@ -98,10 +113,13 @@ async def watch_parent(parent: int) -> None:
 
 async def main(dsn: str) -> None:
     parent = os.getppid()
-    tasks = [asyncio.create_task(watch_parent(parent)), asyncio.create_task(idle_pool(dsn, 12))]
-    tasks += [asyncio.create_task(api_worker(dsn, n)) for n in range(4)]
-    tasks += [asyncio.create_task(report_worker(dsn)) for _ in range(2)]
-    tasks.append(asyncio.create_task(idle_in_transaction_worker(dsn)))
+    tasks = [
+        asyncio.create_task(watch_parent(parent)),
+        asyncio.create_task(resilient("pool", lambda: idle_pool(dsn, 12))),
+    ]
+    tasks += [asyncio.create_task(resilient("api", lambda n=n: api_worker(dsn, n))) for n in range(4)]
+    tasks += [asyncio.create_task(resilient("reports", lambda: report_worker(dsn))) for _ in range(2)]
+    tasks.append(asyncio.create_task(resilient("batch", lambda: idle_in_transaction_worker(dsn))))
     done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     for task in done:
         task.result()

@@ -92,6 +92,24 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
         workload = _processes_mentioning(f"127.0.0.1:{port}/engflow")
         assert workload, "the workload process runs"
         if how == "q":
+            # Kill every workload session, as the console's actions would: it reconnects.
+            async def kill_and_count() -> int:
+                conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/engflow")
+                try:
+                    await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                       "WHERE application_name LIKE 'engflow-%' AND application_name <> 'engflow-tui'")
+                    for _ in range(100):
+                        n = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'engflow-api'")
+                        if n >= 4:
+                            return n
+                        await asyncio.sleep(0.1)
+                    return n
+                finally:
+                    await conn.close()
+
+            assert asyncio.run(kill_and_count()) >= 4, "the workload reconnects after its sessions are killed"
+            assert _processes_mentioning(f"127.0.0.1:{port}/engflow") == workload
+        if how == "q":
             os.write(fd, b"q")
         elif how == "ctrl+c":
             os.write(fd, b"\x03")
