@@ -14,7 +14,7 @@ from .actions.audit import AuditLog
 from .actions.runner import ActionRunner
 from .commands import palette_commands
 from .config import Config, TargetConfig
-from .messages import ActionRequested
+from .messages import ActionRequested, AlertSelected
 from .monitor import Monitor, live_monitor
 from .screens.dashboard import DashboardScreen
 from .screens.help_screen import HelpScreen
@@ -75,6 +75,57 @@ class EngFlowApp(App[None]):
             self.notify("open a target first", severity="warning")
             return
         self.flows.start(action, **target)
+
+    def action_show_alerts(self) -> None:
+        from datetime import UTC, datetime
+
+        from .screens.alerts_screen import AlertsScreen
+
+        if self.dashboard is None:
+            return
+        engine = self.dashboard.monitor.engine
+        self.push_screen(AlertsScreen(engine.alerts(), engine.recent(), datetime.now(UTC)))
+
+    def on_alert_selected(self, message: AlertSelected) -> None:
+        if self.dashboard is None:
+            return
+        if message.acknowledge:
+            self.dashboard.acknowledge(message.key)
+            self._refresh_alerts_screen()
+            return
+        alert = next((a for a in self.dashboard.monitor.engine.alerts() if a.key == message.key), None)
+        if alert is None:
+            self.notify("that alert is no longer active", severity="warning")
+            return
+        from datetime import UTC, datetime
+
+        from .alerts.rules import runbook_sections
+        from .screens.alert_detail_modal import AlertDetailModal
+
+        def chosen(name: str | None) -> None:
+            if name == "__acknowledge__":
+                self.dashboard.acknowledge(alert.key)  # type: ignore[union-attr]
+                self._refresh_alerts_screen()
+            elif name:
+                self.run_palette_name(name)
+
+        section = runbook_sections().get(alert.runbook or "")
+        self.push_screen(AlertDetailModal(alert, section, datetime.now(UTC)), chosen)
+
+    def _refresh_alerts_screen(self) -> None:
+        from .screens.alerts_screen import AlertsScreen
+
+        if isinstance(self.screen, AlertsScreen) and self.dashboard is not None:
+            engine = self.dashboard.monitor.engine
+            self.screen.refill(engine.alerts(), engine.recent())
+
+    def run_palette_name(self, name: str) -> None:
+        """Run an action or open a screen by its palette name (alert details link to them)."""
+        for command in palette_commands(self):
+            if command.title == name:
+                command.callback()
+                return
+        self.notify(f"no command named {name!r}", severity="warning")
 
     def action_show_audit_log(self) -> None:
         if self.flows is not None:

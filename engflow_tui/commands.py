@@ -23,7 +23,6 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
             ("Show connections", "connections-panel"),
             ("Show slow queries", "slow-queries-panel"),
             ("Show RLS status", "rls-panel"),
-            ("Show alerts", "alerts-panel"),
         ):
             yield SystemCommand(title, f"Focus the {title.removeprefix('Show ')} panel", lambda p=panel_id: app.focus_panel(p))
     actions = (
@@ -36,5 +35,6 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
     )
     for name, help_text in actions:
         yield SystemCommand(name, help_text, lambda n=name: app.start_action(n))
+    yield SystemCommand("Show alerts", "Active alerts and their history, with the runbook", app.action_show_alerts)
     yield SystemCommand("Show audit log", "Every confirmed action, refusal and failure", app.action_show_audit_log)
     yield SystemCommand("Quit", "Leave the console", app.action_quit)

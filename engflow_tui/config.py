@@ -30,8 +30,10 @@ class ConsoleConfig:
     """Refuse every action that changes the database."""
     operator: str = field(default_factory=lambda: os_user())
     """Who signs checklists and actions; default: the OS user."""
-    audit_log: str = "~/.local/state/engflow-tui/audit.jsonl"
+    audit_log: str = field(default_factory=lambda: f"{state_home()}/engflow-tui/audit.jsonl")
     """Where confirmed actions, refusals and failures are appended (JSON lines)."""
+    state_dir: str = field(default_factory=lambda: f"{state_home()}/engflow-tui")
+    """Where the alert history (one file per target) is kept."""
     default_target: str | None = None
     """The target to open when the file names several."""
     connect_timeout: float = 5.0
@@ -42,6 +44,10 @@ class ConsoleConfig:
     """Seconds between two RLS / policy catalogue scans."""
     size_interval: float = 60.0
     """Seconds between two database-size reads (cost grows with the number of relations)."""
+    http_interval: float = 10.0
+    """Seconds between two HTTP probes (REST API, app health) and host-metrics scrapes."""
+    http_timeout: float = 5.0
+    """An HTTP probe without an answer after this long is a timeout."""
     max_sessions: int = 200
     """At most this many sessions are shipped to the session table (counts are always complete)."""
     slow_queries_limit: int = 20
@@ -70,6 +76,20 @@ class TargetConfig:
     """The application's /health endpoint."""
     read_only: bool = False
     """Refuse actions on this target, whatever [console] says."""
+    rest_probe_path: str = "clientes?select=count"
+    """What the REST probe GETs under rest_url (runbook: a count on clientes)."""
+    metrics_url: str | None = None
+    """A Prometheus exposition with node_* metrics (node_exporter or the provider's endpoint)."""
+    metrics_user: str | None = None
+    """Basic-auth user for metrics_url."""
+    metrics_password_env: str | None = None
+    """Name of the environment variable that holds the metrics_url password."""
+    metrics_mountpoint: str = "/"
+    """The filesystem whose usage the Disk Usage alert watches."""
+    active_users_sql: str = (
+        "SELECT count(*) FROM auth.users WHERE last_sign_in_at > now() - interval '24 hours'"
+    )
+    """A count of active users (User Growth alert); runs read-only with the statement timeout."""
     app_url: str | None = None
     """The application's base URL (the emergency fallback is POSTed to {app_url}/api/emergency/enable-fallback)."""
     emergency_token_env: str | None = None
@@ -119,9 +139,32 @@ class ActionsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    kind: str
+    """slack | json | alertmanager"""
+    url_env: str
+    """Name of the environment variable that holds the URL (it may embed a secret)."""
+    min_severity: str = "warning"
+    """Send alerts of this severity and worse (critical | warning | info)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationsConfig:
+    bell: bool = True
+    """Ring the terminal bell when an alert fires (and on repeats)."""
+    repeat_interval: float = 1800.0
+    """Re-notify a firing, unacknowledged alert this often."""
+    webhooks: tuple[WebhookConfig, ...] = ()
+    """[[notifications.webhooks]] kind, url_env, min_severity."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
+    alerts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """[alerts.RULE] overrides of the shipped rules (threshold, for, clear_threshold, ...)."""
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     targets: Mapping[str, TargetConfig] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
     path: Path | None = None
@@ -150,6 +193,11 @@ class Config:
                 "targets",
             )
         return self.targets[name]
+
+
+def state_home() -> str:
+    """$XDG_STATE_HOME, else ~/.local/state (as the XDG base-directory spec says)."""
+    return os.environ.get("XDG_STATE_HOME") or "~/.local/state"
 
 
 def os_user() -> str:
@@ -340,11 +388,14 @@ _CONSOLE_KINDS = {
     "read_only": "bool",
     "operator": "str",
     "audit_log": "str",
+    "state_dir": "str",
     "default_target": "str",
     "connect_timeout": "duration",
     "slow_queries_interval": "duration",
     "catalog_interval": "duration",
     "size_interval": "duration",
+    "http_interval": "duration",
+    "http_timeout": "duration",
     "max_sessions": "int",
     "slow_queries_limit": "int",
 }
@@ -360,6 +411,12 @@ _TARGET_KINDS = {
     "read_only": "bool",
     "app_url": "url",
     "emergency_token_env": "envname",
+    "rest_probe_path": "str",
+    "metrics_url": "url",
+    "metrics_user": "str",
+    "metrics_password_env": "envname",
+    "metrics_mountpoint": "str",
+    "active_users_sql": "str",
 }
 _ACTION_KINDS = {
     "lock_timeout": "duration",
@@ -374,7 +431,7 @@ _THRESHOLD_KINDS = {
     "connections_critical_pct": "number",
     "cache_hit_warning_pct": "number",
 }
-_TOP_LEVEL = {"console", "targets", "thresholds", "actions"}
+_TOP_LEVEL = {"console", "targets", "thresholds", "actions", "alerts", "notifications"}
 
 
 def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
@@ -409,6 +466,13 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         **{k: reader.convert(f"actions.{k}", v, _ACTION_KINDS[k]) for k, v in actions_raw.items()}
     )
 
+    alerts_raw = dict(reader.table(data, "alerts"))
+    from .alerts.rules import load_rules
+
+    load_rules(alerts_raw, path)  # validates every override (file + key in the message)
+
+    notifications = _notifications(reader, reader.table(data, "notifications"))
+
     targets: dict[str, TargetConfig] = {}
     for name, raw in reader.table(data, "targets").items():
         prefix = f"targets.{name}."
@@ -433,7 +497,34 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
             "console.default_target",
             f"names no target{_did_you_mean(console.default_target, targets)}",
         )
-    return Config(console=console, actions=actions, targets=targets, thresholds=thresholds)
+    return Config(console=console, actions=actions, alerts=alerts_raw, notifications=notifications,
+                  targets=targets, thresholds=thresholds)
+
+
+def _notifications(reader: _Reader, raw: Mapping[str, Any]) -> NotificationsConfig:
+    reader.check_keys(raw, {"bell", "repeat_interval", "webhooks"}, "notifications.")
+    bell = reader.convert("notifications.bell", raw["bell"], "bool") if "bell" in raw else True
+    repeat = reader.convert("notifications.repeat_interval", raw["repeat_interval"], "duration") if "repeat_interval" in raw else 1800.0
+    hooks = raw.get("webhooks", [])
+    if not isinstance(hooks, list):
+        raise reader.fail("notifications.webhooks", "must be an array of tables ([[notifications.webhooks]])")
+    webhooks = []
+    for index, hook in enumerate(hooks):
+        where = f"notifications.webhooks[{index}]"
+        if not isinstance(hook, dict):
+            raise reader.fail(where, "must be a table")
+        reader.check_keys(hook, {"kind", "url_env", "min_severity"}, where + ".")
+        kind = hook.get("kind")
+        if kind not in ("slack", "json", "alertmanager"):
+            raise reader.fail(where + ".kind", f"must be slack, json or alertmanager, not {kind!r}")
+        if "url_env" not in hook:
+            raise reader.fail(where + ".url_env", "missing: the NAME of the variable holding the URL")
+        url_env = reader.convert(where + ".url_env", hook["url_env"], "envname")
+        severity = hook.get("min_severity", "warning")
+        if severity not in ("critical", "warning", "info"):
+            raise reader.fail(where + ".min_severity", f"must be critical, warning or info, not {severity!r}")
+        webhooks.append(WebhookConfig(kind, url_env, severity))
+    return NotificationsConfig(bell=bell, repeat_interval=repeat, webhooks=tuple(webhooks))
 
 
 def load_config(path: Path) -> Config:

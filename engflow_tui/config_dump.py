@@ -16,7 +16,7 @@ from .durations import format_duration
 _DURATIONS = {
     "refresh_interval", "connect_timeout", "slow_queries_interval", "catalog_interval",
     "size_interval", "idle_in_transaction", "lock_timeout", "statement_timeout",
-    "analyze_timeout", "http_timeout",
+    "analyze_timeout", "http_timeout", "http_interval",
 }
 
 
@@ -41,6 +41,12 @@ def dump_config(config: Config) -> str:
         "console": _section(config.console),
         "thresholds": _section(config.thresholds),
         "actions": _section(config.actions),
+        "alerts": {k: dict(v) for k, v in config.alerts.items()},
+        "notifications": {
+            "bell": config.notifications.bell,
+            "repeat_interval": format_duration(config.notifications.repeat_interval),
+            "webhooks": [_section(h) for h in config.notifications.webhooks],
+        },
         "targets": {name: _section(t) for name, t in config.targets.items()},
     }
     return tomli_w.dumps(data)

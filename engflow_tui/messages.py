@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from textual.message import Message
 
 from .model import Snapshot
 
 
 class SnapshotReady(Message):
-    """A new snapshot of the target arrived from the poll worker."""
+    """A new snapshot of the target arrived from the poll worker, with the alert events and
+    notices of that poll."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, events: Sequence[Any] = (), notices: Sequence[str] = ()) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.events = tuple(events)
+        self.notices = tuple(notices)
 
     def can_replace(self, message: Message) -> bool:
-        # A busy UI skips stale snapshots: only the newest one matters.
-        return isinstance(message, SnapshotReady)
+        # A busy UI skips stale snapshots — but never one that carries alert events or notices.
+        return isinstance(message, SnapshotReady) and not message.events and not message.notices
 
 
 class PollFailed(Message):
@@ -34,3 +40,12 @@ class ActionRequested(Message):
         super().__init__()
         self.action = action
         self.target = target
+
+
+class AlertSelected(Message):
+    """An alert was picked in a panel: show its details, or acknowledge it."""
+
+    def __init__(self, key: str, acknowledge: bool = False) -> None:
+        super().__init__()
+        self.key = key
+        self.acknowledge = acknowledge

@@ -48,6 +48,8 @@ class Health:
     """Buffer cache hit rate; over the last interval when known, else since the stats reset."""
     xact_commit: int | None = None
     xact_rollback: int | None = None
+    blks_hit: int | None = None
+    blks_read: int | None = None
     error: str | None = None
     """Why the state is not ``connected`` (the driver's or server's words)."""
     down_since: datetime | None = None
@@ -137,6 +139,59 @@ class RlsStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpProbe:
+    """One HTTP probe result: the REST API or the application's /health."""
+
+    name: str
+    """"api" or "app"."""
+    url: str
+    state: str
+    """ok | unhealthy | http_error | timeout | tls_error | connect_error | not_json | bad_fields"""
+    detail: str
+    latency_ms: float | None = None
+    status_code: int | None = None
+    version: str | None = None
+    """The application's version, from its /health JSON."""
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
+
+    @property
+    def is_error(self) -> bool:
+        """Counts towards the error rate: 5xx, timeouts and no answer at all."""
+        return self.state in ("timeout", "connect_error", "tls_error") or (
+            self.status_code is not None and self.status_code >= 500
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HostMetrics:
+    """From a Prometheus exposition (node_exporter or a provider's metrics endpoint)."""
+
+    cpu_pct: float | None
+    """Over the interval since the previous scrape (None on the first one)."""
+    memory_pct: float | None
+    disk_pct: float | None
+    mountpoint: str
+
+
+@dataclass(frozen=True, slots=True)
+class TableActivity:
+    """Cumulative row counters of one table (pg_stat_user_tables) for rate baselines."""
+
+    schema: str
+    table: str
+    inserted: int
+    updated: int
+    deleted: int
+
+    @property
+    def writes(self) -> int:
+        return self.inserted + self.updated + self.deleted
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     key: str
     """Stable identity: rule id plus subject (e.g. ``rls.disabled:public.orcamentos``)."""
@@ -147,6 +202,13 @@ class Alert:
     value: float | None = None
     threshold: float | None = None
     since: datetime | None = None
+    state: str = "firing"
+    """pending (condition holds, not yet for its duration) | firing"""
+    acknowledged: bool = False
+    peak: float | None = None
+    runbook: str | None = None
+    """The runbook section it links to (alerts/runbook.toml)."""
+    subject: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,5 +222,11 @@ class Snapshot:
     slow_queries: SlowQueries | Unavailable
     rls: RlsStatus | Unavailable
     alerts: tuple[Alert, ...] = field(default=())
+    http: tuple[HttpProbe, ...] = field(default=())
+    host: HostMetrics | Unavailable | None = None
+    table_activity: tuple[TableActivity, ...] | None = None
+    active_users: int | Unavailable | None = None
+    archiver: dict[str, object] | None = None
+    """pg_stat_archiver figures when archiving is on (archived/failed counts, ages)."""
     duration_ms: float = 0.0
     """Wall time the collector spent on this snapshot."""

@@ -1,16 +1,26 @@
-"""A monitor = one target's collector + the alert rules: what the dashboard and ``diagnose`` poll.
+"""A monitor = one target's collectors (database, HTTP probes, host metrics) + the alert engine:
+what the dashboard and ``diagnose`` poll. Webhook notifications are queued, never awaited here.
 
 Must not import Textual.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
+import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Protocol
 
-from .alerts.basic import AlertTracker, evaluate
+from .alerts.engine import AlertEngine, AlertEvent, AlertStore
+from .alerts.metrics import MetricHistory, derive
+from .alerts.notify import Notifier
+from .alerts.rules import load_rules
+from .collectors.host import HostScraper
+from .collectors.http import HttpProber
 from .config import Config, TargetConfig
-from .model import Snapshot
+from .model import HostMetrics, HttpProbe, Snapshot, Unavailable
 
 
 class SnapshotSource(Protocol):
@@ -23,26 +33,80 @@ class SnapshotSource(Protocol):
     def force_refresh(self) -> None: ...
 
 
+def alert_store_path(config: Config, target: TargetConfig) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", target.name)
+    return Path(config.console.state_dir).expanduser() / f"alerts-{safe}.json"
+
+
 class Monitor:
-    def __init__(self, source: SnapshotSource, config: Config, target: TargetConfig) -> None:
+    def __init__(
+        self,
+        source: SnapshotSource,
+        config: Config,
+        target: TargetConfig,
+        *,
+        persist_alerts: bool = False,
+        monotonic: object = time.monotonic,
+    ) -> None:
         self.source = source
         self.config = config
         self.target = target
-        self._tracker = AlertTracker()
+        self._monotonic = monotonic
+        store = AlertStore(alert_store_path(config, target)) if persist_alerts else None
+        self.engine = AlertEngine(load_rules(dict(config.alerts)), store, config.notifications.repeat_interval)
+        self.history = MetricHistory()
+        self.prober = HttpProber(target, config.console.http_timeout)
+        self.scraper = HostScraper(target, config.console.http_timeout)
+        self._http: tuple[HttpProbe, ...] = ()
+        self._host: HostMetrics | Unavailable | None = None
+        self._next_http = float("-inf")
+        self.notices: list[str] = []
+        """One-line problems the UI should show once (failed webhooks, unreadable history)."""
+        self.notifier = Notifier(config.notifications.webhooks, target.name, report=self.notices.append)
+        self.events: list[AlertEvent] = []
+        """The alert events of the last poll (fired, resolved, repeat)."""
+        if store is not None and store.problem:
+            self.notices.append(store.problem)
+
+    async def _outside(self) -> None:
+        now = self._monotonic()  # type: ignore[operator]
+        if now < self._next_http or not (self.prober.configured or self.scraper.configured):
+            return
+        self._next_http = now + self.config.console.http_interval
+        http, host = await asyncio.gather(self.prober.probe(), self.scraper.scrape())
+        self._http, self._host = http, host
 
     async def poll(self) -> Snapshot:
-        snapshot = await self.source.collect()
-        alerts = self._tracker.update(evaluate(snapshot, self.config.thresholds), snapshot.taken_at)
-        return replace(snapshot, alerts=alerts)
+        snapshot, _ = await asyncio.gather(self.source.collect(), self._outside())
+        snapshot = replace(snapshot, http=self._http, host=self._host)
+        self.history.add(snapshot)
+        metrics = derive(self.history, snapshot, self.config.thresholds)
+        self.events = self.engine.evaluate(metrics, snapshot.taken_at)
+        if self.events:
+            self.notifier.send(self.events)
+        if self.engine.store is not None and self.engine.store.problem and self.engine.store.problem not in self.notices:
+            self.notices.append(self.engine.store.problem)
+        return replace(snapshot, alerts=self.engine.alerts())
+
+    def take_notices(self) -> list[str]:
+        notices, self.notices[:] = list(self.notices), []
+        return notices
+
+    def acknowledge(self, key: str) -> bool:
+        return self.engine.acknowledge(key)
 
     def force_refresh(self) -> None:
+        self._next_http = float("-inf")
         self.source.force_refresh()
 
     async def close(self) -> None:
+        await self.notifier.close()
+        await self.prober.close()
+        await self.scraper.close()
         await self.source.close()
 
 
 def live_monitor(config: Config, target: TargetConfig, **kwargs: object) -> Monitor:
     from .collectors.postgres import PostgresCollector
 
-    return Monitor(PostgresCollector(target, config, **kwargs), config, target)  # type: ignore[arg-type]
+    return Monitor(PostgresCollector(target, config, **kwargs), config, target, persist_alerts=True)  # type: ignore[arg-type]

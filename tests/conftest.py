@@ -21,6 +21,12 @@ for _name in ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPAS
 _servers: dict[int, LocalPostgres] = {}
 
 
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audit logs and alert history go to a directory of each test's own, never the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 def _server(major: int) -> LocalPostgres:
     if major not in _servers:
         bins = embedded_bin_dir() if major == 18 else debian_bin_dir(major)

@@ -29,6 +29,7 @@ from ..model import (
     SlowQueries,
     SlowQuery,
     Snapshot,
+    TableActivity,
     TableRls,
     Unavailable,
 )
@@ -107,6 +108,9 @@ class PostgresCollector:
         self._slow = _Cadence(config.console.slow_queries_interval)
         self._rls = _Cadence(config.console.catalog_interval)
         self._size = _Cadence(config.console.size_interval)
+        self._activity = _Cadence(config.console.catalog_interval)
+        self._archiver = _Cadence(config.console.size_interval)
+        self._users = _Cadence(config.console.size_interval)
         self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -128,7 +132,7 @@ class PostgresCollector:
 
     def force_refresh(self) -> None:
         """Make every slow-cadence probe due at the next collect, and retry a down target now."""
-        for cadence in (self._slow, self._rls, self._size):
+        for cadence in (self._slow, self._rls, self._size, self._activity, self._archiver, self._users):
             cadence.last_run = float("-inf")
         self._next_connect_at = float("-inf")
         self._pgss = None  # the operator may just have run CREATE EXTENSION
@@ -207,6 +211,9 @@ class PostgresCollector:
             slow = await self._run_cadence(self._slow, now, self._probe_slow_queries, degraded)
         rls = await self._run_cadence(self._rls, now, self._probe_rls, degraded)
         size = await self._run_cadence(self._size, now, self._probe_size, degraded)
+        activity = await self._run_cadence(self._activity, now, self._probe_table_activity, degraded)
+        archiver = await self._run_cadence(self._archiver, now, self._probe_archiver, degraded)
+        users = await self._run_cadence(self._users, now, self._probe_active_users, degraded)
         if not self.connected:
             return self._down_snapshot(taken_at, started, DatabaseError(self._last_error or "connection lost"))
 
@@ -221,6 +228,8 @@ class PostgresCollector:
             cache_hit_pct=self._cache_hit(row["blks_hit"], row["blks_read"]) if row else None,
             xact_commit=row["xact_commit"] if row else None,
             xact_rollback=row["xact_rollback"] if row else None,
+            blks_hit=row["blks_hit"] if row else None,
+            blks_read=row["blks_read"] if row else None,
             error="; ".join(degraded) or None,
         )
         return Snapshot(
@@ -230,6 +239,9 @@ class PostgresCollector:
             connections=connections,
             slow_queries=slow if slow is not None else Unavailable("not collected yet"),
             rls=rls if rls is not None else Unavailable("not collected yet"),
+            table_activity=activity if isinstance(activity, tuple) else None,
+            archiver=archiver if isinstance(archiver, dict) else None,
+            active_users=users,
             duration_ms=(self._monotonic() - started) * 1000.0,
         )
 
@@ -330,6 +342,27 @@ class PostgresCollector:
             if self._cache_pct is not None and d_hit >= 0 and d_read >= 0:
                 return self._cache_pct
         return 100.0 * hit / (hit + read) if hit + read else None
+
+    async def _probe_table_activity(self) -> tuple[TableActivity, ...]:
+        rows = await self._conn.fetch(db.load_sql("table_activity"), list(self.target.exposed_schemas))
+        return tuple(TableActivity(r["schema"], r["table"], r["inserted"], r["updated"], r["deleted"]) for r in rows)
+
+    async def _probe_archiver(self) -> dict[str, Any] | None:
+        row = await self._conn.fetchrow(db.load_sql("archiver"))
+        return dict(row) if row is not None else None
+
+    async def _probe_active_users(self) -> int | Unavailable:
+        """The configured count of active users (default: auth.users signed in within 24 h)."""
+        try:
+            value = await self._conn.fetchval(self.target.active_users_sql)
+        except Exception as exc:  # noqa: BLE001 - a missing auth schema is common outside Supabase
+            if getattr(exc, "sqlstate", None) != "42P01":
+                raise
+            return Unavailable(f"active users: {exc}", f"set targets.{self.target.name}.active_users_sql")
+        if not isinstance(value, int):
+            return Unavailable("active_users_sql must return one whole number",
+                               f"fix targets.{self.target.name}.active_users_sql")
+        return value
 
     async def _probe_size(self) -> int:
         return int(await self._conn.fetchval(db.load_sql("database_size")))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,7 +20,7 @@ from types import FrameType
 
 from ..config import Config, ConsoleConfig, TargetConfig, Thresholds
 from ..errors import ConfigError, ServerStartError
-from .server import LocalPostgres, ServerError, embedded_bin_dir, temporary_server
+from .server import LocalPostgres, ServerError, embedded_bin_dir, free_port, temporary_server
 
 DEMO_DB = "engflow"
 
@@ -45,9 +47,18 @@ async def _seed(dsn_admin: str, dsn_db: str) -> bool:
     return True
 
 
-def demo_config(server: LocalPostgres, refresh: float) -> tuple[Config, TargetConfig]:
+DEMO_TOKEN_ENV = "ENGFLOW_DEMO_TOKEN"
+
+
+def demo_config(server: LocalPostgres, refresh: float, app_port: int | None = None) -> tuple[Config, TargetConfig]:
+    app = f"http://127.0.0.1:{app_port}" if app_port else None
     target = TargetConfig(
         name="demo",
+        # The workload also plays the application: /health, a REST count, the fallback endpoint.
+        rest_url=f"{app}/rest/v1" if app else None,
+        app_health_url=f"{app}/health" if app else None,
+        app_url=app,
+        emergency_token_env=DEMO_TOKEN_ENV if app else None,
         dsn=server.dsn(DEMO_DB, user="ops_monitor"),
         # Monitoring reads as a pg_monitor member; actions (signal backends, ALTER TABLE) connect
         # as the owner of the demo's tables, as an on-call role would in production.
@@ -61,6 +72,7 @@ def demo_config(server: LocalPostgres, refresh: float) -> tuple[Config, TargetCo
             catalog_interval=10.0,
             # Practice actions are recorded beside the demo's data, not in the real audit log.
             audit_log=str(server.base_dir / "audit.jsonl"),
+            state_dir=str(server.base_dir / "state"),
         ),
         targets={"demo": target},
         # Lowered from the runbook's 30 min so the demo's stuck session shows up within a minute.
@@ -87,10 +99,13 @@ def start_demo_server(keep: str | None) -> LocalPostgres:
         raise ServerStartError(f"cannot start the embedded PostgreSQL: {exc}") from None
 
 
-def start_workload(server: LocalPostgres) -> subprocess.Popen[bytes]:
+def start_workload(server: LocalPostgres, app_port: int | None = None) -> subprocess.Popen[bytes]:
     template = server.dsn(DEMO_DB, user="{user}")
+    args = [sys.executable, "-m", "engflow_tui.demo.workload", template]
+    if app_port:
+        args.append(str(app_port))
     return subprocess.Popen(
-        [sys.executable, "-m", "engflow_tui.demo.workload", template],
+        args,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -129,9 +144,12 @@ def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.
             f"({'seeded' if seeded else 'reused'}) in {time.monotonic() - started:.1f}s",
             file=sys.stderr,
         )
+        app_port = None
         if workload:
-            proc = start_workload(server)
-        config, target = demo_config(server, interval)
+            app_port = free_port()
+            os.environ.setdefault(DEMO_TOKEN_ENV, secrets.token_urlsafe(16))
+            proc = start_workload(server, app_port)
+        config, target = demo_config(server, interval, app_port)
         from ..app import EngFlowApp
 
         EngFlowApp(config, target).run()

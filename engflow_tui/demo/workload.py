@@ -8,9 +8,15 @@ the role). Stops by itself when its parent process goes away. Must not import Te
 from __future__ import annotations
 
 import asyncio
+import http.server
+import json
 import os
 import random
+import socket
 import sys
+import threading
+import time
+from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -105,15 +111,83 @@ async def resilient(name: str, worker: Callable[[], Awaitable[None]]) -> None:
             await asyncio.sleep(1.0)
 
 
+class FakeApplication:
+    """The EngFlow application as the console sees it: /health, a REST count and the emergency
+    fallback endpoint, on a loopback port (stdlib HTTP server in a thread)."""
+
+    def __init__(self, port: int, db_port: int, token: str) -> None:
+        self.clientes = 0
+        self.fallback = False
+        app = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _send(self, status: int, body: object) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                time.sleep(random.uniform(0.01, 0.06))  # a plausible response time
+                if self.path == "/health":
+                    up = _port_open(db_port)
+                    self._send(200 if up else 503, {
+                        "status": "healthy" if up else "unhealthy",
+                        "database": "connected" if up else "disconnected",
+                        "version": "2.0.0",
+                        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "fallback": app.fallback,
+                    })
+                elif self.path.startswith("/rest/v1/clientes"):
+                    self._send(200, [{"count": app.clientes}])
+                else:
+                    self._send(404, {"message": "not found"})
+
+            def do_POST(self) -> None:  # noqa: N802
+                if self.path != "/api/emergency/enable-fallback":
+                    self._send(404, {"message": "not found"})
+                elif self.headers.get("Authorization") != f"Bearer {token}":
+                    self._send(401, {"message": "invalid emergency token"})
+                else:
+                    app.fallback = True
+                    self._send(200, {"fallback": "enabled", "mode": "localStorage"})
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    async def count_clientes(self, dsn: str) -> None:
+        conn = await _connect(dsn, "engflow_reports", "engflow-rest")
+        while True:
+            self.clientes = await conn.fetchval("SELECT count(*) FROM public.clientes")
+            await asyncio.sleep(5)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 async def watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         await asyncio.sleep(1)
     raise SystemExit(0)
 
 
-async def main(dsn: str) -> None:
+async def main(dsn: str, app_port: int | None = None) -> None:
     parent = os.getppid()
-    tasks = [
+    app_tasks = []
+    if app_port:
+        db_port = int(dsn.split("@127.0.0.1:", 1)[1].split("/", 1)[0])
+        fake = FakeApplication(app_port, db_port, os.environ.get("ENGFLOW_DEMO_TOKEN", "demo-token"))
+        app_tasks.append(asyncio.create_task(resilient("rest", lambda: fake.count_clientes(dsn))))
+    tasks = app_tasks + [
         asyncio.create_task(watch_parent(parent)),
         asyncio.create_task(resilient("pool", lambda: idle_pool(dsn, 12))),
     ]
@@ -127,7 +201,7 @@ async def main(dsn: str) -> None:
 
 if __name__ == "__main__":
     try:
-        asyncio.run(main(sys.argv[1]))
+        asyncio.run(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None))
     except (KeyboardInterrupt, SystemExit):
         pass
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:

@@ -39,6 +39,7 @@ class DashboardScreen(Screen[None]):
         Binding("T", "request('Terminate idle transactions')", "Idle tx", id="dashboard.terminate_idle"),
         Binding("F", "request('Emergency fallback')", "Fallback", show=False, id="dashboard.fallback"),
         Binding("L", "app.show_audit_log", "Audit", show=False, id="dashboard.audit_log"),
+        Binding("A", "app.show_alerts", "Alerts", show=False, id="dashboard.alerts"),
     ]
 
     def __init__(self, monitor: Monitor, config: Config, read_only: bool = False) -> None:
@@ -92,7 +93,7 @@ class DashboardScreen(Screen[None]):
                 except Exception as exc:  # noqa: BLE001 - the loop must survive anything
                     self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
                 else:
-                    self.post_message(SnapshotReady(snapshot))
+                    self.post_message(SnapshotReady(snapshot, self.monitor.events, self.monitor.take_notices()))
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
@@ -101,6 +102,32 @@ class DashboardScreen(Screen[None]):
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.apply_snapshot(message.snapshot)
+        for event in message.events:
+            self._announce(event)
+        for notice in message.notices:
+            self.notify(notice, severity="warning", timeout=10)
+
+    def _announce(self, event: Any) -> None:
+        """A toast (and the bell) when an alert fires, repeats or resolves."""
+        alert = event.alert
+        if event.kind == "resolved":
+            self.notify(f"RESOLVED {alert.title}: {alert.message}", timeout=6)
+            return
+        prefix = "STILL FIRING" if event.kind == "repeat" else alert.severity.value.upper()
+        severity = "error" if alert.severity.value == "critical" else "warning" if alert.severity.value == "warning" else "information"
+        self.notify(f"{prefix} {alert.title}: {alert.message}", severity=severity, timeout=12)
+        if self.config.notifications.bell and alert.severity.value != "info":
+            self.app.bell()
+
+    def acknowledge(self, key: str) -> None:
+        if self.monitor.acknowledge(key):
+            self.notify(f"acknowledged: repeat notifications for {key} are silenced", timeout=4)
+            if self.snapshot is not None:
+                from dataclasses import replace
+
+                self.apply_snapshot(replace(self.snapshot, alerts=self.monitor.engine.alerts()))
+        else:
+            self.notify("only a firing alert can be acknowledged", severity="warning")
 
     def on_poll_failed(self, message: PollFailed) -> None:
         self.notify(f"refresh failed: {message.error}", severity="error", timeout=8)
@@ -109,6 +136,8 @@ class DashboardScreen(Screen[None]):
         thresholds = self.config.thresholds
         self.snapshot = snapshot
         self.query_one(HealthPanel).show(snapshot)
+        extra = len(snapshot.http) + (1 if snapshot.host is not None else 0)
+        self.query_one("#panels").styles.grid_rows = f"{6 + extra} 3fr 2fr"
         self.query_one(AlertsPanel).show_alerts(snapshot)
         self.query_one(ConnectionsPanel).show_stats(snapshot.connections, thresholds)
         self.query_one(SlowQueriesPanel).show_slow(snapshot.slow_queries)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from ..model import Snapshot
-from .render import health_renderable
+from .render import health_with_probes
 
 
 class HealthPanel(Static):
     DEFAULT_CSS = """
-    HealthPanel { border: round $primary-darken-1; height: 100%; padding: 0 1; }
+    HealthPanel { border: round $primary-darken-1; height: 100%; padding: 0 1; overflow-y: auto; }
     """
 
     def on_mount(self) -> None:
@@ -18,4 +18,4 @@ class HealthPanel(Static):
         self.update("[dim]connecting…[/]")
 
     def show(self, snapshot: Snapshot) -> None:
-        self.update(health_renderable(snapshot.health, snapshot.taken_at))
+        self.update(health_with_probes(snapshot))

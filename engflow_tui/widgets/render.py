@@ -19,6 +19,9 @@ from ..model import (
     ConnectionStats,
     DbState,
     Health,
+    HostMetrics,
+    HttpProbe,
+    Snapshot,
     RlsStatus,
     Severity,
     SlowQueries,
@@ -81,6 +84,47 @@ def health_renderable(health: Health, taken_at: datetime | None = None) -> Rende
     cache_style = "" if health.cache_hit_pct is None or health.cache_hit_pct >= 80 else "bold yellow"
     grid.add_row("cache", Text(f"{cache} hit" if health.cache_hit_pct is not None else cache, style=cache_style))
     return grid
+
+
+PROBE_STYLE = {"ok": "bold green", "unhealthy": "bold yellow"}
+
+
+def probe_line(probe: HttpProbe) -> Text:
+    text = Text()
+    text.append(f" {probe.state.upper().replace('_', ' ')} ", style=PROBE_STYLE.get(probe.state, "bold white on red"))
+    if probe.latency_ms is not None:
+        slow = probe.latency_ms > 500
+        text.append(f" {probe.latency_ms:.0f} ms", style="bold yellow" if slow else "")
+    if probe.version:
+        text.append(f"  v{probe.version}", style="dim")
+    if probe.state != "ok":
+        text.append(f"  {probe.detail}", style="yellow")
+    return text
+
+
+def host_line(host: HostMetrics | Unavailable) -> Text:
+    if isinstance(host, Unavailable):
+        return Text(f"unavailable: {host.reason}", style="yellow")
+    text = Text()
+    for label, value, limit in (("cpu", host.cpu_pct, 80), ("mem", host.memory_pct, 85), ("disk", host.disk_pct, 85)):
+        text.append(f"{label} ", style="dim")
+        text.append("-" if value is None else f"{value:.0f}%", style="bold red" if value is not None and value > limit else "")
+        text.append("  ")
+    return text
+
+
+def health_with_probes(snapshot: Snapshot) -> RenderableType:
+    parts: list[RenderableType] = [health_renderable(snapshot.health, snapshot.taken_at)]
+    if snapshot.http or snapshot.host is not None:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for probe in snapshot.http:
+            grid.add_row(probe.name, probe_line(probe))
+        if snapshot.host is not None:
+            grid.add_row("host", host_line(snapshot.host))
+        parts.append(grid)
+    return Group(*parts)
 
 
 def connections_summary(stats: ConnectionStats, thresholds: Thresholds) -> Text:
@@ -209,27 +253,27 @@ def alert_rows(alerts: tuple[Alert, ...], now: datetime) -> list[tuple[str, list
     rows: list[tuple[str, list[object]]] = []
     for a in alerts:
         since = format_age((now - a.since).total_seconds()) if a.since else "-"
-        rows.append(
-            (
-                a.key,
-                [
-                    Text(f" {a.severity.value.upper()} ", style=SEVERITY_STYLE[a.severity]),
-                    Text(a.title, style="bold"),
-                    since,
-                    a.message,
-                ],
-            )
-        )
+        if a.state == "pending":
+            badge = Text(" pending ", style="dim")
+            title = Text(a.title, style="dim")
+        else:
+            badge = Text(f" {a.severity.value.upper()} ", style=SEVERITY_STYLE[a.severity])
+            title = Text(a.title + (" ✓ack" if a.acknowledged else ""), style="bold")
+        rows.append((a.key, [badge, title, since, a.message]))
     return rows
 
 
 def alerts_summary(alerts: tuple[Alert, ...]) -> RenderableType:
-    if not alerts:
-        return Text("no active alerts", style="bold green")
-    counts = {sev: sum(1 for a in alerts if a.severity is sev) for sev in Severity}
+    firing = [a for a in alerts if a.state == "firing"]
+    pending = len(alerts) - len(firing)
     text = Text()
+    if not firing:
+        text.append("no alert firing", style="bold green")
+    counts = {sev: sum(1 for a in firing if a.severity is sev) for sev in Severity}
     for sev in Severity:
         if counts[sev]:
             text.append(f" {counts[sev]} {sev.value} ", style=SEVERITY_STYLE[sev])
             text.append(" ")
+    if pending:
+        text.append(f"  {pending} pending", style="dim")
     return Group(text)

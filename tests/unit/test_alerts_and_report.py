@@ -6,7 +6,9 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 
-from engflow_tui.alerts.basic import AlertTracker, evaluate
+from engflow_tui.alerts.engine import AlertEngine
+from engflow_tui.alerts.metrics import MetricHistory, derive
+from engflow_tui.alerts.rules import load_rules
 from engflow_tui.config import Thresholds
 from engflow_tui.diagnose import build_report, render_json, render_markdown, render_text
 from engflow_tui.model import DbState, Health, Severity, Unavailable
@@ -14,41 +16,58 @@ from engflow_tui.model import DbState, Health, Severity, Unavailable
 from ..fixed_source import TAKEN_AT, sample_snapshot
 
 
+def fire(*snapshots, thresholds: Thresholds | None = None):  # type: ignore[no-untyped-def]
+    """Feed snapshots through derive() and the engine; the alerts after the last one."""
+    history = MetricHistory()
+    engine = AlertEngine(load_rules())
+    for snap in snapshots:
+        history.add(snap)
+        engine.evaluate(derive(history, snap, thresholds or Thresholds()), snap.taken_at)
+    return engine.alerts()
+
+
 def test_rules_fire_on_the_runbook_thresholds() -> None:
     snap = sample_snapshot()  # 84 % of connections, one idle in tx for 45 min, one table without RLS
-    alerts = evaluate(snap, Thresholds())
+    later = replace(snap, taken_at=TAKEN_AT + timedelta(minutes=2))
+    alerts = fire(snap, later)
     by_rule = {a.rule: a for a in alerts}
-    assert by_rule["rls.disabled"].severity is Severity.CRITICAL
-    assert by_rule["connections.high"].severity is Severity.WARNING
-    assert by_rule["connections.high"].value == 84.0
-    assert "connections.idle_in_transaction" in by_rule  # 2712 s > 30 min
-    assert "4242" in by_rule["connections.idle_in_transaction"].message
-    assert "4250" not in by_rule["connections.idle_in_transaction"].message  # only 95 s
-    assert [a.severity for a in alerts] == sorted((a.severity for a in alerts), key=lambda s: s.rank)
+    assert by_rule["rls_violation"].severity is Severity.CRITICAL
+    assert by_rule["rls_violation"].subject == "public.Orçamentos Antigos"
+    assert by_rule["connections_high"].severity is Severity.WARNING and by_rule["connections_high"].state == "firing"
+    assert by_rule["connections_high"].value == 84.0
+    assert "4242" in by_rule["idle_in_transaction"].message
+    assert "4250" not in by_rule["idle_in_transaction"].message  # only 95 s
+    firing = [a for a in alerts if a.state == "firing"]
+    assert [a.severity for a in firing] == sorted((a.severity for a in firing), key=lambda s: s.rank)
+
+
+def test_connections_high_is_pending_for_its_first_minute() -> None:
+    alerts = fire(sample_snapshot())
+    assert {a.rule: a.state for a in alerts}["connections_high"] == "pending"
 
 
 def test_pool_full_and_database_down() -> None:
     snap = sample_snapshot()
     full = replace(snap, connections=replace(snap.connections, total=96))
-    assert "connections.pool_full" in {a.rule for a in evaluate(full, Thresholds())}
-    assert "connections.high" not in {a.rule for a in evaluate(full, Thresholds())}
+    assert "connection_pool_full" in {a.rule for a in fire(full) if a.state == "firing"}
     down = replace(snap, health=Health(state=DbState.DOWN, error="connection refused"),
                    connections=Unavailable("down"), rls=Unavailable("down"), slow_queries=Unavailable("down"))
-    alerts = evaluate(down, Thresholds())
-    assert [a.rule for a in alerts] == ["database.down"]
-    assert alerts[0].message == "connection refused"
+    alerts = fire(down)
+    assert [a.rule for a in alerts] == ["database_down"]
+    assert "connection refused" in alerts[0].message
 
 
-def test_tracker_keeps_first_seen_time_and_forgets_cleared_alerts() -> None:
-    tracker = AlertTracker()
+def test_rls_turned_off_and_policies_without_rls_are_named() -> None:
     snap = sample_snapshot()
-    first = tracker.update(evaluate(snap, Thresholds()), TAKEN_AT)
-    later = tracker.update(evaluate(snap, Thresholds()), TAKEN_AT + timedelta(minutes=5))
-    assert all(a.since == TAKEN_AT for a in later)
-    assert len(first) == len(later)
-    tracker.update([], TAKEN_AT + timedelta(minutes=6))
-    again = tracker.update(evaluate(snap, Thresholds()), TAKEN_AT + timedelta(minutes=7))
-    assert all(a.since == TAKEN_AT + timedelta(minutes=7) for a in again)
+    on = replace(snap, rls=replace(snap.rls, tables=tuple(replace(t, rls_enabled=True) for t in snap.rls.tables)))
+    off = replace(snap, taken_at=TAKEN_AT + timedelta(seconds=2), rls=replace(snap.rls, tables=(
+        replace(snap.rls.tables[1], rls_enabled=False),  # anexos: was on, 2 policies
+    )))
+    alerts = {a.subject: a for a in fire(on, off) if a.rule == "rls_violation"}
+    assert "RLS was turned OFF" in alerts["public.anexos"].message
+    with_policies = replace(snap, rls=replace(snap.rls, tables=(replace(snap.rls.tables[0], policy_count=3),)))
+    message = next(a.message for a in fire(with_policies) if a.rule == "rls_violation")
+    assert "has 3 policies: they do not apply" in message
 
 
 def test_report_json_contract_and_exit_codes() -> None:

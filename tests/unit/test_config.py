@@ -62,7 +62,8 @@ slow_query_ms = 100
     assert target.exposed_schemas == ("public",)
 
 
-def test_shipped_example_parses_and_matches_the_defaults() -> None:
+def test_shipped_example_parses_and_matches_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
     path = ROOT / "config.toml.example"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     config = load_config(path)

@@ -1,0 +1,233 @@
+"""The alert engine: rules x metrics -> pending / firing / resolved, with hysteresis,
+acknowledgement, repeat notifications and a history that survives restarts. Time is passed in,
+so tests run a 15-minute rule in milliseconds. No Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..model import Alert
+from .metrics import Metrics
+from .rules import Rule
+
+HISTORY_LIMIT = 500
+
+
+@dataclass(slots=True)
+class _State:
+    rule: Rule
+    subject: str
+    state: str  # pending | firing
+    since: datetime  # pending since / firing since
+    value: float
+    peak: float
+    detail: str
+    acknowledged: bool = False
+    clear_since: datetime | None = None
+    last_notified: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.rule.id}:{self.subject}" if self.subject else self.rule.id
+
+    def alert(self) -> Alert:
+        return Alert(
+            key=self.key,
+            rule=self.rule.id,
+            severity=self.rule.severity,
+            title=self.rule.title,
+            message=self.detail,
+            value=self.value,
+            threshold=self.rule.threshold,
+            since=self.since,
+            state=self.state,
+            acknowledged=self.acknowledged,
+            peak=self.peak,
+            runbook=self.rule.runbook,
+            subject=self.subject,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    kind: str  # fired | resolved | repeat
+    alert: Alert
+    at: datetime
+
+
+@dataclass
+class AlertStore:
+    """Active alerts (with acknowledgements) and the history, in one JSON file, written
+    atomically on every change; a corrupt file is set aside, never fatal."""
+
+    path: Path
+    problem: str | None = field(default=None, init=False)
+
+    def load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            return data
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            aside = self.path.with_suffix(self.path.suffix + f".corrupt-{os.getpid()}")
+            try:
+                self.path.replace(aside)
+                self.problem = f"alert history {self.path} was unreadable ({exc}); set aside as {aside.name}"
+            except OSError:
+                self.problem = f"alert history {self.path} is unreadable ({exc})"
+            return {}
+
+    def save(self, data: dict[str, Any]) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".alerts-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, ensure_ascii=False, default=str)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+            self.problem = None
+        except OSError as exc:
+            self.problem = f"cannot write the alert history {self.path}: {exc.strerror or exc}"
+
+
+class AlertEngine:
+    def __init__(self, rules: tuple[Rule, ...], store: AlertStore | None = None,
+                 repeat_interval: float = 1800.0) -> None:
+        self.rules = rules
+        self.store = store
+        self.repeat_interval = repeat_interval
+        self._states: dict[str, _State] = {}
+        self.history: list[dict[str, Any]] = []
+        self._restored: dict[str, dict[str, Any]] = {}
+        if store is not None:
+            data = store.load()
+            self.history = list(data.get("history", []))[-HISTORY_LIMIT:]
+            self._restored = {a["key"]: a for a in data.get("active", []) if isinstance(a, dict) and "key" in a}
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, metrics: Metrics, now: datetime) -> list[AlertEvent]:
+        events: list[AlertEvent] = []
+        changed = False
+        for rule in self.rules:
+            family = metrics.get(rule.metric)
+            if family is None:
+                continue  # unknown right now: keep whatever state the rule has
+            subjects = set(family) | {s.subject for s in self._states.values() if s.rule.id == rule.id}
+            for subject in subjects:
+                metric = family.get(subject)
+                key = f"{rule.id}:{subject}" if subject else rule.id
+                state = self._states.get(key)
+                if state is None and key in self._restored:
+                    state = self._restore(rule, subject, self._restored.pop(key), metric)
+                if metric is not None and rule.holds(metric.value):
+                    if state is None:
+                        state = _State(rule, subject, "pending", now, metric.value, metric.value, metric.detail)
+                        self._states[key] = state
+                    self._update(state, metric.value, metric.detail)
+                    state.clear_since = None
+                    if state.state == "pending" and (now - state.since).total_seconds() >= rule.for_seconds:
+                        state.state, state.since, state.last_notified = "firing", now, now
+                        self.history.append(self._record(state, "fired", now))
+                        events.append(AlertEvent("fired", state.alert(), now))
+                        changed = True
+                    elif (state.state == "firing" and not state.acknowledged and state.last_notified is not None
+                          and (now - state.last_notified).total_seconds() >= self.repeat_interval):
+                        state.last_notified = now
+                        events.append(AlertEvent("repeat", state.alert(), now))
+                    continue
+                if state is None:
+                    continue
+                if state.state == "pending":
+                    del self._states[key]  # never fired: nothing to resolve
+                    continue
+                if metric is not None:
+                    state.value = metric.value
+                    if not rule.cleared(metric.value):
+                        state.clear_since = None  # between the thresholds: hysteresis holds it
+                        continue
+                if state.clear_since is None:
+                    state.clear_since = now
+                if (now - state.clear_since).total_seconds() >= rule.clear_for:
+                    del self._states[key]
+                    self.history.append(self._record(state, "resolved", now))
+                    events.append(AlertEvent("resolved", state.alert(), now))
+                    changed = True
+        if changed:
+            self._save()
+        return events
+
+    @staticmethod
+    def _update(state: _State, value: float, detail: str) -> None:
+        state.value = value
+        state.detail = detail
+        state.peak = max(state.peak, value) if state.rule.op == ">" else min(state.peak, value)
+
+    def _restore(self, rule: Rule, subject: str, saved: dict[str, Any], metric: Any) -> _State:
+        since = datetime.fromisoformat(saved["since"])
+        value = float(saved.get("value", metric.value if metric else 0.0))
+        state = _State(rule, subject, "firing", since, value, float(saved.get("peak", value)),
+                       str(saved.get("message", "")), bool(saved.get("acknowledged", False)),
+                       last_notified=since)
+        self._states[state.key] = state
+        return state
+
+    def _record(self, state: _State, event: str, at: datetime) -> dict[str, Any]:
+        return {
+            "event": event,
+            "at": at.isoformat(),
+            "key": state.key,
+            "rule": state.rule.id,
+            "title": state.rule.title,
+            "severity": state.rule.severity.value,
+            "subject": state.subject,
+            "message": state.detail,
+            "value": state.value,
+            "peak": state.peak,
+            "threshold": state.rule.threshold,
+            "since": state.since.isoformat(),
+        }
+
+    def _save(self) -> None:
+        self.history = self.history[-HISTORY_LIMIT:]
+        if self.store is None:
+            return
+        active = [
+            {"key": s.key, "since": s.since.isoformat(), "value": s.value, "peak": s.peak,
+             "message": s.detail, "acknowledged": s.acknowledged}
+            for s in self._states.values() if s.state == "firing"
+        ]
+        self.store.save({"active": active, "history": self.history})
+
+    # ------------------------------------------------------------------ queries and commands
+
+    def alerts(self) -> tuple[Alert, ...]:
+        """Firing first, worst severity first, then pending ones."""
+        states = sorted(self._states.values(), key=lambda s: (s.state != "firing", s.rule.severity.rank, s.key))
+        return tuple(s.alert() for s in states)
+
+    def acknowledge(self, key: str) -> bool:
+        state = self._states.get(key)
+        if state is None or state.state != "firing":
+            return False
+        state.acknowledged = True
+        self.history.append({**self._record(state, "acknowledged", datetime.now(state.since.tzinfo)),
+                             "event": "acknowledged"})
+        self._save()
+        return True
+
+    def recent(self, limit: int = 200) -> list[dict[str, Any]]:
+        return list(reversed(self.history[-limit:]))
+
+

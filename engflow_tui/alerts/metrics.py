@@ -1,0 +1,218 @@
+"""Metrics the alert rules read, derived from a short history of snapshots. Pure. No Textual.
+
+A metric family that cannot be computed (its probe is unavailable, the database is down, not
+enough history yet) is absent: rules on it keep their state instead of resolving by accident.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..config import Thresholds
+from ..durations import format_age
+from ..model import ConnectionStats, DbState, HostMetrics, RlsStatus, Snapshot, Unavailable
+
+KEEP = timedelta(minutes=65)
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    value: float
+    detail: str
+
+
+Metrics = dict[str, dict[str, Metric]]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    t: datetime
+    xact: tuple[int, int] | None  # commits, rollbacks
+    blocks: tuple[int, int] | None  # hits, reads
+    http: dict[str, tuple[float | None, bool]]  # probe -> (latency ms, is_error)
+    writes: dict[str, int] | None
+    users: int | None
+    rls_on: dict[str, bool] | None
+    archiver_failed: int | None
+
+
+def sample_of(snapshot: Snapshot) -> Sample:
+    health = snapshot.health
+    xact = (health.xact_commit, health.xact_rollback) if health.xact_commit is not None and health.xact_rollback is not None else None
+    blocks = (health.blks_hit, health.blks_read) if health.blks_hit is not None and health.blks_read is not None else None
+    writes = None
+    if snapshot.table_activity is not None:
+        writes = {f"{t.schema}.{t.table}": t.writes for t in snapshot.table_activity}
+    rls_on = None
+    if isinstance(snapshot.rls, RlsStatus):
+        rls_on = {f"{t.schema}.{t.table}": t.rls_enabled for t in snapshot.rls.tables}
+    archiver_failed = None
+    if snapshot.archiver is not None:
+        archiver_failed = int(snapshot.archiver.get("failed_count", 0) or 0)  # type: ignore[call-overload]
+    return Sample(
+        t=snapshot.taken_at,
+        xact=xact,
+        blocks=blocks,
+        http={p.name: (p.latency_ms, p.is_error) for p in snapshot.http},
+        writes=writes,
+        users=snapshot.active_users if isinstance(snapshot.active_users, int) else None,
+        rls_on=rls_on,
+        archiver_failed=archiver_failed,
+    )
+
+
+class MetricHistory:
+    """The last hour of compact samples (enough for every window and baseline below)."""
+
+    def __init__(self) -> None:
+        self.samples: deque[Sample] = deque()
+        self.ever_rls_on: set[str] = set()
+
+    def add(self, snapshot: Snapshot) -> None:
+        sample = sample_of(snapshot)
+        self.samples.append(sample)
+        while self.samples and sample.t - self.samples[0].t > KEEP:
+            self.samples.popleft()
+        if sample.rls_on:
+            self.ever_rls_on |= {name for name, on in sample.rls_on.items() if on}
+
+    def since(self, now: datetime, seconds: float) -> list[Sample]:
+        start = now - timedelta(seconds=seconds)
+        return [s for s in self.samples if s.t >= start]
+
+
+def _delta(window: list[Sample], attr: str) -> tuple[int, int] | None:
+    points = [getattr(s, attr) for s in window if getattr(s, attr) is not None]
+    if len(points) < 2:
+        return None
+    first, last = points[0], points[-1]
+    d0, d1 = last[0] - first[0], last[1] - first[1]
+    if d0 < 0 or d1 < 0:  # stats reset
+        return None
+    return d0, d1
+
+
+def derive(history: MetricHistory, snapshot: Snapshot, thresholds: Thresholds) -> Metrics:
+    now = snapshot.taken_at
+    out: Metrics = {}
+    health = snapshot.health
+
+    if health.state is DbState.DOWN:
+        out["db.round_trip_s"] = {"": Metric(math.inf, f"the database does not answer: {health.error}")}
+    elif health.latency_ms is not None:
+        out["db.round_trip_s"] = {"": Metric(health.latency_ms / 1000, f"round trip {health.latency_ms:.0f} ms")}
+
+    error_rates: dict[str, Metric] = {}
+    five = history.since(now, 300)
+    xact = _delta(five, "xact")
+    if xact is not None and sum(xact) >= 20:
+        commits, rollbacks = xact
+        pct = 100.0 * rollbacks / (commits + rollbacks)
+        error_rates["database"] = Metric(pct, f"{rollbacks} of {commits + rollbacks} transactions rolled back in the last 5 min ({pct:.1f} %)")
+    for name in ("api", "app"):
+        results = [s.http[name] for s in five if name in s.http]
+        if len(results) >= 3:
+            errors = sum(1 for _, is_error in results if is_error)
+            pct = 100.0 * errors / len(results)
+            error_rates[name] = Metric(pct, f"{errors} of {len(results)} {name} probes failed (5xx/timeout) in the last 5 min ({pct:.0f} %)")
+    if error_rates:
+        out["error_rate_pct"] = error_rates
+
+    conns = snapshot.connections
+    if isinstance(conns, ConnectionStats) and conns.max_connections:
+        usage = conns.usage_pct
+        out["connections.usage_pct"] = {"": Metric(usage, f"{conns.total} of {conns.max_connections} connections in use ({usage:.0f} %)")}
+        stuck = [s for s in conns.sessions if (s.state or "").startswith("idle in transaction")
+                 and (s.state_age_seconds or 0) > thresholds.idle_in_transaction]
+        detail = (f"{len(stuck)} session(s) idle in transaction over {format_age(thresholds.idle_in_transaction)}"
+                  + (f" (oldest {format_age(max(s.state_age_seconds or 0 for s in stuck))}, pid "
+                     f"{', '.join(str(s.pid) for s in stuck[:5])})" if stuck else ""))
+        out["connections.idle_in_transaction_over"] = {"": Metric(float(len(stuck)), detail)}
+
+    if isinstance(snapshot.rls, RlsStatus):
+        violations: dict[str, Metric] = {}
+        for t in snapshot.rls.disabled:
+            name = f"{t.schema}.{t.table}"
+            if name in history.ever_rls_on:
+                why = "RLS was turned OFF (it was on earlier)"
+            elif t.policy_count:
+                why = f"RLS is OFF but the table has {t.policy_count} policies: they do not apply"
+            else:
+                why = "RLS is OFF in an exposed schema"
+            violations[name] = Metric(1.0, f"{t.qualified}: {why}")
+        out["rls.violation"] = violations
+
+    latencies: dict[str, Metric] = {}
+    minute = history.since(now, 60)
+    for name in ("api", "app"):
+        values = [s.http[name][0] for s in minute if name in s.http and s.http[name][0] is not None]
+        if values:
+            mean = statistics.fmean(values)  # type: ignore[arg-type]
+            latencies[name] = Metric(mean, f"{name} mean response time {mean:.0f} ms over the last minute")
+    if latencies:
+        out["http.latency_ms"] = latencies
+
+    if isinstance(snapshot.host, HostMetrics):
+        host = snapshot.host
+        if host.cpu_pct is not None:
+            out["host.cpu_pct"] = {"": Metric(host.cpu_pct, f"CPU {host.cpu_pct:.0f} %")}
+        if host.disk_pct is not None:
+            out["host.disk_pct"] = {"": Metric(host.disk_pct, f"disk {host.mountpoint} {host.disk_pct:.0f} % used")}
+
+    blocks = _delta(five, "blocks")
+    if blocks is not None and sum(blocks) >= 1000:
+        hits, reads = blocks
+        pct = 100.0 * hits / (hits + reads)
+        out["cache.hit_rate_pct"] = {"": Metric(pct, f"cache hit rate {pct:.1f} % over the last 5 min")}
+
+    if snapshot.archiver is not None and history.samples:
+        failed_now = int(snapshot.archiver.get("failed_count", 0) or 0)  # type: ignore[call-overload]
+        failed_first = next((s.archiver_failed for s in history.samples if s.archiver_failed is not None), failed_now)
+        age = snapshot.archiver.get("last_archived_age_s")
+        problem, detail = 0.0, "WAL archiving OK"
+        if failed_now > failed_first:
+            problem, detail = 1.0, f"WAL archiving failed {failed_now - failed_first} time(s): {snapshot.archiver.get('last_failed_wal')}"
+        elif isinstance(age, (int, float)) and age > 26 * 3600:
+            problem, detail = 1.0, f"nothing archived for {format_age(age)} (more than 26 h)"
+        out["backup.problem"] = {"": Metric(problem, detail)}
+
+    users = [s for s in history.samples if s.users is not None]
+    if isinstance(snapshot.active_users, int) and len(users) >= 2 and now - users[0].t >= timedelta(minutes=10):
+        baseline_samples = [s.users for s in users if now - s.t >= timedelta(minutes=5)]
+        baseline = statistics.median(baseline_samples) if baseline_samples else None
+        if baseline and baseline >= 10:
+            ratio = snapshot.active_users / baseline
+            out["users.growth_ratio"] = {"": Metric(ratio, f"{snapshot.active_users} active users vs a baseline of {baseline:.0f} (x{ratio:.1f})")}
+
+    writes = [s for s in history.samples if s.writes is not None]
+    if writes and now - writes[0].t >= timedelta(minutes=15):
+        recent = [s for s in writes if now - s.t <= timedelta(minutes=5)]
+        older = [s for s in writes if now - s.t > timedelta(minutes=5)]
+        ratios: dict[str, Metric] = {}
+        if len(recent) >= 2 and len(older) >= 2:
+            for table in recent[-1].writes or {}:
+                rate_now = _rate(recent, table)
+                rate_base = _rate(older, table)
+                if rate_now is None or rate_base is None or max(rate_now, rate_base) < 10:
+                    continue
+                low, high = sorted((rate_now, rate_base))
+                ratio = high / max(low, 0.1)
+                direction = "rose" if rate_now >= rate_base else "dropped"
+                ratios[table] = Metric(ratio, f"{table}: writes {direction} to {rate_now:.0f}/min from a baseline of {rate_base:.0f}/min")
+            out["tables.write_rate_ratio"] = ratios
+    return out
+
+
+def _rate(window: list[Sample], table: str) -> float | None:
+    points = [(s.t, s.writes[table]) for s in window if s.writes and table in s.writes]
+    if len(points) < 2:
+        return None
+    (t0, v0), (t1, v1) = points[0], points[-1]
+    minutes = (t1 - t0).total_seconds() / 60
+    if minutes <= 0 or v1 < v0:
+        return None
+    return (v1 - v0) / minutes

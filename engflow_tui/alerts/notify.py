@@ -1,0 +1,120 @@
+"""Outbound alert notifications: Slack-compatible, generic JSON, Prometheus Alertmanager v2.
+
+Delivered in the background (one queue and sender task per webhook) with retries and backoff;
+a slow or failing receiver never blocks the console, and its failure is reported. No Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from ..config import WebhookConfig
+from ..model import Severity
+from .engine import AlertEvent
+
+RETRIES = 3
+
+
+def payload(kind: str, event: AlertEvent, target: str) -> Any:
+    alert = event.alert
+    verb = {"fired": "FIRING", "resolved": "RESOLVED", "repeat": "STILL FIRING"}[event.kind]
+    if kind == "slack":
+        icon = {"critical": "🚨", "warning": "⚠️", "info": "ℹ️"}[alert.severity.value]
+        return {"text": f"{icon} [{verb}] {alert.title} ({alert.severity.value}) — {target}: {alert.message}"}
+    if kind == "alertmanager":
+        entry: dict[str, Any] = {
+            "labels": {"alertname": alert.title, "severity": alert.severity.value, "target": target,
+                       "rule": alert.rule, **({"subject": alert.subject} if alert.subject else {})},
+            "annotations": {"summary": alert.message, "runbook": alert.runbook or ""},
+            "startsAt": (alert.since or event.at).isoformat(),
+        }
+        if event.kind == "resolved":
+            entry["endsAt"] = event.at.isoformat()
+        else:  # Alertmanager resolves alerts that are not re-sent: keep it alive for a while
+            entry["endsAt"] = (event.at + timedelta(hours=1)).isoformat()
+        return [entry]
+    return {"event": event.kind, "target": target, "key": alert.key, "rule": alert.rule, "title": alert.title,
+            "severity": alert.severity.value, "message": alert.message, "value": alert.value,
+            "threshold": alert.threshold, "since": alert.since.isoformat() if alert.since else None,
+            "at": event.at.isoformat()}
+
+
+def _url(hook: WebhookConfig) -> str | None:
+    url = os.environ.get(hook.url_env)
+    if url and hook.kind == "alertmanager" and not url.rstrip("/").endswith("/api/v2/alerts"):
+        url = url.rstrip("/") + "/api/v2/alerts"
+    return url
+
+
+@dataclass
+class Notifier:
+    hooks: tuple[WebhookConfig, ...]
+    target: str
+    timeout: float = 5.0
+    backoff: float = 1.0
+    report: Callable[[str], None] = lambda message: None
+    """Called (in the event loop) with a one-line message when a delivery finally fails."""
+    status: dict[str, str] = field(default_factory=dict)
+    _queues: dict[int, asyncio.Queue[AlertEvent]] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def send(self, events: list[AlertEvent]) -> None:
+        """Queue events for delivery; returns at once."""
+        for index, hook in enumerate(self.hooks):
+            for event in events:
+                if event.alert.severity.rank > Severity(hook.min_severity).rank:
+                    continue
+                queue = self._queues.get(index)
+                if queue is None:
+                    queue = self._queues[index] = asyncio.Queue(maxsize=200)
+                    self._tasks.append(asyncio.create_task(self._sender(hook, queue)))
+                if queue.full():
+                    self.status[hook.url_env] = "queue full: events dropped"
+                    continue
+                queue.put_nowait(event)
+
+    async def _sender(self, hook: WebhookConfig, queue: asyncio.Queue[AlertEvent]) -> None:
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            while True:
+                event = await queue.get()
+                url = _url(hook)
+                if url is None:
+                    self._fail(hook, f"environment variable {hook.url_env} is not set")
+                    continue
+                body = payload(hook.kind, event, self.target)
+                error = ""
+                for attempt in range(RETRIES):
+                    try:
+                        response = await client.post(url, json=body)
+                        if response.status_code < 300:
+                            self.status[hook.url_env] = f"ok (HTTP {response.status_code})"
+                            error = ""
+                            break
+                        error = f"HTTP {response.status_code}"
+                    except httpx.HTTPError as exc:
+                        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                    await asyncio.sleep(self.backoff * 2**attempt)
+                if error:
+                    self._fail(hook, f"{error} after {RETRIES} attempts ({event.alert.title})")
+
+    def _fail(self, hook: WebhookConfig, message: str) -> None:
+        self.status[hook.url_env] = f"failed: {message}"
+        self.report(f"{hook.kind} webhook ({hook.url_env}) failed: {message}")
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001, PERF203
+                pass
+        self._tasks.clear()
+        self._queues.clear()

@@ -1,0 +1,109 @@
+"""Alert rules: the shipped rules.toml, with per-rule overrides from the config. No Textual."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from ..durations import parse_duration
+from ..errors import ConfigError
+from ..model import Severity
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    metric: str
+    op: str
+    threshold: float
+    for_seconds: float
+    clear_threshold: float
+    clear_for: float
+    runbook: str
+    enabled: bool = True
+
+    def holds(self, value: float) -> bool:
+        return value > self.threshold if self.op == ">" else value < self.threshold
+
+    def cleared(self, value: float) -> bool:
+        """Hysteresis: back past the clear threshold (not merely past the firing one)."""
+        return value <= self.clear_threshold if self.op == ">" else value >= self.clear_threshold
+
+
+OVERRIDABLE = {"threshold", "for", "clear_threshold", "clear_for", "enabled", "severity"}
+
+
+def _rule(rule_id: str, raw: dict[str, Any], where: str) -> Rule:
+    try:
+        threshold = float(raw["threshold"])
+        return Rule(
+            id=rule_id,
+            title=str(raw["title"]),
+            severity=Severity(raw["severity"]),
+            metric=str(raw["metric"]),
+            op=str(raw["op"]),
+            threshold=threshold,
+            for_seconds=parse_duration(raw.get("for", "0s")),
+            clear_threshold=float(raw.get("clear_threshold", threshold)),
+            clear_for=parse_duration(raw.get("clear_for", "0s")),
+            runbook=str(raw.get("runbook", "")),
+            enabled=bool(raw.get("enabled", True)),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigError(f"bad alert rule: {exc}", where, rule_id) from None
+
+
+@cache
+def shipped_rules() -> dict[str, Rule]:
+    data = tomllib.loads(files("engflow_tui.alerts").joinpath("rules.toml").read_text(encoding="utf-8"))
+    return {rule_id: _rule(rule_id, raw, "rules.toml") for rule_id, raw in data.items()}
+
+
+def load_rules(overrides: dict[str, dict[str, Any]] | None = None, where: str = "<config>") -> tuple[Rule, ...]:
+    """The shipped rules with [alerts.RULE] overrides applied; unknown rules or keys are errors."""
+    import difflib
+
+    rules = dict(shipped_rules())
+    for rule_id, changes in (overrides or {}).items():
+        if rule_id not in rules:
+            close = difflib.get_close_matches(rule_id, list(rules), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"no alert rule named {rule_id!r}{hint}", where, f"alerts.{rule_id}")
+        if not isinstance(changes, dict):
+            raise ConfigError("must be a table", where, f"alerts.{rule_id}")
+        rule = rules[rule_id]
+        for key, value in changes.items():
+            path = f"alerts.{rule_id}.{key}"
+            if key not in OVERRIDABLE:
+                raise ConfigError(f"unknown key (one of {', '.join(sorted(OVERRIDABLE))})", where, path)
+            try:
+                if key == "threshold":
+                    rule = replace(rule, threshold=float(value), clear_threshold=float(value)
+                                   if rule.clear_threshold == rule.threshold else rule.clear_threshold)
+                elif key == "clear_threshold":
+                    rule = replace(rule, clear_threshold=float(value))
+                elif key == "for":
+                    rule = replace(rule, for_seconds=parse_duration(value))
+                elif key == "clear_for":
+                    rule = replace(rule, clear_for=parse_duration(value))
+                elif key == "enabled":
+                    if not isinstance(value, bool):
+                        raise ValueError("must be true or false")
+                    rule = replace(rule, enabled=value)
+                elif key == "severity":
+                    rule = replace(rule, severity=Severity(value))
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(str(exc), where, path) from None
+        rules[rule_id] = rule
+    return tuple(r for r in rules.values() if r.enabled)
+
+
+@cache
+def runbook_sections() -> dict[str, dict[str, Any]]:
+    text = files("engflow_tui.alerts").joinpath("runbook.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)

@@ -1,0 +1,109 @@
+"""AlertsScreen: active alerts (firing, pending) and the recent history, filterable by severity."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ..durations import format_age
+from ..model import Alert
+from ..widgets.render import SEVERITY_STYLE
+
+FILTERS = {"0": None, "1": "critical", "2": "warning", "3": "info"}
+
+
+class AlertsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back", id="alerts_screen.back"),
+        Binding("0", "severity('0')", "All", id="alerts_screen.all"),
+        Binding("1", "severity('1')", "Critical", id="alerts_screen.critical"),
+        Binding("2", "severity('2')", "Warning", id="alerts_screen.warning"),
+        Binding("3", "severity('3')", "Info", id="alerts_screen.info"),
+        Binding("a", "acknowledge", "Acknowledge", id="alerts_screen.ack"),
+    ]
+    DEFAULT_CSS = """
+    AlertsScreen #active { height: 1fr; }
+    AlertsScreen #recent { height: 1fr; }
+    AlertsScreen .heading { background: $panel; padding: 0 1; text-style: bold; }
+    """
+
+    def __init__(self, alerts: tuple[Alert, ...], history: list[dict[str, Any]], now: datetime) -> None:
+        super().__init__()
+        self.alerts = alerts
+        self.history = history
+        self.now = now
+        self.severity: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Static(id="active-heading", classes="heading")
+        yield DataTable(id="active", cursor_type="row", zebra_stripes=True)
+        yield Static("Recent (fired / resolved / acknowledged), newest first", classes="heading")
+        yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        active = self.query_one("#active", DataTable)
+        for column in ("severity", "state", "alert", "subject", "since", "value", "detail"):
+            active.add_column(column, key=column)
+        recent = self.query_one("#recent", DataTable)
+        for column in ("time", "event", "severity", "alert", "subject", "peak", "detail"):
+            recent.add_column(column, key=column)
+        self.refill(self.alerts, self.history)
+        active.focus()
+
+    def refill(self, alerts: tuple[Alert, ...], history: list[dict[str, Any]]) -> None:
+        self.alerts, self.history = alerts, history
+        active = self.query_one("#active", DataTable)
+        active.clear()
+        shown = [a for a in alerts if self.severity is None or a.severity.value == self.severity]
+        for a in shown:
+            active.add_row(
+                Text(f" {a.severity.value.upper()} ", style=SEVERITY_STYLE[a.severity]),
+                a.state + (" ✓ack" if a.acknowledged else ""),
+                Text(a.title, style="bold"),
+                a.subject,
+                format_age((self.now - a.since).total_seconds()) if a.since else "-",
+                "" if a.value is None else f"{a.value:g}",
+                a.message,
+                key=a.key,
+            )
+        label = f"filter: {self.severity}" if self.severity else "all severities (1 critical, 2 warning, 3 info, 0 all)"
+        self.query_one("#active-heading", Static).update(f"Active: {len(shown)} — {label} — Enter: details, a: acknowledge")
+        recent = self.query_one("#recent", DataTable)
+        recent.clear()
+        for index, h in enumerate(history):
+            if self.severity is not None and h.get("severity") != self.severity:
+                continue
+            recent.add_row(str(h.get("at", ""))[:19].replace("T", " "), h.get("event", ""), h.get("severity", ""),
+                           h.get("title", ""), h.get("subject", ""), f"{h.get('peak', '')}", h.get("message", ""),
+                           key=str(index))
+
+    def action_severity(self, choice: str) -> None:
+        self.severity = FILTERS[choice]
+        self.refill(self.alerts, self.history)
+
+    def selected(self) -> str | None:
+        table = self.query_one("#active", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from ..messages import AlertSelected
+
+        if event.data_table.id == "active" and event.row_key.value is not None:
+            self.post_message(AlertSelected(str(event.row_key.value)))
+
+    def action_acknowledge(self) -> None:
+        from ..messages import AlertSelected
+
+        key = self.selected()
+        if key is not None:
+            self.post_message(AlertSelected(key, acknowledge=True))

@@ -1,0 +1,66 @@
+"""Alerts in the UI: panel, acknowledgement, the Alerts screen and the runbook detail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from engflow_tui.app import EngFlowApp
+from engflow_tui.config import Config, ConsoleConfig, TargetConfig
+from engflow_tui.screens.alert_detail_modal import AlertDetailModal
+from engflow_tui.screens.alerts_screen import AlertsScreen
+from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
+from engflow_tui.widgets.alerts_panel import AlertsPanel
+
+from ..pg import session, wait_for
+from .helpers import static_text, table_dicts
+
+
+def make_app(dsn: str) -> EngFlowApp:
+    target = TargetConfig(name="prod", dsn=dsn)
+    config = Config(console=ConsoleConfig(refresh_interval=0.3, catalog_interval=0.3), targets={"prod": target})
+    return EngFlowApp(config, target)
+
+
+async def test_alert_detail_shows_the_runbook_and_links_to_the_action(db18, tmp_path: Path) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.leaky (id int)")
+    app = make_app(db18.dsn())
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+        panel = app.dashboard.query_one(AlertsPanel)
+        await wait_for(lambda: any(r["alert"] == "RLS Violation" for r in table_dicts(panel.table)))
+        app.dashboard.focus_panel("alerts-panel")
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, AlertDetailModal))
+        runbook = static_text(app.screen.query_one("#alert-runbook", Static))
+        assert "RLS Policy Errors" in runbook and "Erro 403 em operações autorizadas" in runbook
+        assert "public.leaky" in static_text(app.screen.query_one("#alert-title", Static))
+        await pilot.press("1")  # the first linked action: Enable RLS
+        await wait_for(lambda: isinstance(app.screen, ConfirmActionModal) or app.screen.__class__.__name__ == "TablePickerModal")
+        await pilot.press("escape")
+
+
+async def test_acknowledge_from_the_alerts_screen_keeps_it_listed(db18) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.leaky (id int)")
+    app = make_app(db18.dsn())
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+        await wait_for(lambda: any(a.title == "RLS Violation" for a in app.dashboard.monitor.engine.alerts()))
+        await pilot.press("A")
+        await wait_for(lambda: isinstance(app.screen, AlertsScreen))
+        rows = table_dicts(app.screen.query_one("#active", DataTable))
+        assert rows[0]["alert"] == "RLS Violation" and rows[0]["state"] == "firing"
+        recent = table_dicts(app.screen.query_one("#recent", DataTable))
+        assert any(r["event"] == "fired" and r["alert"] == "RLS Violation" for r in recent)
+        await pilot.press("a")
+        await wait_for(lambda: table_dicts(app.screen.query_one("#active", DataTable))[0]["state"] == "firing ✓ack")
+        assert app.dashboard.monitor.engine.alerts()[0].acknowledged
+        await pilot.press("2")  # only warnings: the critical one is filtered out
+        assert all(r["severity"].strip() == "WARNING" for r in table_dicts(app.screen.query_one("#active", DataTable)))
+        await pilot.press("0")
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+        assert "✓ack" in table_dicts(app.dashboard.query_one(AlertsPanel).table)[0]["alert"]

@@ -1,0 +1,196 @@
+"""HTTP probes, host metrics and webhooks against real HTTP servers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from engflow_tui.alerts.engine import AlertEvent
+from engflow_tui.alerts.notify import Notifier
+from engflow_tui.collectors.host import HostScraper
+from engflow_tui.collectors.http import HttpProber
+from engflow_tui.config import TargetConfig, WebhookConfig
+from engflow_tui.demo.server import free_port
+from engflow_tui.model import Alert, HostMetrics, Severity, Unavailable
+
+from ..httpserver import Route, http_server
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+HEALTHY = {"status": "healthy", "database": "connected", "version": "2.0.0", "timestamp": "2025-11-03T15:30:00Z"}
+
+
+def target(**kw) -> TargetConfig:  # type: ignore[no-untyped-def]
+    return TargetConfig(name="t", dsn="postgresql://h/db", **kw)
+
+
+@pytest.mark.parametrize(
+    ("route", "state", "detail"),
+    [
+        (Route(200, HEALTHY), "ok", "healthy"),
+        (Route(200, {**HEALTHY, "status": "degraded", "database": "disconnected"}), "unhealthy", "status='degraded'"),
+        (Route(200, "<html>maintenance</html>", content_type="text/html"), "not_json", "not JSON"),
+        (Route(200, {"status": "healthy"}), "bad_fields", "without the expected fields"),
+        (Route(503, {"error": "down"}), "http_error", "HTTP 503"),
+        (Route(200, HEALTHY, delay=1.5), "timeout", "no answer in time"),
+    ],
+)
+async def test_app_health_states(route: Route, state: str, detail: str) -> None:
+    with http_server() as server:
+        server.routes["/health"] = route
+        prober = HttpProber(target(app_health_url=f"{server.base}/health"), timeout=0.5)
+        (probe,) = await prober.probe()
+        await prober.close()
+    assert probe.name == "app" and probe.state == state and detail in probe.detail
+    if state == "ok":
+        assert probe.version == "2.0.0" and probe.latency_ms is not None
+    assert probe.is_error == (state in ("timeout",) or route.status >= 500)
+
+
+async def test_tls_error_and_connection_refused_are_their_own_states() -> None:
+    with http_server() as server:
+        server.routes["/health"] = Route(200, HEALTHY)
+        tls = HttpProber(target(app_health_url=server.base.replace("http://", "https://") + "/health"), timeout=2)
+        (probe,) = await tls.probe()
+        await tls.close()
+    assert probe.state == "tls_error" and "TLS" in probe.detail
+    refused = HttpProber(target(app_health_url=f"http://127.0.0.1:{free_port()}/health"), timeout=2)
+    (probe,) = await refused.probe()
+    await refused.close()
+    assert probe.state == "connect_error" and probe.is_error
+
+
+async def test_rest_probe_sends_the_apikey(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T_ANON_KEY", "anon-123")
+    with http_server() as server:
+        server.routes["/rest/v1/clientes"] = Route(200, [{"count": 200}])
+        prober = HttpProber(target(rest_url=f"{server.base}/rest/v1", rest_apikey_env="T_ANON_KEY"), timeout=2)
+        (probe,) = await prober.probe()
+        server.routes["/rest/v1/clientes"] = Route(500, {"message": "boom"})
+        (failed,) = await prober.probe()
+        await prober.close()
+    assert probe.state == "ok" and probe.status_code == 200
+    request = server.requests[0]
+    assert request["path"] == "/rest/v1/clientes?select=count"
+    assert request["headers"]["apikey"] == "anon-123"
+    assert failed.state == "http_error" and failed.is_error
+
+
+async def test_host_metrics_from_a_recorded_node_exporter_exposition() -> None:
+    first = (DATA / "node_exporter_1.prom").read_text()
+    second = (DATA / "node_exporter_2.prom").read_text()
+    with http_server() as server:
+        server.routes["/metrics"] = Route(200, first, content_type="text/plain")
+        scraper = HostScraper(target(metrics_url=f"{server.base}/metrics"), timeout=2)
+        one = await scraper.scrape()
+        server.routes["/metrics"] = Route(200, second, content_type="text/plain")
+        two = await scraper.scrape()
+        server.routes["/metrics"] = Route(200, "garbage{", content_type="text/plain")
+        bad = await scraper.scrape()
+        server.routes["/metrics"] = Route(401, "no", content_type="text/plain")
+        denied = await scraper.scrape()
+        await scraper.close()
+    assert isinstance(one, HostMetrics) and one.cpu_pct is None  # needs two scrapes
+    assert one.memory_pct is not None and 0 < one.memory_pct < 100
+    assert one.disk_pct is not None and 0 < one.disk_pct < 100
+    assert isinstance(two, HostMetrics) and two.cpu_pct is not None and 0 <= two.cpu_pct <= 100
+    assert isinstance(bad, Unavailable)
+    assert isinstance(denied, Unavailable) and "401" in denied.reason and denied.fix
+
+
+@pytest.mark.skipif(shutil.which("prometheus-node-exporter") is None, reason="Debian's prometheus-node-exporter not installed")
+async def test_host_metrics_from_a_real_node_exporter() -> None:
+    port = free_port()
+    proc = subprocess.Popen(["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        scraper = HostScraper(target(metrics_url=f"http://127.0.0.1:{port}/metrics"), timeout=2)
+        first: object = None
+        for _ in range(50):
+            first = await scraper.scrape()
+            if isinstance(first, HostMetrics):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        second = await scraper.scrape()
+        await scraper.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert isinstance(second, HostMetrics)
+    assert second.cpu_pct is not None and second.memory_pct is not None and second.disk_pct is not None
+
+
+def _event(kind: str = "fired") -> AlertEvent:
+    now = datetime(2026, 11, 29, 3, 12, tzinfo=UTC)
+    alert = Alert("connection_pool_full", "connection_pool_full", Severity.CRITICAL, "Connection Pool Full",
+                  "97 of 100 connections in use (97 %)", 97.0, 95.0, now, runbook="high_response_times")
+    return AlertEvent(kind, alert, now)
+
+
+async def _drain(condition, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "webhook not delivered in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_webhooks_slack_json_and_alertmanager(monkeypatch: pytest.MonkeyPatch) -> None:
+    with http_server() as server:
+        for path in ("/slack", "/json", "/api/v2/alerts"):
+            server.routes[path] = Route(200, "ok", content_type="text/plain")
+        monkeypatch.setenv("T_SLACK", f"{server.base}/slack")
+        monkeypatch.setenv("T_JSON", f"{server.base}/json")
+        monkeypatch.setenv("T_AM", server.base)  # the Alertmanager base URL: /api/v2/alerts is appended
+        notifier = Notifier((WebhookConfig("slack", "T_SLACK"), WebhookConfig("json", "T_JSON"),
+                             WebhookConfig("alertmanager", "T_AM")), "production")
+        notifier.send([_event("fired"), _event("resolved")])
+        await _drain(lambda: len(server.requests) == 6)
+        await notifier.close()
+    bodies = {(r["path"], i): json.loads(r["body"]) for i, r in enumerate(server.requests)}
+    slack = [b for (p, _), b in bodies.items() if p == "/slack"]
+    assert slack[0]["text"].startswith("🚨 [FIRING] Connection Pool Full (critical) — production")
+    assert slack[1]["text"].startswith("🚨 [RESOLVED]")
+    generic = [b for (p, _), b in bodies.items() if p == "/json"][0]
+    assert generic["event"] == "fired" and generic["severity"] == "critical" and generic["value"] == 97.0
+    am = [b for (p, _), b in bodies.items() if p == "/api/v2/alerts"]
+    assert am[0][0]["labels"] == {"alertname": "Connection Pool Full", "severity": "critical",
+                                  "target": "production", "rule": "connection_pool_full"}
+    assert am[1][0]["endsAt"] == "2026-11-29T03:12:00+00:00"  # resolved: ends now
+    assert notifier.status == {"T_SLACK": "ok (HTTP 200)", "T_JSON": "ok (HTTP 200)", "T_AM": "ok (HTTP 200)"}
+
+
+async def test_failing_and_slow_receivers_never_block_and_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    reports: list[str] = []
+    with http_server() as server:
+        server.routes["/broken"] = Route(500, "no", content_type="text/plain")
+        server.routes["/slow"] = Route(200, "ok", delay=3, content_type="text/plain")
+        monkeypatch.setenv("T_BROKEN", f"{server.base}/broken")
+        monkeypatch.setenv("T_SLOW", f"{server.base}/slow")
+        notifier = Notifier((WebhookConfig("json", "T_BROKEN"), WebhookConfig("json", "T_SLOW")), "p",
+                            timeout=0.5, backoff=0.01, report=reports.append)
+        started = time.monotonic()
+        notifier.send([_event()])
+        assert time.monotonic() - started < 0.1, "send() only queues"
+        await _drain(lambda: len(reports) == 2)
+        await notifier.close()
+    broken = [r for r in reports if "T_BROKEN" in r][0]
+    assert "HTTP 500 after 3 attempts" in broken
+    assert any("T_SLOW" in r and "ReadTimeout" in r for r in reports)
+    assert len([r for r in server.requests if r["path"] == "/broken"]) == 3
+    assert notifier.status["T_BROKEN"].startswith("failed:")
+
+
+async def test_webhook_with_unset_url_variable_is_reported() -> None:
+    reports: list[str] = []
+    notifier = Notifier((WebhookConfig("slack", "T_NOT_SET_ANYWHERE"),), "p", report=reports.append)
+    notifier.send([_event()])
+    await _drain(lambda: bool(reports))
+    await notifier.close()
+    assert "T_NOT_SET_ANYWHERE is not set" in reports[0]
