@@ -101,7 +101,11 @@ class DashboardScreen(Screen[None]):
                 pass
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        self.apply_snapshot(message.snapshot)
+        try:
+            self.apply_snapshot(message.snapshot)
+        except Exception as exc:  # noqa: BLE001 - a rendering bug must not take the console down
+            self.log.error(f"cannot show the snapshot: {exc!r}")
+            self.notify(f"cannot show the latest data: {type(exc).__name__}: {exc}", severity="error", timeout=10)
         for event in message.events:
             self._announce(event)
         for notice in message.notices:

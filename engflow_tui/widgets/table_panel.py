@@ -23,6 +23,8 @@ from .render import unavailable_text
 from .table_sync import Row, matches, sync_rows
 
 MIN_FLEX = 20
+MAX_ROWS = 300
+"""Rows rendered at most: the filter searches every row, the subtitle says how many are not shown."""
 
 
 class TablePanel(Vertical):
@@ -130,7 +132,10 @@ class TablePanel(Vertical):
     def _apply(self) -> None:
         rows = [r for r in self._rows if matches(r[1], self.filter_text)]
         hidden = len(self._rows) - len(rows)
-        notes = [n for n in (self.note, f"{hidden} hidden by filter" if hidden else "") if n]
+        more = len(rows) - MAX_ROWS
+        rows = rows[:MAX_ROWS]  # worst first: what is cut is the least urgent
+        notes = [n for n in (self.note, f"{hidden} hidden by filter" if hidden else "",
+                             f"+{more} more: / to filter" if more > 0 else "") if n]
         self.border_subtitle = " · ".join(notes)
         visible = self._visible
         sync_rows(self.table, [(key, [cells[i] for i in visible]) for key, cells in rows])

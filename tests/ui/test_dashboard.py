@@ -171,3 +171,17 @@ async def test_several_targets_without_default_asks_which(db18) -> None:
         await applied(app)
         assert app.dashboard is not None and app.dashboard.monitor.target.name == "beta"
         assert "beta" in static_text(app.screen.query_one("#status-line", Static))
+
+
+async def test_large_tables_are_capped_with_a_visible_count(db18) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute("DO $$ BEGIN FOR i IN 1..350 LOOP EXECUTE format('CREATE TABLE public.t_%s (id int)', i); END LOOP; END $$")
+    app = make_app(db18.dsn())
+    async with app.run_test(size=(140, 45)) as pilot:
+        panel = app.screen.query_one(RlsPanel)
+        await wait_for(lambda: panel.table.row_count > 0, timeout=15)
+        await pilot.pause()
+        assert panel.table.row_count == 300
+        assert "+50 more: / to filter" in str(panel.border_subtitle)
+        panel.set_filter("t_349")  # the filter searches every row, shown or not
+        assert [r["table"] for r in table_dicts(panel.table)] == ["public.t_349"]
