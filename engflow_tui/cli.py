@@ -162,7 +162,8 @@ def run_diagnose(args: argparse.Namespace) -> int:
         from .collectors.postgres import PostgresCollector
         from .monitor import Monitor
 
-        collector = PostgresCollector(target, config, statement_timeout=10.0, include_slow_queries=not args.quick)
+        collector = PostgresCollector(target, config, statement_timeout=10.0, include_slow_queries=not args.quick,
+                                      light_first_cycle=False)
         monitor = Monitor(collector, config, target)
         try:
             snapshot = await monitor.poll()

@@ -11,14 +11,12 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .alerts.engine import AlertEngine, AlertEvent, AlertStore
 from .alerts.metrics import MetricHistory, derive
 from .alerts.notify import Notifier
 from .alerts.rules import load_rules
-from .collectors.host import HostScraper
-from .collectors.http import HttpProber
 from .config import Config, TargetConfig
 from .model import HostMetrics, HttpProbe, Snapshot, Unavailable
 
@@ -31,6 +29,10 @@ class SnapshotSource(Protocol):
     async def close(self) -> None: ...
 
     def force_refresh(self) -> None: ...
+
+
+async def _none(value: Any) -> Any:
+    return value
 
 
 def alert_store_path(config: Config, target: TargetConfig) -> Path:
@@ -55,8 +57,17 @@ class Monitor:
         store = AlertStore(alert_store_path(config, target)) if persist_alerts else None
         self.engine = AlertEngine(load_rules(dict(config.alerts)), store, config.notifications.repeat_interval)
         self.history = MetricHistory()
-        self.prober = HttpProber(target, config.console.http_timeout)
-        self.scraper = HostScraper(target, config.console.http_timeout)
+        # httpx and prometheus-client are imported only when a target uses them (startup time).
+        self.prober: Any = None
+        self.scraper: Any = None
+        if target.rest_url or target.app_health_url:
+            from .collectors.http import HttpProber
+
+            self.prober = HttpProber(target, config.console.http_timeout)
+        if target.metrics_url:
+            from .collectors.host import HostScraper
+
+            self.scraper = HostScraper(target, config.console.http_timeout)
         self._http: tuple[HttpProbe, ...] = ()
         self._host: HostMetrics | Unavailable | None = None
         self._next_http = float("-inf")
@@ -70,10 +81,12 @@ class Monitor:
 
     async def _outside(self) -> None:
         now = self._monotonic()  # type: ignore[operator]
-        if now < self._next_http or not (self.prober.configured or self.scraper.configured):
+        if now < self._next_http or (self.prober is None and self.scraper is None):
             return
         self._next_http = now + self.config.console.http_interval
-        http, host = await asyncio.gather(self.prober.probe(), self.scraper.scrape())
+        http, host = await asyncio.gather(
+            self.prober.probe() if self.prober else _none(()), self.scraper.scrape() if self.scraper else _none(None)
+        )
         self._http, self._host = http, host
 
     async def poll(self) -> Snapshot:
@@ -101,8 +114,10 @@ class Monitor:
 
     async def close(self) -> None:
         await self.notifier.close()
-        await self.prober.close()
-        await self.scraper.close()
+        if self.prober is not None:
+            await self.prober.close()
+        if self.scraper is not None:
+            await self.scraper.close()
         await self.source.close()
 
 

@@ -14,8 +14,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from .. import db
 from ..config import Config, TargetConfig
 from ..durations import format_age, format_duration
@@ -314,6 +312,8 @@ class ActionRunner:
         return [TargetOutcome(target.label, "done", "analyzed")]
 
     async def _post_fallback(self, plan: ActionPlan) -> TargetOutcome:
+        import httpx  # only for this action: startup time
+
         url = plan.params["url"]
         token = os.environ.get(self.target.emergency_token_env or "", "")
         timeout = self.config.actions.http_timeout

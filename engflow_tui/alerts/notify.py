@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import httpx
-
 from ..config import WebhookConfig
 from ..model import Severity
 from .engine import AlertEvent
@@ -81,6 +79,8 @@ class Notifier:
                 queue.put_nowait(event)
 
     async def _sender(self, hook: WebhookConfig, queue: asyncio.Queue[AlertEvent]) -> None:
+        import httpx  # only when a webhook is configured: startup time
+
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             while True:
                 event = await queue.get()

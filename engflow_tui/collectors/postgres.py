@@ -84,12 +84,17 @@ class PostgresCollector:
         *,
         statement_timeout: float | None = None,
         include_slow_queries: bool = True,
+        light_first_cycle: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.target = target
         self.config = config
         self._monotonic = monotonic
         self.include_slow_queries = include_slow_queries
+        self.light_first_cycle = light_first_cycle
+        """After each (re)connect, the first snapshot reads activity and RLS only (the dashboard
+        polls again right after); diagnose wants everything at once."""
+        self._light_cycle = False
         interval = config.console.refresh_interval
         # Below the refresh interval so a stuck probe never makes polls pile up.
         self.statement_timeout = statement_timeout or min(max(interval * 0.75, 0.15), 10.0)
@@ -156,6 +161,8 @@ class PostgresCollector:
             raise
         self._backoff = 1.0
         self._next_connect_at = float("-inf")
+        # First data on screen first: the costly probes wait for the next cycle.
+        self._light_cycle = self.light_first_cycle
         version = self._conn.get_server_version()
         self._version_num = version.major * 10000 + version.minor
         self._pgss = None
@@ -206,14 +213,16 @@ class PostgresCollector:
         connections = self._connections(row) if row is not None else connections_unavailable
         now = self._monotonic()
 
-        slow = None
-        if self.include_slow_queries:
-            slow = await self._run_cadence(self._slow, now, self._probe_slow_queries, degraded)
+        light, self._light_cycle = self._light_cycle, False
+        slow = size = activity = archiver = users = None
         rls = await self._run_cadence(self._rls, now, self._probe_rls, degraded)
-        size = await self._run_cadence(self._size, now, self._probe_size, degraded)
-        activity = await self._run_cadence(self._activity, now, self._probe_table_activity, degraded)
-        archiver = await self._run_cadence(self._archiver, now, self._probe_archiver, degraded)
-        users = await self._run_cadence(self._users, now, self._probe_active_users, degraded)
+        if not light:
+            if self.include_slow_queries:
+                slow = await self._run_cadence(self._slow, now, self._probe_slow_queries, degraded)
+            size = await self._run_cadence(self._size, now, self._probe_size, degraded)
+            activity = await self._run_cadence(self._activity, now, self._probe_table_activity, degraded)
+            archiver = await self._run_cadence(self._archiver, now, self._probe_archiver, degraded)
+            users = await self._run_cadence(self._users, now, self._probe_active_users, degraded)
         if not self.connected:
             return self._down_snapshot(taken_at, started, DatabaseError(self._last_error or "connection lost"))
 
@@ -237,7 +246,7 @@ class PostgresCollector:
             taken_at=taken_at,
             health=health,
             connections=connections,
-            slow_queries=slow if slow is not None else Unavailable("not collected yet"),
+            slow_queries=slow if slow is not None else Unavailable("reading pg_stat_statements…"),
             rls=rls if rls is not None else Unavailable("not collected yet"),
             table_activity=activity if isinstance(activity, tuple) else None,
             archiver=archiver if isinstance(archiver, dict) else None,

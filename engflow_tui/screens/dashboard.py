@@ -84,6 +84,7 @@ class DashboardScreen(Screen[None]):
 
     async def _poll_loop(self) -> None:
         interval = self.config.console.refresh_interval
+        first = True
         while True:
             if not self.paused:
                 try:
@@ -95,8 +96,12 @@ class DashboardScreen(Screen[None]):
                 else:
                     self.post_message(SnapshotReady(snapshot, self.monitor.events, self.monitor.take_notices()))
             self._wake.clear()
+            # The first cycle only reads activity (first data on screen fast); the next one,
+            # right after, brings the costly probes.
+            wait = 0.05 if first else interval
+            first = False
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except TimeoutError:
                 pass
 

@@ -18,7 +18,7 @@ from ..pg import session
 def make_collector(dsn: str, **console: object) -> PostgresCollector:
     target = TargetConfig(name="t", dsn=dsn, exposed_schemas=("public", "api"))
     config = Config(console=ConsoleConfig(**console), targets={"t": target}, thresholds=Thresholds(idle_in_transaction=0.3))  # type: ignore[arg-type]
-    return PostgresCollector(target, config)
+    return PostgresCollector(target, config, light_first_cycle=False)
 
 
 async def test_sessions_by_state_and_idle_in_transaction(db) -> None:
@@ -314,3 +314,16 @@ async def test_old_pg_stat_statements_version_uses_the_legacy_columns(pg_server)
     assert isinstance(slow, SlowQueries), slow
     assert slow.extension_version == "1.7"
     assert any("pg_sleep" in q.query and q.mean_ms >= 120 for q in slow.queries)
+
+
+async def test_first_cycle_is_light_and_the_next_brings_the_costly_probes(db) -> None:
+    async with session(db.dsn()) as client:
+        await client.execute("SELECT pg_sleep(0.12)")
+    target = TargetConfig(name="t", dsn=db.dsn())
+    collector = PostgresCollector(target, Config(targets={"t": target}))
+    first = await collector.collect()
+    assert isinstance(first.connections, ConnectionStats) and isinstance(first.rls, RlsStatus)
+    assert isinstance(first.slow_queries, Unavailable) and first.health.database_size_bytes is None
+    second = await collector.collect()
+    assert isinstance(second.slow_queries, SlowQueries) and second.health.database_size_bytes
+    await collector.close()
