@@ -89,6 +89,16 @@ class EngFlowApp(App[None]):
     def on_alert_selected(self, message: AlertSelected) -> None:
         if self.dashboard is None:
             return
+        if ":*" in message.key:  # a grouped panel row: one rule, many subjects
+            rule = message.key.split(":*", 1)[0]
+            if message.acknowledge:
+                for a in self.dashboard.monitor.engine.alerts():
+                    if a.rule == rule and a.state == "firing":
+                        self.dashboard.monitor.acknowledge(a.key)
+                self.dashboard.acknowledge_done()
+            else:
+                self.action_show_alerts()
+            return
         if message.acknowledge:
             self.dashboard.acknowledge(message.key)
             self._refresh_alerts_screen()

@@ -38,7 +38,7 @@ class ConsoleConfig:
     """The target to open when the file names several."""
     connect_timeout: float = 5.0
     """Give up a connection attempt after this long."""
-    slow_queries_interval: float = 10.0
+    slow_queries_interval: float = 30.0
     """Seconds between two pg_stat_statements reads (they are expensive on busy servers)."""
     catalog_interval: float = 30.0
     """Seconds between two RLS / policy catalogue scans."""

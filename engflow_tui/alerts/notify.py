@@ -20,6 +20,21 @@ from .engine import AlertEvent
 RETRIES = 3
 
 
+def batch_payload(kind: str, events: list[AlertEvent], target: str) -> Any:
+    """One POST for the events of one poll: Alertmanager takes a list; Slack gets one message
+    (the first few events, then a count); the generic JSON receiver gets {"events": [...]}."""
+    if len(events) == 1:
+        return payload(kind, events[0], target)
+    if kind == "alertmanager":
+        return [entry for e in events for entry in payload(kind, e, target)]
+    if kind == "slack":
+        lines = [payload(kind, e, target)["text"] for e in events[:10]]
+        if len(events) > 10:
+            lines.append(f"… and {len(events) - 10} more")
+        return {"text": "\n".join(lines)}
+    return {"events": [payload(kind, e, target) for e in events]}
+
+
 def payload(kind: str, event: AlertEvent, target: str) -> Any:
     alert = event.alert
     verb = {"fired": "FIRING", "resolved": "RESOLVED", "repeat": "STILL FIRING"}[event.kind]
@@ -60,35 +75,35 @@ class Notifier:
     report: Callable[[str], None] = lambda message: None
     """Called (in the event loop) with a one-line message when a delivery finally fails."""
     status: dict[str, str] = field(default_factory=dict)
-    _queues: dict[int, asyncio.Queue[AlertEvent]] = field(default_factory=dict)
+    _queues: dict[int, asyncio.Queue[list[AlertEvent]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def send(self, events: list[AlertEvent]) -> None:
         """Queue events for delivery; returns at once."""
         for index, hook in enumerate(self.hooks):
-            for event in events:
-                if event.alert.severity.rank > Severity(hook.min_severity).rank:
-                    continue
-                queue = self._queues.get(index)
-                if queue is None:
-                    queue = self._queues[index] = asyncio.Queue(maxsize=200)
-                    self._tasks.append(asyncio.create_task(self._sender(hook, queue)))
-                if queue.full():
-                    self.status[hook.url_env] = "queue full: events dropped"
-                    continue
-                queue.put_nowait(event)
+            batch = [e for e in events if e.alert.severity.rank <= Severity(hook.min_severity).rank]
+            if not batch:
+                continue
+            queue = self._queues.get(index)
+            if queue is None:
+                queue = self._queues[index] = asyncio.Queue(maxsize=200)
+                self._tasks.append(asyncio.create_task(self._sender(hook, queue)))
+            if queue.full():
+                self.status[hook.url_env] = "queue full: events dropped"
+                continue
+            queue.put_nowait(batch)
 
-    async def _sender(self, hook: WebhookConfig, queue: asyncio.Queue[AlertEvent]) -> None:
+    async def _sender(self, hook: WebhookConfig, queue: asyncio.Queue[list[AlertEvent]]) -> None:
         import httpx  # only when a webhook is configured: startup time
 
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             while True:
-                event = await queue.get()
+                events = await queue.get()
                 url = _url(hook)
                 if url is None:
                     self._fail(hook, f"environment variable {hook.url_env} is not set")
                     continue
-                body = payload(hook.kind, event, self.target)
+                body = batch_payload(hook.kind, events, self.target)
                 error = ""
                 for attempt in range(RETRIES):
                     try:
@@ -102,7 +117,8 @@ class Notifier:
                         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                     await asyncio.sleep(self.backoff * 2**attempt)
                 if error:
-                    self._fail(hook, f"{error} after {RETRIES} attempts ({event.alert.title})")
+                    titles = ", ".join(sorted({e.alert.title for e in events}))
+                    self._fail(hook, f"{error} after {RETRIES} attempts ({titles})")
 
     def _fail(self, hook: WebhookConfig, message: str) -> None:
         self.status[hook.url_env] = f"failed: {message}"

@@ -113,7 +113,7 @@ class PostgresCollector:
         self._slow = _Cadence(config.console.slow_queries_interval)
         self._rls = _Cadence(config.console.catalog_interval)
         self._size = _Cadence(config.console.size_interval)
-        self._activity = _Cadence(config.console.catalog_interval)
+        self._activity = _Cadence(max(config.console.catalog_interval, config.console.size_interval))
         self._archiver = _Cadence(config.console.size_interval)
         self._users = _Cadence(config.console.size_interval)
         self._lock = asyncio.Lock()

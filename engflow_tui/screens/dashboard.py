@@ -111,10 +111,31 @@ class DashboardScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - a rendering bug must not take the console down
             self.log.error(f"cannot show the snapshot: {exc!r}")
             self.notify(f"cannot show the latest data: {type(exc).__name__}: {exc}", severity="error", timeout=10)
-        for event in message.events:
-            self._announce(event)
+        self._announce_all(message.events)
         for notice in message.notices:
             self.notify(notice, severity="warning", timeout=10)
+
+    def _announce_all(self, events: tuple[Any, ...]) -> None:
+        """One toast per event, or one summary when a poll brings many (2,000 tables without RLS
+        must not become 2,000 toasts); the bell rings once."""
+        if len(events) <= 3:
+            for event in events:
+                self._announce(event)
+            return
+        fired = [e for e in events if e.kind != "resolved"]
+        resolved = len(events) - len(fired)
+        counts: dict[str, int] = {}
+        for e in fired:
+            counts[e.alert.title] = counts.get(e.alert.title, 0) + 1
+        text = ", ".join(f"{title} ×{n}" for title, n in counts.items())
+        if fired:
+            worst = min(e.alert.severity.rank for e in fired)
+            self.notify(f"{len(fired)} alerts: {text}" + (f" ({resolved} resolved)" if resolved else ""),
+                        severity="error" if worst == 0 else "warning", timeout=12)
+            if self.config.notifications.bell and worst < 2:
+                self.app.bell()
+        else:
+            self.notify(f"{resolved} alerts resolved", timeout=6)
 
     def _announce(self, event: Any) -> None:
         """A toast (and the bell) when an alert fires, repeats or resolves."""
@@ -131,12 +152,16 @@ class DashboardScreen(Screen[None]):
     def acknowledge(self, key: str) -> None:
         if self.monitor.acknowledge(key):
             self.notify(f"acknowledged: repeat notifications for {key} are silenced", timeout=4)
-            if self.snapshot is not None:
-                from dataclasses import replace
-
-                self.apply_snapshot(replace(self.snapshot, alerts=self.monitor.engine.alerts()))
+            self.acknowledge_done()
         else:
             self.notify("only a firing alert can be acknowledged", severity="warning")
+
+    def acknowledge_done(self) -> None:
+        """Show acknowledgements at once, without waiting for the next poll."""
+        if self.snapshot is not None:
+            from dataclasses import replace
+
+            self.apply_snapshot(replace(self.snapshot, alerts=self.monitor.engine.alerts()))
 
     def on_poll_failed(self, message: PollFailed) -> None:
         self.notify(f"refresh failed: {message.error}", severity="error", timeout=8)

@@ -6,6 +6,7 @@ Unit tests call these without an app. No SQL, no I/O.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 
 from rich.console import Group, RenderableType
@@ -249,9 +250,27 @@ def rls_summary(rls: RlsStatus) -> Text:
     return text
 
 
+GROUP_OVER = 3
+"""A rule firing for more subjects than this is one row in the panel (the Alerts screen lists all)."""
+
+
 def alert_rows(alerts: tuple[Alert, ...], now: datetime) -> list[tuple[str, list[object]]]:
     rows: list[tuple[str, list[object]]] = []
+    per_rule: dict[tuple[str, str], list[Alert]] = {}
     for a in alerts:
+        per_rule.setdefault((a.rule, a.state), []).append(a)
+    done: set[tuple[str, str]] = set()
+    for a in alerts:
+        group = per_rule[(a.rule, a.state)]
+        if len(group) > GROUP_OVER:
+            if (a.rule, a.state) in done:
+                continue
+            done.add((a.rule, a.state))
+            oldest = min((g.since for g in group if g.since), default=None)
+            subjects = ", ".join(g.subject for g in group[:5])
+            a = replace(a, key=f"{a.rule}:*{a.state}", since=oldest,
+                        title=f"{a.title} ×{len(group)}", acknowledged=all(g.acknowledged for g in group),
+                        message=f"{len(group)} subjects: {subjects}{', …' if len(group) > 5 else ''} (A: all of them)")
         since = format_age((now - a.since).total_seconds()) if a.since else "-"
         if a.state == "pending":
             badge = Text(" pending ", style="dim")

@@ -22,6 +22,9 @@ class RlsPanel(TablePanel):
     COLUMNS = (("RLS", 6, 0), ("policies", 8, 1), ("table", None, 0))
 
     def show_rls(self, rls: RlsStatus | Unavailable) -> None:
+        if rls is getattr(self, "_last", None):
+            return  # the catalogue scan runs every catalog_interval: unchanged between scans
+        self._last = rls
         if isinstance(rls, Unavailable):
             self.show_unavailable(rls)
         else:

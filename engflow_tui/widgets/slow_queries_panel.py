@@ -12,6 +12,9 @@ class SlowQueriesPanel(TablePanel):
     COLUMNS = (("mean ms", 9, 0), ("calls", 7, 1), ("total ms", 10, 2), ("rows", 7, 3), ("query", None, 0))
 
     def show_slow(self, slow: SlowQueries | Unavailable) -> None:
+        if slow is getattr(self, "_last", None):
+            return  # pg_stat_statements is read every slow_queries_interval: unchanged between reads
+        self._last = slow
         if isinstance(slow, Unavailable):
             self.show_unavailable(slow)
         else:

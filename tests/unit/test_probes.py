@@ -150,7 +150,8 @@ async def test_webhooks_slack_json_and_alertmanager(monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv("T_AM", server.base)  # the Alertmanager base URL: /api/v2/alerts is appended
         notifier = Notifier((WebhookConfig("slack", "T_SLACK"), WebhookConfig("json", "T_JSON"),
                              WebhookConfig("alertmanager", "T_AM")), "production")
-        notifier.send([_event("fired"), _event("resolved")])
+        notifier.send([_event("fired")])
+        notifier.send([_event("resolved")])
         await _drain(lambda: len(server.requests) == 6)
         await notifier.close()
     bodies = {(r["path"], i): json.loads(r["body"]) for i, r in enumerate(server.requests)}
@@ -194,3 +195,19 @@ async def test_webhook_with_unset_url_variable_is_reported() -> None:
     await _drain(lambda: bool(reports))
     await notifier.close()
     assert "T_NOT_SET_ANYWHERE is not set" in reports[0]
+
+
+async def test_many_events_of_one_poll_are_one_post_per_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
+    with http_server() as server:
+        server.routes["/slack"] = Route(200, "ok", content_type="text/plain")
+        server.routes["/api/v2/alerts"] = Route(200, "ok", content_type="text/plain")
+        monkeypatch.setenv("T_SLACK", f"{server.base}/slack")
+        monkeypatch.setenv("T_AM", server.base)
+        notifier = Notifier((WebhookConfig("slack", "T_SLACK"), WebhookConfig("alertmanager", "T_AM")), "p")
+        notifier.send([_event() for _ in range(25)])
+        await _drain(lambda: len(server.requests) == 2)
+        await notifier.close()
+    slack = json.loads(next(r["body"] for r in server.requests if r["path"] == "/slack"))
+    assert slack["text"].count("[FIRING]") == 10 and slack["text"].endswith("… and 15 more")
+    am = json.loads(next(r["body"] for r in server.requests if r["path"] == "/api/v2/alerts"))
+    assert len(am) == 25
