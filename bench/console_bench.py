@@ -94,7 +94,10 @@ async def child(dsn: str, seconds: float, refresh: float, started: float) -> dic
 async def hold_idle(dsn: str, count: int) -> list[object]:
     import asyncpg
 
-    return [await asyncpg.connect(dsn, server_settings={"application_name": "bench-idle"}) for _ in range(count)]
+    return [
+        await asyncpg.connect(dsn, server_settings={"application_name": "bench-idle"})
+        for _ in range(count)
+    ]
 
 
 def main() -> None:
@@ -127,9 +130,23 @@ def main() -> None:
             time.sleep(2)  # let the workload open its sessions
         started = time.time()
         out = subprocess.run(
-            [sys.executable, __file__, "--child", "--dsn", dsn, "--seconds", str(args.seconds),
-             "--refresh", str(args.refresh), "--started", str(started)],
-            capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--dsn",
+                dsn,
+                "--seconds",
+                str(args.seconds),
+                "--refresh",
+                str(args.refresh),
+                "--started",
+                str(started),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         figures = json.loads(out.stdout.strip().splitlines()[-1])
     finally:
@@ -138,15 +155,33 @@ def main() -> None:
         stop_process(workload)
         if server is not None:
             server.remove()
-    print(f"console benchmark: {args.seconds:g} s at refresh {args.refresh:g} s, "
-          f"{args.idle_sessions} extra idle sessions + demo workload")
+    print(
+        f"console benchmark: {args.seconds:g} s at refresh {args.refresh:g} s, "
+        f"{args.idle_sessions} extra idle sessions + demo workload"
+    )
     rows = [
-        ("first data on screen (process start)", f"{figures['first_data_s']:.2f} s", "budget 1.5 s"),
+        (
+            "first data on screen (process start)",
+            f"{figures['first_data_s']:.2f} s",
+            "budget 1.5 s",
+        ),
         ("peak RSS", f"{figures['rss_mb']:.0f} MB", "budget 150 MB"),
         ("refreshes applied", f"{figures['refreshes']}", ""),
-        ("UI time per refresh p50 / p99 / max", f"{figures['ui_p50_ms']:.1f} / {figures['ui_p99_ms']:.1f} / {figures['ui_max_ms']:.1f} ms", "budget 50 ms"),
-        ("event-loop lag p99 / max", f"{figures['lag_p99_ms']:.1f} / {figures['lag_max_ms']:.1f} ms", "budget 100 ms"),
-        ("collector time per snapshot p50 / p99", f"{figures['collect_p50_ms']:.1f} / {figures['collect_p99_ms']:.1f} ms", ""),
+        (
+            "UI time per refresh p50 / p99 / max",
+            f"{figures['ui_p50_ms']:.1f} / {figures['ui_p99_ms']:.1f} / {figures['ui_max_ms']:.1f} ms",
+            "budget 50 ms",
+        ),
+        (
+            "event-loop lag p99 / max",
+            f"{figures['lag_p99_ms']:.1f} / {figures['lag_max_ms']:.1f} ms",
+            "budget 100 ms",
+        ),
+        (
+            "collector time per snapshot p50 / p99",
+            f"{figures['collect_p50_ms']:.1f} / {figures['collect_p99_ms']:.1f} ms",
+            "",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     for name, value, budget in rows:

@@ -73,7 +73,9 @@ async def build(server: LocalPostgres, scale: Scale) -> None:
         await admin.close()
     conn = await asyncpg.connect(server.dsn(DB))
     try:
-        await conn.execute("CREATE EXTENSION pg_stat_statements; GRANT USAGE, CREATE ON SCHEMA public TO bench_app")
+        await conn.execute(
+            "CREATE EXTENSION pg_stat_statements; GRANT USAGE, CREATE ON SCHEMA public TO bench_app"
+        )
         # Tables, a third of them with RLS and a policy ("mixed RLS and policies").
         await conn.execute(f"""
             DO $$ BEGIN FOR i IN 0..{scale.tables - 1} LOOP
@@ -96,12 +98,14 @@ async def build(server: LocalPostgres, scale: Scale) -> None:
             if scale.text_bytes:
                 repeat = max(1, scale.text_bytes // 40)
                 pad = ", " + ", ".join(f"length(v) AS c{k}" for k in range(repeat))
-            await app.fetch(f"SELECT {terms} AS s{pad} FROM public.{table} WHERE id > 1")  # ok-sql: bench
+            await app.fetch(
+                f"SELECT {terms} AS s{pad} FROM public.{table} WHERE id > 1"
+            )  # ok-sql: bench
     finally:
         await app.close()
 
 
-HOLDER = r'''
+HOLDER = r"""
 import asyncio, sys, asyncpg
 async def main(dsn, idle, iit, active):
     conns = []
@@ -119,13 +123,22 @@ async def main(dsn, idle, iit, active):
     print("ready", flush=True)
     await asyncio.sleep(3600)
 asyncio.run(main(sys.argv[1], *map(int, sys.argv[2:])))
-'''
+"""
 
 
 def hold_sessions(server: LocalPostgres, scale: Scale) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, server.dsn(DB, user="bench_app"), str(scale.idle), str(scale.idle_in_tx), str(scale.active)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            HOLDER,
+            server.dsn(DB, user="bench_app"),
+            str(scale.idle),
+            str(scale.idle_in_tx),
+            str(scale.active),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != "ready":
@@ -138,7 +151,9 @@ async def reset_statements(server: LocalPostgres) -> None:
     try:
         # Only the tools' own entries are reset: the scenario's statements stay.
         for role in ("bench_console", "bench_pga"):
-            await conn.execute(f"SELECT pg_stat_statements_reset('{role}'::regrole::oid)")  # ok-sql: constant
+            await conn.execute(
+                f"SELECT pg_stat_statements_reset('{role}'::regrole::oid)"
+            )  # ok-sql: constant
     finally:
         await conn.close()
 
@@ -148,7 +163,9 @@ async def db_time_ms(server: LocalPostgres, role: str) -> tuple[float, int]:
     try:
         row = await conn.fetchrow(
             "SELECT coalesce(sum(total_exec_time), 0)::float8 AS ms, coalesce(sum(calls), 0)::int8 AS calls "
-            "FROM pg_stat_statements WHERE userid = $1::regrole", role)
+            "FROM pg_stat_statements WHERE userid = $1::regrole",
+            role,
+        )
         return row["ms"], row["calls"]
     finally:
         await conn.close()
@@ -157,7 +174,9 @@ async def db_time_ms(server: LocalPostgres, role: str) -> tuple[float, int]:
 async def connections_of(server: LocalPostgres, role: str) -> int:
     conn = await asyncpg.connect(server.dsn(DB))
     try:
-        return int(await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", role))
+        return int(
+            await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", role)
+        )
     finally:
         await conn.close()
 
@@ -182,9 +201,22 @@ def run_console(server: LocalPostgres, seconds: float) -> dict[str, float]:
     dsn = server.dsn(DB, user="bench_console")
     started = time.time()
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "console_bench.py"), "--child", "--dsn", dsn,
-         "--seconds", str(seconds), "--refresh", "2", "--started", str(started)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [
+            sys.executable,
+            str(ROOT / "bench" / "console_bench.py"),
+            "--child",
+            "--dsn",
+            dsn,
+            "--seconds",
+            str(seconds),
+            "--refresh",
+            "2",
+            "--started",
+            str(started),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     time.sleep(min(seconds / 2, 30))
     held = asyncio.run(connections_of(server, "bench_console"))
@@ -196,15 +228,25 @@ def run_console(server: LocalPostgres, seconds: float) -> dict[str, float]:
 
 def run_pg_activity(server: LocalPostgres, seconds: float) -> dict[str, float]:
     session = f"bench-pga-{os.getpid()}"
-    command = (f"exec pg_activity -h 127.0.0.1 -p {server.port} -U bench_pga -d {DB} --refresh 2")
+    command = f"exec pg_activity -h 127.0.0.1 -p {server.port} -U bench_pga -d {DB} --refresh 2"
     started = time.time()
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", command], check=True)
-    pid = int(subprocess.run(["tmux", "display", "-p", "-t", session, "#{pane_pid}"], capture_output=True,
-                             text=True, check=True).stdout.strip())
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", command], check=True
+    )
+    pid = int(
+        subprocess.run(
+            ["tmux", "display", "-p", "-t", session, "#{pane_pid}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     try:
         first_data = float("nan")
         while time.time() - started < 30:
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+            ).stdout
             if "PID" in screen and "bench-" in screen:
                 first_data = time.time() - started
                 break
@@ -220,16 +262,34 @@ def run_pg_activity(server: LocalPostgres, seconds: float) -> dict[str, float]:
     finally:
         subprocess.run(["kill", str(pid)], check=False)  # its own PID, never by name
         subprocess.run(["tmux", "kill-session", "-t", session], check=False, capture_output=True)
-    return {"first_data_s": first_data, "rss_mb": rss, "cpu_s_per_min": cpu * 60 / elapsed, "connections": held}
+    return {
+        "first_data_s": first_data,
+        "rss_mb": rss,
+        "cpu_s_per_min": cpu * 60 / elapsed,
+        "connections": held,
+    }
 
 
 def diagnose_quick_s(server: LocalPostgres) -> float:
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "engflow_tui", "diagnose", "--quick", "--format", "json",
-                        "--dsn", server.dsn(DB, user="bench_console")], capture_output=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "engflow_tui",
+                "diagnose",
+                "--quick",
+                "--format",
+                "json",
+                "--dsn",
+                server.dsn(DB, user="bench_console"),
+            ],
+            capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+        )
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -249,14 +309,19 @@ def main() -> None:
     try:
         for name in args.scales.split(","):
             scale = SCALES[name]
-            print(f"[{name}] building: {scale.tables} tables, {scale.statements} statements, "
-                  f"{scale.idle}/{scale.idle_in_tx}/{scale.active} idle/idle-in-tx/active sessions…", file=sys.stderr)
+            print(
+                f"[{name}] building: {scale.tables} tables, {scale.statements} statements, "
+                f"{scale.idle}/{scale.idle_in_tx}/{scale.active} idle/idle-in-tx/active sessions…",
+                file=sys.stderr,
+            )
             asyncio.run(build(server, scale))
             holder = hold_sessions(server, scale)
             try:
                 row: dict[str, object] = {"scale": name}
-                for tool, runner, role in (("console", run_console, "bench_console"),
-                                           ("pg_activity", run_pg_activity, "bench_pga")):
+                for tool, runner, role in (
+                    ("console", run_console, "bench_console"),
+                    ("pg_activity", run_pg_activity, "bench_pga"),
+                ):
                     asyncio.run(reset_statements(server))
                     print(f"[{name}] {tool} for {args.seconds:g} s…", file=sys.stderr)
                     t0 = time.time()
@@ -276,7 +341,9 @@ def main() -> None:
 
 
 def report(results: list[dict[str, object]], seconds: float) -> None:
-    print(f"\nconsole vs pg_activity, {seconds:g} s per tool and scale, refresh 2 s, PostgreSQL 18 on loopback\n")
+    print(
+        f"\nconsole vs pg_activity, {seconds:g} s per tool and scale, refresh 2 s, PostgreSQL 18 on loopback\n"
+    )
     header = f"{'scale':6} {'figure':34} {'console':>14} {'pg_activity':>14} {'ratio':>8}"
     print(header)
     print("-" * len(header))
@@ -284,7 +351,12 @@ def report(results: list[dict[str, object]], seconds: float) -> None:
         c, p = row["console"], row["pg_activity"]  # type: ignore[index]
         lines = [
             ("db time per minute (ms)", c["db_ms_per_min"], p["db_ms_per_min"], "{:.0f}"),
-            ("statements per minute", c["calls"] * 60 / seconds, p["calls"] * 60 / seconds, "{:.0f}"),
+            (
+                "statements per minute",
+                c["calls"] * 60 / seconds,
+                p["calls"] * 60 / seconds,
+                "{:.0f}",
+            ),
             ("connections held", c["connections"], p["connections"], "{:.0f}"),
             ("client CPU per minute (s)", c["cpu_s_per_min"], p["cpu_s_per_min"], "{:.2f}"),
             ("peak RSS (MB)", c["rss_mb"], p["rss_mb"], "{:.0f}"),
@@ -292,7 +364,9 @@ def report(results: list[dict[str, object]], seconds: float) -> None:
         ]
         for label, cv, pv, fmt in lines:  # type: ignore[misc]
             ratio = f"{cv / pv:.2f}" if pv else "-"
-            print(f"{row['scale']:6} {label:34} {fmt.format(cv):>14} {fmt.format(pv):>14} {ratio:>8}")
+            print(
+                f"{row['scale']:6} {label:34} {fmt.format(cv):>14} {fmt.format(pv):>14} {ratio:>8}"
+            )
         print(f"{row['scale']:6} {'UI time per refresh p99 (ms)':34} {c['ui_p99_ms']:>14.1f}")
         print(f"{row['scale']:6} {'event-loop lag p99 (ms)':34} {c['lag_p99_ms']:>14.1f}")
         print(f"{row['scale']:6} {'diagnose --quick (s)':34} {row['diagnose_quick_s']:>14.2f}")

@@ -43,14 +43,18 @@ class ActionFlows:
             self.app.notify("another action is in progress: finish it first", severity="warning")
             return
         self.busy = True
-        self.app.run_worker(self._flow(action, target), group="action", description=action, exit_on_error=False)
+        self.app.run_worker(
+            self._flow(action, target), group="action", description=action, exit_on_error=False
+        )
 
     def show_audit_log(self) -> None:
         async def load() -> None:
             records = await asyncio.to_thread(self.runner.audit.read_recent, 500)
             await self.app.push_screen(AuditLogScreen(records, str(self.runner.audit.path)))
 
-        self.app.run_worker(load(), group="audit", description="Show audit log", exit_on_error=False)
+        self.app.run_worker(
+            load(), group="audit", description="Show audit log", exit_on_error=False
+        )
 
     async def _flow(self, action: str, target: dict[str, Any]) -> None:
         try:
@@ -77,17 +81,28 @@ class ActionFlows:
         if action in (TERMINATE_SESSION, CANCEL_QUERY):
             pid = target.get("pid") or self.app.selected_pid()
             if pid is None:
-                self.app.notify(f"{action}: select a session in the Connections panel first", severity="warning")
+                self.app.notify(
+                    f"{action}: select a session in the Connections panel first", severity="warning"
+                )
                 return None, None
             return await runner.plan_session(action, int(pid)), None
         if action == ENABLE_RLS:
             schema, table = target.get("schema"), target.get("table")
             if schema is None or table is None:
                 candidates = await runner.rls_candidates()
-                items = [(json.dumps([t.schema, t.table]), f"{t.schema}.{t.table}  ({t.policy_count} policies)")
-                         for t in candidates]
+                items = [
+                    (
+                        json.dumps([t.schema, t.table]),
+                        f"{t.schema}.{t.table}  ({t.policy_count} policies)",
+                    )
+                    for t in candidates
+                ]
                 choice = await self.app.push_screen_wait(
-                    TablePickerModal("Enable RLS on which table?", items, "every table in the exposed schemas has RLS on")
+                    TablePickerModal(
+                        "Enable RLS on which table?",
+                        items,
+                        "every table in the exposed schemas has RLS on",
+                    )
                 )
                 if choice is None:
                     return None, None

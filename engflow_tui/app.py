@@ -64,7 +64,9 @@ class EngFlowApp(App[None]):
         audit = AuditLog.from_setting(self.config.console.audit_log, self.config.console.operator)
         runner = ActionRunner(self.config, target, audit)
         self.flows = ActionFlows(self, runner)
-        self.dashboard = DashboardScreen(self.monitor_factory(self.config, target), self.config, read_only=runner.read_only)
+        self.dashboard = DashboardScreen(
+            self.monitor_factory(self.config, target), self.config, read_only=runner.read_only
+        )
         self.push_screen(self.dashboard)
 
     def on_action_requested(self, message: ActionRequested) -> None:
@@ -103,7 +105,9 @@ class EngFlowApp(App[None]):
             self.dashboard.acknowledge(message.key)
             self._refresh_alerts_screen()
             return
-        alert = next((a for a in self.dashboard.monitor.engine.alerts() if a.key == message.key), None)
+        alert = next(
+            (a for a in self.dashboard.monitor.engine.alerts() if a.key == message.key), None
+        )
         if alert is None:
             self.notify("that alert is no longer active", severity="warning")
             return
@@ -157,7 +161,11 @@ class EngFlowApp(App[None]):
             self.push_screen(HelpScreen())
 
     def action_show_dashboard(self) -> None:
-        while self.dashboard is not None and self.screen is not self.dashboard and len(self.screen_stack) > 2:
+        while (
+            self.dashboard is not None
+            and self.screen is not self.dashboard
+            and len(self.screen_stack) > 2
+        ):
             self.pop_screen()
 
     def focus_panel(self, panel_id: str) -> None:
@@ -168,4 +176,8 @@ class EngFlowApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # One place for anything a worker let slip: say it, keep the app up.
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.notify(f"{event.worker.description or event.worker.name}: {event.worker.error}", severity="error", timeout=10)
+            self.notify(
+                f"{event.worker.description or event.worker.name}: {event.worker.error}",
+                severity="error",
+                timeout=10,
+            )

@@ -38,11 +38,36 @@ NO_TARGET_MESSAGE = (
 
 def _target_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--config", metavar="PATH", default=default, help="config file (default: $ENGFLOW_CONFIG, then ~/.config/engflow-tui/config.toml)")
-    parser.add_argument("--target", metavar="NAME", default=default, help="which [targets.NAME] of the config to open")
-    parser.add_argument("--dsn", metavar="DSN", default=default, help="connect to this database (URI or key=value); overrides the config's targets")
-    parser.add_argument("--refresh", metavar="DURATION", default=default, help="refresh interval, e.g. 2s (overrides console.refresh_interval)")
-    parser.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS if suppress else False, help="refuse every action that changes the database")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="config file (default: $ENGFLOW_CONFIG, then ~/.config/engflow-tui/config.toml)",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="NAME",
+        default=default,
+        help="which [targets.NAME] of the config to open",
+    )
+    parser.add_argument(
+        "--dsn",
+        metavar="DSN",
+        default=default,
+        help="connect to this database (URI or key=value); overrides the config's targets",
+    )
+    parser.add_argument(
+        "--refresh",
+        metavar="DURATION",
+        default=default,
+        help="refresh interval, e.g. 2s (overrides console.refresh_interval)",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="refuse every action that changes the database",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,19 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
     _target_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="start an embedded PostgreSQL with a live EngFlow workload and open the console on it")
-    demo.add_argument("--keep", metavar="DIR", help="keep the demo server's data in DIR (reused on the next run)")
-    demo.add_argument("--no-workload", action="store_true", help="do not run the synthetic workload")
-    demo.add_argument("--refresh", metavar="DURATION", default=None, help="refresh interval, e.g. 1s")
+    demo = sub.add_parser(
+        "demo",
+        help="start an embedded PostgreSQL with a live EngFlow workload and open the console on it",
+    )
+    demo.add_argument(
+        "--keep", metavar="DIR", help="keep the demo server's data in DIR (reused on the next run)"
+    )
+    demo.add_argument(
+        "--no-workload", action="store_true", help="do not run the synthetic workload"
+    )
+    demo.add_argument(
+        "--refresh", metavar="DURATION", default=None, help="refresh interval, e.g. 1s"
+    )
 
-    diag = sub.add_parser("diagnose", help="run the probes once and print a report (exit 0 ok, 1 warning, 2 critical, 3 unknown)")
+    diag = sub.add_parser(
+        "diagnose",
+        help="run the probes once and print a report (exit 0 ok, 1 warning, 2 critical, 3 unknown)",
+    )
     _target_options(diag, suppress=True)
     diag.add_argument("--quick", action="store_true", help="only the cheap checks")
     diag.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     cfg = sub.add_parser("config", help="write or check a config file")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    init = cfg_sub.add_parser("init", help="write a starter config (default: ~/.config/engflow-tui/config.toml)")
+    init = cfg_sub.add_parser(
+        "init", help="write a starter config (default: ~/.config/engflow-tui/config.toml)"
+    )
     init.add_argument("path", nargs="?", help="where to write it")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     check = cfg_sub.add_parser("check", help="validate a config file")
@@ -114,10 +153,16 @@ def resolve(args: argparse.Namespace) -> tuple[Config, TargetConfig | None]:
     if dsn:
         _validate_dsn(dsn, "--dsn")
         base = config.targets.get(target_name or "") if target_name else None
-        target = replace(base, dsn=dsn) if base else TargetConfig(name=target_name or "cli", dsn=dsn)
+        target = (
+            replace(base, dsn=dsn) if base else TargetConfig(name=target_name or "cli", dsn=dsn)
+        )
         return replace(config, targets={**config.targets, target.name: target}), target
     if path is not None:
-        if target_name is None and len(config.targets) > 1 and config.console.default_target is None:
+        if (
+            target_name is None
+            and len(config.targets) > 1
+            and config.console.default_target is None
+        ):
             for t in config.targets.values():
                 check_target_environment(t, str(path))
             return config, None
@@ -125,7 +170,9 @@ def resolve(args: argparse.Namespace) -> tuple[Config, TargetConfig | None]:
         check_target_environment(target, str(path))
         return config, target
     if target_name:
-        raise ConfigError(f"--target {target_name} given but no config file was found (looked at {default_config_path()})")
+        raise ConfigError(
+            f"--target {target_name} given but no config file was found (looked at {default_config_path()})"
+        )
     if pg_environment_present():
         url = os.environ.get("DATABASE_URL")
         if url:
@@ -156,14 +203,22 @@ def run_diagnose(args: argparse.Namespace) -> int:
 
     config, target = resolve(args)
     if target is None:
-        raise ConfigError("several targets and no console.default_target: choose one with --target", str(config.path))
+        raise ConfigError(
+            "several targets and no console.default_target: choose one with --target",
+            str(config.path),
+        )
 
     async def once() -> int:
         from .collectors.postgres import PostgresCollector
         from .monitor import Monitor
 
-        collector = PostgresCollector(target, config, statement_timeout=10.0, include_slow_queries=not args.quick,
-                                      light_first_cycle=False)
+        collector = PostgresCollector(
+            target,
+            config,
+            statement_timeout=10.0,
+            include_slow_queries=not args.quick,
+            light_first_cycle=False,
+        )
         monitor = Monitor(collector, config, target)
         try:
             snapshot = await monitor.poll()
@@ -188,11 +243,15 @@ def run_config(args: argparse.Namespace) -> int:
             path.write_text(starter_config_text(), encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot write: {exc.strerror or exc}", str(path)) from None
-        print(f"wrote {path}\nedit [targets.production] (dsn, password_env), then: engflow-tui config check {path}")
+        print(
+            f"wrote {path}\nedit [targets.production] (dsn, password_env), then: engflow-tui config check {path}"
+        )
         return 0
     path = Path(args.path).expanduser() if args.path else find_config_path(None)
     if path is None:
-        raise ConfigError(f"no config file found (looked at $ENGFLOW_CONFIG and {default_config_path()})")
+        raise ConfigError(
+            f"no config file found (looked at $ENGFLOW_CONFIG and {default_config_path()})"
+        )
     if not path.exists():
         raise ConfigError("file not found", str(path))
     config = load_config(path)

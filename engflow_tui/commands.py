@@ -16,17 +16,34 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
     yield SystemCommand("Help", "Every key of the console", app.action_help)
     if dash is not None:
         yield SystemCommand("Dashboard", "Back to the live panels", app.action_show_dashboard)
-        yield SystemCommand("Refresh now", "Poll every probe now (also retries a down database)", dash.action_refresh_now)
-        yield SystemCommand("Pause / resume refresh", "Freeze the panels while you read them", dash.action_toggle_pause)
-        yield SystemCommand("Filter focused table", "Show only rows containing a text", dash.action_filter)
+        yield SystemCommand(
+            "Refresh now",
+            "Poll every probe now (also retries a down database)",
+            dash.action_refresh_now,
+        )
+        yield SystemCommand(
+            "Pause / resume refresh",
+            "Freeze the panels while you read them",
+            dash.action_toggle_pause,
+        )
+        yield SystemCommand(
+            "Filter focused table", "Show only rows containing a text", dash.action_filter
+        )
         for title, panel_id in (
             ("Show connections", "connections-panel"),
             ("Show slow queries", "slow-queries-panel"),
             ("Show RLS status", "rls-panel"),
         ):
-            yield SystemCommand(title, f"Focus the {title.removeprefix('Show ')} panel", lambda p=panel_id: app.focus_panel(p))
+            yield SystemCommand(
+                title,
+                f"Focus the {title.removeprefix('Show ')} panel",
+                lambda p=panel_id: app.focus_panel(p),
+            )
     actions = (
-        ("Terminate idle transactions", "Runbook: end sessions idle in transaction past the threshold"),
+        (
+            "Terminate idle transactions",
+            "Runbook: end sessions idle in transaction past the threshold",
+        ),
         ("Terminate session", "End the session selected in the Connections panel"),
         ("Cancel query", "Cancel the statement of the session selected in the Connections panel"),
         ("Enable RLS", "Runbook: re-enable row-level security on a table of the exposed schemas"),
@@ -35,6 +52,10 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
     )
     for name, help_text in actions:
         yield SystemCommand(name, help_text, lambda n=name: app.start_action(n))
-    yield SystemCommand("Show alerts", "Active alerts and their history, with the runbook", app.action_show_alerts)
-    yield SystemCommand("Show audit log", "Every confirmed action, refusal and failure", app.action_show_audit_log)
+    yield SystemCommand(
+        "Show alerts", "Active alerts and their history, with the runbook", app.action_show_alerts
+    )
+    yield SystemCommand(
+        "Show audit log", "Every confirmed action, refusal and failure", app.action_show_audit_log
+    )
     yield SystemCommand("Quit", "Leave the console", app.action_quit)

@@ -13,10 +13,10 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .durations import parse_duration
 from .errors import ConfigError
@@ -219,9 +219,9 @@ _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 def dsn_has_password(dsn: str) -> bool:
     """True when the DSN carries a password (user:pw@, ?password=, or password=...)."""
     if "://" in dsn:
-        return bool(_URI_PASSWORD.search(dsn) and not re.search(r"^[a-z]+://[^:/@?#]*:@", dsn, re.I)) or bool(
-            _QUERY_PASSWORD.search(dsn)
-        )
+        return bool(
+            _URI_PASSWORD.search(dsn) and not re.search(r"^[a-z]+://[^:/@?#]*:@", dsn, re.I)
+        ) or bool(_QUERY_PASSWORD.search(dsn))
     return _KV_PASSWORD.search(dsn) is not None
 
 
@@ -286,7 +286,10 @@ def describe_env_dsn() -> str:
 
 
 def pg_environment_present() -> bool:
-    return any(os.environ.get(name) for name in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER"))
+    return any(
+        os.environ.get(name)
+        for name in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER")
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,8 +368,10 @@ class _Reader:
                     raise ValueError(f"must be a positive whole number, not {value!r}")
                 return value
             if kind == "strlist":
-                if not isinstance(value, list) or not value or not all(
-                    isinstance(v, str) and v for v in value
+                if (
+                    not isinstance(value, list)
+                    or not value
+                    or not all(isinstance(v, str) and v for v in value)
                 ):
                     raise ValueError(f"must be a non-empty list of names, not {value!r}")
                 return tuple(value)
@@ -445,7 +450,9 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         **{k: reader.convert(f"console.{k}", v, _CONSOLE_KINDS[k]) for k, v in console_raw.items()}
     )
     if console.refresh_interval < MIN_REFRESH:
-        raise reader.fail("console.refresh_interval", f"must be at least {MIN_REFRESH * 1000:.0f}ms")
+        raise reader.fail(
+            "console.refresh_interval", f"must be at least {MIN_REFRESH * 1000:.0f}ms"
+        )
 
     thresholds_raw = reader.table(data, "thresholds")
     reader.check_keys(thresholds_raw, set(_THRESHOLD_KINDS), "thresholds.")
@@ -497,17 +504,29 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
             "console.default_target",
             f"names no target{_did_you_mean(console.default_target, targets)}",
         )
-    return Config(console=console, actions=actions, alerts=alerts_raw, notifications=notifications,
-                  targets=targets, thresholds=thresholds)
+    return Config(
+        console=console,
+        actions=actions,
+        alerts=alerts_raw,
+        notifications=notifications,
+        targets=targets,
+        thresholds=thresholds,
+    )
 
 
 def _notifications(reader: _Reader, raw: Mapping[str, Any]) -> NotificationsConfig:
     reader.check_keys(raw, {"bell", "repeat_interval", "webhooks"}, "notifications.")
     bell = reader.convert("notifications.bell", raw["bell"], "bool") if "bell" in raw else True
-    repeat = reader.convert("notifications.repeat_interval", raw["repeat_interval"], "duration") if "repeat_interval" in raw else 1800.0
+    repeat = (
+        reader.convert("notifications.repeat_interval", raw["repeat_interval"], "duration")
+        if "repeat_interval" in raw
+        else 1800.0
+    )
     hooks = raw.get("webhooks", [])
     if not isinstance(hooks, list):
-        raise reader.fail("notifications.webhooks", "must be an array of tables ([[notifications.webhooks]])")
+        raise reader.fail(
+            "notifications.webhooks", "must be an array of tables ([[notifications.webhooks]])"
+        )
     webhooks = []
     for index, hook in enumerate(hooks):
         where = f"notifications.webhooks[{index}]"
@@ -518,11 +537,15 @@ def _notifications(reader: _Reader, raw: Mapping[str, Any]) -> NotificationsConf
         if kind not in ("slack", "json", "alertmanager"):
             raise reader.fail(where + ".kind", f"must be slack, json or alertmanager, not {kind!r}")
         if "url_env" not in hook:
-            raise reader.fail(where + ".url_env", "missing: the NAME of the variable holding the URL")
+            raise reader.fail(
+                where + ".url_env", "missing: the NAME of the variable holding the URL"
+            )
         url_env = reader.convert(where + ".url_env", hook["url_env"], "envname")
         severity = hook.get("min_severity", "warning")
         if severity not in ("critical", "warning", "info"):
-            raise reader.fail(where + ".min_severity", f"must be critical, warning or info, not {severity!r}")
+            raise reader.fail(
+                where + ".min_severity", f"must be critical, warning or info, not {severity!r}"
+            )
         webhooks.append(WebhookConfig(kind, url_env, severity))
     return NotificationsConfig(bell=bell, repeat_interval=repeat, webhooks=tuple(webhooks))
 
@@ -560,7 +583,3 @@ def starter_config_text() -> str:
     from importlib.resources import files
 
     return files("engflow_tui").joinpath("config.toml.example").read_text(encoding="utf-8")
-
-
-def field_names(cls: type) -> set[str]:
-    return {f.name for f in fields(cls)}

@@ -14,9 +14,17 @@ from .config import Config, mask_dsn
 from .durations import format_duration
 
 _DURATIONS = {
-    "refresh_interval", "connect_timeout", "slow_queries_interval", "catalog_interval",
-    "size_interval", "idle_in_transaction", "lock_timeout", "statement_timeout",
-    "analyze_timeout", "http_timeout", "http_interval",
+    "refresh_interval",
+    "connect_timeout",
+    "slow_queries_interval",
+    "catalog_interval",
+    "size_interval",
+    "idle_in_transaction",
+    "lock_timeout",
+    "statement_timeout",
+    "analyze_timeout",
+    "http_timeout",
+    "http_interval",
 }
 
 

@@ -55,7 +55,9 @@ def load_sql(name: str, server_version_num: int = 999999) -> str:
     chosen = max(variants)[1] if variants else f"{name}.sql"
     text = files("engflow_tui").joinpath("sql", chosen).read_text(encoding="utf-8")
     # Insert the marker after the leading keyword so pg_stat_statements keeps it in the text.
-    return re.sub(r"^(\s*(?:--[^\n]*\n\s*)*)(SELECT|WITH)\b", rf"\1\2 {QUERY_MARKER}", text, count=1)
+    return re.sub(
+        r"^(\s*(?:--[^\n]*\n\s*)*)(SELECT|WITH)\b", rf"\1\2 {QUERY_MARKER}", text, count=1
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,7 +87,9 @@ def parse_kv_dsn(dsn: str) -> dict[str, Any]:
     while position < len(text):
         match = _KV_TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise ValueError(f"cannot parse the connection string after {text[:position].split('=')[0][-20:] or 'its start'!r} (expected key=value)")
+            raise ValueError(
+                f"cannot parse the connection string after {text[:position].split('=')[0][-20:] or 'its start'!r} (expected key=value)"
+            )
         key, value = match.group(1), match.group(2)
         if value.startswith("'"):
             value = value[1:-1].replace("\\'", "'").replace("\\\\", "\\")
@@ -183,7 +187,9 @@ def translate_error(exc: BaseException) -> DatabaseError:
     if isinstance(exc, asyncpg.InterfaceError):
         return DatabaseError(f"connection problem: {exc}", None, "interface")
     if isinstance(exc, ConnectionRefusedError):
-        return DatabaseError("connection refused (is the server running and listening?)", None, "refused")
+        return DatabaseError(
+            "connection refused (is the server running and listening?)", None, "refused"
+        )
     if isinstance(exc, OSError):
         text = exc.strerror or str(exc) or type(exc).__name__
         return DatabaseError(f"cannot reach the server: {text}", None, "os")
@@ -199,7 +205,9 @@ def is_connection_lost(exc: BaseException) -> bool:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return False  # a slow statement: the connection is still there
     if isinstance(exc, DatabaseError):
-        return exc.sqlstate in {"interface", "os", "refused"} or (exc.sqlstate or "").startswith(("08", "57P"))
+        return exc.sqlstate in {"interface", "os", "refused"} or (exc.sqlstate or "").startswith(
+            ("08", "57P")
+        )
     if isinstance(
         exc,
         (

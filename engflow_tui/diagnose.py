@@ -78,7 +78,12 @@ def build_report(snapshot: Snapshot, thresholds: Thresholds, *, quick: bool = Fa
     health = snapshot.health
     if health.state is DbState.DOWN:
         checks.append(
-            Check("database.reachable", "critical", f"cannot connect: {health.error}", details={"error": health.error})
+            Check(
+                "database.reachable",
+                "critical",
+                f"cannot connect: {health.error}",
+                details={"error": health.error},
+            )
         )
         return Report(snapshot.target, snapshot.taken_at, checks, reachable=False)
     checks.append(
@@ -89,8 +94,12 @@ def build_report(snapshot: Snapshot, thresholds: Thresholds, *, quick: bool = Fa
             + (f" ({health.error})" if health.error else ""),
             value=round(health.latency_ms or 0.0, 1),
             unit="ms",
-            details={"server_version": health.server_version, "database": health.database,
-                     "uptime_seconds": health.uptime_seconds, "size_bytes": health.database_size_bytes},
+            details={
+                "server_version": health.server_version,
+                "database": health.database,
+                "uptime_seconds": health.uptime_seconds,
+                "size_bytes": health.database_size_bytes,
+            },
         )
     )
 
@@ -103,7 +112,15 @@ def build_report(snapshot: Snapshot, thresholds: Thresholds, *, quick: bool = Fa
     if health.cache_hit_pct is not None:
         pct = round(health.cache_hit_pct, 1)
         status = "warning" if pct < thresholds.cache_hit_warning_pct else "ok"
-        checks.append(Check("cache.hit_rate", status, f"buffer cache hit rate {pct} % (target > {thresholds.cache_hit_warning_pct:g} %)", pct, "%"))
+        checks.append(
+            Check(
+                "cache.hit_rate",
+                status,
+                f"buffer cache hit rate {pct} % (target > {thresholds.cache_hit_warning_pct:g} %)",
+                pct,
+                "%",
+            )
+        )
 
     rls = snapshot.rls
     if isinstance(rls, Unavailable):
@@ -122,31 +139,55 @@ def build_report(snapshot: Snapshot, thresholds: Thresholds, *, quick: bool = Fa
 
 def _connection_checks(conns: ConnectionStats, t: Thresholds) -> list[Check]:
     usage = round(conns.usage_pct, 1)
-    status = "critical" if usage >= t.connections_critical_pct else "warning" if usage >= t.connections_warning_pct else "ok"
+    status = (
+        "critical"
+        if usage >= t.connections_critical_pct
+        else "warning"
+        if usage >= t.connections_warning_pct
+        else "ok"
+    )
     usage_check = Check(
         "connections.usage",
         status,
         f"{conns.total} of {conns.max_connections} connections in use ({usage} %)",
         usage,
         "%",
-        details={"total": conns.total, "max_connections": conns.max_connections, "by_state": conns.by_state},
+        details={
+            "total": conns.total,
+            "max_connections": conns.max_connections,
+            "by_state": conns.by_state,
+        },
     )
     stuck = [
-        s for s in conns.sessions
-        if (s.state or "").startswith("idle in transaction") and (s.state_age_seconds or 0) > t.idle_in_transaction
+        s
+        for s in conns.sessions
+        if (s.state or "").startswith("idle in transaction")
+        and (s.state_age_seconds or 0) > t.idle_in_transaction
     ]
     iit = Check(
         "connections.idle_in_transaction",
         "warning" if stuck else "ok",
-        (f"{len(stuck)} session(s) idle in transaction longer than {format_age(t.idle_in_transaction)}"
-         if stuck else f"no session idle in transaction longer than {format_age(t.idle_in_transaction)}"),
+        (
+            f"{len(stuck)} session(s) idle in transaction longer than {format_age(t.idle_in_transaction)}"
+            if stuck
+            else f"no session idle in transaction longer than {format_age(t.idle_in_transaction)}"
+        ),
         len(stuck),
         details=[
-            {"pid": s.pid, "user": s.user, "application": s.application, "client_addr": s.client_addr,
-             "state": s.state, "seconds": round(s.state_age_seconds or 0, 1), "query": s.one_line_query(500)}
+            {
+                "pid": s.pid,
+                "user": s.user,
+                "application": s.application,
+                "client_addr": s.client_addr,
+                "state": s.state,
+                "seconds": round(s.state_age_seconds or 0, 1),
+                "query": s.one_line_query(500),
+            }
             for s in stuck
         ],
-        fix="terminate them (console: Terminate idle transactions) or fix the client that leaves them open" if stuck else None,
+        fix="terminate them (console: Terminate idle transactions) or fix the client that leaves them open"
+        if stuck
+        else None,
     )
     return [usage_check, iit]
 
@@ -156,11 +197,17 @@ def _rls_check(rls: RlsStatus) -> Check:
     return Check(
         "rls.disabled",
         "critical" if off else "ok",
-        (f"{len(off)} table(s) without row-level security in {', '.join(rls.schemas)}: "
-         + ", ".join(t.qualified for t in off)) if off else f"RLS on for all {len(rls.tables)} table(s) in {', '.join(rls.schemas)}",
+        (
+            f"{len(off)} table(s) without row-level security in {', '.join(rls.schemas)}: "
+            + ", ".join(t.qualified for t in off)
+        )
+        if off
+        else f"RLS on for all {len(rls.tables)} table(s) in {', '.join(rls.schemas)}",
         len(off),
         details=[{"schema": t.schema, "table": t.table, "policies": t.policy_count} for t in off],
-        fix="ALTER TABLE <table> ENABLE ROW LEVEL SECURITY;  (check its policies first)" if off else None,
+        fix="ALTER TABLE <table> ENABLE ROW LEVEL SECURITY;  (check its policies first)"
+        if off
+        else None,
     )
 
 
@@ -168,11 +215,17 @@ def _slow_check(slow: SlowQueries) -> Check:
     return Check(
         "queries.slow",
         "warning" if slow.queries else "ok",
-        f"{len(slow.queries)} statement(s) with mean time > {slow.threshold_ms:g} ms" + (f"; {slow.note}" if slow.note else ""),
+        f"{len(slow.queries)} statement(s) with mean time > {slow.threshold_ms:g} ms"
+        + (f"; {slow.note}" if slow.note else ""),
         len(slow.queries),
         details=[
-            {"query": " ".join(q.query.split())[:500], "calls": q.calls, "mean_ms": round(q.mean_ms, 1),
-             "total_ms": round(q.total_ms, 1), "rows": q.rows}
+            {
+                "query": " ".join(q.query.split())[:500],
+                "calls": q.calls,
+                "mean_ms": round(q.mean_ms, 1),
+                "total_ms": round(q.total_ms, 1),
+                "rows": q.rows,
+            }
             for q in slow.queries
         ],
     )
@@ -187,8 +240,11 @@ def render_json(report: Report) -> str:
 
 
 def render_text(report: Report) -> str:
-    lines = [f"EngFlow diagnosis — target {report.target} — {report.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
-             f"overall: {report.status.upper()}", ""]
+    lines = [
+        f"EngFlow diagnosis — target {report.target} — {report.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
+        f"overall: {report.status.upper()}",
+        "",
+    ]
     for check in sorted(report.checks, key=lambda c: -STATUS_ORDER[c.status]):
         lines.append(f"{check.status.upper():9} {check.id:34} {check.summary}")
         if isinstance(check.details, list):
@@ -200,12 +256,19 @@ def render_text(report: Report) -> str:
 
 
 def render_markdown(report: Report) -> str:
-    lines = [f"# EngFlow diagnosis: {report.target}", "",
-             f"- Generated: {report.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
-             f"- Overall status: **{report.status.upper()}**", "",
-             "| status | check | value | summary |", "|---|---|---|---|"]
+    lines = [
+        f"# EngFlow diagnosis: {report.target}",
+        "",
+        f"- Generated: {report.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
+        f"- Overall status: **{report.status.upper()}**",
+        "",
+        "| status | check | value | summary |",
+        "|---|---|---|---|",
+    ]
     for check in sorted(report.checks, key=lambda c: -STATUS_ORDER[c.status]):
-        value = "" if check.value is None else f"{check.value}{' ' + check.unit if check.unit else ''}"
+        value = (
+            "" if check.value is None else f"{check.value}{' ' + check.unit if check.unit else ''}"
+        )
         summary = check.summary.replace("|", "\\|")
         lines.append(f"| {check.status} | `{check.id}` | {value} | {summary} |")
     for check in report.checks:

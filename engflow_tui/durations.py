@@ -15,7 +15,7 @@ _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?\s*$")
 def parse_duration(value: object) -> float:
     """Seconds for a duration value; raises ValueError with a readable reason."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration like \"2s\", \"30m\" or a number of seconds")
+        raise ValueError('expected a duration like "2s", "30m" or a number of seconds')
     if isinstance(value, (int, float)):
         if not math.isfinite(value):
             raise ValueError(f"{value!r} is not a duration")
@@ -27,10 +27,8 @@ def parse_duration(value: object) -> float:
         if match:
             number, unit = match.groups()
             return float(number) * _UNITS[unit or "s"]
-        raise ValueError(
-            f"{value!r} is not a duration (use e.g. \"500ms\", \"10s\", \"30m\", \"2h\")"
-        )
-    raise ValueError("expected a duration like \"2s\", \"30m\" or a number of seconds")
+        raise ValueError(f'{value!r} is not a duration (use e.g. "500ms", "10s", "30m", "2h")')
+    raise ValueError('expected a duration like "2s", "30m" or a number of seconds')
 
 
 def format_age(seconds: float | None) -> str:

@@ -14,7 +14,9 @@ class SnapshotReady(Message):
     """A new snapshot of the target arrived from the poll worker, with the alert events and
     notices of that poll."""
 
-    def __init__(self, snapshot: Snapshot, events: Sequence[Any] = (), notices: Sequence[str] = ()) -> None:
+    def __init__(
+        self, snapshot: Snapshot, events: Sequence[Any] = (), notices: Sequence[str] = ()
+    ) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.events = tuple(events)

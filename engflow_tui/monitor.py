@@ -55,7 +55,9 @@ class Monitor:
         self.target = target
         self._monotonic = monotonic
         store = AlertStore(alert_store_path(config, target)) if persist_alerts else None
-        self.engine = AlertEngine(load_rules(dict(config.alerts)), store, config.notifications.repeat_interval)
+        self.engine = AlertEngine(
+            load_rules(dict(config.alerts)), store, config.notifications.repeat_interval
+        )
         self.history = MetricHistory()
         # httpx and prometheus-client are imported only when a target uses them (startup time).
         self.prober: Any = None
@@ -73,7 +75,9 @@ class Monitor:
         self._next_http = float("-inf")
         self.notices: list[str] = []
         """One-line problems the UI should show once (failed webhooks, unreadable history)."""
-        self.notifier = Notifier(config.notifications.webhooks, target.name, report=self.notices.append)
+        self.notifier = Notifier(
+            config.notifications.webhooks, target.name, report=self.notices.append
+        )
         self.events: list[AlertEvent] = []
         """The alert events of the last poll (fired, resolved, repeat)."""
         if store is not None and store.problem:
@@ -85,7 +89,8 @@ class Monitor:
             return
         self._next_http = now + self.config.console.http_interval
         http, host = await asyncio.gather(
-            self.prober.probe() if self.prober else _none(()), self.scraper.scrape() if self.scraper else _none(None)
+            self.prober.probe() if self.prober else _none(()),
+            self.scraper.scrape() if self.scraper else _none(None),
         )
         self._http, self._host = http, host
 
@@ -97,7 +102,11 @@ class Monitor:
         self.events = self.engine.evaluate(metrics, snapshot.taken_at)
         if self.events:
             self.notifier.send(self.events)
-        if self.engine.store is not None and self.engine.store.problem and self.engine.store.problem not in self.notices:
+        if (
+            self.engine.store is not None
+            and self.engine.store.problem
+            and self.engine.store.problem not in self.notices
+        ):
             self.notices.append(self.engine.store.problem)
         return replace(snapshot, alerts=self.engine.alerts())
 

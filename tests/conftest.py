@@ -9,7 +9,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from engflow_tui.demo.server import LocalPostgres, debian_bin_dir, embedded_bin_dir, temporary_server
+from engflow_tui.demo.server import (
+    LocalPostgres,
+    debian_bin_dir,
+    embedded_bin_dir,
+    temporary_server,
+)
 
 from .pg import create_database, drop_database
 
@@ -22,7 +27,9 @@ _servers: dict[int, LocalPostgres] = {}
 
 
 @pytest.fixture(autouse=True)
-def _private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _private_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Audit logs and alert history go to a directory of each test's own, never the user's."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
 
@@ -41,7 +48,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         server.remove()
 
 
-@pytest.fixture(scope="session", params=[18, pytest.param(15, marks=pytest.mark.pg15)], ids=["pg18", "pg15"])
+@pytest.fixture(
+    scope="session", params=[18, pytest.param(15, marks=pytest.mark.pg15)], ids=["pg18", "pg15"]
+)
 def pg_server(request: pytest.FixtureRequest) -> Iterator[LocalPostgres]:
     """Each PostgreSQL version available here (tests using it run once per version)."""
     yield _server(request.param)

@@ -36,9 +36,17 @@ def http_server() -> Iterator[Recorder]:
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            recorder.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                      "body": body.decode("utf-8", "replace")})
-            route = recorder.routes.get(self.path.split("?")[0], Route(404, b"not found", content_type="text/plain"))
+            recorder.requests.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "body": body.decode("utf-8", "replace"),
+                }
+            )
+            route = recorder.routes.get(
+                self.path.split("?")[0], Route(404, b"not found", content_type="text/plain")
+            )
             if route.delay:
                 time.sleep(route.delay)
             payload = route.body

@@ -65,8 +65,13 @@ class AuditLog:
         self.append(self.base(plan, "started"))
 
     def finished(self, result: ActionResult) -> None:
-        record = self.base(result.plan, "refused" if result.refused else "finished" if result.error is None else "failed")
-        record["outcomes"] = [{"target": o.target, "status": o.status, "message": o.message} for o in result.outcomes]
+        record = self.base(
+            result.plan,
+            "refused" if result.refused else "finished" if result.error is None else "failed",
+        )
+        record["outcomes"] = [
+            {"target": o.target, "status": o.status, "message": o.message} for o in result.outcomes
+        ]
         record["summary"] = result.summary()
         if result.error:
             record["error"] = result.error
@@ -83,7 +88,9 @@ class AuditLog:
         except FileNotFoundError:
             return []
         except OSError as exc:
-            return [{"ts": "", "event": "error", "action": f"cannot read {self.path}: {exc.strerror}"}]
+            return [
+                {"ts": "", "event": "error", "action": f"cannot read {self.path}: {exc.strerror}"}
+            ]
         records: list[dict[str, Any]] = []
         for line in data.splitlines()[-limit:]:
             if not line.strip():

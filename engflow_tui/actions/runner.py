@@ -81,7 +81,9 @@ class ActionRunner:
             application_name="engflow-tui-action",
         )
 
-    async def _with_conn(self, work: Callable[[Any], Awaitable[Any]], statement_timeout: float | None = None) -> Any:
+    async def _with_conn(
+        self, work: Callable[[Any], Awaitable[Any]], statement_timeout: float | None = None
+    ) -> Any:
         try:
             conn = await self._connect(statement_timeout)
         except DatabaseError as exc:
@@ -103,7 +105,9 @@ class ActionRunner:
 
     async def plan_terminate_idle(self, threshold: float | None = None) -> ActionPlan:
         seconds = self.config.thresholds.idle_in_transaction if threshold is None else threshold
-        rows = await self._with_conn(lambda c: c.fetch(db.load_sql("action_idle_in_transaction"), float(seconds)))
+        rows = await self._with_conn(
+            lambda c: c.fetch(db.load_sql("action_idle_in_transaction"), float(seconds))
+        )
         return ActionPlan(
             action=TERMINATE_IDLE,
             target_name=self.target.name,
@@ -124,13 +128,16 @@ class ActionRunner:
             raise ValueError(action)
         row = await self._with_conn(lambda c: c.fetchrow(db.load_sql("action_session"), pid))
         if row is None:
-            raise ActionError(f"pid {pid} is not a client session any more (or it is this console's own)")
+            raise ActionError(
+                f"pid {pid} is not a client session any more (or it is this console's own)"
+            )
         name = "action_terminate_session" if action == TERMINATE_SESSION else "action_cancel_query"
         return ActionPlan(
             action=action,
             target_name=self.target.name,
             targets=(_session_target(row),),
-            statement=_shown_sql(name) + f"\n-- $1 = {pid}, $2 = {row['backend_start'].isoformat()} (its backend_start)",
+            statement=_shown_sql(name)
+            + f"\n-- $1 = {pid}, $2 = {row['backend_start'].isoformat()} (its backend_start)",
             description=(
                 "Ends the session: its open transaction is rolled back."
                 if action == TERMINATE_SESSION
@@ -141,17 +148,30 @@ class ActionRunner:
 
     async def rls_candidates(self) -> list[TableRls]:
         """Tables of the exposed schemas whose RLS is off."""
-        rows = await self._with_conn(lambda c: c.fetch(db.load_sql("rls_status"), list(self.target.exposed_schemas)))
+        rows = await self._with_conn(
+            lambda c: c.fetch(db.load_sql("rls_status"), list(self.target.exposed_schemas))
+        )
         return [
-            TableRls(r["schema"], r["table"], r["rls_enabled"], r["rls_forced"], r["policy_count"], r["owner"])
+            TableRls(
+                r["schema"],
+                r["table"],
+                r["rls_enabled"],
+                r["rls_forced"],
+                r["policy_count"],
+                r["owner"],
+            )
             for r in rows
             if not r["rls_enabled"]
         ]
 
     async def plan_enable_rls(self, schema: str, table: str) -> ActionPlan:
-        row = await self._with_conn(lambda c: c.fetchrow(db.load_sql("action_table_state"), schema, table))
+        row = await self._with_conn(
+            lambda c: c.fetchrow(db.load_sql("action_table_state"), schema, table)
+        )
         qualified = db.quote_qualified(schema, table)
-        ddl = f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY"  # ok-sql: identifier quoted by db
+        ddl = (
+            f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY"  # ok-sql: identifier quoted by db
+        )
         if row is None:
             raise ActionError(f"table {qualified} does not exist (any more)")
         policies = json.loads(row["policies"] or "[]")
@@ -161,14 +181,19 @@ class ActionRunner:
         if not policies:
             warnings.append(
                 f"{qualified} has NO policies: enabling RLS will deny every non-owner role "
-                "(anon, authenticated…) all rows — the runbook's \"403 on authorised operations\". "
+                '(anon, authenticated…) all rows — the runbook\'s "403 on authorised operations". '
                 "Create its policies first unless that is what you want."
             )
         return ActionPlan(
             action=ENABLE_RLS,
             target_name=self.target.name,
-            targets=(ActionTarget(key=qualified, label=qualified, details={"schema": schema, "table": table,
-                                                                          "policies": policies}),),
+            targets=(
+                ActionTarget(
+                    key=qualified,
+                    label=qualified,
+                    details={"schema": schema, "table": table, "policies": policies},
+                ),
+            ),
             statement=f"-- lock_timeout = {format_duration(self.config.actions.lock_timeout)}\n{ddl};",
             description="Row-level security makes the table's policies apply (runbook: RLS Policy Errors).",
             warnings=tuple(warnings),
@@ -176,17 +201,23 @@ class ActionRunner:
         )
 
     async def analyze_candidates(self) -> list[tuple[str, str]]:
-        rows = await self._with_conn(lambda c: c.fetch(db.load_sql("action_tables"), list(self.target.exposed_schemas)))
+        rows = await self._with_conn(
+            lambda c: c.fetch(db.load_sql("action_tables"), list(self.target.exposed_schemas))
+        )
         return [(r["schema"], r["table"]) for r in rows]
 
     def plan_analyze(self, schema: str | None = None, table: str | None = None) -> ActionPlan:
         timeout = format_duration(self.config.actions.analyze_timeout)
         if schema is None or table is None:
-            target = ActionTarget(key="database", label=f"the whole database of target {self.target.name}")
+            target = ActionTarget(
+                key="database", label=f"the whole database of target {self.target.name}"
+            )
             sql = "ANALYZE"
         else:
             qualified = db.quote_qualified(schema, table)
-            target = ActionTarget(key=qualified, label=qualified, details={"schema": schema, "table": table})
+            target = ActionTarget(
+                key=qualified, label=qualified, details={"schema": schema, "table": table}
+            )
             sql = f"ANALYZE {qualified}"  # ok-sql: identifier quoted by db.quote_qualified
         return ActionPlan(
             action=RUN_ANALYZE,
@@ -232,7 +263,10 @@ class ActionRunner:
         if self.read_only:
             result = ActionResult(
                 plan,
-                tuple(TargetOutcome(t.label, "refused", "refused: read-only mode") for t in plan.targets)
+                tuple(
+                    TargetOutcome(t.label, "refused", "refused: read-only mode")
+                    for t in plan.targets
+                )
                 or (TargetOutcome(plan.target_name, "refused", "refused: read-only mode"),),
                 error=f"read-only: {plan.action} refused, the database was not touched",
             )
@@ -251,7 +285,9 @@ class ActionRunner:
         if plan.action == EMERGENCY_FALLBACK:
             return [await self._post_fallback(plan)]
         if plan.action == RUN_ANALYZE:
-            return await self._with_conn(lambda c: self._analyze(c, plan), self.config.actions.analyze_timeout)
+            return await self._with_conn(
+                lambda c: self._analyze(c, plan), self.config.actions.analyze_timeout
+            )
         if plan.action == ENABLE_RLS:
             return await self._with_conn(lambda c: self._enable_rls(c, plan))
         return await self._with_conn(lambda c: self._signal(c, plan))
@@ -265,7 +301,10 @@ class ActionRunner:
         sql = db.load_sql(name)
         outcomes = []
         for target in plan.targets:
-            args: list[Any] = [target.details["pid"], datetime.fromisoformat(target.details["backend_start"])]
+            args: list[Any] = [
+                target.details["pid"],
+                datetime.fromisoformat(target.details["backend_start"]),
+            ]
             if plan.action == TERMINATE_IDLE:
                 args.append(plan.params["threshold"])
             try:
@@ -273,7 +312,9 @@ class ActionRunner:
             except Exception as exc:  # noqa: BLE001 - per target: one failure does not stop the others
                 error = db.translate_error(exc)
                 fix = SIGNAL_FIX if error.sqlstate == "42501" else error.fix
-                outcomes.append(TargetOutcome(target.label, "failed", f"{error}" + (f" — {fix}" if fix else "")))
+                outcomes.append(
+                    TargetOutcome(target.label, "failed", f"{error}" + (f" — {fix}" if fix else ""))
+                )
                 continue
             if row is None:
                 outcomes.append(TargetOutcome(target.label, "skipped", GONE))
@@ -293,10 +334,14 @@ class ActionRunner:
         except Exception as exc:  # noqa: BLE001
             error = db.translate_error(exc)
             if error.sqlstate == "55P03":
-                message = (f"not enabled: another transaction holds a lock on {qualified} "
-                           f"(gave up after lock_timeout {format_duration(self.config.actions.lock_timeout)})")
+                message = (
+                    f"not enabled: another transaction holds a lock on {qualified} "
+                    f"(gave up after lock_timeout {format_duration(self.config.actions.lock_timeout)})"
+                )
             elif error.sqlstate == "42501":
-                message = f"not enabled: {error} — only the table's owner (or a superuser) can ALTER it"
+                message = (
+                    f"not enabled: {error} — only the table's owner (or a superuser) can ALTER it"
+                )
             else:
                 message = f"not enabled: {error}"
             return [TargetOutcome(target.label, "failed", message)]
@@ -321,11 +366,17 @@ class ActionRunner:
             async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
                 response = await client.post(url, headers={"Authorization": f"Bearer {token}"})
         except httpx.TimeoutException:
-            return TargetOutcome(url, "failed", f"no answer within {format_duration(timeout)} (timed out)")
+            return TargetOutcome(
+                url, "failed", f"no answer within {format_duration(timeout)} (timed out)"
+            )
         except httpx.HTTPError as exc:
             return TargetOutcome(url, "failed", f"request failed: {type(exc).__name__}: {exc}")
         body = response.text.strip().replace(token, "***") if token else response.text.strip()
         body = " ".join(body.split())[:300]
         if 200 <= response.status_code < 300:
-            return TargetOutcome(url, "done", f"HTTP {response.status_code} {response.reason_phrase}: {body}")
-        return TargetOutcome(url, "failed", f"HTTP {response.status_code} {response.reason_phrase}: {body}")
+            return TargetOutcome(
+                url, "done", f"HTTP {response.status_code} {response.reason_phrase}: {body}"
+            )
+        return TargetOutcome(
+            url, "failed", f"HTTP {response.status_code} {response.reason_phrase}: {body}"
+        )

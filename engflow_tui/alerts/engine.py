@@ -82,7 +82,9 @@ class AlertStore:
             aside = self.path.with_suffix(self.path.suffix + f".corrupt-{os.getpid()}")
             try:
                 self.path.replace(aside)
-                self.problem = f"alert history {self.path} was unreadable ({exc}); set aside as {aside.name}"
+                self.problem = (
+                    f"alert history {self.path} was unreadable ({exc}); set aside as {aside.name}"
+                )
             except OSError:
                 self.problem = f"alert history {self.path} is unreadable ({exc})"
             return {}
@@ -102,8 +104,12 @@ class AlertStore:
 
 
 class AlertEngine:
-    def __init__(self, rules: tuple[Rule, ...], store: AlertStore | None = None,
-                 repeat_interval: float = 1800.0) -> None:
+    def __init__(
+        self,
+        rules: tuple[Rule, ...],
+        store: AlertStore | None = None,
+        repeat_interval: float = 1800.0,
+    ) -> None:
         self.rules = rules
         self.store = store
         self.repeat_interval = repeat_interval
@@ -113,7 +119,9 @@ class AlertEngine:
         if store is not None:
             data = store.load()
             self.history = list(data.get("history", []))[-HISTORY_LIMIT:]
-            self._restored = {a["key"]: a for a in data.get("active", []) if isinstance(a, dict) and "key" in a}
+            self._restored = {
+                a["key"]: a for a in data.get("active", []) if isinstance(a, dict) and "key" in a
+            }
 
     # ------------------------------------------------------------------ evaluation
 
@@ -124,7 +132,9 @@ class AlertEngine:
             family = metrics.get(rule.metric)
             if family is None:
                 continue  # unknown right now: keep whatever state the rule has
-            subjects = set(family) | {s.subject for s in self._states.values() if s.rule.id == rule.id}
+            subjects = set(family) | {
+                s.subject for s in self._states.values() if s.rule.id == rule.id
+            }
             for subject in subjects:
                 metric = family.get(subject)
                 key = f"{rule.id}:{subject}" if subject else rule.id
@@ -133,17 +143,26 @@ class AlertEngine:
                     state = self._restore(rule, subject, self._restored.pop(key), metric)
                 if metric is not None and rule.holds(metric.value):
                     if state is None:
-                        state = _State(rule, subject, "pending", now, metric.value, metric.value, metric.detail)
+                        state = _State(
+                            rule, subject, "pending", now, metric.value, metric.value, metric.detail
+                        )
                         self._states[key] = state
                     self._update(state, metric.value, metric.detail)
                     state.clear_since = None
-                    if state.state == "pending" and (now - state.since).total_seconds() >= rule.for_seconds:
+                    if (
+                        state.state == "pending"
+                        and (now - state.since).total_seconds() >= rule.for_seconds
+                    ):
                         state.state, state.since, state.last_notified = "firing", now, now
                         self.history.append(self._record(state, "fired", now))
                         events.append(AlertEvent("fired", state.alert(), now))
                         changed = True
-                    elif (state.state == "firing" and not state.acknowledged and state.last_notified is not None
-                          and (now - state.last_notified).total_seconds() >= self.repeat_interval):
+                    elif (
+                        state.state == "firing"
+                        and not state.acknowledged
+                        and state.last_notified is not None
+                        and (now - state.last_notified).total_seconds() >= self.repeat_interval
+                    ):
                         state.last_notified = now
                         events.append(AlertEvent("repeat", state.alert(), now))
                     continue
@@ -177,9 +196,17 @@ class AlertEngine:
     def _restore(self, rule: Rule, subject: str, saved: dict[str, Any], metric: Any) -> _State:
         since = datetime.fromisoformat(saved["since"])
         value = float(saved.get("value", metric.value if metric else 0.0))
-        state = _State(rule, subject, "firing", since, value, float(saved.get("peak", value)),
-                       str(saved.get("message", "")), bool(saved.get("acknowledged", False)),
-                       last_notified=since)
+        state = _State(
+            rule,
+            subject,
+            "firing",
+            since,
+            value,
+            float(saved.get("peak", value)),
+            str(saved.get("message", "")),
+            bool(saved.get("acknowledged", False)),
+            last_notified=since,
+        )
         self._states[state.key] = state
         return state
 
@@ -204,9 +231,16 @@ class AlertEngine:
         if self.store is None:
             return
         active = [
-            {"key": s.key, "since": s.since.isoformat(), "value": s.value, "peak": s.peak,
-             "message": s.detail, "acknowledged": s.acknowledged}
-            for s in self._states.values() if s.state == "firing"
+            {
+                "key": s.key,
+                "since": s.since.isoformat(),
+                "value": s.value,
+                "peak": s.peak,
+                "message": s.detail,
+                "acknowledged": s.acknowledged,
+            }
+            for s in self._states.values()
+            if s.state == "firing"
         ]
         self.store.save({"active": active, "history": self.history})
 
@@ -214,7 +248,9 @@ class AlertEngine:
 
     def alerts(self) -> tuple[Alert, ...]:
         """Firing first, worst severity first, then pending ones."""
-        states = sorted(self._states.values(), key=lambda s: (s.state != "firing", s.rule.severity.rank, s.key))
+        states = sorted(
+            self._states.values(), key=lambda s: (s.state != "firing", s.rule.severity.rank, s.key)
+        )
         return tuple(s.alert() for s in states)
 
     def acknowledge(self, key: str) -> bool:
@@ -222,12 +258,14 @@ class AlertEngine:
         if state is None or state.state != "firing":
             return False
         state.acknowledged = True
-        self.history.append({**self._record(state, "acknowledged", datetime.now(state.since.tzinfo)),
-                             "event": "acknowledged"})
+        self.history.append(
+            {
+                **self._record(state, "acknowledged", datetime.now(state.since.tzinfo)),
+                "event": "acknowledged",
+            }
+        )
         self._save()
         return True
 
     def recent(self, limit: int = 200) -> list[dict[str, Any]]:
         return list(reversed(self.history[-limit:]))
-
-

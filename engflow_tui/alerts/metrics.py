@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from ..config import Thresholds
 from ..durations import format_age
-from ..model import ConnectionStats, DbState, HostMetrics, RlsStatus, Snapshot, Unavailable
+from ..model import ConnectionStats, DbState, HostMetrics, RlsStatus, Snapshot
 
 KEEP = timedelta(minutes=65)
 
@@ -42,8 +42,16 @@ class Sample:
 
 def sample_of(snapshot: Snapshot) -> Sample:
     health = snapshot.health
-    xact = (health.xact_commit, health.xact_rollback) if health.xact_commit is not None and health.xact_rollback is not None else None
-    blocks = (health.blks_hit, health.blks_read) if health.blks_hit is not None and health.blks_read is not None else None
+    xact = (
+        (health.xact_commit, health.xact_rollback)
+        if health.xact_commit is not None and health.xact_rollback is not None
+        else None
+    )
+    blocks = (
+        (health.blks_hit, health.blks_read)
+        if health.blks_hit is not None and health.blks_read is not None
+        else None
+    )
     writes = None
     if snapshot.table_activity is not None:
         writes = {f"{t.schema}.{t.table}": t.writes for t in snapshot.table_activity}
@@ -102,9 +110,13 @@ def derive(history: MetricHistory, snapshot: Snapshot, thresholds: Thresholds) -
     health = snapshot.health
 
     if health.state is DbState.DOWN:
-        out["db.round_trip_s"] = {"": Metric(math.inf, f"the database does not answer: {health.error}")}
+        out["db.round_trip_s"] = {
+            "": Metric(math.inf, f"the database does not answer: {health.error}")
+        }
     elif health.latency_ms is not None:
-        out["db.round_trip_s"] = {"": Metric(health.latency_ms / 1000, f"round trip {health.latency_ms:.0f} ms")}
+        out["db.round_trip_s"] = {
+            "": Metric(health.latency_ms / 1000, f"round trip {health.latency_ms:.0f} ms")
+        }
 
     error_rates: dict[str, Metric] = {}
     five = history.since(now, 300)
@@ -112,25 +124,46 @@ def derive(history: MetricHistory, snapshot: Snapshot, thresholds: Thresholds) -
     if xact is not None and sum(xact) >= 20:
         commits, rollbacks = xact
         pct = 100.0 * rollbacks / (commits + rollbacks)
-        error_rates["database"] = Metric(pct, f"{rollbacks} of {commits + rollbacks} transactions rolled back in the last 5 min ({pct:.1f} %)")
+        error_rates["database"] = Metric(
+            pct,
+            f"{rollbacks} of {commits + rollbacks} transactions rolled back in the last 5 min ({pct:.1f} %)",
+        )
     for name in ("api", "app"):
         results = [s.http[name] for s in five if name in s.http]
         if len(results) >= 3:
             errors = sum(1 for _, is_error in results if is_error)
             pct = 100.0 * errors / len(results)
-            error_rates[name] = Metric(pct, f"{errors} of {len(results)} {name} probes failed (5xx/timeout) in the last 5 min ({pct:.0f} %)")
+            error_rates[name] = Metric(
+                pct,
+                f"{errors} of {len(results)} {name} probes failed (5xx/timeout) in the last 5 min ({pct:.0f} %)",
+            )
     if error_rates:
         out["error_rate_pct"] = error_rates
 
     conns = snapshot.connections
     if isinstance(conns, ConnectionStats) and conns.max_connections:
         usage = conns.usage_pct
-        out["connections.usage_pct"] = {"": Metric(usage, f"{conns.total} of {conns.max_connections} connections in use ({usage:.0f} %)")}
-        stuck = [s for s in conns.sessions if (s.state or "").startswith("idle in transaction")
-                 and (s.state_age_seconds or 0) > thresholds.idle_in_transaction]
-        detail = (f"{len(stuck)} session(s) idle in transaction over {format_age(thresholds.idle_in_transaction)}"
-                  + (f" (oldest {format_age(max(s.state_age_seconds or 0 for s in stuck))}, pid "
-                     f"{', '.join(str(s.pid) for s in stuck[:5])})" if stuck else ""))
+        out["connections.usage_pct"] = {
+            "": Metric(
+                usage,
+                f"{conns.total} of {conns.max_connections} connections in use ({usage:.0f} %)",
+            )
+        }
+        stuck = [
+            s
+            for s in conns.sessions
+            if (s.state or "").startswith("idle in transaction")
+            and (s.state_age_seconds or 0) > thresholds.idle_in_transaction
+        ]
+        detail = (
+            f"{len(stuck)} session(s) idle in transaction over {format_age(thresholds.idle_in_transaction)}"
+            + (
+                f" (oldest {format_age(max(s.state_age_seconds or 0 for s in stuck))}, pid "
+                f"{', '.join(str(s.pid) for s in stuck[:5])})"
+                if stuck
+                else ""
+            )
+        )
         out["connections.idle_in_transaction_over"] = {"": Metric(float(len(stuck)), detail)}
 
     if isinstance(snapshot.rls, RlsStatus):
@@ -152,7 +185,9 @@ def derive(history: MetricHistory, snapshot: Snapshot, thresholds: Thresholds) -
         values = [s.http[name][0] for s in minute if name in s.http and s.http[name][0] is not None]
         if values:
             mean = statistics.fmean(values)  # type: ignore[arg-type]
-            latencies[name] = Metric(mean, f"{name} mean response time {mean:.0f} ms over the last minute")
+            latencies[name] = Metric(
+                mean, f"{name} mean response time {mean:.0f} ms over the last minute"
+            )
     if latencies:
         out["http.latency_ms"] = latencies
 
@@ -161,32 +196,51 @@ def derive(history: MetricHistory, snapshot: Snapshot, thresholds: Thresholds) -
         if host.cpu_pct is not None:
             out["host.cpu_pct"] = {"": Metric(host.cpu_pct, f"CPU {host.cpu_pct:.0f} %")}
         if host.disk_pct is not None:
-            out["host.disk_pct"] = {"": Metric(host.disk_pct, f"disk {host.mountpoint} {host.disk_pct:.0f} % used")}
+            out["host.disk_pct"] = {
+                "": Metric(host.disk_pct, f"disk {host.mountpoint} {host.disk_pct:.0f} % used")
+            }
 
     blocks = _delta(five, "blocks")
     if blocks is not None and sum(blocks) >= 1000:
         hits, reads = blocks
         pct = 100.0 * hits / (hits + reads)
-        out["cache.hit_rate_pct"] = {"": Metric(pct, f"cache hit rate {pct:.1f} % over the last 5 min")}
+        out["cache.hit_rate_pct"] = {
+            "": Metric(pct, f"cache hit rate {pct:.1f} % over the last 5 min")
+        }
 
     if snapshot.archiver is not None and history.samples:
         failed_now = int(snapshot.archiver.get("failed_count", 0) or 0)  # type: ignore[call-overload]
-        failed_first = next((s.archiver_failed for s in history.samples if s.archiver_failed is not None), failed_now)
+        failed_first = next(
+            (s.archiver_failed for s in history.samples if s.archiver_failed is not None),
+            failed_now,
+        )
         age = snapshot.archiver.get("last_archived_age_s")
         problem, detail = 0.0, "WAL archiving OK"
         if failed_now > failed_first:
-            problem, detail = 1.0, f"WAL archiving failed {failed_now - failed_first} time(s): {snapshot.archiver.get('last_failed_wal')}"
+            problem, detail = (
+                1.0,
+                f"WAL archiving failed {failed_now - failed_first} time(s): {snapshot.archiver.get('last_failed_wal')}",
+            )
         elif isinstance(age, (int, float)) and age > 26 * 3600:
             problem, detail = 1.0, f"nothing archived for {format_age(age)} (more than 26 h)"
         out["backup.problem"] = {"": Metric(problem, detail)}
 
     users = [s for s in history.samples if s.users is not None]
-    if isinstance(snapshot.active_users, int) and len(users) >= 2 and now - users[0].t >= timedelta(minutes=10):
+    if (
+        isinstance(snapshot.active_users, int)
+        and len(users) >= 2
+        and now - users[0].t >= timedelta(minutes=10)
+    ):
         baseline_samples = [s.users for s in users if now - s.t >= timedelta(minutes=5)]
         baseline = statistics.median(baseline_samples) if baseline_samples else None
         if baseline and baseline >= 10:
             ratio = snapshot.active_users / baseline
-            out["users.growth_ratio"] = {"": Metric(ratio, f"{snapshot.active_users} active users vs a baseline of {baseline:.0f} (x{ratio:.1f})")}
+            out["users.growth_ratio"] = {
+                "": Metric(
+                    ratio,
+                    f"{snapshot.active_users} active users vs a baseline of {baseline:.0f} (x{ratio:.1f})",
+                )
+            }
 
     writes = [s for s in history.samples if s.writes is not None]
     if writes and now - writes[0].t >= timedelta(minutes=15):
@@ -202,7 +256,10 @@ def derive(history: MetricHistory, snapshot: Snapshot, thresholds: Thresholds) -
                 low, high = sorted((rate_now, rate_base))
                 ratio = high / max(low, 0.1)
                 direction = "rose" if rate_now >= rate_base else "dropped"
-                ratios[table] = Metric(ratio, f"{table}: writes {direction} to {rate_now:.0f}/min from a baseline of {rate_base:.0f}/min")
+                ratios[table] = Metric(
+                    ratio,
+                    f"{table}: writes {direction} to {rate_now:.0f}/min from a baseline of {rate_base:.0f}/min",
+                )
             out["tables.write_rate_ratio"] = ratios
     return out
 

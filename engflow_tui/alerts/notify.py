@@ -40,11 +40,18 @@ def payload(kind: str, event: AlertEvent, target: str) -> Any:
     verb = {"fired": "FIRING", "resolved": "RESOLVED", "repeat": "STILL FIRING"}[event.kind]
     if kind == "slack":
         icon = {"critical": "🚨", "warning": "⚠️", "info": "ℹ️"}[alert.severity.value]
-        return {"text": f"{icon} [{verb}] {alert.title} ({alert.severity.value}) — {target}: {alert.message}"}
+        return {
+            "text": f"{icon} [{verb}] {alert.title} ({alert.severity.value}) — {target}: {alert.message}"
+        }
     if kind == "alertmanager":
         entry: dict[str, Any] = {
-            "labels": {"alertname": alert.title, "severity": alert.severity.value, "target": target,
-                       "rule": alert.rule, **({"subject": alert.subject} if alert.subject else {})},
+            "labels": {
+                "alertname": alert.title,
+                "severity": alert.severity.value,
+                "target": target,
+                "rule": alert.rule,
+                **({"subject": alert.subject} if alert.subject else {}),
+            },
             "annotations": {"summary": alert.message, "runbook": alert.runbook or ""},
             "startsAt": (alert.since or event.at).isoformat(),
         }
@@ -53,10 +60,19 @@ def payload(kind: str, event: AlertEvent, target: str) -> Any:
         else:  # Alertmanager resolves alerts that are not re-sent: keep it alive for a while
             entry["endsAt"] = (event.at + timedelta(hours=1)).isoformat()
         return [entry]
-    return {"event": event.kind, "target": target, "key": alert.key, "rule": alert.rule, "title": alert.title,
-            "severity": alert.severity.value, "message": alert.message, "value": alert.value,
-            "threshold": alert.threshold, "since": alert.since.isoformat() if alert.since else None,
-            "at": event.at.isoformat()}
+    return {
+        "event": event.kind,
+        "target": target,
+        "key": alert.key,
+        "rule": alert.rule,
+        "title": alert.title,
+        "severity": alert.severity.value,
+        "message": alert.message,
+        "value": alert.value,
+        "threshold": alert.threshold,
+        "since": alert.since.isoformat() if alert.since else None,
+        "at": event.at.isoformat(),
+    }
 
 
 def _url(hook: WebhookConfig) -> str | None:

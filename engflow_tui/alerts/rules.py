@@ -60,11 +60,15 @@ def _rule(rule_id: str, raw: dict[str, Any], where: str) -> Rule:
 
 @cache
 def shipped_rules() -> dict[str, Rule]:
-    data = tomllib.loads(files("engflow_tui.alerts").joinpath("rules.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads(
+        files("engflow_tui.alerts").joinpath("rules.toml").read_text(encoding="utf-8")
+    )
     return {rule_id: _rule(rule_id, raw, "rules.toml") for rule_id, raw in data.items()}
 
 
-def load_rules(overrides: dict[str, dict[str, Any]] | None = None, where: str = "<config>") -> tuple[Rule, ...]:
+def load_rules(
+    overrides: dict[str, dict[str, Any]] | None = None, where: str = "<config>"
+) -> tuple[Rule, ...]:
     """The shipped rules with [alerts.RULE] overrides applied; unknown rules or keys are errors."""
     import difflib
 
@@ -80,11 +84,18 @@ def load_rules(overrides: dict[str, dict[str, Any]] | None = None, where: str = 
         for key, value in changes.items():
             path = f"alerts.{rule_id}.{key}"
             if key not in OVERRIDABLE:
-                raise ConfigError(f"unknown key (one of {', '.join(sorted(OVERRIDABLE))})", where, path)
+                raise ConfigError(
+                    f"unknown key (one of {', '.join(sorted(OVERRIDABLE))})", where, path
+                )
             try:
                 if key == "threshold":
-                    rule = replace(rule, threshold=float(value), clear_threshold=float(value)
-                                   if rule.clear_threshold == rule.threshold else rule.clear_threshold)
+                    rule = replace(
+                        rule,
+                        threshold=float(value),
+                        clear_threshold=float(value)
+                        if rule.clear_threshold == rule.threshold
+                        else rule.clear_threshold,
+                    )
                 elif key == "clear_threshold":
                     rule = replace(rule, clear_threshold=float(value))
                 elif key == "for":

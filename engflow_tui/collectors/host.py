@@ -46,8 +46,13 @@ def parse_exposition(text: str, mountpoint: str) -> _Parsed:
 
 def compute(previous: _Parsed | None, current: _Parsed, mountpoint: str) -> HostMetrics:
     cpu = None
-    if (previous is not None and previous.cpu_total is not None and current.cpu_total is not None
-            and previous.cpu_idle is not None and current.cpu_idle is not None):
+    if (
+        previous is not None
+        and previous.cpu_total is not None
+        and current.cpu_total is not None
+        and previous.cpu_idle is not None
+        and current.cpu_idle is not None
+    ):
         d_total = current.cpu_total - previous.cpu_total
         d_idle = current.cpu_idle - previous.cpu_idle
         if d_total > 0:
@@ -88,15 +93,23 @@ class HostScraper:
         except httpx.HTTPError as exc:
             return Unavailable(f"metrics endpoint unreachable: {exc}")
         if response.status_code != 200:
-            fix = "check metrics_user / metrics_password_env" if response.status_code in (401, 403) else None
+            fix = (
+                "check metrics_user / metrics_password_env"
+                if response.status_code in (401, 403)
+                else None
+            )
             return Unavailable(f"metrics endpoint answered HTTP {response.status_code}", fix)
         try:
             current = parse_exposition(response.text, self.target.metrics_mountpoint)
         except ValueError as exc:
-            return Unavailable(f"metrics endpoint returned something that is not a Prometheus exposition: {exc}")
+            return Unavailable(
+                f"metrics endpoint returned something that is not a Prometheus exposition: {exc}"
+            )
         if current.cpu_total is None and current.mem_total is None and current.fs_size is None:
-            return Unavailable("no node_cpu / node_memory / node_filesystem metrics in the exposition",
-                               "point metrics_url at a node_exporter (or compatible) endpoint")
+            return Unavailable(
+                "no node_cpu / node_memory / node_filesystem metrics in the exposition",
+                "point metrics_url at a node_exporter (or compatible) endpoint",
+            )
         metrics = compute(self._previous, current, self.target.metrics_mountpoint)
         self._previous = current
         return metrics

@@ -23,7 +23,11 @@ def _classify_exception(exc: Exception) -> tuple[str, str]:
     text = str(exc) or type(exc).__name__
     cause: Any = exc
     while cause is not None:
-        if isinstance(cause, ssl.SSLError) or "SSL" in type(cause).__name__ or "CERTIFICATE" in str(cause).upper():
+        if (
+            isinstance(cause, ssl.SSLError)
+            or "SSL" in type(cause).__name__
+            or "CERTIFICATE" in str(cause).upper()
+        ):
             return "tls_error", f"TLS error: {cause}"
         cause = cause.__cause__ or cause.__context__
     if isinstance(exc, httpx.ConnectError):
@@ -31,7 +35,9 @@ def _classify_exception(exc: Exception) -> tuple[str, str]:
     return "connect_error", f"request failed: {text}"
 
 
-async def probe_rest(client: httpx.AsyncClient, target: TargetConfig, apikey: str | None) -> HttpProbe:
+async def probe_rest(
+    client: httpx.AsyncClient, target: TargetConfig, apikey: str | None
+) -> HttpProbe:
     """GET {rest_url}/{rest_probe_table}?select=count with the apikey header (target < 500 ms)."""
     assert target.rest_url is not None
     url = f"{target.rest_url.rstrip('/')}/{target.rest_probe_path.lstrip('/')}"
@@ -45,7 +51,9 @@ async def probe_rest(client: httpx.AsyncClient, target: TargetConfig, apikey: st
     latency = (time.perf_counter() - started) * 1000
     code = response.status_code
     if code >= 400:
-        return HttpProbe("api", url, "http_error", f"HTTP {code} {response.reason_phrase}", latency, code)
+        return HttpProbe(
+            "api", url, "http_error", f"HTTP {code} {response.reason_phrase}", latency, code
+        )
     return HttpProbe("api", url, "ok", f"HTTP {code} in {latency:.0f} ms", latency, code)
 
 
@@ -62,22 +70,45 @@ async def probe_app_health(client: httpx.AsyncClient, target: TargetConfig) -> H
     latency = (time.perf_counter() - started) * 1000
     code = response.status_code
     if code >= 400:
-        return HttpProbe("app", url, "http_error", f"HTTP {code} {response.reason_phrase}", latency, code)
+        return HttpProbe(
+            "app", url, "http_error", f"HTTP {code} {response.reason_phrase}", latency, code
+        )
     try:
         body = response.json()
     except ValueError:
         snippet = " ".join(response.text.split())[:60]
-        return HttpProbe("app", url, "not_json", f"HTTP {code} but the body is not JSON: {snippet!r}", latency, code)
+        return HttpProbe(
+            "app",
+            url,
+            "not_json",
+            f"HTTP {code} but the body is not JSON: {snippet!r}",
+            latency,
+            code,
+        )
     if not isinstance(body, dict) or any(f not in body for f in EXPECTED_HEALTH_FIELDS):
         present = sorted(body) if isinstance(body, dict) else type(body).__name__
-        return HttpProbe("app", url, "bad_fields",
-                         f"JSON without the expected fields {', '.join(EXPECTED_HEALTH_FIELDS)} (got {present})",
-                         latency, code)
+        return HttpProbe(
+            "app",
+            url,
+            "bad_fields",
+            f"JSON without the expected fields {', '.join(EXPECTED_HEALTH_FIELDS)} (got {present})",
+            latency,
+            code,
+        )
     version = str(body.get("version"))
     if body.get("status") != "healthy" or body.get("database") != "connected":
-        return HttpProbe("app", url, "unhealthy",
-                         f"status={body.get('status')!r} database={body.get('database')!r}", latency, code, version)
-    return HttpProbe("app", url, "ok", f"healthy, database connected, {latency:.0f} ms", latency, code, version)
+        return HttpProbe(
+            "app",
+            url,
+            "unhealthy",
+            f"status={body.get('status')!r} database={body.get('database')!r}",
+            latency,
+            code,
+            version,
+        )
+    return HttpProbe(
+        "app", url, "ok", f"healthy, database connected, {latency:.0f} ms", latency, code, version
+    )
 
 
 class HttpProber:

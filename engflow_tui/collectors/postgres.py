@@ -13,7 +13,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,7 +100,6 @@ class PostgresCollector:
         self.statement_timeout = statement_timeout or min(max(interval * 0.75, 0.15), 10.0)
         self._conn: Any = None
         self._version_num: int | None = None
-        self._server_version: str | None = None
         self._next_connect_at = float("-inf")
         self._backoff = 1.0
         self._last_error: str | None = None
@@ -113,7 +112,9 @@ class PostgresCollector:
         self._slow = _Cadence(config.console.slow_queries_interval)
         self._rls = _Cadence(config.console.catalog_interval)
         self._size = _Cadence(config.console.size_interval)
-        self._activity = _Cadence(max(config.console.catalog_interval, config.console.size_interval))
+        self._activity = _Cadence(
+            max(config.console.catalog_interval, config.console.size_interval)
+        )
         self._archiver = _Cadence(config.console.size_interval)
         self._users = _Cadence(config.console.size_interval)
         self._lock = asyncio.Lock()
@@ -137,7 +138,14 @@ class PostgresCollector:
 
     def force_refresh(self) -> None:
         """Make every slow-cadence probe due at the next collect, and retry a down target now."""
-        for cadence in (self._slow, self._rls, self._size, self._activity, self._archiver, self._users):
+        for cadence in (
+            self._slow,
+            self._rls,
+            self._size,
+            self._activity,
+            self._archiver,
+            self._users,
+        ):
             cadence.last_run = float("-inf")
         self._next_connect_at = float("-inf")
         self._pgss = None  # the operator may just have run CREATE EXTENSION
@@ -220,11 +228,15 @@ class PostgresCollector:
             if self.include_slow_queries:
                 slow = await self._run_cadence(self._slow, now, self._probe_slow_queries, degraded)
             size = await self._run_cadence(self._size, now, self._probe_size, degraded)
-            activity = await self._run_cadence(self._activity, now, self._probe_table_activity, degraded)
+            activity = await self._run_cadence(
+                self._activity, now, self._probe_table_activity, degraded
+            )
             archiver = await self._run_cadence(self._archiver, now, self._probe_archiver, degraded)
             users = await self._run_cadence(self._users, now, self._probe_active_users, degraded)
         if not self.connected:
-            return self._down_snapshot(taken_at, started, DatabaseError(self._last_error or "connection lost"))
+            return self._down_snapshot(
+                taken_at, started, DatabaseError(self._last_error or "connection lost")
+            )
 
         health = Health(
             state=DbState.DEGRADED if degraded else DbState.CONNECTED,
@@ -285,9 +297,13 @@ class PostgresCollector:
             cadence.timed_out = False
             if error.sqlstate == "55000" and probe == self._probe_slow_queries:
                 # "pg_stat_statements must be loaded via shared_preload_libraries"
-                cadence.value = Unavailable("pg_stat_statements is installed but not loaded", PGSS_NOT_LOADED_FIX)
+                cadence.value = Unavailable(
+                    "pg_stat_statements is installed but not loaded", PGSS_NOT_LOADED_FIX
+                )
             elif error.sqlstate == "42501":
-                cadence.value = Unavailable(f"permission denied: {error}", self._privilege_fix(probe))
+                cadence.value = Unavailable(
+                    f"permission denied: {error}", self._privilege_fix(probe)
+                )
             else:
                 cadence.value = Unavailable(str(error), error.fix)
         return cadence.value
@@ -353,8 +369,13 @@ class PostgresCollector:
         return 100.0 * hit / (hit + read) if hit + read else None
 
     async def _probe_table_activity(self) -> tuple[TableActivity, ...]:
-        rows = await self._conn.fetch(db.load_sql("table_activity"), list(self.target.exposed_schemas))
-        return tuple(TableActivity(r["schema"], r["table"], r["inserted"], r["updated"], r["deleted"]) for r in rows)
+        rows = await self._conn.fetch(
+            db.load_sql("table_activity"), list(self.target.exposed_schemas)
+        )
+        return tuple(
+            TableActivity(r["schema"], r["table"], r["inserted"], r["updated"], r["deleted"])
+            for r in rows
+        )
 
     async def _probe_archiver(self) -> dict[str, Any] | None:
         row = await self._conn.fetchrow(db.load_sql("archiver"))
@@ -367,10 +388,14 @@ class PostgresCollector:
         except Exception as exc:  # noqa: BLE001 - a missing auth schema is common outside Supabase
             if getattr(exc, "sqlstate", None) != "42P01":
                 raise
-            return Unavailable(f"active users: {exc}", f"set targets.{self.target.name}.active_users_sql")
+            return Unavailable(
+                f"active users: {exc}", f"set targets.{self.target.name}.active_users_sql"
+            )
         if not isinstance(value, int):
-            return Unavailable("active_users_sql must return one whole number",
-                               f"fix targets.{self.target.name}.active_users_sql")
+            return Unavailable(
+                "active_users_sql must return one whole number",
+                f"fix targets.{self.target.name}.active_users_sql",
+            )
         return value
 
     async def _probe_size(self) -> int:
@@ -414,15 +439,23 @@ class PostgresCollector:
         major, _, minor = version.partition(".")
         legacy = (int(major), int(minor or 0)) < (1, 8)
         # {pgss} is an identifier quoted by db.quote_ident, never a value.
-        sql = db.load_sql("slow_queries_legacy" if legacy else "slow_queries").replace("{pgss}", schema)
+        sql = db.load_sql("slow_queries_legacy" if legacy else "slow_queries").replace(
+            "{pgss}", schema
+        )
         limit = self.config.console.slow_queries_limit
         threshold = self.config.thresholds.slow_query_ms
         rows = await self._conn.fetch(sql, threshold, limit + len(self._own_queryids) + 5)
         # Without pg_read_all_stats, other roles' statements come back with queryid NULL: they
         # cannot be told apart, so they are counted for the note, not merged into a fake row.
         hidden_rows = [r for r in rows if r["queryid"] is None]
-        rows = sorted((r for r in rows if r["queryid"] is not None), key=lambda r: -(r["mean_ms"] or 0.0))
-        missing = [r["queryid"] for r in rows if r["queryid"] is not None and r["queryid"] not in self._texts]
+        rows = sorted(
+            (r for r in rows if r["queryid"] is not None), key=lambda r: -(r["mean_ms"] or 0.0)
+        )
+        missing = [
+            r["queryid"]
+            for r in rows
+            if r["queryid"] is not None and r["queryid"] not in self._texts
+        ]
         if missing:
             text_sql = db.load_sql("slow_query_texts").replace("{pgss}", schema)
             for text_row in await self._conn.fetch(text_sql, missing):
@@ -455,8 +488,12 @@ class PostgresCollector:
                 break
         note = None
         if hidden or hidden_rows:
-            note = "other roles' statements are hidden: GRANT pg_read_all_stats TO <monitoring role>;"
-        return SlowQueries(threshold_ms=threshold, queries=tuple(queries), extension_version=version, note=note)
+            note = (
+                "other roles' statements are hidden: GRANT pg_read_all_stats TO <monitoring role>;"
+            )
+        return SlowQueries(
+            threshold_ms=threshold, queries=tuple(queries), extension_version=version, note=note
+        )
 
     # ------------------------------------------------------------------ down / degraded
 
@@ -480,19 +517,19 @@ class PostgresCollector:
             duration_ms=(self._monotonic() - started) * 1000.0,
         )
 
-    def _degraded_snapshot(self, taken_at: datetime, started: float, error: DatabaseError) -> Snapshot:
+    def _degraded_snapshot(
+        self, taken_at: datetime, started: float, error: DatabaseError
+    ) -> Snapshot:
         reason = f"activity probe: {error}"
         slow, rls = self._slow.value, self._rls.value
         return Snapshot(
             target=self.target.name,
             taken_at=taken_at,
-            health=Health(state=DbState.DEGRADED, server_version_num=self._version_num, error=reason),
+            health=Health(
+                state=DbState.DEGRADED, server_version_num=self._version_num, error=reason
+            ),
             connections=Unavailable(reason),
             slow_queries=slow if slow is not None else Unavailable(reason),
             rls=rls if rls is not None else Unavailable(reason),
             duration_ms=(self._monotonic() - started) * 1000.0,
         )
-
-
-def with_alerts(snapshot: Snapshot, alerts: tuple[Any, ...]) -> Snapshot:
-    return replace(snapshot, alerts=alerts)

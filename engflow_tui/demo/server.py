@@ -59,7 +59,14 @@ def _ensure_service_user() -> pwd.struct_passwd:
         return pwd.getpwnam(SERVICE_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_USER,
+            ],
             check=True,
             capture_output=True,
         )
@@ -119,7 +126,9 @@ class LocalPostgres:
             )
         except subprocess.CalledProcessError as exc:
             log = self.log_file.read_text()[-2000:] if self.log_file.exists() else ""
-            raise ServerError(f"{args[0]} failed: {exc.stderr.strip() or exc.stdout.strip()}\n{log}") from exc
+            raise ServerError(
+                f"{args[0]} failed: {exc.stderr.strip() or exc.stdout.strip()}\n{log}"
+            ) from exc
         except subprocess.TimeoutExpired as exc:
             raise ServerError(f"{args[0]} timed out after {timeout}s") from exc
 
@@ -137,8 +146,10 @@ class LocalPostgres:
             self._run(
                 [
                     str(self.bin_dir / "initdb"),
-                    "-D", str(self.data_dir),
-                    "-U", self.superuser,
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    self.superuser,
                     "--auth=trust",
                     "--encoding=UTF8",
                     "--locale=C",
@@ -160,10 +171,15 @@ class LocalPostgres:
         self._run(
             [
                 str(self.bin_dir / "pg_ctl"),
-                "-D", str(self.data_dir),
-                "-l", str(self.log_file),
-                "-o", options,
-                "-w", "-t", "30",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "30",
                 "start",
             ],
             timeout=40,
@@ -196,7 +212,17 @@ class LocalPostgres:
             return
         try:
             self._run(
-                [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "-t", "20", "stop"],
+                [
+                    str(self.bin_dir / "pg_ctl"),
+                    "-D",
+                    str(self.data_dir),
+                    "-m",
+                    mode,
+                    "-w",
+                    "-t",
+                    "20",
+                    "stop",
+                ],
                 timeout=30,
             )
         except ServerError:

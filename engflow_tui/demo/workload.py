@@ -16,8 +16,8 @@ import socket
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -60,11 +60,16 @@ async def api_worker(dsn: str, n: int) -> None:
             elif kind < 0.97:
                 await conn.execute(
                     "INSERT INTO public.anexos (projeto_id, arquivo, tamanho_bytes) VALUES ($1, $2, $3)",
-                    rnd.randint(1, 1000), f"foto-{rnd.randint(1, 10**6)}.jpg", rnd.randint(1000, 10**6),
+                    rnd.randint(1, 1000),
+                    f"foto-{rnd.randint(1, 10**6)}.jpg",
+                    rnd.randint(1000, 10**6),
                 )
             else:
                 async with conn.transaction():
-                    await conn.execute("UPDATE public.projetos SET status = status WHERE id = $1", rnd.randint(1, 1000))
+                    await conn.execute(
+                        "UPDATE public.projetos SET status = status WHERE id = $1",
+                        rnd.randint(1, 1000),
+                    )
                     await conn.execute("SELECT 1/0")  # a failing request: counts as a rollback
         except asyncpg.PostgresError:
             pass
@@ -84,7 +89,9 @@ async def idle_in_transaction_worker(dsn: str) -> None:
     while True:
         tx = conn.transaction()
         await tx.start()
-        await conn.execute("UPDATE public.clientes SET nome = nome WHERE id = $1", random.randint(1, 200))
+        await conn.execute(
+            "UPDATE public.clientes SET nome = nome WHERE id = $1", random.randint(1, 200)
+        )
         await asyncio.sleep(random.uniform(45, 90))
         await tx.rollback()
         await asyncio.sleep(random.uniform(5, 15))
@@ -105,8 +112,13 @@ async def resilient(name: str, worker: Callable[[], Awaitable[None]]) -> None:
     while True:
         try:
             await worker()
-        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError,
-                asyncpg.AdminShutdownError, asyncpg.QueryCanceledError) as exc:
+        except (
+            asyncpg.PostgresConnectionError,
+            asyncpg.InterfaceError,
+            OSError,
+            asyncpg.AdminShutdownError,
+            asyncpg.QueryCanceledError,
+        ) as exc:
             print(f"{name}: {type(exc).__name__}, reconnecting", file=sys.stderr)
             await asyncio.sleep(1.0)
 
@@ -133,13 +145,16 @@ class FakeApplication:
                 time.sleep(random.uniform(0.01, 0.06))  # a plausible response time
                 if self.path == "/health":
                     up = _port_open(db_port)
-                    self._send(200 if up else 503, {
-                        "status": "healthy" if up else "unhealthy",
-                        "database": "connected" if up else "disconnected",
-                        "version": "2.0.0",
-                        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "fallback": app.fallback,
-                    })
+                    self._send(
+                        200 if up else 503,
+                        {
+                            "status": "healthy" if up else "unhealthy",
+                            "database": "connected" if up else "disconnected",
+                            "version": "2.0.0",
+                            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "fallback": app.fallback,
+                        },
+                    )
                 elif self.path.startswith("/rest/v1/clientes"):
                     self._send(200, [{"count": app.clientes}])
                 else:
@@ -185,14 +200,20 @@ async def main(dsn: str, app_port: int | None = None) -> None:
     app_tasks = []
     if app_port:
         db_port = int(dsn.split("@127.0.0.1:", 1)[1].split("/", 1)[0])
-        fake = FakeApplication(app_port, db_port, os.environ.get("ENGFLOW_DEMO_TOKEN", "demo-token"))
+        fake = FakeApplication(
+            app_port, db_port, os.environ.get("ENGFLOW_DEMO_TOKEN", "demo-token")
+        )
         app_tasks.append(asyncio.create_task(resilient("rest", lambda: fake.count_clientes(dsn))))
     tasks = app_tasks + [
         asyncio.create_task(watch_parent(parent)),
         asyncio.create_task(resilient("pool", lambda: idle_pool(dsn, 12))),
     ]
-    tasks += [asyncio.create_task(resilient("api", lambda n=n: api_worker(dsn, n))) for n in range(4)]
-    tasks += [asyncio.create_task(resilient("reports", lambda: report_worker(dsn))) for _ in range(2)]
+    tasks += [
+        asyncio.create_task(resilient("api", lambda n=n: api_worker(dsn, n))) for n in range(4)
+    ]
+    tasks += [
+        asyncio.create_task(resilient("reports", lambda: report_worker(dsn))) for _ in range(2)
+    ]
     tasks.append(asyncio.create_task(resilient("batch", lambda: idle_in_transaction_worker(dsn))))
     done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     for task in done:

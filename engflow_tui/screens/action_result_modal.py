@@ -12,7 +12,12 @@ from textual.widgets import Button, Static
 
 from ..actions.model import ActionResult
 
-STATUS_STYLE = {"done": "bold green", "skipped": "yellow", "failed": "bold red", "refused": "bold red"}
+STATUS_STYLE = {
+    "done": "bold green",
+    "skipped": "yellow",
+    "failed": "bold red",
+    "refused": "bold red",
+}
 
 
 def result_text(result: ActionResult) -> Text:

@@ -21,7 +21,11 @@ from ..model import Alert
 def runbook_text(section: dict[str, Any]) -> Text:
     text = Text()
     text.append(f"{section.get('section', '')}\n", style="bold underline")
-    for title, key in (("Sintomas", "symptoms"), ("Diagnóstico", "diagnosis"), ("Soluções", "solutions")):
+    for title, key in (
+        ("Sintomas", "symptoms"),
+        ("Diagnóstico", "diagnosis"),
+        ("Soluções", "solutions"),
+    ):
         items = section.get(key) or []
         if items:
             text.append(f"\n{title}\n", style="bold")
@@ -60,15 +64,25 @@ class AlertDetailModal(ModalScreen[str | None]):
             facts.append(" · acknowledged", style="green")
         facts.append(f"\n{a.message}\n")
         if a.since is not None:
-            facts.append(f"since {a.since.astimezone():%Y-%m-%d %H:%M:%S} ({format_age((self.now - a.since).total_seconds())} ago)", style="dim")
+            facts.append(
+                f"since {a.since.astimezone():%Y-%m-%d %H:%M:%S} ({format_age((self.now - a.since).total_seconds())} ago)",
+                style="dim",
+            )
         if a.value is not None:
             facts.append(f"  value {a.value:g}  threshold {a.threshold:g}", style="dim")
             if a.peak is not None:
                 facts.append(f"  peak {a.peak:g}", style="dim")
         with VerticalScroll():
-            yield Static(escape(f"{a.title}" + (f" — {a.subject}" if a.subject else "")), classes="title", id="alert-title")
+            yield Static(
+                escape(f"{a.title}" + (f" — {a.subject}" if a.subject else "")),
+                classes="title",
+                id="alert-title",
+            )
             yield Static(facts, id="alert-facts")
-            yield Static(runbook_text(self.section) if self.section else Text("(no runbook section)"), id="alert-runbook")
+            yield Static(
+                runbook_text(self.section) if self.section else Text("(no runbook section)"),
+                id="alert-runbook",
+            )
             with Horizontal(id="alert-actions"):
                 for index, name in enumerate(self.section.get("actions", [])):
                     yield Button(f"{name} ({index + 1})", id=f"act-{index}")

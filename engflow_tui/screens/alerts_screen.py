@@ -33,7 +33,9 @@ class AlertsScreen(Screen[None]):
     AlertsScreen .heading { background: $panel; padding: 0 1; text-style: bold; }
     """
 
-    def __init__(self, alerts: tuple[Alert, ...], history: list[dict[str, Any]], now: datetime) -> None:
+    def __init__(
+        self, alerts: tuple[Alert, ...], history: list[dict[str, Any]], now: datetime
+    ) -> None:
         super().__init__()
         self.alerts = alerts
         self.history = history
@@ -74,16 +76,29 @@ class AlertsScreen(Screen[None]):
                 a.message,
                 key=a.key,
             )
-        label = f"filter: {self.severity}" if self.severity else "all severities (1 critical, 2 warning, 3 info, 0 all)"
-        self.query_one("#active-heading", Static).update(f"Active: {len(shown)} — {label} — Enter: details, a: acknowledge")
+        label = (
+            f"filter: {self.severity}"
+            if self.severity
+            else "all severities (1 critical, 2 warning, 3 info, 0 all)"
+        )
+        self.query_one("#active-heading", Static).update(
+            f"Active: {len(shown)} — {label} — Enter: details, a: acknowledge"
+        )
         recent = self.query_one("#recent", DataTable)
         recent.clear()
         for index, h in enumerate(history):
             if self.severity is not None and h.get("severity") != self.severity:
                 continue
-            recent.add_row(str(h.get("at", ""))[:19].replace("T", " "), h.get("event", ""), h.get("severity", ""),
-                           h.get("title", ""), h.get("subject", ""), f"{h.get('peak', '')}", h.get("message", ""),
-                           key=str(index))
+            recent.add_row(
+                str(h.get("at", ""))[:19].replace("T", " "),
+                h.get("event", ""),
+                h.get("severity", ""),
+                h.get("title", ""),
+                h.get("subject", ""),
+                f"{h.get('peak', '')}",
+                h.get("message", ""),
+                key=str(index),
+            )
 
     def action_severity(self, choice: str) -> None:
         self.severity = FILTERS[choice]

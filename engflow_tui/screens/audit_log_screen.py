@@ -29,7 +29,10 @@ class AuditLogScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        yield Static(f" Audit log: {self.path}  ({len(self.records)} recent records, newest first)", id="audit-path")
+        yield Static(
+            f" Audit log: {self.path}  ({len(self.records)} recent records, newest first)",
+            id="audit-path",
+        )
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="audit-detail")
         yield Footer()
@@ -57,5 +60,10 @@ class AuditLogScreen(Screen[None]):
             return
         record = self.records[int(event.row_key.value)]
         self.query_one("#audit-detail", Static).update(
-            Syntax(json.dumps(record, indent=2, ensure_ascii=False), "json", word_wrap=True, theme="ansi_dark")
+            Syntax(
+                json.dumps(record, indent=2, ensure_ascii=False),
+                "json",
+                word_wrap=True,
+                theme="ansi_dark",
+            )
         )

@@ -62,7 +62,9 @@ class ConfirmActionModal(ModalScreen[bool]):
     ConfirmActionModal Button { margin: 0 2; }
     """
 
-    def __init__(self, plan: ActionPlan, replan: Replan | None = None, read_only: bool = False) -> None:
+    def __init__(
+        self, plan: ActionPlan, replan: Replan | None = None, read_only: bool = False
+    ) -> None:
         super().__init__()
         self.plan = plan
         self.replan = replan
@@ -71,9 +73,14 @@ class ConfirmActionModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         plan = self.plan
         with VerticalScroll():
-            yield Static(f"{escape(plan.action)} — target {escape(plan.target_name)}", classes="title")
+            yield Static(
+                f"{escape(plan.action)} — target {escape(plan.target_name)}", classes="title"
+            )
             if self.read_only:
-                yield Static("READ-ONLY MODE: this will be refused and recorded; nothing will run.", classes="warning")
+                yield Static(
+                    "READ-ONLY MODE: this will be refused and recorded; nothing will run.",
+                    classes="warning",
+                )
             if plan.description:
                 yield Static(plan.description)
             if self.replan is not None:
@@ -98,7 +105,9 @@ class ConfirmActionModal(ModalScreen[bool]):
         self.plan = plan
         table = self.query_one("#targets", DataTable)
         table.clear(columns=True)
-        details = [k for k in (plan.targets[0].details if plan.targets else {}) if k not in HIDDEN_DETAILS]
+        details = [
+            k for k in (plan.targets[0].details if plan.targets else {}) if k not in HIDDEN_DETAILS
+        ]
         # Sessions are named by their pid column; other targets by their full (quoted) name.
         named_by_pid = "pid" in details
         columns = details if named_by_pid else ["target", *details]
@@ -116,10 +125,15 @@ class ConfirmActionModal(ModalScreen[bool]):
         policies = plan.targets[0].details.get("policies") if len(plan.targets) == 1 else None
         policy_widget = self.query_one("#policies", Static)
         if policies is not None:
-            policy_widget.update(Text("Policies on this table:\n", style="bold") + policy_lines(policies)
-                                 if policies else Text("Policies on this table: none", style="bold"))
+            policy_widget.update(
+                Text("Policies on this table:\n", style="bold") + policy_lines(policies)
+                if policies
+                else Text("Policies on this table: none", style="bold")
+            )
         policy_widget.display = policies is not None
-        self.query_one("#statement", Static).update(Syntax(plan.statement, "sql", word_wrap=True, theme="ansi_dark"))
+        self.query_one("#statement", Static).update(
+            Syntax(plan.statement, "sql", word_wrap=True, theme="ansi_dark")
+        )
         warnings = self.query_one("#warnings", Static)
         warnings.update("\n".join(f"⚠ {w}" for w in plan.warnings))
         warnings.display = bool(plan.warnings)

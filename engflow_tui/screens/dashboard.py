@@ -36,8 +36,12 @@ class DashboardScreen(Screen[None]):
         Binding("p", "toggle_pause", "Pause", id="dashboard.pause"),
         Binding("r", "refresh_now", "Refresh", show=False, id="dashboard.refresh"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear_filter"),
-        Binding("T", "request('Terminate idle transactions')", "Idle tx", id="dashboard.terminate_idle"),
-        Binding("F", "request('Emergency fallback')", "Fallback", show=False, id="dashboard.fallback"),
+        Binding(
+            "T", "request('Terminate idle transactions')", "Idle tx", id="dashboard.terminate_idle"
+        ),
+        Binding(
+            "F", "request('Emergency fallback')", "Fallback", show=False, id="dashboard.fallback"
+        ),
         Binding("L", "app.show_audit_log", "Audit", show=False, id="dashboard.audit_log"),
         Binding("A", "app.show_alerts", "Alerts", show=False, id="dashboard.alerts"),
     ]
@@ -94,7 +98,9 @@ class DashboardScreen(Screen[None]):
                 except Exception as exc:  # noqa: BLE001 - the loop must survive anything
                     self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
                 else:
-                    self.post_message(SnapshotReady(snapshot, self.monitor.events, self.monitor.take_notices()))
+                    self.post_message(
+                        SnapshotReady(snapshot, self.monitor.events, self.monitor.take_notices())
+                    )
             self._wake.clear()
             # The first cycle only reads activity (first data on screen fast); the next one,
             # right after, brings the costly probes.
@@ -110,7 +116,11 @@ class DashboardScreen(Screen[None]):
             self.apply_snapshot(message.snapshot)
         except Exception as exc:  # noqa: BLE001 - a rendering bug must not take the console down
             self.log.error(f"cannot show the snapshot: {exc!r}")
-            self.notify(f"cannot show the latest data: {type(exc).__name__}: {exc}", severity="error", timeout=10)
+            self.notify(
+                f"cannot show the latest data: {type(exc).__name__}: {exc}",
+                severity="error",
+                timeout=10,
+            )
         self._announce_all(message.events)
         for notice in message.notices:
             self.notify(notice, severity="warning", timeout=10)
@@ -130,8 +140,11 @@ class DashboardScreen(Screen[None]):
         text = ", ".join(f"{title} ×{n}" for title, n in counts.items())
         if fired:
             worst = min(e.alert.severity.rank for e in fired)
-            self.notify(f"{len(fired)} alerts: {text}" + (f" ({resolved} resolved)" if resolved else ""),
-                        severity="error" if worst == 0 else "warning", timeout=12)
+            self.notify(
+                f"{len(fired)} alerts: {text}" + (f" ({resolved} resolved)" if resolved else ""),
+                severity="error" if worst == 0 else "warning",
+                timeout=12,
+            )
             if self.config.notifications.bell and worst < 2:
                 self.app.bell()
         else:
@@ -144,7 +157,13 @@ class DashboardScreen(Screen[None]):
             self.notify(f"RESOLVED {alert.title}: {alert.message}", timeout=6)
             return
         prefix = "STILL FIRING" if event.kind == "repeat" else alert.severity.value.upper()
-        severity = "error" if alert.severity.value == "critical" else "warning" if alert.severity.value == "warning" else "information"
+        severity = (
+            "error"
+            if alert.severity.value == "critical"
+            else "warning"
+            if alert.severity.value == "warning"
+            else "information"
+        )
         self.notify(f"{prefix} {alert.title}: {alert.message}", severity=severity, timeout=12)
         if self.config.notifications.bell and alert.severity.value != "info":
             self.app.bell()
@@ -189,7 +208,9 @@ class DashboardScreen(Screen[None]):
             text.append(f" {state.value.upper()} ", style=STATE_STYLE[state])
         text.append(f"  {target.name}", style="bold")
         if self.snapshot is not None:
-            text.append(f"  {self.snapshot.taken_at.astimezone().strftime('%H:%M:%S')}", style="dim")
+            text.append(
+                f"  {self.snapshot.taken_at.astimezone().strftime('%H:%M:%S')}", style="dim"
+            )
             if self.snapshot.health.state is DbState.DOWN:
                 text.append("  retrying…", style="yellow")
         text.append(f"  every {self.config.console.refresh_interval:g}s", style="dim")

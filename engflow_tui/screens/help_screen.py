@@ -22,7 +22,10 @@ KEYS = (
     ("a", "Run ANALYZE on the table selected in RLS status (palette: whole database too)"),
     ("F", "Emergency fallback: POST to the application's fallback endpoint (confirmation first)"),
     ("L", "Show audit log"),
-    ("A", "Show alerts: active and recent, 1/2/3/0 filter by severity, Enter details with the runbook"),
+    (
+        "A",
+        "Show alerts: active and recent, 1/2/3/0 filter by severity, Enter details with the runbook",
+    ),
     ("a / Enter", "in Alerts: acknowledge the selected alert (silences repeats) / its details"),
     ("y / n", "in a confirmation: confirm / cancel (Esc cancels too; focus starts on Cancel)"),
     ("Ctrl+P", "command palette: every screen and action by name"),

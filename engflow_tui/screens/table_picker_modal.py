@@ -25,7 +25,9 @@ class TablePickerModal(ModalScreen[str | None]):
     TablePickerModal OptionList { height: auto; max-height: 20; }
     """
 
-    def __init__(self, title: str, items: list[tuple[str, str]], empty_message: str = "nothing to pick") -> None:
+    def __init__(
+        self, title: str, items: list[tuple[str, str]], empty_message: str = "nothing to pick"
+    ) -> None:
         """``items``: (key, label) pairs; the modal returns the chosen key."""
         super().__init__()
         self.title_text = title
@@ -34,7 +36,9 @@ class TablePickerModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]{escape(self.title_text)}[/b]  (type to filter, ↑↓, Enter picks, Esc cancels)")
+            yield Static(
+                f"[b]{escape(self.title_text)}[/b]  (type to filter, ↑↓, Enter picks, Esc cancels)"
+            )
             yield Input(placeholder="filter", id="picker-filter")
             yield OptionList(id="picker-options")
 

@@ -19,7 +19,9 @@ class TargetPickerScreen(Screen[str]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Vertical(id="picker"):
-            yield Static("[b]Which target?[/]  (↑↓ then Enter; set console.default_target to skip this)")
+            yield Static(
+                "[b]Which target?[/]  (↑↓ then Enter; set console.default_target to skip this)"
+            )
             yield OptionList(
                 *[Option(f"{t.name}   [dim]{t.display_dsn}[/]", id=t.name) for t in self.targets],
                 id="target-list",

@@ -33,7 +33,11 @@ class ConnectionsPanel(TablePanel):
         if isinstance(stats, Unavailable):
             self.show_unavailable(stats)
         else:
-            note = f"+{stats.sessions_truncated} sessions not listed" if stats.sessions_truncated else ""
+            note = (
+                f"+{stats.sessions_truncated} sessions not listed"
+                if stats.sessions_truncated
+                else ""
+            )
             self.show(connections_summary(stats, thresholds), session_rows(stats, thresholds), note)
 
     def selected_pid(self) -> int | None:

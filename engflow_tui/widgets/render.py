@@ -22,10 +22,10 @@ from ..model import (
     Health,
     HostMetrics,
     HttpProbe,
-    Snapshot,
     RlsStatus,
     Severity,
     SlowQueries,
+    Snapshot,
     Unavailable,
 )
 
@@ -82,8 +82,13 @@ def health_renderable(health: Health, taken_at: datetime | None = None) -> Rende
     grid.add_row("server", f"PG {version} · up {format_age(health.uptime_seconds)}")
     grid.add_row("size", f"{health.database or '-'}  {human_bytes(health.database_size_bytes)}")
     cache = "-" if health.cache_hit_pct is None else f"{health.cache_hit_pct:.1f} %"
-    cache_style = "" if health.cache_hit_pct is None or health.cache_hit_pct >= 80 else "bold yellow"
-    grid.add_row("cache", Text(f"{cache} hit" if health.cache_hit_pct is not None else cache, style=cache_style))
+    cache_style = (
+        "" if health.cache_hit_pct is None or health.cache_hit_pct >= 80 else "bold yellow"
+    )
+    grid.add_row(
+        "cache",
+        Text(f"{cache} hit" if health.cache_hit_pct is not None else cache, style=cache_style),
+    )
     return grid
 
 
@@ -92,7 +97,10 @@ PROBE_STYLE = {"ok": "bold green", "unhealthy": "bold yellow"}
 
 def probe_line(probe: HttpProbe) -> Text:
     text = Text()
-    text.append(f" {probe.state.upper().replace('_', ' ')} ", style=PROBE_STYLE.get(probe.state, "bold white on red"))
+    text.append(
+        f" {probe.state.upper().replace('_', ' ')} ",
+        style=PROBE_STYLE.get(probe.state, "bold white on red"),
+    )
     if probe.latency_ms is not None:
         slow = probe.latency_ms > 500
         text.append(f" {probe.latency_ms:.0f} ms", style="bold yellow" if slow else "")
@@ -107,9 +115,16 @@ def host_line(host: HostMetrics | Unavailable) -> Text:
     if isinstance(host, Unavailable):
         return Text(f"unavailable: {host.reason}", style="yellow")
     text = Text()
-    for label, value, limit in (("cpu", host.cpu_pct, 80), ("mem", host.memory_pct, 85), ("disk", host.disk_pct, 85)):
+    for label, value, limit in (
+        ("cpu", host.cpu_pct, 80),
+        ("mem", host.memory_pct, 85),
+        ("disk", host.disk_pct, 85),
+    ):
         text.append(f"{label} ", style="dim")
-        text.append("-" if value is None else f"{value:.0f}%", style="bold red" if value is not None and value > limit else "")
+        text.append(
+            "-" if value is None else f"{value:.0f}%",
+            style="bold red" if value is not None and value > limit else "",
+        )
         text.append("  ")
     return text
 
@@ -141,7 +156,9 @@ def connections_summary(stats: ConnectionStats, thresholds: Thresholds) -> Text:
         count = stats.by_state.get(state, 0)
         if state == "idle in transaction (aborted)" and not count:
             continue  # rare: shown only when it happens
-        label = state.replace("idle in transaction (aborted)", "aborted").replace("idle in transaction", "idle in tx")
+        label = state.replace("idle in transaction (aborted)", "aborted").replace(
+            "idle in transaction", "idle in tx"
+        )
         state_style = "bold yellow" if state.startswith("idle in transaction") and count else ""
         text.append(f"  {label} ", style="dim")
         text.append(str(count), style=state_style)
@@ -155,7 +172,10 @@ def connections_summary(stats: ConnectionStats, thresholds: Thresholds) -> Text:
         text.append("  oldest ", style="dim")
         text.append(format_age(age), style="bold red" if over else "yellow")
     if stats.hidden:
-        text.append(f"\n{stats.hidden} sessions of other roles hidden: GRANT pg_read_all_stats TO <role>;", style="yellow")
+        text.append(
+            f"\n{stats.hidden} sessions of other roles hidden: GRANT pg_read_all_stats TO <role>;",
+            style="yellow",
+        )
     return text
 
 
@@ -171,7 +191,9 @@ def state_cell(state: str | None, age: float | None, thresholds: Thresholds) -> 
     return Text(label, style="dim")
 
 
-def session_rows(stats: ConnectionStats, thresholds: Thresholds, query_width: int = 300) -> list[tuple[str, list[object]]]:
+def session_rows(
+    stats: ConnectionStats, thresholds: Thresholds, query_width: int = 300
+) -> list[tuple[str, list[object]]]:
     rows: list[tuple[str, list[object]]] = []
     for s in stats.sessions:
         key = f"{s.pid}:{s.backend_start.isoformat() if s.backend_start else ''}"
@@ -186,7 +208,9 @@ def session_rows(stats: ConnectionStats, thresholds: Thresholds, query_width: in
                     state_cell(s.state, s.state_age_seconds, thresholds),
                     format_age(s.state_age_seconds),
                     # ClientRead on an idle session is the normal state, not a wait worth reading.
-                    s.wait_event if s.wait_event and (s.state == "active" or "ClientRead" not in s.wait_event) else "",
+                    s.wait_event
+                    if s.wait_event and (s.state == "active" or "ClientRead" not in s.wait_event)
+                    else "",
                     s.one_line_query(query_width),
                 ],
             )
@@ -204,7 +228,11 @@ def slow_query_rows(slow: SlowQueries, query_width: int = 300) -> list[tuple[str
             (
                 str(q.queryid),
                 [
-                    Text(f"{q.mean_ms:,.1f}", justify="right", style="bold" if q.mean_ms >= 1000 else ""),
+                    Text(
+                        f"{q.mean_ms:,.1f}",
+                        justify="right",
+                        style="bold" if q.mean_ms >= 1000 else "",
+                    ),
                     Text(f"{q.calls:,}", justify="right"),
                     Text(f"{q.total_ms:,.0f}", justify="right"),
                     Text(f"{q.rows:,}", justify="right"),
@@ -217,7 +245,10 @@ def slow_query_rows(slow: SlowQueries, query_width: int = 300) -> list[tuple[str
 
 def slow_queries_summary(slow: SlowQueries) -> Text:
     text = Text()
-    text.append(f"{len(slow.queries)} slow (mean > {slow.threshold_ms:g} ms)", style="bold" if slow.queries else "green")
+    text.append(
+        f"{len(slow.queries)} slow (mean > {slow.threshold_ms:g} ms)",
+        style="bold" if slow.queries else "green",
+    )
     if slow.note:
         text.append(f"\n{slow.note}", style="yellow")
     return text
@@ -268,9 +299,14 @@ def alert_rows(alerts: tuple[Alert, ...], now: datetime) -> list[tuple[str, list
             done.add((a.rule, a.state))
             oldest = min((g.since for g in group if g.since), default=None)
             subjects = ", ".join(g.subject for g in group[:5])
-            a = replace(a, key=f"{a.rule}:*{a.state}", since=oldest,
-                        title=f"{a.title} ×{len(group)}", acknowledged=all(g.acknowledged for g in group),
-                        message=f"{len(group)} subjects: {subjects}{', …' if len(group) > 5 else ''} (A: all of them)")
+            a = replace(
+                a,
+                key=f"{a.rule}:*{a.state}",
+                since=oldest,
+                title=f"{a.title} ×{len(group)}",
+                acknowledged=all(g.acknowledged for g in group),
+                message=f"{len(group)} subjects: {subjects}{', …' if len(group) > 5 else ''} (A: all of them)",
+            )
         since = format_age((now - a.since).total_seconds()) if a.since else "-"
         if a.state == "pending":
             badge = Text(" pending ", style="dim")

@@ -9,7 +9,13 @@ from .table_panel import TablePanel
 
 class SlowQueriesPanel(TablePanel):
     TITLE = "Slow queries"
-    COLUMNS = (("mean ms", 9, 0), ("calls", 7, 1), ("total ms", 10, 2), ("rows", 7, 3), ("query", None, 0))
+    COLUMNS = (
+        ("mean ms", 9, 0),
+        ("calls", 7, 1),
+        ("total ms", 10, 2),
+        ("rows", 7, 3),
+        ("query", None, 0),
+    )
 
     def show_slow(self, slow: SlowQueries | Unavailable) -> None:
         if slow is getattr(self, "_last", None):

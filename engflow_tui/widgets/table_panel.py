@@ -134,12 +134,15 @@ class TablePanel(Vertical):
         hidden = len(self._rows) - len(rows)
         more = len(rows) - MAX_ROWS
         rows = rows[:MAX_ROWS]  # worst first: what is cut is the least urgent
-        notes = [n for n in (self.note, f"{hidden} hidden by filter" if hidden else "",
-                             f"+{more} more: / to filter" if more > 0 else "") if n]
+        notes = [
+            n
+            for n in (
+                self.note,
+                f"{hidden} hidden by filter" if hidden else "",
+                f"+{more} more: / to filter" if more > 0 else "",
+            )
+            if n
+        ]
         self.border_subtitle = " · ".join(notes)
         visible = self._visible
         sync_rows(self.table, [(key, [cells[i] for i in visible]) for key, cells in rows])
-
-    def row_keys(self) -> list[str]:
-        """Keys of the rows on screen (after filtering), top to bottom."""
-        return [str(k.value) for k in self.table.rows]

@@ -28,7 +28,9 @@ def sync_rows(table: DataTable[Any], rows: Sequence[Row]) -> None:
         for key, cells in rows:
             old = table.get_row(key)
             for column_key, new, previous in zip(column_keys, cells, old, strict=False):
-                if _plain(new) != _plain(previous) or getattr(new, "style", None) != getattr(previous, "style", None):
+                if _plain(new) != _plain(previous) or getattr(new, "style", None) != getattr(
+                    previous, "style", None
+                ):
                     table.update_cell(key, column_key, new)
         return
     cursor_key: str | None = None

@@ -30,9 +30,18 @@ from ..pg import session, wait_for
 NASTY = ["Orçamentos Antigos", 'a"b', "semi;colon", "Dots.In.Name"]
 
 
-def make_runner(dsn: str, tmp_path: Path, *, read_only: bool = False, app_url: str | None = None,
-                lock_timeout: float = 0.5, http_timeout: float = 1.0) -> ActionRunner:
-    target = TargetConfig(name="prod", dsn=dsn, app_url=app_url, emergency_token_env="ENGFLOW_TEST_TOKEN")
+def make_runner(
+    dsn: str,
+    tmp_path: Path,
+    *,
+    read_only: bool = False,
+    app_url: str | None = None,
+    lock_timeout: float = 0.5,
+    http_timeout: float = 1.0,
+) -> ActionRunner:
+    target = TargetConfig(
+        name="prod", dsn=dsn, app_url=app_url, emergency_token_env="ENGFLOW_TEST_TOKEN"
+    )
     config = Config(
         console=ConsoleConfig(read_only=read_only, operator="ana"),
         actions=ActionsConfig(lock_timeout=lock_timeout, http_timeout=http_timeout),
@@ -48,15 +57,30 @@ def audit_records(runner: ActionRunner) -> list[dict]:
 
 async def alive(dsn: str, pid: int) -> bool:
     async with session(dsn) as conn:
-        return bool(await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid))
+        return bool(
+            await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid)
+        )
 
 
 async def test_terminate_idle_transactions_touches_only_the_old_ones(db, tmp_path: Path) -> None:
     dsn = db.dsn()
-    async with session(dsn, "old-tx") as old, session(dsn, "aborted-tx") as aborted, \
-            session(dsn, "young-tx") as young, session(dsn, "busy") as busy, session(dsn, "idle") as idle:
-        pids = {name: await c.fetchval("SELECT pg_backend_pid()") for name, c in
-                (("old", old), ("aborted", aborted), ("young", young), ("busy", busy), ("idle", idle))}
+    async with (
+        session(dsn, "old-tx") as old,
+        session(dsn, "aborted-tx") as aborted,
+        session(dsn, "young-tx") as young,
+        session(dsn, "busy") as busy,
+        session(dsn, "idle") as idle,
+    ):
+        pids = {
+            name: await c.fetchval("SELECT pg_backend_pid()")
+            for name, c in (
+                ("old", old),
+                ("aborted", aborted),
+                ("young", young),
+                ("busy", busy),
+                ("idle", idle),
+            )
+        }
         await old.execute("BEGIN; SELECT 1")
         await aborted.execute("BEGIN")
         with pytest.raises(asyncpg.DivisionByZeroError):
@@ -82,7 +106,9 @@ async def test_terminate_idle_transactions_touches_only_the_old_ones(db, tmp_pat
         for name in ("young", "busy", "idle"):
             assert await alive(dsn, pids[name]), name
         running.cancel()
-        with pytest.raises((asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError, OSError)):
+        with pytest.raises(
+            (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError, OSError)
+        ):
             await old.execute("SELECT 1")
     records = audit_records(runner)
     assert [r["event"] for r in records] == ["started", "finished"]
@@ -107,7 +133,9 @@ async def test_reused_pid_or_committed_session_is_left_alone(db, tmp_path: Path)
         # Target 1 now looks like a different session (another backend_start for the same pid);
         # target 2 committed since the confirmation.
         first, second = plan.targets
-        forged = ActionTarget(first.key, first.label, {**first.details, "backend_start": "2001-01-01T00:00:00+00:00"})
+        forged = ActionTarget(
+            first.key, first.label, {**first.details, "backend_start": "2001-01-01T00:00:00+00:00"}
+        )
         plan = replace(plan, targets=(forged, second))
         second_conn = stuck if second.details["application"] == "stuck" else stuck2
         await second_conn.execute("COMMIT")
@@ -122,7 +150,9 @@ async def test_enable_rls_on_nasty_table_names(db, tmp_path: Path) -> None:
 
     async with session(db.dsn()) as admin:
         for name in NASTY:
-            await admin.execute(f"CREATE TABLE public.{quote_ident(name)} (id int)")  # ok-sql: quoted
+            await admin.execute(
+                f"CREATE TABLE public.{quote_ident(name)} (id int)"
+            )  # ok-sql: quoted
     runner = make_runner(db.dsn(), tmp_path)
     candidates = {t.table for t in await runner.rls_candidates()}
     assert set(NASTY) <= candidates
@@ -143,15 +173,26 @@ async def test_enable_rls_on_nasty_table_names(db, tmp_path: Path) -> None:
 async def test_enable_rls_shows_existing_policies(db, tmp_path: Path) -> None:
     async with session(db.dsn()) as admin:
         await admin.execute("CREATE TABLE public.t (owner text)")
-        await admin.execute("CREATE POLICY own_rows ON public.t FOR SELECT USING (owner = current_user)")
+        await admin.execute(
+            "CREATE POLICY own_rows ON public.t FOR SELECT USING (owner = current_user)"
+        )
     plan = await make_runner(db.dsn(), tmp_path).plan_enable_rls("public", "t")
     policies = plan.targets[0].details["policies"]
-    assert policies == [{"name": "own_rows", "command": "SELECT", "roles": "PUBLIC",
-                         "using": "(owner = CURRENT_USER)", "check": None}]
+    assert policies == [
+        {
+            "name": "own_rows",
+            "command": "SELECT",
+            "roles": "PUBLIC",
+            "using": "(owner = CURRENT_USER)",
+            "check": None,
+        }
+    ]
     assert not any("NO policies" in w for w in plan.warnings)
 
 
-async def test_enable_rls_on_a_locked_table_fails_within_the_lock_timeout(db, tmp_path: Path) -> None:
+async def test_enable_rls_on_a_locked_table_fails_within_the_lock_timeout(
+    db, tmp_path: Path
+) -> None:
     async with session(db.dsn()) as admin:
         await admin.execute("CREATE TABLE public.busy_table (id int)")
     runner = make_runner(db.dsn(), tmp_path, lock_timeout=0.3)
@@ -168,7 +209,10 @@ async def test_enable_rls_on_a_locked_table_fails_within_the_lock_timeout(db, tm
     assert audit_records(runner)[-1]["event"] == "finished"
     assert audit_records(runner)[-1]["outcomes"][0]["status"] == "failed"
     async with session(db.dsn()) as admin:
-        assert await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = 'busy_table'") is False
+        assert (
+            await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = 'busy_table'")
+            is False
+        )
 
 
 async def test_read_only_refuses_and_audits(db, tmp_path: Path) -> None:
@@ -182,7 +226,10 @@ async def test_read_only_refuses_and_audits(db, tmp_path: Path) -> None:
     assert [r["event"] for r in records] == ["refused"]
     assert records[0]["outcomes"][0]["message"] == "refused: read-only mode"
     async with session(db.dsn()) as admin:
-        assert await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = 'open_t'") is False
+        assert (
+            await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = 'open_t'")
+            is False
+        )
     # The target's own read_only works too.
     target_ro = make_runner(db.dsn(), tmp_path)
     target_ro.target = replace(target_ro.target, read_only=True)
@@ -191,7 +238,9 @@ async def test_read_only_refuses_and_audits(db, tmp_path: Path) -> None:
 
 async def test_analyze_whole_database_and_one_table(db, tmp_path: Path) -> None:
     async with session(db.dsn()) as admin:
-        await admin.execute("CREATE TABLE public.\"Big Table\" AS SELECT g AS id FROM generate_series(1, 1000) g")
+        await admin.execute(
+            'CREATE TABLE public."Big Table" AS SELECT g AS id FROM generate_series(1, 1000) g'
+        )
     runner = make_runner(db.dsn(), tmp_path)
     assert ("public", "Big Table") in await runner.analyze_candidates()
     one = runner.plan_analyze("public", "Big Table")
@@ -242,8 +291,10 @@ async def test_console_never_targets_its_own_sessions(db, tmp_path: Path) -> Non
 async def test_missing_privilege_names_the_grant(db, tmp_path: Path) -> None:
     dsn = db.dsn()
     async with session(dsn) as admin:
-        await admin.execute("DROP ROLE IF EXISTS weak_ops; CREATE ROLE weak_ops LOGIN IN ROLE pg_read_all_stats;"
-                            "DROP ROLE IF EXISTS app_user; CREATE ROLE app_user LOGIN")
+        await admin.execute(
+            "DROP ROLE IF EXISTS weak_ops; CREATE ROLE weak_ops LOGIN IN ROLE pg_read_all_stats;"
+            "DROP ROLE IF EXISTS app_user; CREATE ROLE app_user LOGIN"
+        )
     try:
         async with session(db.dsn(user="app_user"), "victim") as victim:
             pid = await victim.fetchval("SELECT pg_backend_pid()")
@@ -269,7 +320,10 @@ async def test_audit_log_unwritable_means_nothing_runs(db, tmp_path: Path) -> No
     with pytest.raises(ActionError, match="cannot write the audit log"):
         await runner.execute(plan)
     async with session(db.dsn()) as admin:
-        assert await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = 'guarded'") is False
+        assert (
+            await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = 'guarded'")
+            is False
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,43 +363,67 @@ def app_server() -> Iterator[tuple[str, type[_Handler]]]:
 
 
 @pytest.mark.parametrize("mode", ["ok", "error", "slow"])
-async def test_emergency_fallback(app_server, mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_emergency_fallback(
+    app_server, mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, handler = app_server
     handler.mode = mode
     monkeypatch.setenv("ENGFLOW_TEST_TOKEN", "tok-123-secret")
-    runner = make_runner("postgresql://unused@127.0.0.1:1/x", tmp_path, app_url=url + "/", http_timeout=0.5)
+    runner = make_runner(
+        "postgresql://unused@127.0.0.1:1/x", tmp_path, app_url=url + "/", http_timeout=0.5
+    )
     plan = runner.plan_emergency_fallback()
     assert plan.targets[0].label == f"{url}/api/emergency/enable-fallback"
     assert "POST" in plan.statement and "tok-123-secret" not in plan.statement
     result = await runner.execute(plan)
-    assert handler.seen and handler.seen[0] == {"path": "/api/emergency/enable-fallback", "auth": "Bearer tok-123-secret"}
+    assert handler.seen and handler.seen[0] == {
+        "path": "/api/emergency/enable-fallback",
+        "auth": "Bearer tok-123-secret",
+    }
     outcome = result.outcomes[0]
     if mode == "ok":
-        assert outcome.status == "done" and outcome.message == 'HTTP 200 OK: {"fallback": "enabled"}'
+        assert (
+            outcome.status == "done" and outcome.message == 'HTTP 200 OK: {"fallback": "enabled"}'
+        )
     elif mode == "error":
-        assert outcome.status == "failed" and "HTTP 500" in outcome.message and "database unreachable" in outcome.message
+        assert (
+            outcome.status == "failed"
+            and "HTTP 500" in outcome.message
+            and "database unreachable" in outcome.message
+        )
     else:
         assert outcome.status == "failed" and "timed out" in outcome.message
     assert "tok-123-secret" not in runner.audit.path.read_text()
 
 
-def test_emergency_fallback_needs_its_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_emergency_fallback_needs_its_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("ENGFLOW_TEST_TOKEN", raising=False)
     with pytest.raises(ActionError, match="no app_url"):
         make_runner("postgresql://h/x", tmp_path).plan_emergency_fallback()
     with pytest.raises(ActionError, match="ENGFLOW_TEST_TOKEN is not set"):
-        make_runner("postgresql://h/x", tmp_path, app_url="http://127.0.0.1:9").plan_emergency_fallback()
+        make_runner(
+            "postgresql://h/x", tmp_path, app_url="http://127.0.0.1:9"
+        ).plan_emergency_fallback()
 
 
-async def test_actions_use_the_action_dsn_while_monitoring_stays_unprivileged(db, tmp_path: Path) -> None:
+async def test_actions_use_the_action_dsn_while_monitoring_stays_unprivileged(
+    db, tmp_path: Path
+) -> None:
     async with session(db.dsn()) as admin:
-        await admin.execute("DROP ROLE IF EXISTS mon_only; CREATE ROLE mon_only LOGIN IN ROLE pg_monitor")
+        await admin.execute(
+            "DROP ROLE IF EXISTS mon_only; CREATE ROLE mon_only LOGIN IN ROLE pg_monitor"
+        )
     try:
         async with session(db.dsn(), "victim") as victim:
             pid = await victim.fetchval("SELECT pg_backend_pid()")
             weak = make_runner(db.dsn(user="mon_only"), tmp_path)
             refused = await weak.execute(await weak.plan_session(TERMINATE_SESSION, pid))
-            assert refused.outcomes[0].status == "failed" and "pg_signal_backend" in refused.outcomes[0].message
+            assert (
+                refused.outcomes[0].status == "failed"
+                and "pg_signal_backend" in refused.outcomes[0].message
+            )
             strong = make_runner(db.dsn(user="mon_only"), tmp_path)
             strong.target = replace(strong.target, action_dsn=db.dsn())
             result = await strong.execute(await strong.plan_session(TERMINATE_SESSION, pid))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 import asyncpg
 
 from engflow_tui.collectors.postgres import PostgresCollector
@@ -16,7 +17,10 @@ from ..pg import session
 
 def monitor_for(dsn: str, **target_kw) -> Monitor:  # type: ignore[no-untyped-def]
     target = TargetConfig(name="t", dsn=dsn, **target_kw)
-    config = Config(console=ConsoleConfig(refresh_interval=0.5, catalog_interval=0.2, http_interval=0.0), targets={"t": target})
+    config = Config(
+        console=ConsoleConfig(refresh_interval=0.5, catalog_interval=0.2, http_interval=0.0),
+        targets={"t": target},
+    )
     return Monitor(PostgresCollector(target, config), config, target)
 
 
@@ -34,12 +38,16 @@ async def test_connection_pool_full_with_real_connections() -> None:
         snap = await monitor.poll()
         alert = firing(snap)["connection_pool_full"]
         assert alert.severity.value == "critical" and alert.value == 96.0
-        assert [e.kind for e in monitor.events if e.alert.rule == "connection_pool_full"] == ["fired"]
+        assert [e.kind for e in monitor.events if e.alert.rule == "connection_pool_full"] == [
+            "fired"
+        ]
         for conn in conns[:10]:
             await conn.close()
         await monitor.poll()
         await asyncio.sleep(0.6)
-        snap = await monitor.poll()  # 56 %: below the clear threshold, but not yet for clear_for (30 s)
+        snap = (
+            await monitor.poll()
+        )  # 56 %: below the clear threshold, but not yet for clear_for (30 s)
         assert "connection_pool_full" in firing(snap), "hysteresis: it does not resolve at once"
         await monitor.close()
     finally:
@@ -101,8 +109,15 @@ async def test_http_probes_feed_error_rate_and_health(db) -> None:
             snap = await monitor.poll()
         assert [p.state for p in snap.http] == ["http_error"]
         assert "high_error_rate:app" in firing(snap)
-        server.routes["/health"] = Route(200, {"status": "healthy", "database": "connected", "version": "2.0.0",
-                                               "timestamp": "2025-11-03T15:30:00Z"})
+        server.routes["/health"] = Route(
+            200,
+            {
+                "status": "healthy",
+                "database": "connected",
+                "version": "2.0.0",
+                "timestamp": "2025-11-03T15:30:00Z",
+            },
+        )
         snap = await monitor.poll()
         assert snap.http[0].state == "ok" and snap.http[0].version == "2.0.0"
         await monitor.close()

@@ -15,11 +15,23 @@ from engflow_tui.demo.server import free_port
 from ..pg import session
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("PG") and k not in ("DATABASE_URL", "ENGFLOW_CONFIG")}
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PG") and k not in ("DATABASE_URL", "ENGFLOW_CONFIG")
+    }
     base["XDG_CONFIG_HOME"] = str(cwd or Path("/nonexistent-engflow"))
     base.update(env or {})
-    return subprocess.run([sys.executable, "-m", "engflow_tui", *args], capture_output=True, text=True, env=base, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "engflow_tui", *args],
+        capture_output=True,
+        text=True,
+        env=base,
+        timeout=60,
+    )
 
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
@@ -41,7 +53,10 @@ def test_no_config_no_dsn_says_what_to_do(tmp_path: Path) -> None:
         (["--dsn", "mysql://x/y"], "--dsn: DSN scheme must be postgresql://"),
         (["--dsn", "host=db nonsense"], "expected key=value"),
         (["--dsn", "host=db password= s3cret nonsense"], "expected key=value"),
-        (["--refresh", "soon", "--dsn", "postgresql://h/db"], "--refresh: 'soon' is not a duration"),
+        (
+            ["--refresh", "soon", "--dsn", "postgresql://h/db"],
+            "--refresh: 'soon' is not a duration",
+        ),
         (["--config", "/nonexistent/engflow.toml"], "/nonexistent/engflow.toml: file not found"),
     ],
 )
@@ -55,7 +70,9 @@ def test_bad_command_line_is_one_clear_line(tmp_path: Path, args: list[str], exp
 
 def test_bad_config_file_names_file_and_key(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('[targets.prod]\ndsn = "postgresql://h/db"\n[thresholds]\nslow_query_ms = "fast"\n')
+    path.write_text(
+        '[targets.prod]\ndsn = "postgresql://h/db"\n[thresholds]\nslow_query_ms = "fast"\n'
+    )
     result = run("--config", str(path), cwd=tmp_path)
     assert result.returncode == 2
     assert f"{path}: thresholds.slow_query_ms: must be a non-negative number" in result.stderr
@@ -69,12 +86,17 @@ def test_config_init_check_show(tmp_path: Path) -> None:
     assert run("config", "init", str(path), cwd=tmp_path).returncode == 2  # no silent overwrite
     missing_env = run("config", "check", str(path), cwd=tmp_path)
     assert missing_env.returncode == 2
-    assert "targets.production.password_env: environment variable ENGFLOW_PG_PASSWORD is not set" in missing_env.stderr
+    assert (
+        "targets.production.password_env: environment variable ENGFLOW_PG_PASSWORD is not set"
+        in missing_env.stderr
+    )
     ok = run("config", "check", str(path), env={"ENGFLOW_PG_PASSWORD": "x"}, cwd=tmp_path)
     assert ok.returncode == 0 and "OK (1 target(s): production)" in ok.stdout
     shown = run("config", "show", str(path), cwd=tmp_path)
     assert shown.returncode == 0
-    assert 'refresh_interval = "2s"' in shown.stdout and 'idle_in_transaction = "30m"' in shown.stdout
+    assert (
+        'refresh_interval = "2s"' in shown.stdout and 'idle_in_transaction = "30m"' in shown.stdout
+    )
     # The default location (XDG) is where `config init` writes without a path.
     result = run("config", "init", cwd=tmp_path)
     assert result.returncode == 0 and (tmp_path / "engflow-tui" / "config.toml").exists()
@@ -92,12 +114,19 @@ async def test_diagnose_json_contract_and_exit_codes(db) -> None:
     assert data["status"] == "critical" and data["target"] == "cli"
     assert data["generated_at"].endswith("Z")
     checks = {c["id"]: c for c in data["checks"]}
-    assert checks["rls.disabled"]["details"] == [{"schema": "public", "table": "orcamentos", "policies": 0}]
-    assert checks["database.reachable"]["status"] == "ok" and checks["database.reachable"]["unit"] == "ms"
+    assert checks["rls.disabled"]["details"] == [
+        {"schema": "public", "table": "orcamentos", "policies": 0}
+    ]
+    assert (
+        checks["database.reachable"]["status"] == "ok"
+        and checks["database.reachable"]["unit"] == "ms"
+    )
     assert any("pg_sleep" in q["query"] for q in checks["queries.slow"]["details"])
     assert checks["connections.usage"]["unit"] == "%"
 
-    quick = await asyncio.to_thread(run, "diagnose", "--quick", "--dsn", db.dsn(), "--format", "json")
+    quick = await asyncio.to_thread(
+        run, "diagnose", "--quick", "--dsn", db.dsn(), "--format", "json"
+    )
     assert "queries.slow" not in {c["id"] for c in json.loads(quick.stdout)["checks"]}
 
     async with session(db.dsn()) as admin:
@@ -110,7 +139,14 @@ async def test_diagnose_json_contract_and_exit_codes(db) -> None:
 
 
 def test_diagnose_unreachable_is_unknown_exit_3(tmp_path: Path) -> None:
-    result = run("diagnose", "--dsn", f"postgresql://u@127.0.0.1:{free_port()}/x", "--format", "json", cwd=tmp_path)
+    result = run(
+        "diagnose",
+        "--dsn",
+        f"postgresql://u@127.0.0.1:{free_port()}/x",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
     no_traceback(result)
     assert result.returncode == 3
     data = json.loads(result.stdout)
@@ -121,12 +157,19 @@ def test_diagnose_unreachable_is_unknown_exit_3(tmp_path: Path) -> None:
 
 def test_pg_environment_and_database_url(db, tmp_path: Path) -> None:
     server = db.server
-    env = {"PGHOST": "127.0.0.1", "PGPORT": str(server.port), "PGUSER": "postgres", "PGDATABASE": db.name}
+    env = {
+        "PGHOST": "127.0.0.1",
+        "PGPORT": str(server.port),
+        "PGUSER": "postgres",
+        "PGDATABASE": db.name,
+    }
     result = run("diagnose", "--quick", "--format", "json", env=env, cwd=tmp_path)
     no_traceback(result)
     assert json.loads(result.stdout)["target"] == "env"
     assert json.loads(result.stdout)["checks"][0]["status"] == "ok"
-    result = run("diagnose", "--quick", "--format", "json", env={"DATABASE_URL": db.dsn()}, cwd=tmp_path)
+    result = run(
+        "diagnose", "--quick", "--format", "json", env={"DATABASE_URL": db.dsn()}, cwd=tmp_path
+    )
     assert json.loads(result.stdout)["checks"][0]["status"] == "ok"
 
 
@@ -137,18 +180,40 @@ def test_config_target_with_password_from_env(db, tmp_path: Path) -> None:
         f'[targets.other]\ndsn = "postgresql://127.0.0.1:{free_port()}/x"\n'
         '[console]\ndefault_target = "staging"\n'
     )
-    result = run("diagnose", "--quick", "--config", str(config), "--format", "json", env={"ENGFLOW_T_PW": "unused"}, cwd=tmp_path)
+    result = run(
+        "diagnose",
+        "--quick",
+        "--config",
+        str(config),
+        "--format",
+        "json",
+        env={"ENGFLOW_T_PW": "unused"},
+        cwd=tmp_path,
+    )
     no_traceback(result)
     assert json.loads(result.stdout)["target"] == "staging"
-    other = run("diagnose", "--quick", "--config", str(config), "--target", "other", "--format", "json",
-                env={"ENGFLOW_T_PW": "unused"}, cwd=tmp_path)
+    other = run(
+        "diagnose",
+        "--quick",
+        "--config",
+        str(config),
+        "--target",
+        "other",
+        "--format",
+        "json",
+        env={"ENGFLOW_T_PW": "unused"},
+        cwd=tmp_path,
+    )
     assert other.returncode == 3
 
 
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--dsn", "postgresql://ops:SECRETPW@db:notaport/postgres"], "port 'notaport' is not a number"),
+        (
+            ["--dsn", "postgresql://ops:SECRETPW@db:notaport/postgres"],
+            "port 'notaport' is not a number",
+        ),
         (["--dsn", "postgresql://u@[bad/db"], "DSN malformed"),
         (["--dsn", "host=h port=abc"], "port must be a number"),
         (["--refresh", "0", "--dsn", "postgresql://h/db"], "--refresh: must be at least 200ms"),
@@ -157,7 +222,9 @@ def test_config_target_with_password_from_env(db, tmp_path: Path) -> None:
         (["demo", "--keep", "/etc"], "--keep: must be an empty or new directory"),
     ],
 )
-def test_malformed_input_is_one_line_and_never_echoes_a_secret(tmp_path: Path, args: list[str], expected: str) -> None:
+def test_malformed_input_is_one_line_and_never_echoes_a_secret(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
     result = run(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr

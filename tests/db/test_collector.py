@@ -17,7 +17,11 @@ from ..pg import session
 
 def make_collector(dsn: str, **console: object) -> PostgresCollector:
     target = TargetConfig(name="t", dsn=dsn, exposed_schemas=("public", "api"))
-    config = Config(console=ConsoleConfig(**console), targets={"t": target}, thresholds=Thresholds(idle_in_transaction=0.3))  # type: ignore[arg-type]
+    config = Config(
+        console=ConsoleConfig(**console),
+        targets={"t": target},
+        thresholds=Thresholds(idle_in_transaction=0.3),
+    )  # type: ignore[arg-type]
     return PostgresCollector(target, config, light_first_cycle=False)
 
 
@@ -175,7 +179,9 @@ async def test_unprivileged_role_sees_other_sessions_without_detail(db) -> None:
 async def test_bad_password_and_unreachable_server_are_down_not_exceptions(db) -> None:
     from engflow_tui.demo.server import free_port
 
-    collector = make_collector(f"postgresql://nobody@127.0.0.1:{free_port()}/x", connect_timeout=2.0)
+    collector = make_collector(
+        f"postgresql://nobody@127.0.0.1:{free_port()}/x", connect_timeout=2.0
+    )
     snap = await collector.collect()
     assert snap.health.state is DbState.DOWN
     assert "refused" in (snap.health.error or "") or "reach" in (snap.health.error or "")
@@ -238,7 +244,11 @@ async def test_permission_denied_on_a_probe_names_the_grant(db) -> None:
     slow = snap.slow_queries
     assert isinstance(slow, Unavailable)
     assert slow.reason.startswith("permission denied")
-    assert slow.fix is not None and "GRANT EXECUTE ON FUNCTION" in slow.fix and "pg_read_all_stats" in slow.fix
+    assert (
+        slow.fix is not None
+        and "GRANT EXECUTE ON FUNCTION" in slow.fix
+        and "pg_read_all_stats" in slow.fix
+    )
     assert snap.health.state is DbState.CONNECTED  # one dead probe does not take the others down
     assert isinstance(snap.rls, RlsStatus)
 
@@ -246,7 +256,9 @@ async def test_permission_denied_on_a_probe_names_the_grant(db) -> None:
 async def test_pg_stat_statements_installed_but_not_preloaded() -> None:
     from engflow_tui.demo.server import temporary_server
 
-    server = temporary_server(prefix="engflow-test-nopreload-", extra_settings={"shared_preload_libraries": ""})
+    server = temporary_server(
+        prefix="engflow-test-nopreload-", extra_settings={"shared_preload_libraries": ""}
+    )
     try:
         async with session(server.dsn()) as admin:
             await admin.execute("CREATE EXTENSION pg_stat_statements")
@@ -264,15 +276,19 @@ async def test_pg_stat_statements_installed_but_not_preloaded() -> None:
 
 async def test_activity_probe_refused_is_degraded_not_down(db) -> None:
     async with session(db.dsn()) as admin:
-        await admin.execute("DROP ROLE IF EXISTS blind_watcher; CREATE ROLE blind_watcher LOGIN;"
-                            "REVOKE SELECT ON pg_catalog.pg_stat_activity FROM PUBLIC")
+        await admin.execute(
+            "DROP ROLE IF EXISTS blind_watcher; CREATE ROLE blind_watcher LOGIN;"
+            "REVOKE SELECT ON pg_catalog.pg_stat_activity FROM PUBLIC"
+        )
         try:
             collector = make_collector(db.dsn(user="blind_watcher"))
             snap = await collector.collect()
             await collector.close()
         finally:
-            await admin.execute("GRANT SELECT ON pg_catalog.pg_stat_activity TO PUBLIC;"
-                                "DROP OWNED BY blind_watcher; DROP ROLE blind_watcher")
+            await admin.execute(
+                "GRANT SELECT ON pg_catalog.pg_stat_activity TO PUBLIC;"
+                "DROP OWNED BY blind_watcher; DROP ROLE blind_watcher"
+            )
     assert snap.health.state is DbState.DEGRADED
     assert isinstance(snap.connections, Unavailable)
     assert "permission denied" in snap.connections.reason

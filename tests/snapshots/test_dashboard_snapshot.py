@@ -19,13 +19,17 @@ time.tzset()
 
 
 def make_app() -> EngFlowApp:
-    target = TargetConfig(name="production", dsn="postgresql://ops_monitor:s3cret@db.example.com:5432/postgres")
+    target = TargetConfig(
+        name="production", dsn="postgresql://ops_monitor:s3cret@db.example.com:5432/postgres"
+    )
     config = Config(console=ConsoleConfig(refresh_interval=60.0), targets={"production": target})
     return EngFlowApp(config, target, monitor_factory=lambda c, t: Monitor(FixedSource(), c, t))
 
 
 async def _first_snapshot(pilot) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(lambda: pilot.app.dashboard is not None and pilot.app.dashboard.snapshots_applied >= 1)
+    await wait_for(
+        lambda: pilot.app.dashboard is not None and pilot.app.dashboard.snapshots_applied >= 1
+    )
     await pilot.pause()
 
 

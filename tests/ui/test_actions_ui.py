@@ -24,8 +24,13 @@ from .helpers import static_text, table_dicts
 def make_app(dsn: str, tmp_path: Path, *, read_only: bool = False, idle: float = 0.5) -> EngFlowApp:
     target = TargetConfig(name="prod", dsn=dsn)
     config = Config(
-        console=ConsoleConfig(refresh_interval=0.3, catalog_interval=0.3, read_only=read_only, operator="ana",
-                              audit_log=str(tmp_path / "audit.jsonl")),
+        console=ConsoleConfig(
+            refresh_interval=0.3,
+            catalog_interval=0.3,
+            read_only=read_only,
+            operator="ana",
+            audit_log=str(tmp_path / "audit.jsonl"),
+        ),
         targets={"prod": target},
         thresholds=Thresholds(idle_in_transaction=idle),
     )
@@ -47,7 +52,9 @@ def audit(tmp_path: Path) -> list[dict]:
 
 async def alive(dsn: str, pid: int) -> bool:
     async with session(dsn) as conn:
-        return bool(await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid))
+        return bool(
+            await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid)
+        )
 
 
 async def test_terminate_idle_transactions_cancel_then_confirm(db18, tmp_path: Path) -> None:
@@ -65,7 +72,10 @@ async def test_terminate_idle_transactions_cancel_then_confirm(db18, tmp_path: P
             assert app.focused is modal.query_one("#cancel", Button), "focus starts on Cancel"
             rows = table_dicts(modal.query_one("#targets", DataTable))
             assert [r["pid"] for r in rows] == [str(pid)]
-            assert rows[0]["application"] == "stuck-batch" and rows[0]["last query"] == "BEGIN; SELECT 42"
+            assert (
+                rows[0]["application"] == "stuck-batch"
+                and rows[0]["last query"] == "BEGIN; SELECT 42"
+            )
             assert "pg_terminate_backend" in static_text(modal.query_one("#statement", Static))
             # n cancels: nothing is run, nothing is recorded.
             await pilot.press("n")
@@ -88,7 +98,10 @@ async def test_terminate_idle_transactions_cancel_then_confirm(db18, tmp_path: P
             await pilot.press("enter")
             await wait_for(lambda: not isinstance(app.screen, ActionResultModal))
     events = [(r["event"], r["action"]) for r in audit(tmp_path)]
-    assert events == [("started", "Terminate idle transactions"), ("finished", "Terminate idle transactions")]
+    assert events == [
+        ("started", "Terminate idle transactions"),
+        ("finished", "Terminate idle transactions"),
+    ]
     assert audit(tmp_path)[1]["targets"][0]["pid"] == pid
 
 
@@ -127,14 +140,21 @@ async def test_threshold_can_be_changed_for_this_run(db18, tmp_path: Path) -> No
 async def test_enable_rls_from_the_palette_with_a_nasty_name(db18, tmp_path: Path) -> None:
     name = 'Orçamentos "Antigos"; v2'
     async with session(db18.dsn()) as admin:
-        await admin.execute(f"CREATE TABLE public.{quote_ident(name)} (id int); CREATE TABLE public.other (id int)")  # ok-sql
+        await admin.execute(
+            f"CREATE TABLE public.{quote_ident(name)} (id int); CREATE TABLE public.other (id int)"
+        )  # ok-sql
     app = make_app(db18.dsn(), tmp_path)
     async with app.run_test(size=(140, 45)) as pilot:
         await started(app)
         await pilot.press("ctrl+p")
         await pilot.press(*"Enable RLS")
-        await wait_for(lambda: bool(app.screen.query("CommandList")) and
-                       "Enable RLS" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
+        await wait_for(
+            lambda: (
+                bool(app.screen.query("CommandList"))
+                and "Enable RLS"
+                in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+            )
+        )
         await pilot.press("enter")
         await screen_is(app, TablePickerModal)
         await pilot.press(*"orç")
@@ -143,19 +163,31 @@ async def test_enable_rls_from_the_palette_with_a_nasty_name(db18, tmp_path: Pat
         modal = app.screen
         qualified = f'"public".{quote_ident(name)}'
         assert table_dicts(modal.query_one("#targets", DataTable))[0]["target"] == qualified
-        assert f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY" in static_text(modal.query_one("#statement", Static))
+        assert f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY" in static_text(
+            modal.query_one("#statement", Static)
+        )
         assert "deny every non-owner role" in static_text(modal.query_one("#warnings", Static))
         await pilot.press("y")
         await screen_is(app, ActionResultModal)
-        assert f"RLS enabled on {qualified}" in static_text(app.screen.query_one("#result-title", Static))
+        assert f"RLS enabled on {qualified}" in static_text(
+            app.screen.query_one("#result-title", Static)
+        )
     async with session(db18.dsn()) as admin:
-        assert await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = $1", name) is True
-        assert await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = 'other'") is False
+        assert (
+            await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = $1", name)
+            is True
+        )
+        assert (
+            await admin.fetchval("SELECT relrowsecurity FROM pg_class WHERE relname = 'other'")
+            is False
+        )
 
 
 async def test_enable_rls_key_on_the_selected_table(db18, tmp_path: Path) -> None:
     async with session(db18.dsn()) as admin:
-        await admin.execute("CREATE TABLE public.aaa_first (id int); CREATE TABLE public.zzz_second (id int)")
+        await admin.execute(
+            "CREATE TABLE public.aaa_first (id int); CREATE TABLE public.zzz_second (id int)"
+        )
     app = make_app(db18.dsn(), tmp_path)
     async with app.run_test(size=(140, 45)) as pilot:
         await started(app)
@@ -165,11 +197,18 @@ async def test_enable_rls_key_on_the_selected_table(db18, tmp_path: Path) -> Non
         await pilot.press("down")  # the second row: zzz_second
         await pilot.press("e")
         await screen_is(app, ConfirmActionModal)
-        assert table_dicts(app.screen.query_one("#targets", DataTable))[0]["target"] == '"public"."zzz_second"'
+        assert (
+            table_dicts(app.screen.query_one("#targets", DataTable))[0]["target"]
+            == '"public"."zzz_second"'
+        )
         await pilot.press("y")
         await screen_is(app, ActionResultModal)
     async with session(db18.dsn()) as admin:
-        flags = dict(await admin.fetch("SELECT relname, relrowsecurity FROM pg_class WHERE relname IN ('aaa_first', 'zzz_second')"))
+        flags = dict(
+            await admin.fetch(
+                "SELECT relname, relrowsecurity FROM pg_class WHERE relname IN ('aaa_first', 'zzz_second')"
+            )
+        )
     assert flags == {"aaa_first": False, "zzz_second": True}
 
 
@@ -227,13 +266,18 @@ async def test_audit_log_screen_lists_the_records(db18, tmp_path: Path) -> None:
         await pilot.press("L")
         await screen_is(app, AuditLogScreen)
         rows = table_dicts(app.screen.query_one("#audit-table", DataTable))
-        assert [(r["event"], r["action"]) for r in rows] == [("finished", "Run ANALYZE"), ("started", "Run ANALYZE")]
+        assert [(r["event"], r["action"]) for r in rows] == [
+            ("finished", "Run ANALYZE"),
+            ("started", "Run ANALYZE"),
+        ]
         assert rows[0]["operator"] == "ana" and rows[0]["outcome"] == "1 analyzed"
         await pilot.press("escape")
         assert app.screen is app.dashboard
 
 
-async def test_emergency_fallback_key_posts_after_confirmation(db18, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_emergency_fallback_key_posts_after_confirmation(
+    db18, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     import http.server
     import threading
 
@@ -259,8 +303,11 @@ async def test_emergency_fallback_key_posts_after_confirmation(db18, tmp_path: P
         from dataclasses import replace
 
         app = make_app(db18.dsn(), tmp_path)
-        target = replace(app.target, app_url=f"http://127.0.0.1:{server.server_address[1]}",
-                         emergency_token_env="ENGFLOW_UI_TOKEN")
+        target = replace(
+            app.target,
+            app_url=f"http://127.0.0.1:{server.server_address[1]}",
+            emergency_token_env="ENGFLOW_UI_TOKEN",
+        )
         app = EngFlowApp(replace(app.config, targets={"prod": target}), target)
         async with app.run_test(size=(140, 45)) as pilot:
             await started(app)

@@ -19,7 +19,9 @@ from .helpers import static_text, table_dicts
 
 def make_app(dsn: str) -> EngFlowApp:
     target = TargetConfig(name="prod", dsn=dsn)
-    config = Config(console=ConsoleConfig(refresh_interval=0.3, catalog_interval=0.3), targets={"prod": target})
+    config = Config(
+        console=ConsoleConfig(refresh_interval=0.3, catalog_interval=0.3), targets={"prod": target}
+    )
     return EngFlowApp(config, target)
 
 
@@ -38,7 +40,12 @@ async def test_alert_detail_shows_the_runbook_and_links_to_the_action(db18, tmp_
         assert "RLS Policy Errors" in runbook and "Erro 403 em operações autorizadas" in runbook
         assert "public.leaky" in static_text(app.screen.query_one("#alert-title", Static))
         await pilot.press("1")  # the first linked action: Enable RLS
-        await wait_for(lambda: isinstance(app.screen, ConfirmActionModal) or app.screen.__class__.__name__ == "TablePickerModal")
+        await wait_for(
+            lambda: (
+                isinstance(app.screen, ConfirmActionModal)
+                or app.screen.__class__.__name__ == "TablePickerModal"
+            )
+        )
         await pilot.press("escape")
 
 
@@ -48,7 +55,9 @@ async def test_acknowledge_from_the_alerts_screen_keeps_it_listed(db18) -> None:
     app = make_app(db18.dsn())
     async with app.run_test(size=(140, 45)) as pilot:
         await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
-        await wait_for(lambda: any(a.title == "RLS Violation" for a in app.dashboard.monitor.engine.alerts()))
+        await wait_for(
+            lambda: any(a.title == "RLS Violation" for a in app.dashboard.monitor.engine.alerts())
+        )
         await pilot.press("A")
         await wait_for(lambda: isinstance(app.screen, AlertsScreen))
         rows = table_dicts(app.screen.query_one("#active", DataTable))
@@ -56,10 +65,17 @@ async def test_acknowledge_from_the_alerts_screen_keeps_it_listed(db18) -> None:
         recent = table_dicts(app.screen.query_one("#recent", DataTable))
         assert any(r["event"] == "fired" and r["alert"] == "RLS Violation" for r in recent)
         await pilot.press("a")
-        await wait_for(lambda: table_dicts(app.screen.query_one("#active", DataTable))[0]["state"] == "firing ✓ack")
+        await wait_for(
+            lambda: (
+                table_dicts(app.screen.query_one("#active", DataTable))[0]["state"] == "firing ✓ack"
+            )
+        )
         assert app.dashboard.monitor.engine.alerts()[0].acknowledged
         await pilot.press("2")  # only warnings: the critical one is filtered out
-        assert all(r["severity"].strip() == "WARNING" for r in table_dicts(app.screen.query_one("#active", DataTable)))
+        assert all(
+            r["severity"].strip() == "WARNING"
+            for r in table_dicts(app.screen.query_one("#active", DataTable))
+        )
         await pilot.press("0")
         await pilot.press("escape")
         assert app.screen is app.dashboard

@@ -24,7 +24,9 @@ from .helpers import static_text, table_dicts
 def make_app(dsn: str, refresh: float = 0.3) -> EngFlowApp:
     target = TargetConfig(name="prod-test", dsn=dsn)
     config = Config(
-        console=ConsoleConfig(refresh_interval=refresh, slow_queries_interval=0.3, catalog_interval=0.3),
+        console=ConsoleConfig(
+            refresh_interval=refresh, slow_queries_interval=0.3, catalog_interval=0.3
+        ),
         targets={"prod-test": target},
         thresholds=Thresholds(idle_in_transaction=0.5),
     )
@@ -33,13 +35,17 @@ def make_app(dsn: str, refresh: float = 0.3) -> EngFlowApp:
 
 async def applied(app: EngFlowApp, count: int = 1) -> None:
     start = app.dashboard.snapshots_applied if app.dashboard else 0
-    await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= start + count)
+    await wait_for(
+        lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= start + count
+    )
 
 
 async def test_panels_show_the_situation_in_the_database(db18) -> None:
     async with session(db18.dsn()) as admin:
-        await admin.execute("CREATE TABLE public.leaky (id int); CREATE TABLE public.safe (id int);"
-                            "ALTER TABLE public.safe ENABLE ROW LEVEL SECURITY;")
+        await admin.execute(
+            "CREATE TABLE public.leaky (id int); CREATE TABLE public.safe (id int);"
+            "ALTER TABLE public.safe ENABLE ROW LEVEL SECURITY;"
+        )
         await admin.execute("SELECT pg_sleep(0.12)")
     async with session(db18.dsn(), "stuck-batch") as stuck:
         stuck_pid = await stuck.fetchval("SELECT pg_backend_pid()")
@@ -64,7 +70,12 @@ async def test_panels_show_the_situation_in_the_database(db18) -> None:
             rls_rows = table_dicts(screen.query_one(RlsPanel).table)
             assert rls_rows[0]["RLS"].startswith("OFF") and rls_rows[0]["table"] == "public.leaky"
             assert any(r["table"] == "public.safe" and r["RLS"] == "ON" for r in rls_rows)
-            await wait_for(lambda: any("pg_sleep" in r["query"] for r in table_dicts(screen.query_one(SlowQueriesPanel).table)))
+            await wait_for(
+                lambda: any(
+                    "pg_sleep" in r["query"]
+                    for r in table_dicts(screen.query_one(SlowQueriesPanel).table)
+                )
+            )
             alerts = table_dicts(screen.query_one(AlertsPanel).table)
             titles = [r["alert"] for r in alerts]
             assert "RLS Violation" in titles and "Idle In Transaction" in titles
@@ -125,7 +136,14 @@ async def test_command_palette_reaches_panels_by_name(db18) -> None:
         await applied(app)
         await pilot.press("ctrl+p")
         await pilot.press(*"Show slow queries")
-        await wait_for(lambda: "Show slow queries" in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt) if app.screen.query("CommandList") else False)
+        await wait_for(
+            lambda: (
+                "Show slow queries"
+                in str(app.screen.query("CommandList").first().get_option_at_index(0).prompt)
+                if app.screen.query("CommandList")
+                else False
+            )
+        )
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.query_one(SlowQueriesPanel).table.has_focus
@@ -143,16 +161,22 @@ async def test_database_stopped_and_restarted_under_the_running_app() -> None:
             await pilot.pause()
             assert "DOWN" in static_text(app.screen.query_one(HealthPanel))
             assert "DOWN" in static_text(app.screen.query_one("#status-line", Static))
-            assert "Database Down" in [r["alert"] for r in table_dicts(app.screen.query_one(AlertsPanel).table)]
+            assert "Database Down" in [
+                r["alert"] for r in table_dicts(app.screen.query_one(AlertsPanel).table)
+            ]
             # Keys still work while the database is down.
             await pilot.press("question_mark")
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("escape")
             await asyncio.to_thread(server.start)
-            await wait_for(lambda: app.dashboard.snapshot.health.state is DbState.CONNECTED, timeout=40)
+            await wait_for(
+                lambda: app.dashboard.snapshot.health.state is DbState.CONNECTED, timeout=40
+            )
             await pilot.pause()
             assert "CONNECTED" in static_text(app.screen.query_one(HealthPanel))
-            assert "Database Down" not in [r["alert"] for r in table_dicts(app.screen.query_one(AlertsPanel).table)]
+            assert "Database Down" not in [
+                r["alert"] for r in table_dicts(app.screen.query_one(AlertsPanel).table)
+            ]
     finally:
         server.remove()
 
@@ -162,7 +186,9 @@ async def test_several_targets_without_default_asks_which(db18) -> None:
 
     first = TargetConfig(name="alpha", dsn=db18.dsn())
     second = TargetConfig(name="beta", dsn=db18.dsn())
-    config = Config(console=ConsoleConfig(refresh_interval=0.3), targets={"alpha": first, "beta": second})
+    config = Config(
+        console=ConsoleConfig(refresh_interval=0.3), targets={"alpha": first, "beta": second}
+    )
     app = EngFlowApp(config, None)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -175,7 +201,9 @@ async def test_several_targets_without_default_asks_which(db18) -> None:
 
 async def test_large_tables_are_capped_with_a_visible_count(db18) -> None:
     async with session(db18.dsn()) as admin:
-        await admin.execute("DO $$ BEGIN FOR i IN 1..350 LOOP EXECUTE format('CREATE TABLE public.t_%s (id int)', i); END LOOP; END $$")
+        await admin.execute(
+            "DO $$ BEGIN FOR i IN 1..350 LOOP EXECUTE format('CREATE TABLE public.t_%s (id int)', i); END LOOP; END $$"
+        )
     app = make_app(db18.dsn())
     async with app.run_test(size=(140, 45)) as pilot:
         panel = app.screen.query_one(RlsPanel)

@@ -9,7 +9,6 @@ import re
 import select
 import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,7 +40,9 @@ def _processes_mentioning(text: str) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                cmdline = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
             except OSError:
                 continue
             if text in cmdline:
@@ -84,7 +85,9 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
         deadline = time.monotonic() + 20
         apps: set[str] = set()
         slow_reports = 0
-        while time.monotonic() < deadline and not ({"engflow-api", "engflow-batch"} <= apps and slow_reports):
+        while time.monotonic() < deadline and not (
+            {"engflow-api", "engflow-batch"} <= apps and slow_reports
+        ):
             apps, slow_reports = asyncio.run(observe())
             time.sleep(0.3)
         assert {"engflow-api", "engflow-batch", "engflow-tui"} <= apps
@@ -96,10 +99,14 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
             async def kill_and_count() -> int:
                 conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/engflow")
                 try:
-                    await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                       "WHERE application_name LIKE 'engflow-%' AND application_name <> 'engflow-tui'")
+                    await conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE application_name LIKE 'engflow-%' AND application_name <> 'engflow-tui'"
+                    )
                     for _ in range(100):
-                        n = await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'engflow-api'")
+                        n = await conn.fetchval(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'engflow-api'"
+                        )
                         if n >= 4:
                             return n
                         await asyncio.sleep(0.1)
@@ -107,7 +114,9 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
                 finally:
                     await conn.close()
 
-            assert asyncio.run(kill_and_count()) >= 4, "the workload reconnects after its sessions are killed"
+            assert asyncio.run(kill_and_count()) >= 4, (
+                "the workload reconnects after its sessions are killed"
+            )
             assert _processes_mentioning(f"127.0.0.1:{port}/engflow") == workload
         if how == "q":
             os.write(fd, b"q")

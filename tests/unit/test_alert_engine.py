@@ -34,16 +34,28 @@ def engine(tmp_path: Path | None = None, **overrides) -> AlertEngine:  # type: i
 def test_every_runbook_alert_is_shipped_with_its_severity() -> None:
     rules = shipped_rules()
     expected = {
-        "Database Down": "critical", "High Error Rate": "critical", "Connection Pool Full": "critical",
-        "RLS Violation": "critical", "High Response Time": "warning", "High CPU": "warning",
-        "Low Cache Hit Rate": "warning", "Disk Usage": "warning", "Daily Backup": "info",
-        "User Growth": "info", "Feature Usage": "info",
+        "Database Down": "critical",
+        "High Error Rate": "critical",
+        "Connection Pool Full": "critical",
+        "RLS Violation": "critical",
+        "High Response Time": "warning",
+        "High CPU": "warning",
+        "Low Cache Hit Rate": "warning",
+        "Disk Usage": "warning",
+        "Daily Backup": "info",
+        "User Growth": "info",
+        "Feature Usage": "info",
     }
     by_title = {r.title: r.severity.value for r in rules.values()}
     assert expected.items() <= by_title.items()
     assert rules["high_cpu"].for_seconds == 15 * 60 and rules["high_cpu"].threshold == 80
-    assert rules["low_cache_hit_rate"].for_seconds == 30 * 60 and rules["low_cache_hit_rate"].op == "<"
-    assert rules["high_response_time"].for_seconds == 10 * 60 and rules["high_response_time"].threshold == 500
+    assert (
+        rules["low_cache_hit_rate"].for_seconds == 30 * 60 and rules["low_cache_hit_rate"].op == "<"
+    )
+    assert (
+        rules["high_response_time"].for_seconds == 10 * 60
+        and rules["high_response_time"].threshold == 500
+    )
     assert rules["connection_pool_full"].threshold == 95 and rules["disk_usage"].threshold == 85
     assert rules["database_down"].threshold == 10 and rules["high_error_rate"].threshold == 5
 
@@ -59,7 +71,9 @@ def test_high_cpu_stays_pending_for_less_than_15_minutes() -> None:
     events = e.evaluate(cpu(96), at(31))
     assert [(ev.kind, ev.alert.title) for ev in events] == [("fired", "High CPU")]
     alert = e.alerts()[0]
-    assert alert.state == "firing" and alert.value == 96 and alert.peak == 96 and alert.threshold == 80
+    assert (
+        alert.state == "firing" and alert.value == 96 and alert.peak == 96 and alert.threshold == 80
+    )
     assert alert.since == at(31)
 
 
@@ -91,7 +105,10 @@ def test_subjects_fire_and_resolve_separately() -> None:
     e = engine()
     both = {"rls.violation": {"public.a": Metric(1, "a off"), "public.b": Metric(1, "b off")}}
     fired = e.evaluate(both, at(0))
-    assert sorted(ev.alert.key for ev in fired) == ["rls_violation:public.a", "rls_violation:public.b"]
+    assert sorted(ev.alert.key for ev in fired) == [
+        "rls_violation:public.a",
+        "rls_violation:public.b",
+    ]
     events = e.evaluate({"rls.violation": {"public.b": Metric(1, "b off")}}, at(1))
     assert [(ev.kind, ev.alert.subject) for ev in events] == [("resolved", "public.a")]
 
@@ -138,10 +155,18 @@ def test_corrupt_history_is_set_aside(tmp_path: Path) -> None:
 
 
 def test_overrides_from_config() -> None:
-    rules = {r.id: r for r in load_rules({"high_cpu": {"threshold": 90, "for": "5m"}, "user_growth": {"enabled": False}})}
+    rules = {
+        r.id: r
+        for r in load_rules(
+            {"high_cpu": {"threshold": 90, "for": "5m"}, "user_growth": {"enabled": False}}
+        )
+    }
     assert rules["high_cpu"].threshold == 90 and rules["high_cpu"].for_seconds == 300
     assert "user_growth" not in rules
-    with pytest.raises(ConfigError, match="alerts.hihg_cpu: no alert rule named 'hihg_cpu' \\(did you mean 'high_cpu'\\?\\)"):
+    with pytest.raises(
+        ConfigError,
+        match="alerts.hihg_cpu: no alert rule named 'hihg_cpu' \\(did you mean 'high_cpu'\\?\\)",
+    ):
         load_rules({"hihg_cpu": {"threshold": 1}})
     with pytest.raises(ConfigError, match="alerts.high_cpu.for"):
         load_rules({"high_cpu": {"for": "soon"}})

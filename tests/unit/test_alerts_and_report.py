@@ -27,18 +27,25 @@ def fire(*snapshots, thresholds: Thresholds | None = None):  # type: ignore[no-u
 
 
 def test_rules_fire_on_the_runbook_thresholds() -> None:
-    snap = sample_snapshot()  # 84 % of connections, one idle in tx for 45 min, one table without RLS
+    snap = (
+        sample_snapshot()
+    )  # 84 % of connections, one idle in tx for 45 min, one table without RLS
     later = replace(snap, taken_at=TAKEN_AT + timedelta(minutes=2))
     alerts = fire(snap, later)
     by_rule = {a.rule: a for a in alerts}
     assert by_rule["rls_violation"].severity is Severity.CRITICAL
     assert by_rule["rls_violation"].subject == "public.Orçamentos Antigos"
-    assert by_rule["connections_high"].severity is Severity.WARNING and by_rule["connections_high"].state == "firing"
+    assert (
+        by_rule["connections_high"].severity is Severity.WARNING
+        and by_rule["connections_high"].state == "firing"
+    )
     assert by_rule["connections_high"].value == 84.0
     assert "4242" in by_rule["idle_in_transaction"].message
     assert "4250" not in by_rule["idle_in_transaction"].message  # only 95 s
     firing = [a for a in alerts if a.state == "firing"]
-    assert [a.severity for a in firing] == sorted((a.severity for a in firing), key=lambda s: s.rank)
+    assert [a.severity for a in firing] == sorted(
+        (a.severity for a in firing), key=lambda s: s.rank
+    )
 
 
 def test_connections_high_is_pending_for_its_first_minute() -> None:
@@ -50,8 +57,13 @@ def test_pool_full_and_database_down() -> None:
     snap = sample_snapshot()
     full = replace(snap, connections=replace(snap.connections, total=96))
     assert "connection_pool_full" in {a.rule for a in fire(full) if a.state == "firing"}
-    down = replace(snap, health=Health(state=DbState.DOWN, error="connection refused"),
-                   connections=Unavailable("down"), rls=Unavailable("down"), slow_queries=Unavailable("down"))
+    down = replace(
+        snap,
+        health=Health(state=DbState.DOWN, error="connection refused"),
+        connections=Unavailable("down"),
+        rls=Unavailable("down"),
+        slow_queries=Unavailable("down"),
+    )
     alerts = fire(down)
     assert [a.rule for a in alerts] == ["database_down"]
     assert "connection refused" in alerts[0].message
@@ -59,13 +71,25 @@ def test_pool_full_and_database_down() -> None:
 
 def test_rls_turned_off_and_policies_without_rls_are_named() -> None:
     snap = sample_snapshot()
-    on = replace(snap, rls=replace(snap.rls, tables=tuple(replace(t, rls_enabled=True) for t in snap.rls.tables)))
-    off = replace(snap, taken_at=TAKEN_AT + timedelta(seconds=2), rls=replace(snap.rls, tables=(
-        replace(snap.rls.tables[1], rls_enabled=False),  # anexos: was on, 2 policies
-    )))
+    on = replace(
+        snap,
+        rls=replace(snap.rls, tables=tuple(replace(t, rls_enabled=True) for t in snap.rls.tables)),
+    )
+    off = replace(
+        snap,
+        taken_at=TAKEN_AT + timedelta(seconds=2),
+        rls=replace(
+            snap.rls,
+            tables=(
+                replace(snap.rls.tables[1], rls_enabled=False),  # anexos: was on, 2 policies
+            ),
+        ),
+    )
     alerts = {a.subject: a for a in fire(on, off) if a.rule == "rls_violation"}
     assert "RLS was turned OFF" in alerts["public.anexos"].message
-    with_policies = replace(snap, rls=replace(snap.rls, tables=(replace(snap.rls.tables[0], policy_count=3),)))
+    with_policies = replace(
+        snap, rls=replace(snap.rls, tables=(replace(snap.rls.tables[0], policy_count=3),))
+    )
     message = next(a.message for a in fire(with_policies) if a.rule == "rls_violation")
     assert "has 3 policies: they do not apply" in message
 
@@ -77,20 +101,36 @@ def test_report_json_contract_and_exit_codes() -> None:
     assert data["target"] == "production"
     assert data["generated_at"] == "2026-11-29T03:12:00Z"
     checks = {c["id"]: c for c in data["checks"]}
-    assert set(checks) == {"database.reachable", "connections.usage", "connections.idle_in_transaction",
-                           "cache.hit_rate", "rls.disabled", "queries.slow"}
-    assert checks["connections.usage"]["value"] == 84.0 and checks["connections.usage"]["unit"] == "%"
+    assert set(checks) == {
+        "database.reachable",
+        "connections.usage",
+        "connections.idle_in_transaction",
+        "cache.hit_rate",
+        "rls.disabled",
+        "queries.slow",
+    }
+    assert (
+        checks["connections.usage"]["value"] == 84.0 and checks["connections.usage"]["unit"] == "%"
+    )
     assert checks["connections.usage"]["status"] == "warning"
     iit = checks["connections.idle_in_transaction"]
-    assert iit["value"] == 1 and iit["details"][0]["pid"] == 4242 and iit["details"][0]["seconds"] == 2712.0
+    assert (
+        iit["value"] == 1
+        and iit["details"][0]["pid"] == 4242
+        and iit["details"][0]["seconds"] == 2712.0
+    )
     assert set(iit["details"][0]) >= {"pid", "user", "application", "seconds", "query"}
-    assert checks["rls.disabled"]["details"] == [{"schema": "public", "table": "Orçamentos Antigos", "policies": 0}]
+    assert checks["rls.disabled"]["details"] == [
+        {"schema": "public", "table": "Orçamentos Antigos", "policies": 0}
+    ]
     assert checks["queries.slow"]["details"][0]["mean_ms"] == 2450.5
     assert set(checks["queries.slow"]["details"][0]) >= {"query", "calls", "mean_ms", "total_ms"}
     assert checks["cache.hit_rate"]["value"] == 97.4
     assert checks["database.reachable"]["unit"] == "ms"
     # Quick leaves out the pg_stat_statements read.
-    assert "queries.slow" not in {c.id for c in build_report(sample_snapshot(), Thresholds(), quick=True).checks}
+    assert "queries.slow" not in {
+        c.id for c in build_report(sample_snapshot(), Thresholds(), quick=True).checks
+    }
 
 
 def test_report_ok_warning_unknown() -> None:

@@ -68,11 +68,17 @@ def test_shipped_example_parses_and_matches_the_defaults(monkeypatch: pytest.Mon
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     config = load_config(path)
     # Every key of [console] and [thresholds] is documented in the example with its default.
-    for section, cls in (("console", ConsoleConfig), ("thresholds", Thresholds), ("actions", ActionsConfig)):
+    for section, cls in (
+        ("console", ConsoleConfig),
+        ("thresholds", Thresholds),
+        ("actions", ActionsConfig),
+    ):
         documented = set(data[section])
         text = path.read_text(encoding="utf-8")
         for f in dataclasses.fields(cls):
-            assert f.name in documented or f"# {f.name} =" in text, f"{section}.{f.name} not in the example"
+            assert f.name in documented or f"# {f.name} =" in text, (
+                f"{section}.{f.name} not in the example"
+            )
         for key in documented:
             assert getattr(getattr(config, section), key) == getattr(cls(), key), f"{section}.{key}"
     assert config.targets["production"].dsn is not None
@@ -82,18 +88,42 @@ def test_shipped_example_parses_and_matches_the_defaults(monkeypatch: pytest.Mon
     ("text", "expected"),
     [
         ("[console\nrefresh_interval = 2", "TOML syntax error"),
-        ('[console]\nrefresh_intervall = "2s"', "console.refresh_intervall: unknown key (did you mean 'refresh_interval'?)"),
-        ('[console]\nrefresh_interval = "fast"', "console.refresh_interval: 'fast' is not a duration"),
-        ("[console]\nread_only = \"yes\"", "console.read_only: must be true or false"),
-        ("[thresholds]\nslow_query_ms = \"100\"", "thresholds.slow_query_ms: must be a non-negative number"),
+        (
+            '[console]\nrefresh_intervall = "2s"',
+            "console.refresh_intervall: unknown key (did you mean 'refresh_interval'?)",
+        ),
+        (
+            '[console]\nrefresh_interval = "fast"',
+            "console.refresh_interval: 'fast' is not a duration",
+        ),
+        ('[console]\nread_only = "yes"', "console.read_only: must be true or false"),
+        (
+            '[thresholds]\nslow_query_ms = "100"',
+            "thresholds.slow_query_ms: must be a non-negative number",
+        ),
         ('[thresholds]\nidle_in_transaction = "-5m"', "thresholds.idle_in_transaction"),
         ("[targets.prod]\ndsn = 5", "targets.prod.dsn: must be a non-empty string"),
-        ('[targets.prod]\ndsn = "postgresql://u:hunter2@h/db"', "targets.prod.dsn: contains a password"),
-        ('[targets.prod]\npassword_env = "my password"', "targets.prod.password_env: must be the NAME of an environment variable"),
-        ('[targets.prod]\nexposed_schemas = "public"', "targets.prod.exposed_schemas: must be a non-empty list"),
-        ('[targets.prod]\nrest_url = "ftp://x"', "targets.prod.rest_url: must be an http(s):// URL"),
+        (
+            '[targets.prod]\ndsn = "postgresql://u:hunter2@h/db"',
+            "targets.prod.dsn: contains a password",
+        ),
+        (
+            '[targets.prod]\npassword_env = "my password"',
+            "targets.prod.password_env: must be the NAME of an environment variable",
+        ),
+        (
+            '[targets.prod]\nexposed_schemas = "public"',
+            "targets.prod.exposed_schemas: must be a non-empty list",
+        ),
+        (
+            '[targets.prod]\nrest_url = "ftp://x"',
+            "targets.prod.rest_url: must be an http(s):// URL",
+        ),
         ('[targets.prod]\nhost = "x"', "targets.prod.host: unknown key"),
-        ('[console]\ndefault_target = "prdo"\n[targets.prod]\ndsn = "postgresql://h/db"', "console.default_target: names no target (did you mean 'prod'?)"),
+        (
+            '[console]\ndefault_target = "prdo"\n[targets.prod]\ndsn = "postgresql://h/db"',
+            "console.default_target: names no target (did you mean 'prod'?)",
+        ),
         ("[tresholds]\n", "tresholds: unknown key (did you mean 'thresholds'?)"),
         ("targets = 3", "targets: must be a table"),
     ],
@@ -110,7 +140,11 @@ def test_bad_config_is_one_clear_line(tmp_path: Path, text: str, expected: str) 
 
 
 def test_missing_target_and_several_targets(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, '[targets.a]\ndsn = "postgresql://h/a"\n[targets.b]\ndsn = "postgresql://h/b"'))
+    config = load_config(
+        write(
+            tmp_path, '[targets.a]\ndsn = "postgresql://h/a"\n[targets.b]\ndsn = "postgresql://h/b"'
+        )
+    )
     with pytest.raises(ConfigError, match="several targets and no console.default_target"):
         config.target(None)
     with pytest.raises(ConfigError, match="no target named 'c'"):
@@ -122,9 +156,15 @@ def test_missing_target_and_several_targets(tmp_path: Path) -> None:
 
 
 def test_password_env_must_be_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    config = load_config(write(tmp_path, '[targets.p]\ndsn = "postgresql://u@h/db"\npassword_env = "ENGFLOW_TEST_PW"'))
+    config = load_config(
+        write(
+            tmp_path, '[targets.p]\ndsn = "postgresql://u@h/db"\npassword_env = "ENGFLOW_TEST_PW"'
+        )
+    )
     monkeypatch.delenv("ENGFLOW_TEST_PW", raising=False)
-    with pytest.raises(ConfigError, match="environment variable ENGFLOW_TEST_PW is not set") as info:
+    with pytest.raises(
+        ConfigError, match="environment variable ENGFLOW_TEST_PW is not set"
+    ) as info:
         check_target_environment(config.target("p"), str(tmp_path / "config.toml"))
     assert "targets.p.password_env" in str(info.value)
     monkeypatch.setenv("ENGFLOW_TEST_PW", "x")
@@ -155,7 +195,10 @@ def test_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ("dsn", "masked"),
     [
         ("postgresql://ops:s3cret@db:5432/postgres", "postgresql://ops:***@db:5432/postgres"),
-        ("postgresql://ops@db/postgres?password=s3cret&sslmode=require", "postgresql://ops@db/postgres?password=***&sslmode=require"),
+        (
+            "postgresql://ops@db/postgres?password=s3cret&sslmode=require",
+            "postgresql://ops@db/postgres?password=***&sslmode=require",
+        ),
         ("host=db user=ops password=s3cret dbname=x", "host=db user=ops password=*** dbname=x"),
         ("host=db password='a b c' dbname=x", "host=db password=*** dbname=x"),
         ("postgresql://ops@db/postgres", "postgresql://ops@db/postgres"),

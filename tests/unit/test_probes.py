@@ -23,7 +23,12 @@ from engflow_tui.model import Alert, HostMetrics, Severity, Unavailable
 from ..httpserver import Route, http_server
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-HEALTHY = {"status": "healthy", "database": "connected", "version": "2.0.0", "timestamp": "2025-11-03T15:30:00Z"}
+HEALTHY = {
+    "status": "healthy",
+    "database": "connected",
+    "version": "2.0.0",
+    "timestamp": "2025-11-03T15:30:00Z",
+}
 
 
 def target(**kw) -> TargetConfig:  # type: ignore[no-untyped-def]
@@ -34,7 +39,11 @@ def target(**kw) -> TargetConfig:  # type: ignore[no-untyped-def]
     ("route", "state", "detail"),
     [
         (Route(200, HEALTHY), "ok", "healthy"),
-        (Route(200, {**HEALTHY, "status": "degraded", "database": "disconnected"}), "unhealthy", "status='degraded'"),
+        (
+            Route(200, {**HEALTHY, "status": "degraded", "database": "disconnected"}),
+            "unhealthy",
+            "status='degraded'",
+        ),
         (Route(200, "<html>maintenance</html>", content_type="text/html"), "not_json", "not JSON"),
         (Route(200, {"status": "healthy"}), "bad_fields", "without the expected fields"),
         (Route(503, {"error": "down"}), "http_error", "HTTP 503"),
@@ -56,7 +65,9 @@ async def test_app_health_states(route: Route, state: str, detail: str) -> None:
 async def test_tls_error_and_connection_refused_are_their_own_states() -> None:
     with http_server() as server:
         server.routes["/health"] = Route(200, HEALTHY)
-        tls = HttpProber(target(app_health_url=server.base.replace("http://", "https://") + "/health"), timeout=2)
+        tls = HttpProber(
+            target(app_health_url=server.base.replace("http://", "https://") + "/health"), timeout=2
+        )
         (probe,) = await tls.probe()
         await tls.close()
     assert probe.state == "tls_error" and "TLS" in probe.detail
@@ -70,7 +81,9 @@ async def test_rest_probe_sends_the_apikey(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("T_ANON_KEY", "anon-123")
     with http_server() as server:
         server.routes["/rest/v1/clientes"] = Route(200, [{"count": 200}])
-        prober = HttpProber(target(rest_url=f"{server.base}/rest/v1", rest_apikey_env="T_ANON_KEY"), timeout=2)
+        prober = HttpProber(
+            target(rest_url=f"{server.base}/rest/v1", rest_apikey_env="T_ANON_KEY"), timeout=2
+        )
         (probe,) = await prober.probe()
         server.routes["/rest/v1/clientes"] = Route(500, {"message": "boom"})
         (failed,) = await prober.probe()
@@ -104,11 +117,17 @@ async def test_host_metrics_from_a_recorded_node_exporter_exposition() -> None:
     assert isinstance(denied, Unavailable) and "401" in denied.reason and denied.fix
 
 
-@pytest.mark.skipif(shutil.which("prometheus-node-exporter") is None, reason="Debian's prometheus-node-exporter not installed")
+@pytest.mark.skipif(
+    shutil.which("prometheus-node-exporter") is None,
+    reason="Debian's prometheus-node-exporter not installed",
+)
 async def test_host_metrics_from_a_real_node_exporter() -> None:
     port = free_port()
-    proc = subprocess.Popen(["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         scraper = HostScraper(target(metrics_url=f"http://127.0.0.1:{port}/metrics"), timeout=2)
         first: object = None
@@ -124,13 +143,24 @@ async def test_host_metrics_from_a_real_node_exporter() -> None:
         proc.terminate()
         proc.wait(timeout=10)
     assert isinstance(second, HostMetrics)
-    assert second.cpu_pct is not None and second.memory_pct is not None and second.disk_pct is not None
+    assert (
+        second.cpu_pct is not None and second.memory_pct is not None and second.disk_pct is not None
+    )
 
 
 def _event(kind: str = "fired") -> AlertEvent:
     now = datetime(2026, 11, 29, 3, 12, tzinfo=UTC)
-    alert = Alert("connection_pool_full", "connection_pool_full", Severity.CRITICAL, "Connection Pool Full",
-                  "97 of 100 connections in use (97 %)", 97.0, 95.0, now, runbook="high_response_times")
+    alert = Alert(
+        "connection_pool_full",
+        "connection_pool_full",
+        Severity.CRITICAL,
+        "Connection Pool Full",
+        "97 of 100 connections in use (97 %)",
+        97.0,
+        95.0,
+        now,
+        runbook="high_response_times",
+    )
     return AlertEvent(kind, alert, now)
 
 
@@ -147,9 +177,17 @@ async def test_webhooks_slack_json_and_alertmanager(monkeypatch: pytest.MonkeyPa
             server.routes[path] = Route(200, "ok", content_type="text/plain")
         monkeypatch.setenv("T_SLACK", f"{server.base}/slack")
         monkeypatch.setenv("T_JSON", f"{server.base}/json")
-        monkeypatch.setenv("T_AM", server.base)  # the Alertmanager base URL: /api/v2/alerts is appended
-        notifier = Notifier((WebhookConfig("slack", "T_SLACK"), WebhookConfig("json", "T_JSON"),
-                             WebhookConfig("alertmanager", "T_AM")), "production")
+        monkeypatch.setenv(
+            "T_AM", server.base
+        )  # the Alertmanager base URL: /api/v2/alerts is appended
+        notifier = Notifier(
+            (
+                WebhookConfig("slack", "T_SLACK"),
+                WebhookConfig("json", "T_JSON"),
+                WebhookConfig("alertmanager", "T_AM"),
+            ),
+            "production",
+        )
         notifier.send([_event("fired")])
         notifier.send([_event("resolved")])
         await _drain(lambda: len(server.requests) == 6)
@@ -159,23 +197,42 @@ async def test_webhooks_slack_json_and_alertmanager(monkeypatch: pytest.MonkeyPa
     assert slack[0]["text"].startswith("🚨 [FIRING] Connection Pool Full (critical) — production")
     assert slack[1]["text"].startswith("🚨 [RESOLVED]")
     generic = [b for (p, _), b in bodies.items() if p == "/json"][0]
-    assert generic["event"] == "fired" and generic["severity"] == "critical" and generic["value"] == 97.0
+    assert (
+        generic["event"] == "fired"
+        and generic["severity"] == "critical"
+        and generic["value"] == 97.0
+    )
     am = [b for (p, _), b in bodies.items() if p == "/api/v2/alerts"]
-    assert am[0][0]["labels"] == {"alertname": "Connection Pool Full", "severity": "critical",
-                                  "target": "production", "rule": "connection_pool_full"}
+    assert am[0][0]["labels"] == {
+        "alertname": "Connection Pool Full",
+        "severity": "critical",
+        "target": "production",
+        "rule": "connection_pool_full",
+    }
     assert am[1][0]["endsAt"] == "2026-11-29T03:12:00+00:00"  # resolved: ends now
-    assert notifier.status == {"T_SLACK": "ok (HTTP 200)", "T_JSON": "ok (HTTP 200)", "T_AM": "ok (HTTP 200)"}
+    assert notifier.status == {
+        "T_SLACK": "ok (HTTP 200)",
+        "T_JSON": "ok (HTTP 200)",
+        "T_AM": "ok (HTTP 200)",
+    }
 
 
-async def test_failing_and_slow_receivers_never_block_and_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_failing_and_slow_receivers_never_block_and_are_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     reports: list[str] = []
     with http_server() as server:
         server.routes["/broken"] = Route(500, "no", content_type="text/plain")
         server.routes["/slow"] = Route(200, "ok", delay=3, content_type="text/plain")
         monkeypatch.setenv("T_BROKEN", f"{server.base}/broken")
         monkeypatch.setenv("T_SLOW", f"{server.base}/slow")
-        notifier = Notifier((WebhookConfig("json", "T_BROKEN"), WebhookConfig("json", "T_SLOW")), "p",
-                            timeout=0.5, backoff=0.01, report=reports.append)
+        notifier = Notifier(
+            (WebhookConfig("json", "T_BROKEN"), WebhookConfig("json", "T_SLOW")),
+            "p",
+            timeout=0.5,
+            backoff=0.01,
+            report=reports.append,
+        )
         started = time.monotonic()
         notifier.send([_event()])
         assert time.monotonic() - started < 0.1, "send() only queues"
@@ -197,13 +254,17 @@ async def test_webhook_with_unset_url_variable_is_reported() -> None:
     assert "T_NOT_SET_ANYWHERE is not set" in reports[0]
 
 
-async def test_many_events_of_one_poll_are_one_post_per_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_many_events_of_one_poll_are_one_post_per_receiver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with http_server() as server:
         server.routes["/slack"] = Route(200, "ok", content_type="text/plain")
         server.routes["/api/v2/alerts"] = Route(200, "ok", content_type="text/plain")
         monkeypatch.setenv("T_SLACK", f"{server.base}/slack")
         monkeypatch.setenv("T_AM", server.base)
-        notifier = Notifier((WebhookConfig("slack", "T_SLACK"), WebhookConfig("alertmanager", "T_AM")), "p")
+        notifier = Notifier(
+            (WebhookConfig("slack", "T_SLACK"), WebhookConfig("alertmanager", "T_AM")), "p"
+        )
         notifier.send([_event() for _ in range(25)])
         await _drain(lambda: len(server.requests) == 2)
         await notifier.close()
