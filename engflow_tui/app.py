@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from .action_flows import ActionFlows
-from .actions.audit import AuditLog
-from .actions.runner import ActionRunner
 from .commands import palette_commands
 from .config import Config, TargetConfig
 from .messages import ActionRequested, AlertSelected
@@ -46,7 +44,7 @@ class EngFlowApp(App[None]):
         self.target = target
         self.monitor_factory = monitor_factory
         self.dashboard: DashboardScreen | None = None
-        self.flows: ActionFlows | None = None
+        self._flows: Any = None
 
     def on_mount(self) -> None:
         if self.target is not None:
@@ -61,13 +59,23 @@ class EngFlowApp(App[None]):
     def _open(self, target: TargetConfig) -> None:
         self.target = target
         self.sub_title = target.name
-        audit = AuditLog.from_setting(self.config.console.audit_log, self.config.console.operator)
-        runner = ActionRunner(self.config, target, audit)
-        self.flows = ActionFlows(self, runner)
+        read_only = self.config.console.read_only or target.read_only
         self.dashboard = DashboardScreen(
-            self.monitor_factory(self.config, target), self.config, read_only=runner.read_only
+            self.monitor_factory(self.config, target), self.config, read_only=read_only
         )
         self.push_screen(self.dashboard)
+
+    @property
+    def flows(self) -> Any:
+        """The actions' UI path, built on first use (it is not needed for the first screen)."""
+        if self._flows is None and self.target is not None:
+            from .action_flows import ActionFlows
+            from .actions.audit import AuditLog
+            from .actions.runner import ActionRunner
+
+            audit = AuditLog.from_setting(self.config.console.audit_log, self.config.console.operator)
+            self._flows = ActionFlows(self, ActionRunner(self.config, self.target, audit))
+        return self._flows
 
     def on_action_requested(self, message: ActionRequested) -> None:
         self.start_action(message.action, **message.target)

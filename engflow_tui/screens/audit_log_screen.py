@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -60,10 +59,17 @@ class AuditLogScreen(Screen[None]):
             return
         record = self.records[int(event.row_key.value)]
         self.query_one("#audit-detail", Static).update(
-            Syntax(
+            _syntax()(
                 json.dumps(record, indent=2, ensure_ascii=False),
                 "json",
                 word_wrap=True,
                 theme="ansi_dark",
             )
         )
+
+
+def _syntax() -> type:
+    """rich.syntax pulls in Pygments: imported when a dialog first shows code, not at startup."""
+    from rich.syntax import Syntax
+
+    return Syntax

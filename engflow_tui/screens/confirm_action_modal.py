@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rich.markup import escape
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -132,7 +131,7 @@ class ConfirmActionModal(ModalScreen[bool]):
             )
         policy_widget.display = policies is not None
         self.query_one("#statement", Static).update(
-            Syntax(plan.statement, "sql", word_wrap=True, theme="ansi_dark")
+            _syntax()(plan.statement, "sql", word_wrap=True, theme="ansi_dark")
         )
         warnings = self.query_one("#warnings", Static)
         warnings.update("\n".join(f"⚠ {w}" for w in plan.warnings))
@@ -181,3 +180,10 @@ def _cell(value: Any) -> str:
         return ""
     text = " ".join(str(value).split())
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _syntax() -> type:
+    """rich.syntax pulls in Pygments: imported when a dialog first shows code, not at startup."""
+    from rich.syntax import Syntax
+
+    return Syntax
