@@ -147,7 +147,7 @@ class EngFlowApp(App[None]):
             if command.title == name:
                 command.callback()
                 return
-        self.notify(f"no command named {name!r}", severity="warning")
+        self.notify(f"no command named {name!r}", severity="warning", markup=False)
 
     def action_show_audit_log(self) -> None:
         if self.flows is not None:
@@ -188,4 +188,5 @@ class EngFlowApp(App[None]):
                 f"{event.worker.description or event.worker.name}: {event.worker.error}",
                 severity="error",
                 timeout=10,
+                markup=False,
             )

@@ -70,10 +70,10 @@ class AlertsScreen(Screen[None]):
                 Text(f" {a.severity.value.upper()} ", style=SEVERITY_STYLE[a.severity]),
                 a.state + (" ✓ack" if a.acknowledged else ""),
                 Text(a.title, style="bold"),
-                a.subject,
+                Text(a.subject),
                 format_age((self.now - a.since).total_seconds()) if a.since else "-",
                 "" if a.value is None else f"{a.value:g}",
-                a.message,
+                Text(a.message),
                 key=a.key,
             )
         label = (
@@ -91,12 +91,12 @@ class AlertsScreen(Screen[None]):
                 continue
             recent.add_row(
                 str(h.get("at", ""))[:19].replace("T", " "),
-                h.get("event", ""),
-                h.get("severity", ""),
-                h.get("title", ""),
-                h.get("subject", ""),
+                Text(str(h.get("event", ""))),
+                Text(str(h.get("severity", ""))),
+                Text(str(h.get("title", ""))),
+                Text(str(h.get("subject", ""))),
                 f"{h.get('peak', '')}",
-                h.get("message", ""),
+                Text(str(h.get("message", ""))),
                 key=str(index),
             )
 

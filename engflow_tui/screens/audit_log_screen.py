@@ -29,7 +29,7 @@ class AuditLogScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         yield Static(
-            f" Audit log: {self.path}  ({len(self.records)} recent records, newest first)",
+            Text(f" Audit log: {self.path}  ({len(self.records)} recent records, newest first)"),
             id="audit-path",
         )
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
@@ -44,14 +44,14 @@ class AuditLogScreen(Screen[None]):
             table.add_row(
                 str(r.get("ts", ""))[:19].replace("T", " "),
                 Text(str(r.get("event", "")), style=EVENT_STYLE.get(str(r.get("event")), "")),
-                str(r.get("operator", "")),
-                str(r.get("target", "")),
-                str(r.get("action", "")),
-                str(r.get("summary", r.get("error", ""))),
+                Text(str(r.get("operator", ""))),
+                Text(str(r.get("target", ""))),
+                Text(str(r.get("action", ""))),
+                Text(str(r.get("summary", r.get("error", "")))),
                 key=str(index),
             )
         if not self.records:
-            self.query_one("#audit-detail", Static).update("No action has been recorded yet.")
+            self.query_one("#audit-detail", Static).update(Text("No action has been recorded yet."))
         table.focus()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -81,7 +81,7 @@ class ConfirmActionModal(ModalScreen[bool]):
                     classes="warning",
                 )
             if plan.description:
-                yield Static(plan.description)
+                yield Static(Text(plan.description))
             if self.replan is not None:
                 with Horizontal(id="threshold-row"):
                     yield Label("Idle in transaction longer than (this run only):")
@@ -113,7 +113,7 @@ class ConfirmActionModal(ModalScreen[bool]):
         for column in columns:
             table.add_column(HEADERS.get(column, column), key=column)
         for t in plan.targets:
-            cells = [t.label if c == "target" else _cell(t.details.get(c)) for c in columns]
+            cells = [Text(t.label) if c == "target" else Text(_cell(t.details.get(c))) for c in columns]
             table.add_row(*cells, key=t.key)
         table.display = bool(plan.targets)
         count = self.query_one("#target-count", Static)
@@ -134,7 +134,7 @@ class ConfirmActionModal(ModalScreen[bool]):
             _syntax()(plan.statement, "sql", word_wrap=True, theme="ansi_dark")
         )
         warnings = self.query_one("#warnings", Static)
-        warnings.update("\n".join(f"⚠ {w}" for w in plan.warnings))
+        warnings.update(Text("\n".join(f"⚠ {w}" for w in plan.warnings)))
         warnings.display = bool(plan.warnings)
         self.query_one("#confirm", Button).disabled = plan.empty
 
@@ -158,7 +158,7 @@ class ConfirmActionModal(ModalScreen[bool]):
         try:
             seconds = parse_duration(event.value)
         except ValueError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         self._replan(seconds)
 
@@ -169,7 +169,7 @@ class ConfirmActionModal(ModalScreen[bool]):
         try:
             plan = await self.replan(seconds)
         except Exception as exc:  # noqa: BLE001 - keep the dialog, say why
-            self.notify(f"cannot re-list: {exc}", severity="error")
+            self.notify(f"cannot re-list: {exc}", severity="error", markup=False)
             return
         self.show_plan(plan)
         self.query_one("#cancel", Button).focus()

@@ -120,10 +120,11 @@ class DashboardScreen(Screen[None]):
                 f"cannot show the latest data: {type(exc).__name__}: {exc}",
                 severity="error",
                 timeout=10,
+                markup=False,
             )
         self._announce_all(message.events)
         for notice in message.notices:
-            self.notify(notice, severity="warning", timeout=10)
+            self.notify(notice, severity="warning", timeout=10, markup=False)
 
     def _announce_all(self, events: tuple[Any, ...]) -> None:
         """One toast per event, or one summary when a poll brings many (2,000 tables without RLS
@@ -144,17 +145,18 @@ class DashboardScreen(Screen[None]):
                 f"{len(fired)} alerts: {text}" + (f" ({resolved} resolved)" if resolved else ""),
                 severity="error" if worst == 0 else "warning",
                 timeout=12,
+                markup=False,
             )
             if self.config.notifications.bell and worst < 2:
                 self.app.bell()
         else:
-            self.notify(f"{resolved} alerts resolved", timeout=6)
+            self.notify(f"{resolved} alerts resolved", timeout=6, markup=False)
 
     def _announce(self, event: Any) -> None:
         """A toast (and the bell) when an alert fires, repeats or resolves."""
         alert = event.alert
         if event.kind == "resolved":
-            self.notify(f"RESOLVED {alert.title}: {alert.message}", timeout=6)
+            self.notify(f"RESOLVED {alert.title}: {alert.message}", timeout=6, markup=False)
             return
         prefix = "STILL FIRING" if event.kind == "repeat" else alert.severity.value.upper()
         severity = (
@@ -164,13 +166,13 @@ class DashboardScreen(Screen[None]):
             if alert.severity.value == "warning"
             else "information"
         )
-        self.notify(f"{prefix} {alert.title}: {alert.message}", severity=severity, timeout=12)
+        self.notify(f"{prefix} {alert.title}: {alert.message}", severity=severity, timeout=12, markup=False)
         if self.config.notifications.bell and alert.severity.value != "info":
             self.app.bell()
 
     def acknowledge(self, key: str) -> None:
         if self.monitor.acknowledge(key):
-            self.notify(f"acknowledged: repeat notifications for {key} are silenced", timeout=4)
+            self.notify(f"acknowledged: repeat notifications for {key} are silenced", timeout=4, markup=False)
             self.acknowledge_done()
         else:
             self.notify("only a firing alert can be acknowledged", severity="warning")
@@ -183,7 +185,7 @@ class DashboardScreen(Screen[None]):
             self.apply_snapshot(replace(self.snapshot, alerts=self.monitor.engine.alerts()))
 
     def on_poll_failed(self, message: PollFailed) -> None:
-        self.notify(f"refresh failed: {message.error}", severity="error", timeout=8)
+        self.notify(f"refresh failed: {message.error}", severity="error", timeout=8, markup=False)
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         thresholds = self.config.thresholds

@@ -202,16 +202,18 @@ def session_rows(
                 key,
                 [
                     str(s.pid),
-                    s.user or "",
-                    s.application or "",
-                    s.client_addr or "local",
+                    Text(s.user or ""),  # Text, not str: DataTable would read "[...]" as markup
+                    Text(s.application or ""),
+                    Text(s.client_addr or "local"),
                     state_cell(s.state, s.state_age_seconds, thresholds),
                     format_age(s.state_age_seconds),
                     # ClientRead on an idle session is the normal state, not a wait worth reading.
-                    s.wait_event
-                    if s.wait_event and (s.state == "active" or "ClientRead" not in s.wait_event)
-                    else "",
-                    s.one_line_query(query_width),
+                    Text(
+                        s.wait_event
+                        if s.wait_event and (s.state == "active" or "ClientRead" not in s.wait_event)
+                        else ""
+                    ),
+                    Text(s.one_line_query(query_width)),
                 ],
             )
         )
@@ -236,7 +238,7 @@ def slow_query_rows(slow: SlowQueries, query_width: int = 300) -> list[tuple[str
                     Text(f"{q.calls:,}", justify="right"),
                     Text(f"{q.total_ms:,.0f}", justify="right"),
                     Text(f"{q.rows:,}", justify="right"),
-                    text,
+                    Text(text),
                 ],
             )
         )
@@ -314,7 +316,7 @@ def alert_rows(alerts: tuple[Alert, ...], now: datetime) -> list[tuple[str, list
         else:
             badge = Text(f" {a.severity.value.upper()} ", style=SEVERITY_STYLE[a.severity])
             title = Text(a.title + (" ✓ack" if a.acknowledged else ""), style="bold")
-        rows.append((a.key, [badge, title, since, a.message]))
+        rows.append((a.key, [badge, title, since, Text(a.message)]))
     return rows
 
 
