@@ -79,13 +79,16 @@ class ActionFlows:
         if action == TERMINATE_IDLE:
             return await runner.plan_terminate_idle(), runner.plan_terminate_idle
         if action in (TERMINATE_SESSION, CANCEL_QUERY):
-            pid = target.get("pid") or self.app.selected_pid()
+            pid = target.get("pid")
+            backend_start = target.get("backend_start")
+            if pid is None and (selected := self.app.selected_session()) is not None:
+                pid, backend_start = selected
             if pid is None:
                 self.app.notify(
                     f"{action}: select a session in the Connections panel first", severity="warning"
                 )
                 return None, None
-            return await runner.plan_session(action, int(pid)), None
+            return await runner.plan_session(action, int(pid), backend_start), None
         if action == ENABLE_RLS:
             schema, table = target.get("schema"), target.get("table")
             if schema is None or table is None:

@@ -153,8 +153,8 @@ class EngFlowApp(App[None]):
         if self.flows is not None:
             self.flows.show_audit_log()
 
-    def selected_pid(self) -> int | None:
-        return self.dashboard.selected_pid() if self.dashboard is not None else None
+    def selected_session(self) -> tuple[int, str | None] | None:
+        return self.dashboard.selected_session() if self.dashboard is not None else None
 
     def refresh_dashboard(self) -> None:
         if self.dashboard is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,18 @@ def _shown_sql(name: str) -> str:
     return "\n".join(line for line in lines if not line.startswith("--")).strip()
 
 
+_SECRET_IN_SQL = re.compile(r"(?i)\b(password|secret|token)(\s*=?\s*)'[^']*'")
+
+
+def redact_sql(text: str) -> str:
+    """A session's last query may be ALTER ROLE … PASSWORD '…': never store or show the secret."""
+    return _SECRET_IN_SQL.sub(r"\1\2'***'", text)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def _session_target(row: Any) -> ActionTarget:
     backend_start: datetime = row["backend_start"]
     return ActionTarget(
@@ -54,9 +67,15 @@ def _session_target(row: Any) -> ActionTarget:
             "age": format_age(row["age_seconds"]),
             "age_seconds": round(row["age_seconds"] or 0.0, 1),
             "backend_start": backend_start.isoformat(),
-            "query": " ".join((row["query"] or "").split())[:500],
+            "state_change": _iso(row.get("state_change")),
+            "query_start": _iso(row.get("query_start")),
+            "query": redact_sql(" ".join((row["query"] or "").split())[:500]),
         },
     )
+
+
+def _from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 class ActionRunner:
@@ -123,13 +142,20 @@ class ActionRunner:
             params={"threshold": float(seconds), "done_word": "terminated"},
         )
 
-    async def plan_session(self, action: str, pid: int) -> ActionPlan:
+    async def plan_session(self, action: str, pid: int, backend_start: str | None = None) -> ActionPlan:
+        """``backend_start`` is the one the operator saw: a pid reused since is refused."""
         if action not in (TERMINATE_SESSION, CANCEL_QUERY):
             raise ValueError(action)
         row = await self._with_conn(lambda c: c.fetchrow(db.load_sql("action_session"), pid))
         if row is None:
             raise ActionError(
                 f"pid {pid} is not a client session any more (or it is this console's own)"
+            )
+        if backend_start is not None and row["backend_start"] != datetime.fromisoformat(backend_start):
+            raise ActionError(
+                f"pid {pid} is now a different session (started {row['backend_start']:%H:%M:%S}): "
+                "the one you selected is gone; nothing was run",
+                "look at the refreshed Connections panel and select again",
             )
         name = "action_terminate_session" if action == TERMINATE_SESSION else "action_cancel_query"
         return ActionPlan(
@@ -240,10 +266,19 @@ class ActionRunner:
                 f"no emergency_token_env for target {self.target.name}",
                 f"set targets.{self.target.name}.emergency_token_env to the NAME of the variable holding the token",
             )
-        if not os.environ.get(self.target.emergency_token_env):
+        token = os.environ.get(self.target.emergency_token_env)
+        if not token:
             raise ActionError(
                 f"environment variable {self.target.emergency_token_env} is not set",
                 "export it with the emergency token before starting the console",
+            )
+        if not re.fullmatch(r"[\x21-\x7e]+", token):
+            # e.g. a trailing \r from a CRLF .env file: it would be refused by the HTTP client,
+            # whose error message would repeat the token.
+            raise ActionError(
+                f"the token in {self.target.emergency_token_env} contains spaces, control or "
+                "non-ASCII characters",
+                "export it again without a trailing newline / carriage return",
             )
         url = self.target.app_url.rstrip("/") + FALLBACK_PATH
         return ActionPlan(
@@ -277,9 +312,20 @@ class ActionRunner:
             outcomes = await self._run(plan)
             result = ActionResult(plan, tuple(outcomes))
         except ActionError as exc:
-            result = ActionResult(plan, (), error=str(exc), fix=exc.fix)
-        self.audit.finished(result)
+            result = ActionResult(plan, (), error=self._redact(str(exc)), fix=exc.fix)
+        except Exception as exc:  # noqa: BLE001 - whatever happened is recorded, never lost
+            result = ActionResult(plan, (), error=self._redact(f"{type(exc).__name__}: {exc}"))
+        try:
+            self.audit.finished(result)
+        except ActionError as exc:
+            # The action ran: say so, and that its outcome could not be recorded.
+            note = f"the action ran, but its outcome could not be recorded: {exc}"
+            result = ActionResult(plan, result.outcomes, error=result.error or note, fix=exc.fix)
         return result
+
+    def _redact(self, text: str) -> str:
+        token = os.environ.get(self.target.emergency_token_env or "") if self.target.emergency_token_env else None
+        return text.replace(token, "***") if token else text
 
     async def _run(self, plan: ActionPlan) -> list[TargetOutcome]:
         if plan.action == EMERGENCY_FALLBACK:
@@ -307,6 +353,10 @@ class ActionRunner:
             ]
             if plan.action == TERMINATE_IDLE:
                 args.append(plan.params["threshold"])
+            elif plan.action == TERMINATE_SESSION:
+                args.append(_from_iso(target.details.get("state_change")))
+            else:  # CANCEL_QUERY: only the confirmed statement
+                args.append(_from_iso(target.details.get("query_start")))
             try:
                 row = await conn.fetchrow(sql, *args)
             except Exception as exc:  # noqa: BLE001 - per target: one failure does not stop the others
@@ -370,7 +420,8 @@ class ActionRunner:
                 url, "failed", f"no answer within {format_duration(timeout)} (timed out)"
             )
         except httpx.HTTPError as exc:
-            return TargetOutcome(url, "failed", f"request failed: {type(exc).__name__}: {exc}")
+            message = f"request failed: {type(exc).__name__}: {exc}"
+            return TargetOutcome(url, "failed", message.replace(token, "***") if token else message)
         body = response.text.strip().replace(token, "***") if token else response.text.strip()
         body = " ".join(body.split())[:300]
         if 200 <= response.status_code < 300:

@@ -21,7 +21,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from ..actions.model import ActionPlan
 from ..durations import format_duration, parse_duration
 
-HIDDEN_DETAILS = {"backend_start", "age_seconds", "schema", "table", "policies"}
+HIDDEN_DETAILS = {"backend_start", "state_change", "query_start", "age_seconds", "schema", "table", "policies"}
 HEADERS = {"client_addr": "client", "query": "last query"}
 Replan = Callable[[float], Awaitable[ActionPlan]]
 

@@ -276,8 +276,8 @@ class DashboardScreen(Screen[None]):
     def action_request(self, action: str) -> None:
         self.post_message(ActionRequested(action))
 
-    def selected_pid(self) -> int | None:
-        return self.query_one(ConnectionsPanel).selected_pid()
+    def selected_session(self) -> tuple[int, str | None] | None:
+        return self.query_one(ConnectionsPanel).selected_session()
 
     def focus_panel(self, panel_id: str) -> None:
         self.query_one(f"#{panel_id}", TablePanel).table.focus()

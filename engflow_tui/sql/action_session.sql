@@ -6,6 +6,8 @@ SELECT a.pid,
        host(a.client_addr) AS client_addr,
        a.state,
        a.backend_start,
+       a.state_change,
+       a.query_start,
        extract(epoch FROM now() - a.state_change)::float8 AS age_seconds,
        left(a.query, 2000) AS query
   FROM pg_stat_activity a

@@ -40,17 +40,19 @@ class ConnectionsPanel(TablePanel):
             )
             self.show(connections_summary(stats, thresholds), session_rows(stats, thresholds), note)
 
-    def selected_pid(self) -> int | None:
-        """The pid of the highlighted session, if any."""
+    def selected_session(self) -> tuple[int, str | None] | None:
+        """The highlighted session as (pid, backend_start): the pair that names it."""
         table = self.table
         if not table.row_count:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return int(str(key).split(":", 1)[0]) if key else None
+        key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        pid, _, started = key.partition(":")
+        return int(pid), started or None
 
     def action_session(self, action: str) -> None:
-        pid = self.selected_pid()
-        if pid is None:
+        selected = self.selected_session()
+        if selected is None:
             self.notify("no session selected", severity="warning")
             return
-        self.post_message(ActionRequested(action, pid=pid))
+        pid, backend_start = selected
+        self.post_message(ActionRequested(action, pid=pid, backend_start=backend_start))

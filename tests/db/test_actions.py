@@ -431,3 +431,62 @@ async def test_actions_use_the_action_dsn_while_monitoring_stays_unprivileged(
     finally:
         async with session(db.dsn()) as admin:
             await admin.execute("DROP ROLE mon_only")
+
+
+async def test_cancel_never_hits_a_statement_started_after_the_confirmation(db, tmp_path: Path) -> None:
+    dsn = db.dsn()
+    runner = make_runner(dsn, tmp_path)
+    async with session(dsn, "reports") as client:
+        pid = await client.fetchval("SELECT pg_backend_pid()")
+        first = asyncio.create_task(client.execute("SELECT pg_sleep(0.4) AS report_query"))
+        await asyncio.sleep(0.1)
+        plan = await runner.plan_session(CANCEL_QUERY, pid)  # confirmed: the report query
+        await first
+        second = asyncio.create_task(client.execute("SELECT pg_sleep(0.5) AS important_payment_batch"))
+        await asyncio.sleep(0.1)
+        result = await runner.execute(plan)
+        assert result.summary() == "already gone or changed"
+        await second  # not cancelled
+
+
+async def test_terminate_session_leaves_a_session_that_moved_on(db, tmp_path: Path) -> None:
+    dsn = db.dsn()
+    runner = make_runner(dsn, tmp_path)
+    async with session(dsn, "batch") as client:
+        pid = await client.fetchval("SELECT pg_backend_pid()")
+        await client.execute("BEGIN; SELECT 1")
+        plan = await runner.plan_session(TERMINATE_SESSION, pid)  # confirmed: idle in transaction
+        await client.execute("COMMIT")
+        result = await runner.execute(plan)
+        assert result.summary() == "already gone or changed"
+        assert await client.fetchval("SELECT 1") == 1
+
+
+async def test_a_pid_reused_after_the_screen_was_drawn_is_refused(db, tmp_path: Path) -> None:
+    runner = make_runner(db.dsn(), tmp_path)
+    async with session(db.dsn(), "new-owner-of-the-pid") as client:
+        pid = await client.fetchval("SELECT pg_backend_pid()")
+        with pytest.raises(ActionError, match="is now a different session"):
+            await runner.plan_session(TERMINATE_SESSION, pid, "2001-01-01T00:00:00+00:00")
+        assert await client.fetchval("SELECT 1") == 1
+
+
+async def test_secrets_in_a_sessions_last_query_are_not_recorded(db, tmp_path: Path) -> None:
+    async with session(db.dsn(), "admin-tool") as client:
+        pid = await client.fetchval("SELECT pg_backend_pid()")
+        await client.execute("CREATE ROLE leaky_pw_role LOGIN PASSWORD 'hunter2-secret'")
+        runner = make_runner(db.dsn(), tmp_path)
+        plan = await runner.plan_session(TERMINATE_SESSION, pid)
+        assert "hunter2-secret" not in plan.targets[0].details["query"]
+        await runner.execute(plan)
+    assert "hunter2-secret" not in runner.audit.path.read_text()
+    async with session(db.dsn()) as admin:
+        await admin.execute("DROP ROLE leaky_pw_role")
+
+
+def test_a_token_with_a_carriage_return_is_refused_before_anything_is_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ENGFLOW_TEST_TOKEN", "s3cr3t-token\r")
+    runner = make_runner("postgresql://h/x", tmp_path, app_url="http://127.0.0.1:9")
+    with pytest.raises(ActionError, match="control or non-ASCII") as info:
+        runner.plan_emergency_fallback()
+    assert "s3cr3t" not in str(info.value) + str(info.value.fix)
