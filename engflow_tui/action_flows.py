@@ -64,7 +64,9 @@ class ActionFlows:
             if not self.runner.read_only:
                 confirmed = await self.app.push_screen_wait(ConfirmActionModal(plan, replan))
                 if not confirmed:
-                    self.app.notify(f"{action}: cancelled, nothing was run", timeout=4, markup=False)
+                    self.app.notify(
+                        f"{action}: cancelled, nothing was run", timeout=4, markup=False
+                    )
                     return
             result = await self.runner.execute(plan)  # refuses (and records it) when read-only
             self.app.refresh_dashboard()

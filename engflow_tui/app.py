@@ -73,7 +73,9 @@ class EngFlowApp(App[None]):
             from .actions.audit import AuditLog
             from .actions.runner import ActionRunner
 
-            audit = AuditLog.from_setting(self.config.console.audit_log, self.config.console.operator)
+            audit = AuditLog.from_setting(
+                self.config.console.audit_log, self.config.console.operator
+            )
             self._flows = ActionFlows(self, ActionRunner(self.config, self.target, audit))
         return self._flows
 

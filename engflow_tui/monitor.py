@@ -83,25 +83,30 @@ class Monitor:
         if store is not None and store.problem:
             self.notices.append(store.problem)
 
-    async def _outside(self) -> None:
+    async def _outside(self) -> bool:
+        """Run the HTTP probes and the host scrape when due; True when they ran."""
         now = self._monotonic()  # type: ignore[operator]
         if now < self._next_http or (self.prober is None and self.scraper is None):
-            return
+            return False
         self._next_http = now + self.config.console.http_interval
         http, host = await asyncio.gather(
             self.prober.probe() if self.prober else _none(()),
             self.scraper.scrape() if self.scraper else _none(None),
         )
         self._http, self._host = http, host
+        return True
 
     async def poll(self) -> Snapshot:
-        snapshot, _ = await asyncio.gather(self.source.collect(), self._outside())
+        snapshot, fresh = await asyncio.gather(self.source.collect(), self._outside())
         snapshot = replace(snapshot, http=self._http, host=self._host)
-        self.history.add(snapshot)
+        self.history.add(snapshot, fresh_http=fresh)
         metrics = derive(self.history, snapshot, self.config.thresholds)
         self.events = self.engine.evaluate(metrics, snapshot.taken_at)
         if self.events:
             self.notifier.send(self.events)
+        self.notifier.refresh_alertmanager(
+            tuple(a for a in self.engine.alerts() if a.state == "firing"), snapshot.taken_at
+        )
         if (
             self.engine.store is not None
             and self.engine.store.problem

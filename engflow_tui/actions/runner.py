@@ -142,7 +142,9 @@ class ActionRunner:
             params={"threshold": float(seconds), "done_word": "terminated"},
         )
 
-    async def plan_session(self, action: str, pid: int, backend_start: str | None = None) -> ActionPlan:
+    async def plan_session(
+        self, action: str, pid: int, backend_start: str | None = None
+    ) -> ActionPlan:
         """``backend_start`` is the one the operator saw: a pid reused since is refused."""
         if action not in (TERMINATE_SESSION, CANCEL_QUERY):
             raise ValueError(action)
@@ -151,7 +153,9 @@ class ActionRunner:
             raise ActionError(
                 f"pid {pid} is not a client session any more (or it is this console's own)"
             )
-        if backend_start is not None and row["backend_start"] != datetime.fromisoformat(backend_start):
+        if backend_start is not None and row["backend_start"] != datetime.fromisoformat(
+            backend_start
+        ):
             raise ActionError(
                 f"pid {pid} is now a different session (started {row['backend_start']:%H:%M:%S}): "
                 "the one you selected is gone; nothing was run",
@@ -293,8 +297,9 @@ class ActionRunner:
     # ------------------------------------------------------------------ execute
 
     async def execute(self, plan: ActionPlan) -> ActionResult:
-        """Run a confirmed plan. Refuses in read-only mode. Never raises ActionError: failures
-        are results (and audit records)."""
+        """Run a confirmed plan. Refuses in read-only mode. Failures are results (and audit
+        records); it raises ActionError only when the audit log cannot be written before the
+        action, in which case nothing ran."""
         if self.read_only:
             result = ActionResult(
                 plan,
@@ -324,7 +329,11 @@ class ActionRunner:
         return result
 
     def _redact(self, text: str) -> str:
-        token = os.environ.get(self.target.emergency_token_env or "") if self.target.emergency_token_env else None
+        token = (
+            os.environ.get(self.target.emergency_token_env or "")
+            if self.target.emergency_token_env
+            else None
+        )
         return text.replace(token, "***") if token else text
 
     async def _run(self, plan: ActionPlan) -> list[TargetOutcome]:

@@ -62,6 +62,23 @@ class AlertEvent:
     at: datetime
 
 
+def _check_shape(data: Any) -> None:
+    """Raise ValueError unless data is {"active": [{key, since, ...}], "history": [{...}]}."""
+    if not isinstance(data, dict):
+        raise ValueError("not an object")
+    active, history = data.get("active", []), data.get("history", [])
+    if not isinstance(active, list) or not isinstance(history, list):
+        raise ValueError("active and history must be lists")
+    for item in active:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            raise ValueError("an active alert without a key")
+        datetime.fromisoformat(str(item.get("since")))
+        float(item.get("value", 0.0))
+        float(item.get("peak", 0.0))
+    if not all(isinstance(item, dict) for item in history):
+        raise ValueError("a history entry that is not an object")
+
+
 @dataclass
 class AlertStore:
     """Active alerts (with acknowledgements) and the history, in one JSON file, written
@@ -73,8 +90,7 @@ class AlertStore:
     def load(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
+            _check_shape(data)
             return data
         except FileNotFoundError:
             return {}
@@ -115,13 +131,15 @@ class AlertEngine:
         self.repeat_interval = repeat_interval
         self._states: dict[str, _State] = {}
         self.history: list[dict[str, Any]] = []
-        self._restored: dict[str, dict[str, Any]] = {}
+        self._dirty_since: datetime | None = None
         if store is not None:
             data = store.load()
             self.history = list(data.get("history", []))[-HISTORY_LIMIT:]
-            self._restored = {
-                a["key"]: a for a in data.get("active", []) if isinstance(a, dict) and "key" in a
-            }
+            by_id = {r.id: r for r in rules}
+            for saved in data.get("active", []):
+                rule_id, _, subject = saved["key"].partition(":")
+                if rule_id in by_id:  # a rule since disabled is not restored
+                    self._restore(by_id[rule_id], subject, saved)
 
     # ------------------------------------------------------------------ evaluation
 
@@ -131,7 +149,15 @@ class AlertEngine:
         for rule in self.rules:
             family = metrics.get(rule.metric)
             if family is None:
-                continue  # unknown right now: keep whatever state the rule has
+                # Unknown right now: a firing alert keeps its state, but a pending one is
+                # forgotten — the condition must hold without gaps for the whole 'for'.
+                for key in [
+                    k
+                    for k, st in self._states.items()
+                    if st.rule.id == rule.id and st.state == "pending"
+                ]:
+                    del self._states[key]
+                continue
             subjects = set(family) | {
                 s.subject for s in self._states.values() if s.rule.id == rule.id
             }
@@ -139,15 +165,14 @@ class AlertEngine:
                 metric = family.get(subject)
                 key = f"{rule.id}:{subject}" if subject else rule.id
                 state = self._states.get(key)
-                if state is None and key in self._restored:
-                    state = self._restore(rule, subject, self._restored.pop(key), metric)
                 if metric is not None and rule.holds(metric.value):
                     if state is None:
                         state = _State(
                             rule, subject, "pending", now, metric.value, metric.value, metric.detail
                         )
                         self._states[key] = state
-                    self._update(state, metric.value, metric.detail)
+                    if self._update(state, metric.value, metric.detail) and state.state == "firing":
+                        self._dirty_since = self._dirty_since or now
                     state.clear_since = None
                     if (
                         state.state == "pending"
@@ -183,19 +208,26 @@ class AlertEngine:
                     self.history.append(self._record(state, "resolved", now))
                     events.append(AlertEvent("resolved", state.alert(), now))
                     changed = True
-        if changed:
+        # A new peak is saved within a minute (not on every poll), so a restart keeps it.
+        if changed or (
+            self._dirty_since is not None and (now - self._dirty_since).total_seconds() >= 60
+        ):
             self._save()
         return events
 
     @staticmethod
-    def _update(state: _State, value: float, detail: str) -> None:
+    def _update(state: _State, value: float, detail: str) -> bool:
+        """Record the latest value; True when it is a new peak."""
         state.value = value
         state.detail = detail
-        state.peak = max(state.peak, value) if state.rule.op == ">" else min(state.peak, value)
+        peak = max(state.peak, value) if state.rule.op == ">" else min(state.peak, value)
+        changed, state.peak = peak != state.peak, peak
+        return changed
 
-    def _restore(self, rule: Rule, subject: str, saved: dict[str, Any], metric: Any) -> _State:
+    def _restore(self, rule: Rule, subject: str, saved: dict[str, Any]) -> _State:
+        """A firing alert from before a restart: listed at once, resolved when its data says so."""
         since = datetime.fromisoformat(saved["since"])
-        value = float(saved.get("value", metric.value if metric else 0.0))
+        value = float(saved.get("value", 0.0))
         state = _State(
             rule,
             subject,
@@ -227,6 +259,7 @@ class AlertEngine:
         }
 
     def _save(self) -> None:
+        self._dirty_since = None
         self.history = self.history[-HISTORY_LIMIT:]
         if self.store is None:
             return

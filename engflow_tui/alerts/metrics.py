@@ -40,7 +40,7 @@ class Sample:
     archiver_failed: int | None
 
 
-def sample_of(snapshot: Snapshot) -> Sample:
+def sample_of(snapshot: Snapshot, fresh_http: bool = True) -> Sample:
     health = snapshot.health
     xact = (
         (health.xact_commit, health.xact_rollback)
@@ -65,7 +65,9 @@ def sample_of(snapshot: Snapshot) -> Sample:
         t=snapshot.taken_at,
         xact=xact,
         blocks=blocks,
-        http={p.name: (p.latency_ms, p.is_error) for p in snapshot.http},
+        # A probe result is counted once, in the snapshot of the poll that ran the probe (probes run
+        # every http_interval, snapshots every refresh: repeating it would multiply one failure).
+        http={p.name: (p.latency_ms, p.is_error) for p in snapshot.http} if fresh_http else {},
         writes=writes,
         users=snapshot.active_users if isinstance(snapshot.active_users, int) else None,
         rls_on=rls_on,
@@ -80,8 +82,8 @@ class MetricHistory:
         self.samples: deque[Sample] = deque()
         self.ever_rls_on: set[str] = set()
 
-    def add(self, snapshot: Snapshot) -> None:
-        sample = sample_of(snapshot)
+    def add(self, snapshot: Snapshot, fresh_http: bool = True) -> None:
+        sample = sample_of(snapshot, fresh_http)
         self.samples.append(sample)
         while self.samples and sample.t - self.samples[0].t > KEEP:
             self.samples.popleft()

@@ -7,6 +7,7 @@ a slow or failing receiver never blocks the console, and its failure is reported
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,13 @@ from ..model import Severity
 from .engine import AlertEvent
 
 RETRIES = 3
+AM_REFRESH = 60.0
+"""Alertmanager forgets an alert not re-sent before its endsAt: firing ones are re-sent this often."""
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no Infinity (Database Down's value is +inf): send null instead."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def batch_payload(kind: str, events: list[AlertEvent], target: str) -> Any:
@@ -57,8 +65,8 @@ def payload(kind: str, event: AlertEvent, target: str) -> Any:
         }
         if event.kind == "resolved":
             entry["endsAt"] = event.at.isoformat()
-        else:  # Alertmanager resolves alerts that are not re-sent: keep it alive for a while
-            entry["endsAt"] = (event.at + timedelta(hours=1)).isoformat()
+        else:  # re-sent every AM_REFRESH while firing; if the console stops, it lapses in 5 min
+            entry["endsAt"] = (event.at + timedelta(seconds=5 * AM_REFRESH)).isoformat()
         return [entry]
     return {
         "event": event.kind,
@@ -68,8 +76,8 @@ def payload(kind: str, event: AlertEvent, target: str) -> Any:
         "title": alert.title,
         "severity": alert.severity.value,
         "message": alert.message,
-        "value": alert.value,
-        "threshold": alert.threshold,
+        "value": _finite(alert.value),
+        "threshold": _finite(alert.threshold),
         "since": alert.since.isoformat() if alert.since else None,
         "at": event.at.isoformat(),
     }
@@ -94,9 +102,22 @@ class Notifier:
     _queues: dict[int, asyncio.Queue[list[AlertEvent]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def send(self, events: list[AlertEvent]) -> None:
+    def refresh_alertmanager(self, firing: tuple[Any, ...], now: Any) -> None:
+        """Re-send every firing alert (acknowledged or not) to Alertmanager receivers, so that
+        their endsAt never lapses while the alert holds."""
+        if not firing or not any(h.kind == "alertmanager" for h in self.hooks):
+            return
+        last = getattr(self, "_am_last", None)
+        if last is not None and (now - last).total_seconds() < AM_REFRESH:
+            return
+        self._am_last = now
+        self.send([AlertEvent("repeat", a, now) for a in firing], kinds=("alertmanager",))
+
+    def send(self, events: list[AlertEvent], kinds: tuple[str, ...] | None = None) -> None:
         """Queue events for delivery; returns at once."""
         for index, hook in enumerate(self.hooks):
+            if kinds is not None and hook.kind not in kinds:
+                continue
             batch = [e for e in events if e.alert.severity.rank <= Severity(hook.min_severity).rank]
             if not batch:
                 continue
@@ -129,7 +150,7 @@ class Notifier:
                             error = ""
                             break
                         error = f"HTTP {response.status_code}"
-                    except httpx.HTTPError as exc:
+                    except Exception as exc:  # noqa: BLE001 - the sender must never die
                         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                     await asyncio.sleep(self.backoff * 2**attempt)
                 if error:

@@ -21,7 +21,15 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 from ..actions.model import ActionPlan
 from ..durations import format_duration, parse_duration
 
-HIDDEN_DETAILS = {"backend_start", "state_change", "query_start", "age_seconds", "schema", "table", "policies"}
+HIDDEN_DETAILS = {
+    "backend_start",
+    "state_change",
+    "query_start",
+    "age_seconds",
+    "schema",
+    "table",
+    "policies",
+}
 HEADERS = {"client_addr": "client", "query": "last query"}
 Replan = Callable[[float], Awaitable[ActionPlan]]
 
@@ -61,13 +69,10 @@ class ConfirmActionModal(ModalScreen[bool]):
     ConfirmActionModal Button { margin: 0 2; }
     """
 
-    def __init__(
-        self, plan: ActionPlan, replan: Replan | None = None, read_only: bool = False
-    ) -> None:
+    def __init__(self, plan: ActionPlan, replan: Replan | None = None) -> None:
         super().__init__()
         self.plan = plan
         self.replan = replan
-        self.read_only = read_only
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -75,11 +80,6 @@ class ConfirmActionModal(ModalScreen[bool]):
             yield Static(
                 f"{escape(plan.action)} — target {escape(plan.target_name)}", classes="title"
             )
-            if self.read_only:
-                yield Static(
-                    "READ-ONLY MODE: this will be refused and recorded; nothing will run.",
-                    classes="warning",
-                )
             if plan.description:
                 yield Static(Text(plan.description))
             if self.replan is not None:
@@ -113,7 +113,9 @@ class ConfirmActionModal(ModalScreen[bool]):
         for column in columns:
             table.add_column(HEADERS.get(column, column), key=column)
         for t in plan.targets:
-            cells = [Text(t.label) if c == "target" else Text(_cell(t.details.get(c))) for c in columns]
+            cells = [
+                Text(t.label) if c == "target" else Text(_cell(t.details.get(c))) for c in columns
+            ]
             table.add_row(*cells, key=t.key)
         table.display = bool(plan.targets)
         count = self.query_one("#target-count", Static)

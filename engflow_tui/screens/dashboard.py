@@ -166,13 +166,19 @@ class DashboardScreen(Screen[None]):
             if alert.severity.value == "warning"
             else "information"
         )
-        self.notify(f"{prefix} {alert.title}: {alert.message}", severity=severity, timeout=12, markup=False)
+        self.notify(
+            f"{prefix} {alert.title}: {alert.message}", severity=severity, timeout=12, markup=False
+        )
         if self.config.notifications.bell and alert.severity.value != "info":
             self.app.bell()
 
     def acknowledge(self, key: str) -> None:
         if self.monitor.acknowledge(key):
-            self.notify(f"acknowledged: repeat notifications for {key} are silenced", timeout=4, markup=False)
+            self.notify(
+                f"acknowledged: repeat notifications for {key} are silenced",
+                timeout=4,
+                markup=False,
+            )
             self.acknowledge_done()
         else:
             self.notify("only a firing alert can be acknowledged", severity="warning")

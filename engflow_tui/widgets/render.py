@@ -210,7 +210,8 @@ def session_rows(
                     # ClientRead on an idle session is the normal state, not a wait worth reading.
                     Text(
                         s.wait_event
-                        if s.wait_event and (s.state == "active" or "ClientRead" not in s.wait_event)
+                        if s.wait_event
+                        and (s.state == "active" or "ClientRead" not in s.wait_event)
                         else ""
                     ),
                     Text(s.one_line_query(query_width)),

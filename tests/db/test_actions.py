@@ -433,7 +433,9 @@ async def test_actions_use_the_action_dsn_while_monitoring_stays_unprivileged(
             await admin.execute("DROP ROLE mon_only")
 
 
-async def test_cancel_never_hits_a_statement_started_after_the_confirmation(db, tmp_path: Path) -> None:
+async def test_cancel_never_hits_a_statement_started_after_the_confirmation(
+    db, tmp_path: Path
+) -> None:
     dsn = db.dsn()
     runner = make_runner(dsn, tmp_path)
     async with session(dsn, "reports") as client:
@@ -442,7 +444,9 @@ async def test_cancel_never_hits_a_statement_started_after_the_confirmation(db, 
         await asyncio.sleep(0.1)
         plan = await runner.plan_session(CANCEL_QUERY, pid)  # confirmed: the report query
         await first
-        second = asyncio.create_task(client.execute("SELECT pg_sleep(0.5) AS important_payment_batch"))
+        second = asyncio.create_task(
+            client.execute("SELECT pg_sleep(0.5) AS important_payment_batch")
+        )
         await asyncio.sleep(0.1)
         result = await runner.execute(plan)
         assert result.summary() == "already gone or changed"
@@ -484,7 +488,9 @@ async def test_secrets_in_a_sessions_last_query_are_not_recorded(db, tmp_path: P
         await admin.execute("DROP ROLE leaky_pw_role")
 
 
-def test_a_token_with_a_carriage_return_is_refused_before_anything_is_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_token_with_a_carriage_return_is_refused_before_anything_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ENGFLOW_TEST_TOKEN", "s3cr3t-token\r")
     runner = make_runner("postgresql://h/x", tmp_path, app_url="http://127.0.0.1:9")
     with pytest.raises(ActionError, match="control or non-ASCII") as info:

@@ -147,3 +147,49 @@ def test_overrides_reach_the_engine() -> None:
     monitor = Monitor(PostgresCollector(target, config), config, target)
     rule = next(r for r in monitor.engine.rules if r.id == "connection_pool_full")
     assert rule.threshold == 50
+
+
+async def test_one_failed_probe_is_one_sample_not_one_per_snapshot(db) -> None:
+    """Probes run every http_interval, snapshots every refresh: one failure must count once."""
+    from engflow_tui.demo.server import free_port
+
+    target = TargetConfig(
+        name="t", dsn=db.dsn(), app_health_url=f"http://127.0.0.1:{free_port()}/health"
+    )
+    config = Config(
+        console=ConsoleConfig(refresh_interval=0.5, http_interval=60.0), targets={"t": target}
+    )
+    monitor = Monitor(PostgresCollector(target, config), config, target)
+    for _ in range(4):
+        snap = await monitor.poll()
+    assert snap.http[0].state == "connect_error"  # shown in every snapshot...
+    assert "high_error_rate:app" not in firing(snap)  # ...but one probe is not a 5-minute rate
+    await monitor.close()
+
+
+async def test_high_error_rate_and_pool_full_resolve(db) -> None:
+    from datetime import timedelta
+
+    from engflow_tui.alerts.metrics import Metric
+
+    monitor = monitor_for(db.dsn())
+    now = (await monitor.poll()).taken_at
+    engine = monitor.engine
+    engine.evaluate(
+        {
+            "error_rate_pct": {"database": Metric(12, "12 %")},
+            "connections.usage_pct": {"": Metric(97, "97 %")},
+        },
+        now,
+    )
+    assert {"high_error_rate:database", "connection_pool_full"} <= {a.key for a in engine.alerts()}
+    calm = {
+        "error_rate_pct": {"database": Metric(0.5, "0.5 %")},
+        "connections.usage_pct": {"": Metric(20, "20 %")},
+    }
+    engine.evaluate(calm, now + timedelta(seconds=1))
+    events = engine.evaluate(calm, now + timedelta(minutes=2))
+    assert {("resolved", "high_error_rate:database"), ("resolved", "connection_pool_full")} <= {
+        (e.kind, e.alert.key) for e in events
+    }
+    await monitor.close()

@@ -218,7 +218,9 @@ async def test_large_tables_are_capped_with_a_visible_count(db18) -> None:
 async def test_text_that_looks_like_markup_is_shown_literally(db18) -> None:
     """Queries, application names and table names are data: "[/b]" must not crash the console."""
     async with session(db18.dsn()) as admin:
-        await admin.execute('CREATE TABLE public."x[/b]" (id int); CREATE TABLE public."[red]orders" (id int)')
+        await admin.execute(
+            'CREATE TABLE public."x[/b]" (id int); CREATE TABLE public."[red]orders" (id int)'
+        )
     async with session(db18.dsn(), "[bold]app[/]") as stuck:
         await stuck.execute("BEGIN; SELECT 'a' ~ '[/a-z]'")
         await asyncio.sleep(0.6)
@@ -228,7 +230,9 @@ async def test_text_that_looks_like_markup_is_shown_literally(db18) -> None:
             await pilot.pause()
             assert app.is_running
             rows = table_dicts(app.screen.query_one(ConnectionsPanel).table)
-            assert any(r["application"] == "[bold]app[/]" and "'[/a-z]'" in r["query"] for r in rows)
+            assert any(
+                r["application"] == "[bold]app[/]" and "'[/a-z]'" in r["query"] for r in rows
+            )
             tables = {r["table"] for r in table_dicts(app.screen.query_one(RlsPanel).table)}
             assert {"public.x[/b]", "public.[red]orders"} <= tables
             # Rendered, not just stored: the screen shows the brackets.

@@ -172,3 +172,51 @@ def test_overrides_from_config() -> None:
         load_rules({"high_cpu": {"for": "soon"}})
     with pytest.raises(ConfigError, match="alerts.high_cpu.colour: unknown key"):
         load_rules({"high_cpu": {"colour": "red"}})
+
+
+def test_a_pending_alert_does_not_survive_a_gap_in_its_data() -> None:
+    e = engine()
+    e.evaluate(cpu(81), at(0))
+    for minute in range(1, 20):
+        e.evaluate({}, at(minute))  # the metrics endpoint is down for 19 minutes
+    assert e.evaluate(cpu(81), at(20)) == []  # pending again from 20, not firing
+    assert [a.state for a in e.alerts()] == ["pending"]
+
+
+def test_a_restored_alert_is_listed_at_once_and_resolves_if_its_subject_is_gone(
+    tmp_path: Path,
+) -> None:
+    e = engine(tmp_path)
+    e.evaluate({"rls.violation": {"public.t": Metric(1, "t off")}}, at(0))
+    again = engine(tmp_path)
+    assert [a.key for a in again.alerts()] == ["rls_violation:public.t"]  # before any data arrives
+    events = again.evaluate({"rls.violation": {}}, at(1))  # the table was fixed meanwhile
+    assert [(ev.kind, ev.alert.key) for ev in events] == [("resolved", "rls_violation:public.t")]
+    assert [h["event"] for h in again.recent()][:2] == ["resolved", "fired"]
+
+
+def test_the_peak_survives_a_restart(tmp_path: Path) -> None:
+    e = engine(tmp_path)
+    e.evaluate(cpu(81), at(0))
+    e.evaluate(cpu(81), at(15))  # fires at 81
+    e.evaluate(cpu(99), at(16))  # new peak
+    e.evaluate(cpu(90), at(17))  # a minute later: the peak is saved
+    again = engine(tmp_path)
+    assert again.alerts()[0].peak == 99
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"history": 5}',
+        '{"active": 3}',
+        '{"history": ["x"]}',
+        '{"active": [{"key": "high_cpu", "since": "yesterday"}]}',
+        "[]",
+    ],
+)
+def test_a_store_of_the_wrong_shape_is_set_aside(tmp_path: Path, content: str) -> None:
+    (tmp_path / "alerts.json").write_text(content)
+    e = engine(tmp_path)
+    assert e.alerts() == () and e.recent() == []
+    assert e.store is not None and e.store.problem and "set aside" in e.store.problem

@@ -272,3 +272,42 @@ async def test_many_events_of_one_poll_are_one_post_per_receiver(
     assert slack["text"].count("[FIRING]") == 10 and slack["text"].endswith("… and 15 more")
     am = json.loads(next(r["body"] for r in server.requests if r["path"] == "/api/v2/alerts"))
     assert len(am) == 25
+
+
+async def test_database_down_reaches_the_json_webhook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Database Down's value is +inf: JSON has no Infinity, the sender must not die on it."""
+    from dataclasses import replace
+
+    with http_server() as server:
+        server.routes["/json"] = Route(200, "ok", content_type="text/plain")
+        monkeypatch.setenv("T_JSON", f"{server.base}/json")
+        notifier = Notifier((WebhookConfig("json", "T_JSON"),), "p")
+        down = _event()
+        down = AlertEvent(
+            "fired", replace(down.alert, value=float("inf"), title="Database Down"), down.at
+        )
+        notifier.send([down])
+        notifier.send([_event()])  # and the next event still goes out
+        await _drain(lambda: len(server.requests) == 2)
+        await notifier.close()
+    assert json.loads(server.requests[0]["body"])["value"] is None
+
+
+async def test_acknowledged_alerts_are_kept_alive_in_alertmanager(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import timedelta
+
+    with http_server() as server:
+        server.routes["/api/v2/alerts"] = Route(200, "ok", content_type="text/plain")
+        monkeypatch.setenv("T_AM", server.base)
+        notifier = Notifier((WebhookConfig("alertmanager", "T_AM"),), "p")
+        alert = _event().alert
+        now = _event().at
+        notifier.refresh_alertmanager((alert,), now)
+        notifier.refresh_alertmanager((alert,), now + timedelta(seconds=10))  # too soon: not sent
+        notifier.refresh_alertmanager((alert,), now + timedelta(seconds=61))
+        await _drain(lambda: len(server.requests) == 2)
+        await notifier.close()
+    body = json.loads(server.requests[0]["body"])
+    assert body[0]["endsAt"] == (now + timedelta(minutes=5)).isoformat()
