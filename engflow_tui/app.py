@@ -113,7 +113,7 @@ class EngFlowApp(App[None]):
             return
         if message.acknowledge:
             self.dashboard.acknowledge(message.key)
-            self._refresh_alerts_screen()
+            self.refresh_alerts_screen()
             return
         alert = next(
             (a for a in self.dashboard.monitor.engine.alerts() if a.key == message.key), None
@@ -129,14 +129,15 @@ class EngFlowApp(App[None]):
         def chosen(name: str | None) -> None:
             if name == "__acknowledge__":
                 self.dashboard.acknowledge(alert.key)  # type: ignore[union-attr]
-                self._refresh_alerts_screen()
+                self.refresh_alerts_screen()
             elif name:
                 self.run_palette_name(name)
 
         section = runbook_sections().get(alert.runbook or "")
         self.push_screen(AlertDetailModal(alert, section, datetime.now(UTC)), chosen)
 
-    def _refresh_alerts_screen(self) -> None:
+    def refresh_alerts_screen(self) -> None:
+        """Keep an open Alerts screen live (called with every snapshot and acknowledgement)."""
         from .screens.alerts_screen import AlertsScreen
 
         if isinstance(self.screen, AlertsScreen) and self.dashboard is not None:
@@ -164,7 +165,9 @@ class EngFlowApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from palette_commands(self)
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # our Help lists every key of the console
+                yield command
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     diag.add_argument("--quick", action="store_true", help="only the cheap checks")
     diag.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
-    cfg = sub.add_parser("config", help="write or check a config file")
+    cfg = sub.add_parser("config", help="write, check or show a config file")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     init = cfg_sub.add_parser(
         "init", help="write a starter config (default: ~/.config/engflow-tui/config.toml)"
@@ -123,6 +124,19 @@ def _validate_dsn(dsn: str, where: str) -> None:
     problem = validate_dsn(dsn)
     if problem:
         raise ConfigError(f"DSN {problem}", None, where)
+
+
+def _dsn_name(dsn: str) -> str:
+    """A readable name for a --dsn target: database@host (never the password)."""
+    from urllib.parse import urlsplit
+
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        host = parts.hostname or "local"
+        database = parts.path.lstrip("/") or "postgres"
+        return f"{database}@{host}"
+    fields = dict(re.findall(r"(\w+)\s*=\s*'?([^\s']*)", dsn))
+    return f"{fields.get('dbname', 'postgres')}@{fields.get('host', 'local')}"
 
 
 def _refresh(value: str) -> float:
@@ -154,7 +168,9 @@ def resolve(args: argparse.Namespace) -> tuple[Config, TargetConfig | None]:
         _validate_dsn(dsn, "--dsn")
         base = config.targets.get(target_name or "") if target_name else None
         target = (
-            replace(base, dsn=dsn) if base else TargetConfig(name=target_name or "cli", dsn=dsn)
+            replace(base, dsn=dsn)
+            if base
+            else TargetConfig(name=target_name or _dsn_name(dsn), dsn=dsn)
         )
         return replace(config, targets={**config.targets, target.name: target}), target
     if path is not None:
@@ -256,8 +272,10 @@ def run_config(args: argparse.Namespace) -> int:
         raise ConfigError("file not found", str(path))
     config = load_config(path)
     if args.config_command == "check":
+        from .config import OTHER_ENV_KEYS, SECRET_ENV_KEYS
+
         for target in config.targets.values():
-            check_target_environment(target, str(path))
+            check_target_environment(target, str(path), SECRET_ENV_KEYS + OTHER_ENV_KEYS)
         names = ", ".join(sorted(config.targets)) or "none"
         print(f"{path}: OK ({len(config.targets)} target(s): {names})")
         return 0

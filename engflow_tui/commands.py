@@ -58,4 +58,3 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
     yield SystemCommand(
         "Show audit log", "Every confirmed action, refusal and failure", app.action_show_audit_log
     )
-    yield SystemCommand("Quit", "Leave the console", app.action_quit)

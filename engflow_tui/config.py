@@ -566,9 +566,17 @@ def load_config(path: Path) -> Config:
     return replace(config, path=path)
 
 
-def check_target_environment(target: TargetConfig, path: str | None) -> None:
-    """Env vars named by the target must be set (the password one at least)."""
-    for key in ("password_env", "action_password_env"):
+SECRET_ENV_KEYS = ("password_env", "action_password_env")
+"""Needed to connect at all: the console refuses to start without them."""
+OTHER_ENV_KEYS = ("rest_apikey_env", "emergency_token_env", "metrics_password_env")
+"""Needed by one probe or action: `config check` reports them, the console starts without them."""
+
+
+def check_target_environment(
+    target: TargetConfig, path: str | None, keys: tuple[str, ...] = SECRET_ENV_KEYS
+) -> None:
+    """Env vars named by the target must be set (by default: the ones needed to connect)."""
+    for key in keys:
         name = getattr(target, key)
         if name and name not in os.environ:
             raise ConfigError(

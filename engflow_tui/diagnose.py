@@ -80,7 +80,7 @@ def build_report(snapshot: Snapshot, thresholds: Thresholds, *, quick: bool = Fa
         checks.append(
             Check(
                 "database.reachable",
-                "critical",
+                "unknown",  # as monitoring plugins read it: the state could not be determined
                 f"cannot connect: {health.error}",
                 details={"error": health.error},
             )

@@ -106,6 +106,11 @@ async def probe_app_health(client: httpx.AsyncClient, target: TargetConfig) -> H
             code,
             version,
         )
+    if body.get("fallback"):
+        # The emergency fallback is on: healthy, but users are on localStorage.
+        return HttpProbe(
+            "app", url, "ok", "FALLBACK MODE ON (localStorage)", latency, code, version
+        )
     return HttpProbe(
         "app", url, "ok", f"healthy, database connected, {latency:.0f} ms", latency, code, version
     )

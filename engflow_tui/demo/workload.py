@@ -92,7 +92,7 @@ async def idle_in_transaction_worker(dsn: str) -> None:
         await conn.execute(
             "UPDATE public.clientes SET nome = nome WHERE id = $1", random.randint(1, 200)
         )
-        await asyncio.sleep(random.uniform(45, 90))
+        await asyncio.sleep(random.uniform(120, 240))  # past the demo's 30 s threshold: try T
         await tx.rollback()
         await asyncio.sleep(random.uniform(5, 15))
 

@@ -24,7 +24,8 @@ def result_text(result: ActionResult) -> Text:
     text = Text()
     for outcome in result.outcomes:
         text.append(f"{outcome.status.upper():8} ", style=STATUS_STYLE.get(outcome.status, ""))
-        text.append(f"{outcome.target}: ", style="bold")
+        if outcome.target not in outcome.message:
+            text.append(f"{outcome.target}: ", style="bold")
         text.append(outcome.message + "\n")
     if result.error:
         text.append("\n" + result.error + "\n", style="bold red")

@@ -22,9 +22,9 @@ def runbook_text(section: dict[str, Any]) -> Text:
     text = Text()
     text.append(f"{section.get('section', '')}\n", style="bold underline")
     for title, key in (
-        ("Sintomas", "symptoms"),
-        ("Diagnóstico", "diagnosis"),
-        ("Soluções", "solutions"),
+        ("Symptoms (Sintomas)", "symptoms"),
+        ("Diagnosis (Diagnóstico)", "diagnosis"),
+        ("Solutions (Soluções)", "solutions"),
     ):
         items = section.get(key) or []
         if items:

@@ -61,8 +61,12 @@ class AlertsScreen(Screen[None]):
         active.focus()
 
     def refill(self, alerts: tuple[Alert, ...], history: list[dict[str, Any]]) -> None:
+        from datetime import UTC
+
         self.alerts, self.history = alerts, history
+        self.now = datetime.now(UTC)
         active = self.query_one("#active", DataTable)
+        cursor = active.cursor_row
         active.clear()
         shown = [a for a in alerts if self.severity is None or a.severity.value == self.severity]
         for a in shown:
@@ -76,14 +80,13 @@ class AlertsScreen(Screen[None]):
                 Text(a.message),
                 key=a.key,
             )
-        label = (
-            f"filter: {self.severity}"
-            if self.severity
-            else "all severities (1 critical, 2 warning, 3 info, 0 all)"
-        )
+        label = f"showing {self.severity} only" if self.severity else "showing all severities"
         self.query_one("#active-heading", Static).update(
-            f"Active: {len(shown)} — {label} — Enter: details, a: acknowledge"
+            f"Active alerts: {len(shown)} · {label} · keys: 1 critical, 2 warning, 3 info, 0 all · "
+            "Enter details · a acknowledge"
         )
+        if active.row_count:
+            active.move_cursor(row=min(cursor, active.row_count - 1), animate=False)
         recent = self.query_one("#recent", DataTable)
         recent.clear()
         for index, h in enumerate(history):

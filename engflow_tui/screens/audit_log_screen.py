@@ -8,6 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -18,7 +19,8 @@ class AuditLogScreen(Screen[None]):
     BINDINGS = [Binding("escape,q", "app.pop_screen", "Back", id="audit.back")]
     DEFAULT_CSS = """
     AuditLogScreen #audit-table { height: 1fr; }
-    AuditLogScreen #audit-detail { height: 1fr; border-top: solid $primary; overflow-y: auto; }
+    AuditLogScreen #audit-detail-box { height: 1fr; border-top: solid $primary; }
+    AuditLogScreen #audit-detail-box:focus { border-top: solid $accent; }
     """
 
     def __init__(self, records: list[dict[str, Any]], path: str) -> None:
@@ -33,7 +35,8 @@ class AuditLogScreen(Screen[None]):
             id="audit-path",
         )
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="audit-detail")
+        with VerticalScroll(id="audit-detail-box", can_focus=True):  # Tab, then PgDn to read it all
+            yield Static(id="audit-detail")
         yield Footer()
 
     def on_mount(self) -> None:

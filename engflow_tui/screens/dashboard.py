@@ -205,6 +205,9 @@ class DashboardScreen(Screen[None]):
         self.query_one(RlsPanel).show_rls(snapshot.rls)
         self.snapshots_applied += 1
         self._render_status()
+        refresh = getattr(self.app, "refresh_alerts_screen", None)
+        if refresh is not None:
+            refresh()
 
     def _render_status(self) -> None:
         target = self.monitor.target

@@ -51,6 +51,7 @@ class HelpScreen(ModalScreen[None]):
         for key, what in KEYS:
             table.add_row(key, what)
         with VerticalScroll():
+            yield Static("[dim]Esc closes · ↑↓ scroll[/]")
             yield Static(table)
             yield Static(
                 "\nHealth states: [bold green]connected[/] · [bold yellow]degraded[/] (a probe timed out)"

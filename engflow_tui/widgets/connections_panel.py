@@ -22,10 +22,10 @@ class ConnectionsPanel(TablePanel):
         ("pid", 7, 0),
         ("user", 12, 2),
         ("application", 16, 1),
-        ("client", 15, 4),
+        ("client", 15, 3),
         ("state", 20, 0),
         ("age", 7, 0),
-        ("wait", 16, 3),
+        ("wait", 16, 4),
         ("query", None, 0),
     )
 

@@ -106,8 +106,8 @@ def probe_line(probe: HttpProbe) -> Text:
         text.append(f" {probe.latency_ms:.0f} ms", style="bold yellow" if slow else "")
     if probe.version:
         text.append(f"  v{probe.version}", style="dim")
-    if probe.state != "ok":
-        text.append(f"  {probe.detail}", style="yellow")
+    if probe.state != "ok" or "FALLBACK" in probe.detail:
+        text.append(f"  {probe.detail}", style="bold yellow")
     return text
 
 

@@ -90,7 +90,13 @@ def test_config_init_check_show(tmp_path: Path) -> None:
         "targets.production.password_env: environment variable ENGFLOW_PG_PASSWORD is not set"
         in missing_env.stderr
     )
-    ok = run("config", "check", str(path), env={"ENGFLOW_PG_PASSWORD": "x"}, cwd=tmp_path)
+    half = run("config", "check", str(path), env={"ENGFLOW_PG_PASSWORD": "x"}, cwd=tmp_path)
+    assert half.returncode == 2  # every named variable is checked, not only the password
+    assert (
+        "targets.production.rest_apikey_env: environment variable SUPABASE_ANON_KEY" in half.stderr
+    )
+    every = {"ENGFLOW_PG_PASSWORD": "x", "SUPABASE_ANON_KEY": "k", "ENGFLOW_EMERGENCY_TOKEN": "t"}
+    ok = run("config", "check", str(path), env=every, cwd=tmp_path)
     assert ok.returncode == 0 and "OK (1 target(s): production)" in ok.stdout
     shown = run("config", "show", str(path), cwd=tmp_path)
     assert shown.returncode == 0
@@ -111,7 +117,7 @@ async def test_diagnose_json_contract_and_exit_codes(db) -> None:
     no_traceback(result)
     assert result.returncode == 2, result.stderr
     data = json.loads(result.stdout)
-    assert data["status"] == "critical" and data["target"] == "cli"
+    assert data["status"] == "critical" and data["target"] == f"{db.name}@127.0.0.1"
     assert data["generated_at"].endswith("Z")
     checks = {c["id"]: c for c in data["checks"]}
     assert checks["rls.disabled"]["details"] == [
@@ -135,7 +141,7 @@ async def test_diagnose_json_contract_and_exit_codes(db) -> None:
     assert text.returncode in (0, 1), text.stdout  # cache hit rate may be cold on a new database
     assert "OK        rls.disabled" in text.stdout
     md = await asyncio.to_thread(run, "diagnose", "--dsn", db.dsn(), "--format", "markdown")
-    assert md.stdout.startswith("# EngFlow diagnosis: cli")
+    assert md.stdout.startswith(f"# EngFlow diagnosis: {db.name}@127.0.0.1")
 
 
 def test_diagnose_unreachable_is_unknown_exit_3(tmp_path: Path) -> None:

@@ -80,3 +80,37 @@ async def test_acknowledge_from_the_alerts_screen_keeps_it_listed(db18) -> None:
         await pilot.press("escape")
         assert app.screen is app.dashboard
         assert "✓ack" in table_dicts(app.dashboard.query_one(AlertsPanel).table)[0]["alert"]
+
+
+async def test_an_open_alerts_screen_follows_the_live_state(db18) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.leaky (id int)")
+        app = make_app(db18.dsn())
+        async with app.run_test(size=(140, 45)) as pilot:
+            await wait_for(
+                lambda: any(
+                    a.title == "RLS Violation" for a in app.dashboard.monitor.engine.alerts()
+                )
+            )
+            await pilot.press("A")
+            await wait_for(lambda: isinstance(app.screen, AlertsScreen))
+            assert (
+                table_dicts(app.screen.query_one("#active", DataTable))[0]["alert"]
+                == "RLS Violation"
+            )
+            await admin.execute("ALTER TABLE public.leaky ENABLE ROW LEVEL SECURITY")
+            # Without leaving the screen, the alert resolves and shows in the recent list.
+            await wait_for(
+                lambda: (
+                    not any(
+                        r["alert"] == "RLS Violation"
+                        for r in table_dicts(app.screen.query_one("#active", DataTable))
+                    )
+                ),
+                timeout=15,
+            )
+            recent = table_dicts(app.screen.query_one("#recent", DataTable))
+            assert [r["event"] for r in recent if r["alert"] == "RLS Violation"][:2] == [
+                "resolved",
+                "fired",
+            ]
