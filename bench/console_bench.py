@@ -81,9 +81,12 @@ async def child(dsn: str, seconds: float, refresh: float, started: float) -> dic
         "first_data_s": first_data,
         "rss_mb": rss_mb,
         "refreshes": len(apply_ms),
-        "ui_p50_ms": statistics.median(apply_ms[1:] or apply_ms),
-        "ui_p99_ms": pct(apply_ms[1:], 0.99),
-        "ui_max_ms": max(apply_ms[1:] or apply_ms),
+        # The first two refreshes fill the tables (the first cycle is light: activity and RLS;
+        # the second brings the rest): a one-time cost, reported apart from the steady state.
+        "ui_initial_fill_ms": max(apply_ms[:2]),
+        "ui_p50_ms": statistics.median(apply_ms[2:] or apply_ms),
+        "ui_p99_ms": pct(apply_ms[2:] or apply_ms, 0.99),
+        "ui_max_ms": max(apply_ms[2:] or apply_ms),
         "lag_p99_ms": pct(lags, 0.99),
         "lag_max_ms": max(lags),
         "collect_p50_ms": statistics.median(collect_ms),
@@ -167,6 +170,7 @@ def main() -> None:
         ),
         ("peak RSS", f"{figures['rss_mb']:.0f} MB", "budget 150 MB"),
         ("refreshes applied", f"{figures['refreshes']}", ""),
+        ("UI time of the initial table fill", f"{figures['ui_initial_fill_ms']:.0f} ms", "once"),
         (
             "UI time per refresh p50 / p99 / max",
             f"{figures['ui_p50_ms']:.1f} / {figures['ui_p99_ms']:.1f} / {figures['ui_max_ms']:.1f} ms",

@@ -368,6 +368,7 @@ def report(results: list[dict[str, object]], seconds: float) -> None:
                 f"{row['scale']:6} {label:34} {fmt.format(cv):>14} {fmt.format(pv):>14} {ratio:>8}"
             )
         print(f"{row['scale']:6} {'UI time per refresh p99 (ms)':34} {c['ui_p99_ms']:>14.1f}")
+        print(f"{row['scale']:6} {'UI time of the initial fill (ms)':34} {c['ui_initial_fill_ms']:>14.1f}")
         print(f"{row['scale']:6} {'event-loop lag p99 (ms)':34} {c['lag_p99_ms']:>14.1f}")
         print(f"{row['scale']:6} {'diagnose --quick (s)':34} {row['diagnose_quick_s']:>14.2f}")
         print()

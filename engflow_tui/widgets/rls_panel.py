@@ -22,8 +22,9 @@ class RlsPanel(TablePanel):
     COLUMNS = (("RLS", 6, 0), ("policies", 8, 1), ("table", None, 0))
 
     def show_rls(self, rls: RlsStatus | Unavailable) -> None:
-        if rls is getattr(self, "_last", None):
-            return  # the catalogue scan runs every catalog_interval: unchanged between scans
+        last = getattr(self, "_last", None)
+        if rls is last or rls == last:
+            return  # unchanged since the last scan (the usual case): no rebuild of 2,000 rows
         self._last = rls
         if isinstance(rls, Unavailable):
             self.show_unavailable(rls)
