@@ -42,37 +42,42 @@ async def probe_rest(
     assert target.rest_url is not None
     url = f"{target.rest_url.rstrip('/')}/{target.rest_probe_path.lstrip('/')}"
     headers = {"apikey": apikey, "Authorization": f"Bearer {apikey}"} if apikey else {}
+    answer = await _get(client, "api", url, headers)
+    if isinstance(answer, HttpProbe):
+        return answer
+    response, latency = answer
+    code = response.status_code
+    return HttpProbe("api", url, "ok", f"HTTP {code} in {latency:.0f} ms", latency, code)
+
+
+async def _get(
+    client: httpx.AsyncClient, name: str, url: str, headers: dict[str, str] | None = None
+) -> tuple[httpx.Response, float] | HttpProbe:
+    """The response and its latency (ms), or the probe's failure state (no answer, 4xx/5xx)."""
     started = time.perf_counter()
     try:
-        response = await client.get(url, headers=headers)
+        response = await client.get(url, headers=headers or {})
     except Exception as exc:  # noqa: BLE001 - every failure is a state
         state, detail = _classify_exception(exc)
-        return HttpProbe("api", url, state, detail)
+        return HttpProbe(name, url, state, detail)
     latency = (time.perf_counter() - started) * 1000
     code = response.status_code
     if code >= 400:
         return HttpProbe(
-            "api", url, "http_error", f"HTTP {code} {response.reason_phrase}", latency, code
+            name, url, "http_error", f"HTTP {code} {response.reason_phrase}", latency, code
         )
-    return HttpProbe("api", url, "ok", f"HTTP {code} in {latency:.0f} ms", latency, code)
+    return response, latency
 
 
 async def probe_app_health(client: httpx.AsyncClient, target: TargetConfig) -> HttpProbe:
     """GET {app_health_url}, expecting {"status", "database", "version", "timestamp"}."""
     assert target.app_health_url is not None
     url = target.app_health_url
-    started = time.perf_counter()
-    try:
-        response = await client.get(url)
-    except Exception as exc:  # noqa: BLE001
-        state, detail = _classify_exception(exc)
-        return HttpProbe("app", url, state, detail)
-    latency = (time.perf_counter() - started) * 1000
+    answer = await _get(client, "app", url)
+    if isinstance(answer, HttpProbe):
+        return answer
+    response, latency = answer
     code = response.status_code
-    if code >= 400:
-        return HttpProbe(
-            "app", url, "http_error", f"HTTP {code} {response.reason_phrase}", latency, code
-        )
     try:
         body = response.json()
     except ValueError:
