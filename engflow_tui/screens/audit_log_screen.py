@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..widgets.render import highlighted
+
 EVENT_STYLE = {"finished": "green", "failed": "bold red", "refused": "bold red", "started": "dim"}
 
 
@@ -62,17 +64,10 @@ class AuditLogScreen(Screen[None]):
             return
         record = self.records[int(event.row_key.value)]
         self.query_one("#audit-detail", Static).update(
-            _syntax()(
+            highlighted(
                 json.dumps(record, indent=2, ensure_ascii=False),
                 "json",
                 word_wrap=True,
                 theme="ansi_dark",
             )
         )
-
-
-def _syntax() -> type:
-    """rich.syntax pulls in Pygments: imported when a dialog first shows code, not at startup."""
-    from rich.syntax import Syntax
-
-    return Syntax

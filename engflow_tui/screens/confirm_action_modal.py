@@ -20,6 +20,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from ..actions.model import ActionPlan
 from ..durations import format_duration, parse_duration
+from ..widgets.render import highlighted
 
 HIDDEN_DETAILS = {
     "backend_start",
@@ -133,7 +134,7 @@ class ConfirmActionModal(ModalScreen[bool]):
             )
         policy_widget.display = policies is not None
         self.query_one("#statement", Static).update(
-            _syntax()(plan.statement, "sql", word_wrap=True, theme="ansi_dark")
+            highlighted(plan.statement, "sql", word_wrap=True, theme="ansi_dark")
         )
         warnings = self.query_one("#warnings", Static)
         warnings.update(Text("\n".join(f"⚠ {w}" for w in plan.warnings)))
@@ -182,10 +183,3 @@ def _cell(value: Any) -> str:
         return ""
     text = " ".join(str(value).split())
     return text if len(text) <= 80 else text[:79] + "…"
-
-
-def _syntax() -> type:
-    """rich.syntax pulls in Pygments: imported when a dialog first shows code, not at startup."""
-    from rich.syntax import Syntax
-
-    return Syntax

@@ -54,6 +54,7 @@ class DashboardScreen(Screen[None]):
         self.paused = False
         self.snapshot: Snapshot | None = None
         self.snapshots_applied = 0
+        self._health_extra_rows = 0
         self._wake = asyncio.Event()
         self._filter_panel: TablePanel | None = None
 
@@ -198,7 +199,9 @@ class DashboardScreen(Screen[None]):
         self.snapshot = snapshot
         self.query_one(HealthPanel).show(snapshot)
         extra = len(snapshot.http) + (1 if snapshot.host is not None else 0)
-        self.query_one("#panels").styles.grid_rows = f"{6 + extra} 3fr 2fr"
+        if extra != self._health_extra_rows:  # a style change relayouts the screen: only on change
+            self._health_extra_rows = extra
+            self.query_one("#panels").styles.grid_rows = f"{6 + extra} 3fr 2fr"
         self.query_one(AlertsPanel).show_alerts(snapshot)
         self.query_one(ConnectionsPanel).show_stats(snapshot.connections, thresholds)
         self.query_one(SlowQueriesPanel).show_slow(snapshot.slow_queries)

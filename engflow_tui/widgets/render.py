@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -335,3 +336,11 @@ def alerts_summary(alerts: tuple[Alert, ...]) -> RenderableType:
     if pending:
         text.append(f"  {pending} pending", style="dim")
     return Group(text)
+
+
+def highlighted(code: str, lexer: str, **options: Any) -> RenderableType:
+    """Syntax-highlighted code. rich.syntax pulls in Pygments, so it is imported when a dialog
+    first shows code, not at startup."""
+    from rich.syntax import Syntax
+
+    return Syntax(code, lexer, **options)

@@ -24,14 +24,8 @@ def sync_rows(table: DataTable[Any], rows: Sequence[Row]) -> None:
     wanted = [key for key, _ in rows]
     current = [str(k.value) for k in table.rows]
     if wanted == current:
-        column_keys = list(table.columns)
         for key, cells in rows:
-            old = table.get_row(key)
-            for column_key, new, previous in zip(column_keys, cells, old, strict=False):
-                if _plain(new) != _plain(previous) or getattr(new, "style", None) != getattr(
-                    previous, "style", None
-                ):
-                    table.update_cell(key, column_key, new)
+            _update_row(table, key, cells)
         return
     cursor_key: str | None = None
     if table.row_count and 0 <= table.cursor_row < table.row_count:
@@ -41,24 +35,31 @@ def sync_rows(table: DataTable[Any], rows: Sequence[Row]) -> None:
         if key not in wanted_set:
             table.remove_row(key)
     remaining = [str(k.value) for k in table.rows]
-    if remaining == [k for k in wanted if k in set(remaining)]:
-        # Only removals and appends-at-the-end: update and append in place.
-        have = set(remaining)
+    have = set(remaining)
+    if wanted == remaining + [k for k in wanted if k not in have]:
+        # Only removals, and new rows at the end: update and append in place.
         for key, cells in rows:
             if key in have:
-                old = table.get_row(key)
-                for column_key, new, previous in zip(list(table.columns), cells, old, strict=False):
-                    if _plain(new) != _plain(previous):
-                        table.update_cell(key, column_key, new)
+                _update_row(table, key, cells)
             else:
                 table.add_row(*cells, key=key)
-        if [str(k.value) for k in table.rows] == wanted:
-            _restore_cursor(table, cursor_key)
-            return
+        _restore_cursor(table, cursor_key)
+        return
     table.clear()
     for key, cells in rows:
         table.add_row(*cells, key=key)
     _restore_cursor(table, cursor_key)
+
+
+def _update_row(table: DataTable[Any], key: str, cells: Sequence[Any]) -> None:
+    """Update the cells whose text or style changed (a state turning red keeps its text)."""
+    for column_key, new, previous in zip(
+        list(table.columns), cells, table.get_row(key), strict=False
+    ):
+        if _plain(new) != _plain(previous) or getattr(new, "style", None) != getattr(
+            previous, "style", None
+        ):
+            table.update_cell(key, column_key, new)
 
 
 def _restore_cursor(table: DataTable[Any], key: str | None) -> None:
