@@ -45,6 +45,7 @@ class EngFlowApp(App[None]):
         self.monitor_factory = monitor_factory
         self.dashboard: DashboardScreen | None = None
         self._flows: Any = None
+        self._checklists: Any = None
 
     def on_mount(self) -> None:
         if self.target is not None:
@@ -64,6 +65,7 @@ class EngFlowApp(App[None]):
             self.monitor_factory(self.config, target), self.config, read_only=read_only
         )
         self.push_screen(self.dashboard)
+        self.checklists.offer_resume()
 
     @property
     def flows(self) -> Any:
@@ -78,6 +80,24 @@ class EngFlowApp(App[None]):
             )
             self._flows = ActionFlows(self, ActionRunner(self.config, self.target, audit))
         return self._flows
+
+    @property
+    def checklists(self) -> Any:
+        """The checklists' UI path (ChecklistFlows), built on first use."""
+        if self._checklists is None:
+            from .checklist_flows import ChecklistFlows
+            from .checklists.run import RunStore
+
+            self._checklists = ChecklistFlows(
+                self, RunStore.for_state_dir(self.config.console.state_dir)
+            )
+        return self._checklists
+
+    def action_run_checklist(self) -> None:
+        if self.dashboard is None:
+            self.notify("open a target first", severity="warning")
+            return
+        self.checklists.pick()
 
     def on_action_requested(self, message: ActionRequested) -> None:
         self.start_action(message.action, **message.target)

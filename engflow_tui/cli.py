@@ -1,4 +1,4 @@
-"""Command line: (default) console | demo | diagnose | config init/check/show.
+"""Command line: (default) console | demo | diagnose | checklist | config init/check/show.
 
 Bad input ends with one clear line on stderr and exit code 2; never a traceback.
 Must not import Textual at module level (diagnose and config stay light).
@@ -101,6 +101,27 @@ def build_parser() -> argparse.ArgumentParser:
     _target_options(diag, suppress=True)
     diag.add_argument("--quick", action="store_true", help="only the cheap checks")
     diag.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    ck = sub.add_parser("checklist", help="list, run (auto items) or export the runbook checklists")
+    ck_sub = ck.add_subparsers(dest="checklist_command", metavar="ACTION", required=True)
+    ck_list = ck_sub.add_parser("list", help="every checklist (shipped and yours)")
+    ck_list.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
+    ck_run = ck_sub.add_parser(
+        "run",
+        help="verify a checklist's auto items once (exit 0 if all passed, 1 otherwise)",
+    )
+    _target_options(ck_run, suppress=True)
+    ck_run.add_argument("name", help="the checklist id (see `checklist list`)")
+    ck_run.add_argument(
+        "--auto", action="store_true", help="evaluate the auto items non-interactively (required)"
+    )
+    ck_run.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    ck_runs = ck_sub.add_parser("runs", help="the run history, newest first, with run ids")
+    ck_runs.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
+    ck_export = ck_sub.add_parser("export", help="print one run as Markdown or JSON")
+    ck_export.add_argument("run_id")
+    ck_export.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    ck_export.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
 
     cfg = sub.add_parser("config", help="write, check or show a config file")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -247,6 +268,77 @@ def run_diagnose(args: argparse.Namespace) -> int:
     return asyncio.run(once())
 
 
+def run_checklist(args: argparse.Namespace) -> int:
+    from .checklists.export import auto_status, render_json, render_markdown
+    from .checklists.loader import load_catalog, user_checklist_dir
+    from .checklists.run import RunStore
+
+    path = find_config_path(getattr(args, "config", None))
+    base = load_config(path) if path else Config()
+    store = RunStore.for_state_dir(base.console.state_dir)
+    command = args.checklist_command
+    if command == "export":
+        try:
+            run = store.load(args.run_id)
+        except (KeyError, FileNotFoundError):
+            raise ConfigError(
+                f"no checklist run {args.run_id!r} (see `engflow-tui checklist runs`)"
+            ) from None
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"checklist run {args.run_id} is unreadable: {exc}") from None
+        print(render_json(run) if args.format == "json" else render_markdown(run), end="")
+        return 0
+    if command == "runs":
+        runs = store.all()
+        for problem in store.problems:
+            print(f"engflow-tui: {problem}", file=sys.stderr)
+        if not runs:
+            print(f"no checklist runs yet (kept in {store.directory})")
+        for run in runs:
+            counts = run.counts()
+            state = f"signed by {run.signed_by}" if run.signed_by else (
+                "auto" if run.mode == "auto" else "UNFINISHED"
+            )
+            print(
+                f"{run.run_id:48} {run.started_at}  {run.target:16} {run.operator:12} {state}  "
+                + " ".join(f"{k}={v}" for k, v in counts.items() if v)
+            )
+        return 0
+    catalog = load_catalog(user_checklist_dir(path))
+    for problem in catalog.problems:
+        print(f"engflow-tui: checklist not loaded: {problem}", file=sys.stderr)
+    if command == "list":
+        for c in catalog.checklists.values():
+            autos = sum(1 for i in c.items if i.verify)
+            print(f"{c.id:20} {c.title}  [{len(c.items)} items, {autos} auto]  {c.when}")
+        return 0
+    checklist = catalog.get(args.name)
+    if checklist is None:
+        import difflib
+
+        close = difflib.get_close_matches(args.name, list(catalog.checklists), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"no checklist named {args.name!r}{hint}; see `engflow-tui checklist list`")
+    if not args.auto:
+        raise ConfigError(
+            "interactive runs happen in the console (press C there); "
+            f"for a headless check use: engflow-tui checklist run {args.name} --auto"
+        )
+    config, target = resolve(args)
+    if target is None:
+        raise ConfigError(
+            "several targets and no console.default_target: choose one with --target",
+            str(config.path),
+        )
+    from .checklists.headless import run_auto
+
+    run, problem = asyncio.run(run_auto(config, target, checklist, store))
+    if problem:
+        print(f"engflow-tui: {problem}", file=sys.stderr)
+    print(render_json(run) if args.format == "json" else render_markdown(run), end="")
+    return 0 if auto_status(run) == "pass" else 1
+
+
 def run_config(args: argparse.Namespace) -> int:
     if args.config_command == "init":
         path = Path(args.path).expanduser() if args.path else default_config_path()
@@ -298,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_diagnose(args)
         if args.command == "config":
             return run_config(args)
+        if args.command == "checklist":
+            return run_checklist(args)
         config, target = resolve(args)
         return run_console(config, target)
     except _NoTarget:

@@ -53,6 +53,11 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
     for name, help_text in actions:
         yield SystemCommand(name, help_text, lambda n=name: app.start_action(n))
     yield SystemCommand(
+        "Run checklist",
+        "Runbook checklists (daily, weekly, monthly, pre-deployment, incident, SEV1-3), or resume one",
+        app.action_run_checklist,
+    )
+    yield SystemCommand(
         "Show alerts", "Active alerts and their history, with the runbook", app.action_show_alerts
     )
     yield SystemCommand(

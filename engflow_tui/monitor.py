@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .alerts.engine import AlertEngine, AlertEvent, AlertStore
-from .alerts.metrics import MetricHistory, derive
+from .alerts.metrics import MetricHistory, Metrics, derive
 from .alerts.notify import Notifier
 from .alerts.rules import load_rules
 from .config import Config, TargetConfig
@@ -80,6 +80,10 @@ class Monitor:
         )
         self.events: list[AlertEvent] = []
         """The alert events of the last poll (fired, resolved, repeat)."""
+        self.latest: Snapshot | None = None
+        """The last snapshot polled, with its alerts (checklist verifications read it)."""
+        self.metrics: Metrics = {}
+        """What the alert rules read from the last poll."""
         if store is not None and store.problem:
             self.notices.append(store.problem)
 
@@ -100,7 +104,7 @@ class Monitor:
         snapshot, fresh = await asyncio.gather(self.source.collect(), self._outside())
         snapshot = replace(snapshot, http=self._http, host=self._host)
         self.history.add(snapshot, fresh_http=fresh)
-        metrics = derive(self.history, snapshot, self.config.thresholds)
+        metrics = self.metrics = derive(self.history, snapshot, self.config.thresholds)
         self.events = self.engine.evaluate(metrics, snapshot.taken_at)
         if self.events:
             self.notifier.send(self.events)
@@ -113,7 +117,8 @@ class Monitor:
             and self.engine.store.problem not in self.notices
         ):
             self.notices.append(self.engine.store.problem)
-        return replace(snapshot, alerts=self.engine.alerts())
+        self.latest = replace(snapshot, alerts=self.engine.alerts())
+        return self.latest
 
     def take_notices(self) -> list[str]:
         notices, self.notices[:] = list(self.notices), []

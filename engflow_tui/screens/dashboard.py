@@ -44,6 +44,7 @@ class DashboardScreen(Screen[None]):
         ),
         Binding("L", "app.show_audit_log", "Audit", show=False, id="dashboard.audit_log"),
         Binding("A", "app.show_alerts", "Alerts", show=False, id="dashboard.alerts"),
+        Binding("C", "app.run_checklist", "Checklists", show=False, id="dashboard.checklist"),
     ]
 
     def __init__(self, monitor: Monitor, config: Config, read_only: bool = False) -> None:

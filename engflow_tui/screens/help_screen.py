@@ -26,6 +26,17 @@ KEYS = (
         "A",
         "Show alerts: active and recent, 1/2/3/0 filter by severity, Enter details with the runbook",
     ),
+    ("C", "Run checklist: pick a runbook checklist, or resume an unfinished run"),
+    (
+        "j k / ↑↓ · space · n · s",
+        "in a checklist: move · tick (verify an auto item; override a failed one with a note) · "
+        "note · skip (asks why)",
+    ),
+    (
+        "r · R · Enter · f · e · Esc",
+        "in a checklist: re-verify · verify all · open the item's screen/action · finish (sign) · "
+        "export Markdown+JSON · back (the run is kept)",
+    ),
     ("a / Enter", "in Alerts: acknowledge the selected alert (silences repeats) / its details"),
     ("y / n", "in a confirmation: confirm / cancel (Esc cancels too; focus starts on Cancel)"),
     ("Ctrl+P", "command palette: every screen and action by name"),

@@ -1,0 +1,35 @@
+"""``engflow-tui checklist run NAME --auto``: poll the target once, verify every auto item, leave
+manual items open, keep the run in the history. No Textual."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ..config import Config, TargetConfig
+from .model import Checklist
+from .run import ChecklistRun, RunStore
+from .session import ChecklistSession
+
+
+async def run_auto(
+    config: Config, target: TargetConfig, checklist: Checklist, store: RunStore
+) -> tuple[ChecklistRun, str | None]:
+    """The finished auto run and, if it could not be saved, why."""
+    from ..collectors.postgres import PostgresCollector
+    from ..monitor import Monitor
+
+    collector = PostgresCollector(
+        target, config, statement_timeout=10.0, include_slow_queries=True, light_first_cycle=False
+    )
+    monitor = Monitor(collector, config, target)
+    run = ChecklistRun.start(
+        checklist, target.name, config.console.operator, datetime.now(UTC), mode="auto"
+    )
+    session = ChecklistSession(checklist, run, store, monitor, config.console.operator)
+    try:
+        await monitor.poll()
+        await session.verify([i.id for i in checklist.items if i.verify])
+    finally:
+        await monitor.close()
+    run.finished_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return run, session.save()

@@ -1,0 +1,251 @@
+"""A checklist run — who runs which list, since when, every item's state — and its crash-safe
+store: one JSON file per run, rewritten atomically on every change, so a closed terminal, a crash
+or ``kill -9`` loses at most the keystroke in flight. No Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..atomic import write_json
+from .model import Checklist
+from .verify import Verdict
+
+STATUSES = ("pending", "done", "pass", "fail", "skipped")
+OPEN = ("pending",)
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+
+
+def _parse(t: str | None) -> datetime | None:
+    return datetime.fromisoformat(t.replace("Z", "+00:00")) if t else None
+
+
+@dataclass
+class ItemState:
+    id: str
+    text: str
+    section: str
+    kind: str
+    """manual | auto"""
+    timebox: str | None = None
+    status: str = "pending"
+    value: str | None = None
+    """The measured value, as shown ("312 ms")."""
+    detail: str | None = None
+    """What was measured, or why it could not be."""
+    note: str = ""
+    skip_reason: str | None = None
+    overridden: bool = False
+    """A failed auto item the operator accepted, with a note."""
+    checked_at: str | None = None
+    checked_by: str | None = None
+
+
+@dataclass
+class ChecklistRun:
+    run_id: str
+    checklist: str
+    title: str
+    target: str
+    operator: str
+    started_at: str
+    items: list[ItemState]
+    finished_at: str | None = None
+    signed_by: str | None = None
+    mode: str = "interactive"
+    """interactive (walked in the console) | auto (``checklist run --auto``)"""
+    notes: str = ""
+    printed_heading: str = "{title} - {date}"
+    printed_section: str | None = None
+    lead_label: str = "Completed by"
+    events: list[dict[str, str]] = field(default_factory=list)
+    """What happened, in order (for the incident timeline and the audit of a run)."""
+
+    # ---- construction -------------------------------------------------------------------------
+    @classmethod
+    def start(
+        cls, checklist: Checklist, target: str, operator: str, now: datetime, mode: str = "interactive"
+    ) -> ChecklistRun:
+        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+        run = cls(
+            run_id=f"{checklist.id}-{stamp}-{secrets.token_hex(2)}",
+            checklist=checklist.id,
+            title=checklist.title,
+            target=target,
+            operator=operator,
+            started_at=_iso(now) or "",
+            items=[
+                ItemState(i.id, i.text, i.section, i.kind, i.timebox) for i in checklist.items
+            ],
+            mode=mode,
+            printed_heading=checklist.printed_heading,
+            printed_section=checklist.printed_section,
+            lead_label=checklist.lead_label,
+        )
+        run._event(now, "started", f"{operator} started {checklist.title} on {target}")
+        return run
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChecklistRun:
+        items = [ItemState(**i) for i in data.pop("items")]
+        return cls(items=items, **data)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    # ---- state --------------------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    def item(self, item_id: str) -> ItemState:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(STATUSES, 0)
+        for item in self.items:
+            out[item.status] += 1
+        return out
+
+    def outstanding(self) -> list[ItemState]:
+        """What a signature would leave behind: open, skipped or failed (not overridden)."""
+        return [i for i in self.items if i.status in ("pending", "skipped", "fail")]
+
+    def started(self) -> datetime:
+        return _parse(self.started_at) or datetime.now(UTC)
+
+    def _event(self, now: datetime, kind: str, text: str) -> None:
+        self.events.append({"at": _iso(now) or "", "kind": kind, "text": text})
+
+    # ---- operations (each followed by a save) -------------------------------------------------
+    def toggle(self, item_id: str, by: str, now: datetime) -> ItemState:
+        """Tick a manual item, or untick it. Auto items are verified, not ticked."""
+        item = self.item(item_id)
+        if item.kind != "manual":
+            raise ValueError("an auto item is verified (r); a failed one can be overridden with a note")
+        if item.status == "done":
+            item.status, item.checked_at, item.checked_by = "pending", None, None
+            self._event(now, "unticked", f"{by} unticked: {item.text}")
+        else:
+            item.status, item.checked_at, item.checked_by = "done", _iso(now), by
+            item.skip_reason = None
+            self._event(now, "ticked", f"{by} ticked: {item.text}")
+        return item
+
+    def set_note(self, item_id: str, note: str, by: str, now: datetime) -> ItemState:
+        item = self.item(item_id)
+        item.note = note.strip()
+        self._event(now, "note", f"{by} noted on {item.text}: {item.note}")
+        return item
+
+    def skip(self, item_id: str, reason: str, by: str, now: datetime) -> ItemState:
+        reason = reason.strip()
+        if not reason:
+            raise ValueError("say why the item is skipped")
+        item = self.item(item_id)
+        item.status, item.skip_reason = "skipped", reason
+        item.checked_at, item.checked_by = _iso(now), by
+        self._event(now, "skipped", f"{by} skipped {item.text}: {reason}")
+        return item
+
+    def record(self, item_id: str, verdict: Verdict, by: str) -> ItemState:
+        item = self.item(item_id)
+        if item.status == "skipped" or (item.overridden and verdict.status == "fail"):
+            # A re-check does not undo the operator's decision; it updates what was measured.
+            item.value, item.detail = verdict.value, verdict.detail
+            return item
+        item.status, item.value, item.detail = verdict.status, verdict.value, verdict.detail
+        item.overridden = False
+        item.checked_at, item.checked_by = _iso(verdict.at), by
+        now = verdict.at or datetime.now(UTC)
+        self._event(
+            now, f"verified-{verdict.status}", f"{item.text}: {verdict.status} ({verdict.value or verdict.detail})"
+        )
+        return item
+
+    def override(self, item_id: str, note: str, by: str, now: datetime) -> ItemState:
+        note = note.strip()
+        if not note:
+            raise ValueError("a failed check can be overridden only with a note")
+        item = self.item(item_id)
+        if item.status != "fail":
+            raise ValueError("only a failed auto item can be overridden")
+        item.status, item.overridden, item.note = "done", True, note
+        item.checked_at, item.checked_by = _iso(now), by
+        self._event(now, "overridden", f"{by} overrode failed check {item.text}: {note}")
+        return item
+
+    def finish(self, by: str, now: datetime, notes: str | None = None) -> None:
+        if notes is not None:
+            self.notes = notes
+        self.finished_at, self.signed_by = _iso(now), by
+        left = len(self.outstanding())
+        self._event(
+            now, "signed", f"{by} signed {self.title}" + (f" with {left} item(s) outstanding" if left else "")
+        )
+
+
+class RunStore:
+    """One JSON file per run under ``<state_dir>/checklists/``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[str] = []
+
+    @classmethod
+    def for_state_dir(cls, state_dir: str) -> RunStore:
+        return cls(Path(os.path.expanduser(state_dir)) / "checklists")
+
+    def path(self, run_id: str) -> Path:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", run_id):
+            raise KeyError(run_id)
+        return self.directory / f"{run_id}.json"
+
+    def save(self, run: ChecklistRun) -> None:
+        """Raises OSError with the path when the run cannot be written."""
+        write_json(self.path(run.run_id), run.as_dict())
+
+    def load(self, run_id: str) -> ChecklistRun:
+        path = self.path(run_id)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return ChecklistRun.from_dict(data)
+
+    def all(self) -> list[ChecklistRun]:
+        """Every readable run, newest first; unreadable files are set aside and reported."""
+        runs: list[ChecklistRun] = []
+        if not self.directory.is_dir():
+            return runs
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                runs.append(ChecklistRun.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                aside = path.with_name(path.name + ".unreadable")
+                try:
+                    path.replace(aside)
+                    self.problems.append(
+                        f"checklist run {path} was unreadable ({exc}); set aside as {aside.name}"
+                    )
+                except OSError:
+                    self.problems.append(f"checklist run {path} is unreadable ({exc})")
+        runs.sort(key=lambda r: r.started_at, reverse=True)
+        return runs
+
+    def unfinished(self, target: str | None = None) -> list[ChecklistRun]:
+        return [
+            r
+            for r in self.all()
+            if not r.finished and r.mode == "interactive" and (target is None or r.target == target)
+        ]

@@ -1,0 +1,292 @@
+"""Checklists as data: every shipped list parses and carries the runbook's items and thresholds;
+bad user files are reported by file and field without stopping the others; runs, verdicts and
+exports behave as an operator expects."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from engflow_tui.checklists.export import render_json, render_markdown
+from engflow_tui.checklists.loader import RUNBOOK_ORDER, load_catalog, shipped_files
+from engflow_tui.checklists.model import Condition, Item
+from engflow_tui.checklists.run import ChecklistRun, RunStore
+from engflow_tui.checklists.verify import METRICS, Facts, verdict
+from engflow_tui.model import (
+    Alert,
+    ConnectionStats,
+    DbState,
+    Health,
+    RlsStatus,
+    Severity,
+    SlowQueries,
+    Snapshot,
+    TableRls,
+)
+
+RUNBOOK = (Path(__file__).resolve().parents[1] / "data" / "engflow-runbook.md").read_text()
+NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+
+# checklist id -> blocks of the runbook (start marker, end marker) and the line patterns that
+# are items there (checkboxes, printed boxes, sub-bullets, numbered steps, script comments).
+BOX = r"^\s*- \[ \] (.+)$"
+PRINTED = r"^\s*□ (.+)$"
+SUB = r"^\s{2,}- (.+)$"
+STEP = r"^\d+\. \*\*[^*]+\*\*: (.+)$"
+COMMENT = r"^\s*#+ (?!\d+\.)(?!!)([A-ZÀ-Úa-z].+)$"
+SQL_COMMENT = r"^-- (.+)$"
+NUMBERED_COMMENT = r"^# \d+\. (.+)$"
+SPEC: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
+    "daily-morning": [
+        ("#### Manhã", "#### Tarde", (BOX, SUB)),
+        ("Morning Check (08:00):", "Afternoon Check", (PRINTED,)),
+    ],
+    "daily-afternoon": [
+        ("#### Tarde", "#### Noite", (BOX, SUB)),
+        ("Afternoon Check (14:00):", "Evening Check", (PRINTED,)),
+    ],
+    "daily-evening": [
+        ("#### Noite", "### Weekly Operations", (BOX, SUB)),
+        ("Evening Check (18:00):", "Notes:", (PRINTED,)),
+    ],
+    "weekly-operations": [
+        ("#### Performance Review", "### Monthly Operations", (COMMENT, SQL_COMMENT))
+    ],
+    "monthly-operations": [("### Monthly Operations", "## 📊", (BOX,))],
+    "weekly-maintenance": [
+        ("#### Weekly (Domingo", "#### Monthly (1º", (BOX,)),
+        ("#### Weekly Maintenance", "#### Pre-Deployment", (NUMBERED_COMMENT,)),
+    ],
+    "monthly-maintenance": [("#### Monthly (1º", "#### Quarterly", (BOX,))],
+    "quarterly": [("#### Quarterly", "### Maintenance Scripts", (BOX,))],
+    "pre-deployment": [("#### Pre-Deployment Checklist", "## 📞", (NUMBERED_COMMENT,))],
+    "incident-response": [("### Incident Response Checklist", "Incident Lead", (PRINTED,))],
+    "sev1": [("#### SEVERITY 1", "#### SEVERITY 2", (STEP, SUB, COMMENT))],
+    "sev2": [("#### SEVERITY 2", "#### SEVERITY 3", (STEP, SUB, COMMENT))],
+    "sev3": [("#### SEVERITY 3", "### Rollback Procedures", (STEP, SUB))],
+}
+
+
+def _clean(text: str) -> str:
+    return text.replace("**", "").replace("`", "").strip()
+
+
+def runbook_items(checklist_id: str) -> list[str]:
+    found: list[str] = []
+    lines = RUNBOOK.splitlines()
+    for start, end, patterns in SPEC[checklist_id]:
+        i = next(n for n, line in enumerate(lines) if line.startswith(start) or line == start)
+        indicators = False
+        for line in lines[i + 1 :]:
+            if line.startswith(end):
+                break
+            if line.startswith("**Indicadores"):
+                indicators = True  # the SEV indicators describe the situation, not steps
+            elif line.startswith("**Ações"):
+                indicators = False
+            if indicators:
+                continue
+            for pattern in patterns:
+                m = re.match(pattern, line)
+                if m:
+                    found.append(_clean(m.group(1)))
+                    break
+    return found
+
+
+CATALOG = load_catalog()
+
+
+def test_every_shipped_checklist_loads_in_runbook_order() -> None:
+    assert CATALOG.problems == ()
+    assert list(CATALOG.checklists) == list(RUNBOOK_ORDER)
+    assert {p.stem for p in shipped_files()} == set(RUNBOOK_ORDER)
+
+
+@pytest.mark.parametrize("checklist_id", list(SPEC))
+def test_checklist_has_every_runbook_item(checklist_id: str) -> None:
+    expected = runbook_items(checklist_id)
+    assert expected, "the runbook block was not found"
+    checklist = CATALOG.checklists[checklist_id]
+    words = {_clean(w) for item in checklist.items for w in item.runbook} | set(checklist.sections)
+    missing = [e for e in expected if e not in words]
+    assert missing == []
+
+
+def test_thresholds_are_the_runbooks() -> None:
+    """A condition's number is written in the item's text, and in the runbook's words when those
+    carry one (so 80 % stays 80 %)."""
+    for checklist in CATALOG.checklists.values():
+        for item in checklist.items:
+            for c in item.verify:
+                if c.value is None or c.op == "==":
+                    continue
+                number = f"{c.value:g}"
+                assert number in item.text.replace(" ", ""), (checklist.id, item.id)
+                runbook_numbers = [w for w in item.runbook if re.search(r"\d", w)]
+                if runbook_numbers and checklist.id != "sev2":
+                    assert any(number in w for w in runbook_numbers), (checklist.id, item.id)
+
+
+def test_sev_checklists_are_time_boxed() -> None:
+    sev1 = CATALOG.checklists["sev1"]
+    assert sev1.timed
+    assert [i.timebox for i in sev1.items][:2] == ["0-2 min", "2-5 min"]
+    assert sev1.items[0].open == "Emergency fallback"
+
+
+def test_a_bad_user_file_names_file_and_field_and_the_others_load(tmp_path: Path) -> None:
+    (tmp_path / "broken.toml").write_text(
+        'title = "Mine"\n[[sections]]\ntitle = "S"\n[[sections.items]]\nid = "a"\ntext = "x"\n'
+        'verify = [{ metric = "connections.usage", op = "<", value = 80 }]\n'
+    )
+    (tmp_path / "syntax.toml").write_text("title = \n")
+    (tmp_path / "typo.toml").write_text(
+        'title = "T"\n[[sections]]\ntitle = "S"\n[[sections.items]]\nid = "a"\ntxt = "x"\n'
+    )
+    (tmp_path / "good.toml").write_text(
+        'title = "Release gate"\n[[sections]]\ntitle = "Gate"\n[[sections.items]]\nid = "conn"\n'
+        'text = "connections < 50 %"\nverify = [{ metric = "connections.usage_pct", op = "<", value = 50 }]\n'
+    )
+    catalog = load_catalog(tmp_path)
+    assert "good" in catalog.checklists and "daily-morning" in catalog.checklists
+    problems = "\n".join(catalog.problems)
+    assert f"{tmp_path / 'broken.toml'}: sections[0].items[0].verify[0].metric: unknown metric " in problems
+    assert "did you mean 'connections.usage_pct'?" in problems
+    assert "syntax.toml: TOML syntax error" in problems
+    assert "typo.toml: sections[0].items[0].txt: unknown field (did you mean 'text'?)" in problems
+    assert len(catalog.problems) == 3
+
+
+def _snapshot(**over: object) -> Snapshot:
+    base = {
+        "target": "prod",
+        "taken_at": NOW,
+        "health": Health(DbState.CONNECTED, latency_ms=3.0, cache_hit_pct=99.0, xact_commit=1000, xact_rollback=0),
+        "connections": ConnectionStats(85, 100, 3, {"active": 85}, None, ()),
+        "slow_queries": SlowQueries(100.0, ()),
+        "rls": RlsStatus(schemas=("public",), tables=(TableRls("public", "a", True, False, 2), TableRls("public", "b", False, False, 0))),
+    }
+    base.update(over)
+    return Snapshot(**base)  # type: ignore[arg-type]
+
+
+def _item(*conditions: Condition) -> Item:
+    return Item("x", "x", "S", verify=conditions)
+
+
+@pytest.mark.parametrize(
+    ("condition", "status", "value"),
+    [
+        (Condition(metric="connections.usage_pct", op="<", value=80), "fail", "85 %"),
+        (Condition(metric="connections.usage_pct", op="<", value=90), "pass", "85 %"),
+        (Condition(metric="rls.tables_without_rls", op="==", value=0), "fail", "1"),
+        (Condition(metric="cache.hit_rate_pct", op=">", value=80), "pass", "99.0 %"),
+        (Condition(metric="api.response_ms", op="<", value=500), "pending", None),
+        (Condition(metric="db.reachable", op="==", value=1), "pass", "reachable"),
+        (Condition(diagnose="integrity.orphans"), "pending", None),
+    ],
+)
+def test_verdicts(condition: Condition, status: str, value: str | None) -> None:
+    v = verdict(_item(condition), Facts(_snapshot(), target="prod"), NOW)
+    assert (v.status, v.value) == (status, value)
+    if status == "pending":
+        assert v.detail  # says why it could not be measured
+    if condition.metric == "api.response_ms":
+        assert "targets.prod.rest_url" in v.detail
+
+
+def test_one_failing_condition_fails_the_item_and_down_database_is_not_a_pass() -> None:
+    item = _item(
+        Condition(metric="db.reachable", op="==", value=1),
+        Condition(metric="connections.usage_pct", op="<", value=80),
+    )
+    assert verdict(item, Facts(_snapshot()), NOW).status == "fail"
+    down = _snapshot(health=Health(DbState.DOWN, error="connection refused"))
+    v = verdict(item, Facts(down), NOW)
+    assert v.status == "fail" and "connection refused" in v.detail
+
+
+def test_critical_alerts_counted() -> None:
+    alert = Alert("db.down", "db.down", Severity.CRITICAL, "Database Down", "m")
+    v = verdict(
+        _item(Condition(metric="alerts.critical", op="==", value=0)),
+        Facts(_snapshot(), alerts=(alert,)),
+        NOW,
+    )
+    assert v.status == "fail" and "Database Down" in v.detail
+
+
+def test_every_metric_named_by_shipped_lists_exists() -> None:
+    named = {c.metric for cl in CATALOG.checklists.values() for i in cl.items for c in i.verify if c.metric}
+    assert named <= set(METRICS)
+
+
+def test_run_operations_and_the_rules_an_operator_relies_on(tmp_path: Path) -> None:
+    checklist = CATALOG.checklists["daily-morning"]
+    run = ChecklistRun.start(checklist, "prod", "alice", NOW)
+    run.toggle("open-dashboard", "alice", NOW)
+    with pytest.raises(ValueError, match="verified"):
+        run.toggle("connections", "alice", NOW)
+    with pytest.raises(ValueError, match="why"):
+        run.skip("errors-24h", "  ", "alice", NOW)
+    run.skip("errors-24h", "no access to the logs tonight", "alice", NOW)
+    v = verdict(checklist.item("connections"), Facts(_snapshot()), NOW)
+    run.record("connections", v, "console")
+    assert run.item("connections").status == "fail"
+    with pytest.raises(ValueError, match="only with a note"):
+        run.override("connections", "", "alice", NOW)
+    run.override("connections", "batch import until 09:00", "alice", NOW)
+    assert run.item("connections").status == "done" and run.item("connections").overridden
+    # A re-check keeps the operator's override but updates the measured value.
+    run.record("connections", v, "console")
+    assert run.item("connections").status == "done"
+    assert {i.id for i in run.outstanding()} >= {"errors-24h", "cpu-memory"}
+    assert "connections" not in {i.id for i in run.outstanding()}
+
+    store = RunStore(tmp_path)
+    store.save(run)
+    again = store.load(run.run_id)
+    assert again.item("errors-24h").skip_reason == "no access to the logs tonight"
+    assert store.unfinished("prod")[0].run_id == run.run_id
+    again.finish("alice", NOW + timedelta(minutes=20), "quiet morning")
+    store.save(again)
+    assert store.unfinished("prod") == []
+    assert (tmp_path / f"{run.run_id}.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_unreadable_run_file_is_set_aside_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "daily-morning-x.json").write_text("{not json")
+    store = RunStore(tmp_path)
+    assert store.all() == []
+    assert "set aside" in store.problems[0]
+    assert (tmp_path / "daily-morning-x.json.unreadable").exists()
+
+
+def test_markdown_export_has_the_printed_layout_and_json_the_contract() -> None:
+    checklist = CATALOG.checklists["daily-morning"]
+    run = ChecklistRun.start(checklist, "prod", "alice", NOW)
+    run.toggle("open-dashboard", "alice", NOW)
+    run.set_note("open-dashboard", "all green", "alice", NOW)
+    run.record("connections", verdict(checklist.item("connections"), Facts(_snapshot()), NOW), "console")
+    run.finish("alice", NOW + timedelta(minutes=9), "ok")
+    md = render_markdown(run)
+    assert md.startswith("# Daily Operations - 2026-11-29\n")
+    assert "Morning Check (08:00):" in md
+    assert "- [x] Open the Supabase Dashboard" in md and "  - Note: all green" in md
+    assert "- [ ] Database connections < 80 % of the limit — **FAILED**: 85 %" in md
+    assert "Completed by: alice" in md and "Finished: 2026-11-29T08:09:00Z" in md
+    data = json.loads(render_json(run))
+    item = next(i for i in data["items"] if i["id"] == "connections")
+    assert {k: item[k] for k in ("id", "kind", "status", "value")} == {
+        "id": "connections",
+        "kind": "auto",
+        "status": "fail",
+        "value": "85 %",
+    }
+    assert data["auto_status"] == "fail"
+    assert {i["status"] for i in data["items"]} <= {"pass", "fail", "pending", "done", "skipped"}
