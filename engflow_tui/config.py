@@ -33,7 +33,7 @@ class ConsoleConfig:
     audit_log: str = field(default_factory=lambda: f"{state_home()}/engflow-tui/audit.jsonl")
     """Where confirmed actions, refusals and failures are appended (JSON lines)."""
     state_dir: str = field(default_factory=lambda: f"{state_home()}/engflow-tui")
-    """Where the alert history (one file per target) is kept."""
+    """Where the alert history (one file per target) and the checklist runs are kept."""
     default_target: str | None = None
     """The target to open when the file names several."""
     connect_timeout: float = 5.0

@@ -81,8 +81,19 @@ class ChecklistScreen(Screen[None]):
     def _now(self) -> datetime:
         return self.session.clock()
 
+    def _width(self) -> int:
+        """One line per item (a wrapped item would read as two): cut at the list's width."""
+        width = self.query_one("#checklist-items", OptionList).scrollable_content_region.width
+        return max(20, width - 1) if width else 200
+
+    def on_resize(self) -> None:
+        lst = self.query_one("#checklist-items", OptionList)
+        highlighted = lst.highlighted
+        self._fill()
+        lst.highlighted = highlighted
+
     def _fill(self) -> None:
-        run, now = self.session.run, self._now()
+        run, now, width = self.session.run, self._now(), self._width()
         options: list[Option] = []
         section = None
         for n, state in enumerate(run.items):
@@ -91,14 +102,16 @@ class ChecklistScreen(Screen[None]):
                 options.append(
                     Option(section_line(section, state.timebox, run, now), id=f"§{n}", disabled=True)
                 )
-            options.append(Option(item_line(state, run, now), id=state.id))
+            options.append(Option(item_line(state, run, now, width), id=state.id))
         lst = self.query_one("#checklist-items", OptionList)
         lst.set_options(options)
 
     def _refresh_item(self, item_id: str) -> None:
         state = self.session.state(item_id)
         lst = self.query_one("#checklist-items", OptionList)
-        lst.replace_option_prompt(item_id, item_line(state, self.session.run, self._now()))
+        lst.replace_option_prompt(
+            item_id, item_line(state, self.session.run, self._now(), self._width())
+        )
         self._refresh_head()
         if self._current_id() == item_id:
             self._show_detail(item_id)
@@ -122,7 +135,7 @@ class ChecklistScreen(Screen[None]):
                 )
             elif option.id:
                 lst.replace_option_prompt_at_index(
-                    index, item_line(run.item(option.id), run, now)
+                    index, item_line(run.item(option.id), run, now, self._width())
                 )
 
     def _show_detail(self, item_id: str) -> None:

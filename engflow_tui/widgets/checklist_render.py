@@ -41,19 +41,25 @@ def overdue(state: ItemState, run: ChecklistRun, now: datetime) -> bool:
 
 
 def item_line(state: ItemState, run: ChecklistRun, now: datetime, width: int = 200) -> Text:
+    """One line: mark, text (cut to fit), then what must stay visible — value, note, OVERDUE."""
     mark, style = glyph(state)
+    tail = Text()
+    if state.kind == "auto":
+        tail.append("  auto", style="dim cyan")
+    if state.value:
+        tail.append(f"  {state.value}", style="bold green" if state.status == "pass" else "bold")
+    if state.note:
+        tail.append("  ✎", style="cyan")
+    if overdue(state, run, now):
+        tail.append("  OVERDUE", style="bold white on red")
+    text = Text(state.text)
+    room = max(10, width - len(mark) - 1 - tail.cell_len)
+    text.truncate(room, overflow="ellipsis")
     line = Text()
     line.append(mark, style=style)
     line.append(" ")
-    line.append(state.text)
-    if state.kind == "auto":
-        line.append("  auto", style="dim cyan")
-    if state.value:
-        line.append(f"  {state.value}", style="bold green" if state.status == "pass" else "bold")
-    if state.note:
-        line.append("  ✎", style="cyan")
-    if overdue(state, run, now):
-        line.append("  OVERDUE", style="bold white on red")
+    line.append_text(text)
+    line.append_text(tail)
     line.truncate(width, overflow="ellipsis")
     return line
 

@@ -28,6 +28,14 @@ CORE = [
     "engflow_tui.actions.model",
     "engflow_tui.actions.audit",
     "engflow_tui.actions.runner",
+    "engflow_tui.atomic",
+    "engflow_tui.checklists.model",
+    "engflow_tui.checklists.loader",
+    "engflow_tui.checklists.verify",
+    "engflow_tui.checklists.run",
+    "engflow_tui.checklists.session",
+    "engflow_tui.checklists.export",
+    "engflow_tui.checklists.headless",
 ]
 
 

@@ -1,0 +1,208 @@
+"""Checklist walkthrough by keys against a real database: tick, note, verify (fail), override
+with a note, skip with a reason, sign through the dialog that lists what is left; the saved run
+holds it all. A console killed mid-run (kill -9) loses nothing: the next start offers the run and
+resumes it with its ticks and notes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from textual.widgets import Button, OptionList, Static
+
+from engflow_tui.app import EngFlowApp
+from engflow_tui.checklists.run import RunStore
+from engflow_tui.config import Config, ConsoleConfig, TargetConfig
+from engflow_tui.model import RlsStatus
+from engflow_tui.screens.checklist_screen import ChecklistScreen
+from engflow_tui.screens.sign_checklist_modal import SignChecklistModal
+from engflow_tui.screens.table_picker_modal import TablePickerModal
+from engflow_tui.screens.text_prompt_modal import TextPromptModal
+
+from ..pg import session, wait_for
+from .helpers import static_text
+from .test_demo import _read_until
+
+
+def make_app(dsn: str, state: Path) -> EngFlowApp:
+    target = TargetConfig(name="prod", dsn=dsn)
+    config = Config(
+        console=ConsoleConfig(
+            refresh_interval=0.3, catalog_interval=0.3, operator="alice", state_dir=str(state)
+        ),
+        targets={"prod": target},
+    )
+    return EngFlowApp(config, target)
+
+
+def _state(screen: ChecklistScreen, item_id: str) -> str:
+    return screen.session.state(item_id).status
+
+
+async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    for ch in text:
+        await pilot.press("space" if ch == " " else ch)
+
+
+async def test_walkthrough_by_keys_is_saved_as_the_operator_left_it(db18, tmp_path: Path) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.leaky (id int)")  # RLS off: the check fails
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.monitor.latest is not None)
+        await wait_for(lambda: isinstance(app.dashboard.monitor.latest.rls, RlsStatus))
+        await pilot.press("C")
+        await wait_for(lambda: isinstance(app.screen, TablePickerModal))
+        await _type(pilot, "morning")
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, ChecklistScreen))
+        screen = app.screen
+        assert isinstance(screen, ChecklistScreen)
+        head = static_text(screen.query_one("#checklist-head", Static))
+        assert "Daily operations — morning (08:00)" in head and "run by alice on prod" in head
+
+        await pilot.press("space")  # open-dashboard: manual, ticked
+        assert _state(screen, "open-dashboard") == "done"
+        await pilot.press("n")
+        await wait_for(lambda: isinstance(app.screen, TextPromptModal))
+        await _type(pilot, "all green")
+        await pilot.press("enter")
+        await wait_for(lambda: app.screen is screen)
+        assert screen.session.state("open-dashboard").note == "all green"
+
+        await pilot.press("j")  # tables-status: auto, verified when reached -> fails (leaky)
+        await wait_for(lambda: _state(screen, "tables-status") == "fail")
+        assert '"public"."leaky"' in (screen.session.state("tables-status").detail or "")
+        detail = static_text(screen.query_one("#checklist-detail-text", Static))
+        assert '"public"."leaky"' in detail and "Enter: open Show RLS status" in detail
+
+        await pilot.press("space")  # a failed auto item: override only with a note
+        await wait_for(lambda: isinstance(app.screen, TextPromptModal))
+        await pilot.press("enter")  # empty: refused
+        assert isinstance(app.screen, TextPromptModal)
+        assert "cannot be empty" in static_text(app.screen.query_one("#prompt-error", Static))
+        await _type(pilot, "scratch table")
+        await pilot.press("enter")
+        await wait_for(lambda: _state(screen, "tables-status") == "done")
+        assert screen.session.state("tables-status").overridden
+
+        await pilot.press("down")  # errors-24h: skipped, with a reason
+        await pilot.press("s")
+        await wait_for(lambda: isinstance(app.screen, TextPromptModal))
+        await _type(pilot, "no log access")
+        await pilot.press("enter")
+        await wait_for(lambda: _state(screen, "errors-24h") == "skipped")
+
+        await pilot.press("down", "down", "down", "down")  # past the section heading too
+        await wait_for(lambda: _state(screen, "connections") == "pass")
+
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, SignChecklistModal))
+        listed = static_text(app.screen.query_one("#sign-outstanding", Static))
+        assert "Skipped (1):" in listed and "no log access" in listed
+        assert "Still open" in listed and "Run the integrity diagnosis" in listed
+        assert app.screen.focused is app.screen.query_one("#cancel", Button)
+        await pilot.press("enter")  # Cancel: nothing signed
+        await wait_for(lambda: app.screen is screen)
+        assert screen.session.run.finished_at is None
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, SignChecklistModal))
+        await pilot.press("tab")  # from Cancel to Sign
+        assert app.screen.focused is app.screen.query_one("#sign", Button)
+        await pilot.press("enter")
+        await wait_for(lambda: screen.session.run.finished_at is not None)
+
+    saved = RunStore(tmp_path / "checklists").all()
+    assert len(saved) == 1
+    run = saved[0]
+    assert run.signed_by == "alice" and run.operator == "alice" and run.target == "prod"
+    by_id = {i.id: i for i in run.items}
+    assert by_id["open-dashboard"].status == "done" and by_id["open-dashboard"].note == "all green"
+    assert by_id["tables-status"].note == "scratch table" and by_id["tables-status"].overridden
+    assert by_id["errors-24h"].skip_reason == "no log access"
+    assert by_id["connections"].status == "pass" and by_id["connections"].value.endswith("%")
+    assert by_id["fk-violations"].status == "pending"
+    assert [e["kind"] for e in run.events][0] == "started" and run.events[-1]["kind"] == "signed"
+
+
+def test_killed_console_loses_no_tick_and_no_note(db18, tmp_path: Path) -> None:
+    """The real console in a pty: tick and note, then kill -9; the file holds both."""
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    env.pop("ENGFLOW_CONFIG", None)
+    pid, fd = pty.fork()
+    if pid == 0:  # child: the console
+        os.execvpe(
+            sys.executable,
+            [sys.executable, "-m", "engflow_tui", "--dsn", db18.dsn(), "--refresh", "1s"],
+            env,
+        )
+    try:
+        _read_until(fd, r"\d+/\d+ \(\d+ %\)", 30)
+        os.write(fd, b"C")
+        _read_until(fd, "Run checklist", 10)
+        os.write(fd, b"evening")
+        time.sleep(0.3)
+        os.write(fd, b"\r")
+        _read_until(fd, "run by ", 10)
+        os.write(fd, b"jjjj")  # to "Tomorrow's maintenance planned" (manual), past the heading
+        time.sleep(0.5)
+        store = RunStore(tmp_path / "engflow-tui" / "checklists")
+        os.write(fd, b" ")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            runs = store.all()
+            if runs and any(i.status == "done" for i in runs[0].items):
+                break
+            time.sleep(0.1)
+        os.write(fd, b"n")
+        _read_until(fd, "Note on", 10)
+        os.write(fd, b"planned with Bob\r")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            runs = store.all()
+            if runs and any(i.note for i in runs[0].items):
+                break
+            time.sleep(0.1)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    runs = RunStore(tmp_path / "engflow-tui" / "checklists").all()
+    assert len(runs) == 1 and runs[0].finished_at is None
+    done = [i for i in runs[0].items if i.status == "done"]
+    assert [i.id for i in done] == ["maintenance-planned"]
+    assert done[0].note == "planned with Bob"
+    assert not list((tmp_path / "engflow-tui" / "checklists").glob(".*.tmp"))
+
+
+async def test_resume_offers_the_unfinished_run_with_its_ticks(db18, tmp_path: Path) -> None:
+    first = make_app(db18.dsn(), tmp_path)
+    async with first.run_test(size=(100, 32)) as pilot:
+        await wait_for(lambda: first.dashboard is not None)
+        first.checklists.start("pre-deployment")
+        await wait_for(lambda: isinstance(first.screen, ChecklistScreen))
+        await pilot.press("space", "j", "space")
+        await wait_for(lambda: first.screen.session.run.counts()["done"] == 2)
+    # A new console on the same state: told about the run, and "Run checklist" lists it first.
+    second = make_app(db18.dsn(), tmp_path)
+    async with second.run_test(size=(100, 32)) as pilot:
+        await wait_for(lambda: second.dashboard is not None)
+        assert any("1 unfinished checklist run" in str(n.message) for n in second._notifications)
+        await pilot.press("C")
+        await wait_for(lambda: isinstance(second.screen, TablePickerModal))
+        options = second.screen.query_one(OptionList)
+        first_label = str(options.get_option_at_index(0).prompt)
+        assert first_label.startswith("Resume: Pre-deployment") and "(2/5 done)" in first_label
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(second.screen, ChecklistScreen))
+        states = {i.id: i.status for i in second.screen.session.run.items}
+        assert states["tests"] == "done" and states["performance"] == "done"
+        assert states["security"] == "pending"
+        lst = second.screen.query_one("#checklist-items", OptionList)
+        assert lst.highlighted_option is not None and lst.highlighted_option.id == "security"
