@@ -68,10 +68,14 @@ class ChecklistFlows:
     def pick(self) -> None:
         """Palette "Run checklist": the walked run first, then unfinished runs, then every list."""
         if self.session is not None and not self.session.run.finished:
+            # The run being walked (left for a screen its item opened): straight back to it.
             if self.screen is not None and self.screen in self.app.screen_stack:
                 while self.app.screen is not self.screen:
                     self.app.pop_screen()
-                return
+            else:
+                self.screen = ChecklistScreen(self.session)
+                self.app.push_screen(self.screen)
+            return
         choices: list[tuple[str, str]] = []
         for run in self.store.unfinished(self._target()):
             done = sum(1 for i in run.items if i.status in ("done", "pass"))
@@ -158,6 +162,7 @@ class ChecklistFlows:
         )
 
     def finished(self, session: ChecklistSession) -> None:
+        """Signed, or left with Esc: "Run checklist" offers the picker again."""
         if self.session is session:
             self.session = None
 

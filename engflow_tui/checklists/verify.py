@@ -60,6 +60,10 @@ def _metric(facts: Facts, family: str, subject: str = "") -> Any:
     return facts.metrics.get(family, {}).get(subject)
 
 
+def _why(item: Unavailable) -> NotMeasured:
+    return NotMeasured(item.reason + (f" — fix: {item.fix}" if item.fix else ""))
+
+
 def _live(facts: Facts) -> Snapshot | NotMeasured:
     snap = facts.snapshot
     if snap is None:
@@ -84,7 +88,7 @@ def _connections(facts: Facts) -> Measured | NotMeasured:
         return snap
     conns = snap.connections
     if isinstance(conns, Unavailable):
-        return NotMeasured(f"{conns.reason}" + (f" — fix: {conns.fix}" if conns.fix else ""))
+        return _why(conns)
     assert isinstance(conns, ConnectionStats)
     return Measured(
         conns.usage_pct,
@@ -158,7 +162,7 @@ def _host(field_name: str, label: str) -> Probe:
                 f"no host metrics: set targets.{facts.target or 'NAME'}.metrics_url (node_exporter)"
             )
         if isinstance(host, Unavailable):
-            return NotMeasured(host.reason)
+            return _why(host)
         assert isinstance(host, HostMetrics)
         value = getattr(host, field_name)
         if value is None:
@@ -187,7 +191,7 @@ def _rls(facts: Facts) -> Measured | NotMeasured:
         return snap
     rls = snap.rls
     if isinstance(rls, Unavailable):
-        return NotMeasured(rls.reason)
+        return _why(rls)
     assert isinstance(rls, RlsStatus)
     off = rls.disabled
     return Measured(
@@ -205,7 +209,7 @@ def _slow(facts: Facts) -> Measured | NotMeasured:
         return snap
     slow = snap.slow_queries
     if isinstance(slow, Unavailable):
-        return NotMeasured(slow.reason + (f" — fix: {slow.fix}" if slow.fix else ""))
+        return _why(slow)
     assert isinstance(slow, SlowQueries)
     return Measured(
         len(slow.queries),
@@ -220,7 +224,7 @@ def _users(facts: Facts) -> Measured | NotMeasured:
         return snap
     users = snap.active_users
     if isinstance(users, Unavailable):
-        return NotMeasured(users.reason)
+        return _why(users)
     if users is None:
         return NotMeasured("active users are not measured yet (targets.NAME.active_users_sql)")
     return Measured(users, str(users), f"{users} users active")

@@ -301,8 +301,10 @@ class PostgresCollector:
                     "pg_stat_statements is installed but not loaded", PGSS_NOT_LOADED_FIX
                 )
             elif error.sqlstate == "42501":
+                text = str(error)
                 cadence.value = Unavailable(
-                    f"permission denied: {error}", self._privilege_fix(probe)
+                    text if text.startswith("permission denied") else f"permission denied: {text}",
+                    self._privilege_fix(probe),
                 )
             else:
                 cadence.value = Unavailable(str(error), error.fix)
@@ -319,6 +321,11 @@ class PostgresCollector:
             return (
                 f"GRANT EXECUTE ON FUNCTION {self._pgss[0]}.pg_stat_statements(boolean) TO <role>; "
                 "and GRANT pg_read_all_stats TO <role>;"
+            )
+        if probe == self._probe_active_users:
+            return (
+                "GRANT USAGE ON SCHEMA auth TO <role>; GRANT SELECT (last_sign_in_at) ON auth.users "
+                f"TO <role>; (or set targets.{self.target.name}.active_users_sql)"
             )
         return PRIVILEGE_FIX
 

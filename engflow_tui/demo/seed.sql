@@ -120,4 +120,7 @@ CREATE POLICY api_all_anexos ON public.anexos FOR ALL TO engflow_api USING (true
 GRANT USAGE ON SCHEMA public, auth TO anon, authenticated, service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO authenticated, service_role;
 GRANT SELECT ON auth.users TO service_role;
+-- The console counts active users (last sign-in within 24 h): least privilege, one column.
+GRANT USAGE ON SCHEMA auth TO ops_monitor;
+GRANT SELECT (last_sign_in_at) ON auth.users TO ops_monitor;
 ANALYZE;

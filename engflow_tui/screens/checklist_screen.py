@@ -75,6 +75,8 @@ class ChecklistScreen(Screen[None]):
         self._refresh_head()
         if self.session.checklist.timed:
             self.set_interval(1.0, self._tick_clock)
+        else:  # "started … ago" stays true
+            self.set_interval(5.0, self._refresh_head)
         if self.session.save_problem:
             self.notify(self.session.save_problem, severity="error", timeout=15, markup=False)
 
@@ -175,7 +177,7 @@ class ChecklistScreen(Screen[None]):
             return
         item = self.session.item(item_id)
         if item.open:
-            self.notify(f"opening {item.open} (Esc / the palette brings you back)", timeout=3)
+            self.notify(f"opening {item.open} — C brings you back to this checklist", timeout=4)
             app: EngFlowApp = self.app  # type: ignore[assignment]
             app.run_palette_name(item.open)
         else:
@@ -342,7 +344,7 @@ class ChecklistScreen(Screen[None]):
 
     def action_leave(self) -> None:
         if not self.session.run.finished:
-            self.notify(
-                "run kept: resume it from Run checklist (Ctrl+P)", timeout=4, markup=False
-            )
+            self.notify("run kept: C resumes it", timeout=4, markup=False)
+        app: EngFlowApp = self.app  # type: ignore[assignment]
+        app.checklists.finished(self.session)
         self.dismiss(None)

@@ -122,9 +122,10 @@ def detail(item: Item, state: ItemState, run: ChecklistRun, now: datetime) -> Re
         )
     if state.value or state.detail:
         measured = Text("measured: ", style="bold")
-        measured.append(f"{state.value or '—'}")
+        if state.value:
+            measured.append(state.value)
         if state.detail:
-            measured.append(f" — {state.detail}")
+            measured.append(f" — {state.detail}" if state.value else state.detail)
         if state.checked_at:
             measured.append(f"  ({state.checked_at})", style="dim")
         parts.append(measured)

@@ -206,3 +206,36 @@ async def test_resume_offers_the_unfinished_run_with_its_ticks(db18, tmp_path: P
         assert states["security"] == "pending"
         lst = second.screen.query_one("#checklist-items", OptionList)
         assert lst.highlighted_option is not None and lst.highlighted_option.id == "security"
+
+
+async def test_enter_opens_the_items_screen_or_action_and_c_comes_back(db18, tmp_path: Path) -> None:
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.monitor.latest is not None)
+        app.checklists.start("weekly-operations")
+        await wait_for(lambda: isinstance(app.screen, ChecklistScreen) and app.screen.is_mounted)
+        await pilot.pause()
+        screen = app.screen
+        run_id = screen.session.run.run_id
+        lst = screen.query_one("#checklist-items", OptionList)
+        lst.highlighted = lst.get_option_index("analyze")
+        await pilot.press("enter")  # Run ANALYZE: the action's own picker / confirmation
+        await wait_for(lambda: app.screen.__class__.__name__ in ("TablePickerModal", "ConfirmActionModal"))
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is screen)
+        lst.highlighted = lst.get_option_index("slow-queries")
+        await pilot.press("enter")  # Show slow queries: the dashboard, that panel focused
+        await wait_for(lambda: app.screen is app.dashboard)
+        await pilot.pause()
+        assert app.focused is not None and any(
+            "slow" in (node.id or "") for node in app.focused.ancestors_with_self
+        )
+        await pilot.press("C")
+        await wait_for(lambda: isinstance(app.screen, ChecklistScreen))
+        assert app.screen.session.run.run_id == run_id
+        await pilot.press("escape")  # leaving on purpose: C now offers the picker (run first)
+        await wait_for(lambda: app.screen is app.dashboard)
+        await pilot.press("C")
+        await wait_for(lambda: isinstance(app.screen, TablePickerModal))
+        first = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
+        assert first.startswith("Resume: Weekly operations")
