@@ -159,6 +159,110 @@ class NotificationsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationLevel:
+    name: str
+    """The level's name, as the matrix names it ("Level 2")."""
+    title: str = ""
+    """What the level is ("Technical Team")."""
+    contact: str = ""
+    """How to reach it (an address, a rota, a portal)."""
+    availability: str = ""
+    """When it answers ("24/7", "08:00-18:00 UTC-3")."""
+    response_time: str = ""
+    """How fast it answers ("< 30 min")."""
+    escalation: str = ""
+    """When to go to this level ("For Severity 1-2 incidents")."""
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRule:
+    severity: int
+    """1 (critical) to 4 (low)."""
+    name: str
+    """"Critical", "High", "Medium", "Low"."""
+    initial_response: float
+    """Acknowledge the incident within this (seconds)."""
+    escalate_after: float | None
+    """Escalate after this (seconds); None = at the start of the next business day."""
+    escalate_to: tuple[str, ...]
+    """Level names to escalate to."""
+
+
+def _runbook_levels() -> tuple[EscalationLevel, ...]:
+    return (
+        EscalationLevel(
+            "Level 1",
+            "Application Support",
+            "[support-email]",
+            "08:00-18:00 UTC-3 (business hours)",
+            "< 15 min (business hours)",
+            "If no response in 30 min",
+        ),
+        EscalationLevel(
+            "Level 2",
+            "Technical Team",
+            "[tech-team-email]",
+            "On-call rotation (24/7)",
+            "< 30 min (24/7)",
+            "For Severity 1-2 incidents",
+        ),
+        EscalationLevel(
+            "Level 3",
+            "Infrastructure (Supabase)",
+            "Supabase Support Portal",
+            "24/7",
+            "As per SLA",
+            "For platform-level issues",
+        ),
+    )
+
+
+def _runbook_matrix() -> tuple[EscalationRule, ...]:
+    return (
+        EscalationRule(1, "Critical", 300.0, 900.0, ("Level 2", "Level 3")),
+        EscalationRule(2, "High", 900.0, 1800.0, ("Level 2",)),
+        EscalationRule(3, "Medium", 1800.0, 7200.0, ("Level 2",)),
+        EscalationRule(4, "Low", 14400.0, None, ("Level 1",)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationConfig:
+    levels: tuple[EscalationLevel, ...] = field(default_factory=_runbook_levels)
+    """[[escalation.levels]] name, title, contact, availability, response_time, escalation."""
+    matrix: tuple[EscalationRule, ...] = field(default_factory=_runbook_matrix)
+    """[[escalation.matrix]] severity, name, initial_response, escalate_after, escalate_to."""
+    business_day_start: str = "08:00"
+    """When a business day starts ("next business day" escalations fall due then)."""
+    business_utc_offset: float = -3.0
+    """The business hours' offset from UTC in hours (runbook: UTC-3)."""
+
+    def rule(self, severity: int) -> EscalationRule:
+        return next(r for r in self.matrix if r.severity == severity)
+
+
+def _runbook_update_cadence() -> Mapping[int, float]:
+    return {1: 900.0, 2: 1800.0, 3: 3600.0, 4: 14400.0}
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentsConfig:
+    status_update_every: Mapping[int, float] = field(default_factory=_runbook_update_cadence)
+    """Remind the operator to send a status update this often, per severity ({1 = "15m", ...})."""
+    state_file: str = field(default_factory=lambda: f"{state_home()}/engflow-tui/incident.json")
+    """The open incident, saved on every change (a restarted console resumes it)."""
+    reports_dir: str = field(default_factory=lambda: f"{state_home()}/engflow-tui/incidents")
+    """Where exported reports, saved messages and resolved incidents go."""
+    system: str = "EngFlow Production"
+    """The system named in the communication templates."""
+    status_page_url: str = "[status-page-url]"
+    """The status page named in the user notification."""
+    webhook_url_env: str | None = None
+    """Env var holding the Slack-compatible webhook for incident messages; default: the first
+    [[notifications.webhooks]] of kind slack."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
@@ -167,6 +271,10 @@ class Config:
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     targets: Mapping[str, TargetConfig] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    escalation: EscalationConfig = field(default_factory=EscalationConfig)
+    """[escalation]: the runbook's contact levels and escalation matrix."""
+    incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
+    """[incidents]: incident mode (status-update cadence, files, templates)."""
     path: Path | None = None
     """The file this was read from, if any."""
 
@@ -436,7 +544,16 @@ _THRESHOLD_KINDS = {
     "connections_critical_pct": "number",
     "cache_hit_warning_pct": "number",
 }
-_TOP_LEVEL = {"console", "targets", "thresholds", "actions", "alerts", "notifications"}
+_TOP_LEVEL = {
+    "console",
+    "targets",
+    "thresholds",
+    "actions",
+    "alerts",
+    "notifications",
+    "escalation",
+    "incidents",
+}
 
 
 def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
@@ -511,6 +628,8 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         notifications=notifications,
         targets=targets,
         thresholds=thresholds,
+        escalation=_escalation(reader, reader.table(data, "escalation")),
+        incidents=_incidents(reader, reader.table(data, "incidents")),
     )
 
 
@@ -548,6 +667,134 @@ def _notifications(reader: _Reader, raw: Mapping[str, Any]) -> NotificationsConf
             )
         webhooks.append(WebhookConfig(kind, url_env, severity))
     return NotificationsConfig(bell=bell, repeat_interval=repeat, webhooks=tuple(webhooks))
+
+
+_LEVEL_KEYS = ("name", "title", "contact", "availability", "response_time", "escalation")
+
+
+def _escalation(reader: _Reader, raw: Mapping[str, Any]) -> EscalationConfig:
+    reader.check_keys(
+        raw, {"levels", "matrix", "business_day_start", "business_utc_offset"}, "escalation."
+    )
+    default = EscalationConfig()
+    levels = default.levels
+    if "levels" in raw:
+        items = raw["levels"]
+        if not isinstance(items, list) or not items:
+            raise reader.fail(
+                "escalation.levels", "must be a non-empty array of tables ([[escalation.levels]])"
+            )
+        parsed = []
+        for index, item in enumerate(items):
+            where = f"escalation.levels[{index}]"
+            if not isinstance(item, dict):
+                raise reader.fail(where, "must be a table")
+            reader.check_keys(item, set(_LEVEL_KEYS), where + ".")
+            if "name" not in item:
+                raise reader.fail(where + ".name", 'missing: the level\'s name ("Level 2")')
+            values = {k: reader.convert(f"{where}.{k}", item[k], "str") for k in item}
+            parsed.append(EscalationLevel(**values))
+        levels = tuple(parsed)
+    names = {level.name for level in levels}
+    matrix = default.matrix
+    if "matrix" in raw:
+        items = raw["matrix"]
+        if not isinstance(items, list):
+            raise reader.fail("escalation.matrix", "must be an array of tables")
+        by_severity = {r.severity: r for r in default.matrix}
+        for index, item in enumerate(items):
+            where = f"escalation.matrix[{index}]"
+            if not isinstance(item, dict):
+                raise reader.fail(where, "must be a table")
+            reader.check_keys(
+                item,
+                {"severity", "name", "initial_response", "escalate_after", "escalate_to"},
+                where + ".",
+            )
+            severity = item.get("severity")
+            if severity not in (1, 2, 3, 4) or isinstance(severity, bool):
+                raise reader.fail(where + ".severity", f"must be 1, 2, 3 or 4, not {severity!r}")
+            rule = by_severity[severity]
+            after: float | None = rule.escalate_after
+            if "escalate_after" in item:
+                value = item["escalate_after"]
+                after = (
+                    None
+                    if value == "next business day"
+                    else reader.convert(where + ".escalate_after", value, "duration")
+                )
+            by_severity[severity] = EscalationRule(
+                severity,
+                reader.convert(where + ".name", item["name"], "str") if "name" in item else rule.name,
+                reader.convert(where + ".initial_response", item["initial_response"], "duration")
+                if "initial_response" in item
+                else rule.initial_response,
+                after,
+                reader.convert(where + ".escalate_to", item["escalate_to"], "strlist")
+                if "escalate_to" in item
+                else rule.escalate_to,
+            )
+        matrix = tuple(by_severity[s] for s in (1, 2, 3, 4))
+    for rule in matrix:
+        for name in rule.escalate_to:
+            if name not in names:
+                raise reader.fail(
+                    f"escalation.matrix (severity {rule.severity}).escalate_to",
+                    f"names no level {name!r}{_did_you_mean(name, names)}",
+                )
+    start = default.business_day_start
+    if "business_day_start" in raw:
+        start = raw["business_day_start"]
+        if not isinstance(start, str) or not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", start):
+            raise reader.fail(
+                "escalation.business_day_start", f'must be a time "HH:MM", not {start!r}'
+            )
+    offset = default.business_utc_offset
+    if "business_utc_offset" in raw:
+        offset = raw["business_utc_offset"]
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)) or abs(offset) > 14:
+            raise reader.fail(
+                "escalation.business_utc_offset",
+                f"must be a number of hours between -14 and 14, not {offset!r}",
+            )
+        offset = float(offset)
+    return EscalationConfig(levels, matrix, start, offset)
+
+
+_INCIDENT_KINDS = {
+    "state_file": "str",
+    "reports_dir": "str",
+    "system": "str",
+    "status_page_url": "str",
+    "webhook_url_env": "envname",
+}
+
+
+def _incidents(reader: _Reader, raw: Mapping[str, Any]) -> IncidentsConfig:
+    reader.check_keys(raw, {*_INCIDENT_KINDS, "status_update_every"}, "incidents.")
+    values: dict[str, Any] = {
+        k: reader.convert(f"incidents.{k}", v, _INCIDENT_KINDS[k])
+        for k, v in raw.items()
+        if k in _INCIDENT_KINDS
+    }
+    if "status_update_every" in raw:
+        table = raw["status_update_every"]
+        if not isinstance(table, dict):
+            raise reader.fail(
+                "incidents.status_update_every", 'must be a table: {1 = "15m", 2 = "30m", ...}'
+            )
+        cadence = dict(_runbook_update_cadence())
+        for key, value in table.items():
+            if key not in ("1", "2", "3", "4"):
+                raise reader.fail(
+                    f"incidents.status_update_every.{key}", "must be a severity: 1, 2, 3 or 4"
+                )
+            seconds = reader.convert(f"incidents.status_update_every.{key}", value, "duration")
+            if seconds <= 0:
+                raise reader.fail(f"incidents.status_update_every.{key}", "must be above zero")
+            cadence[int(key)] = seconds
+        values["status_update_every"] = cadence
+    return IncidentsConfig(**values)
 
 
 def load_config(path: Path) -> Config:

@@ -1,0 +1,1 @@
+"""Incident mode: incident state, timers, timeline, templates, report. Must not import Textual."""

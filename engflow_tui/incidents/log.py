@@ -1,0 +1,390 @@
+"""IncidentLog: the open incident and everything that happens to it, saved atomically on every
+change so a killed console resumes it. Must not import Textual.
+
+Other parts of the console feed the timeline through public methods: :meth:`IncidentLog.record`
+(checklist steps), :meth:`IncidentLog.record_alert_events` (the alert engine's events) and
+:meth:`IncidentLog.sync_audit` (actions, read back from the audit log).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .model import Escalation, Incident, Status, TimelineEntry
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------------ serialisation
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def to_dict(incident: Incident) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "id": incident.id,
+        "title": incident.title,
+        "severity": incident.severity,
+        "impact": incident.impact,
+        "operator": incident.operator,
+        "target": incident.target,
+        "status": incident.status.value,
+        "declared_at": _ts(incident.declared_at),
+        "severity_since": _ts(incident.severity_since),
+        "acknowledged_at": _ts(incident.acknowledged_at),
+        "resolved_at": _ts(incident.resolved_at),
+        "eta": incident.eta,
+        "last_update_at": _ts(incident.last_update_at),
+        "escalations": [
+            {"at": _ts(e.at), "levels": list(e.levels), "severity": e.severity, "note": e.note}
+            for e in incident.escalations
+        ],
+        "timeline": [
+            {"at": _ts(t.at), "kind": t.kind, "text": t.text, "data": t.data}
+            for t in incident.timeline
+        ],
+    }
+
+
+def from_dict(data: Mapping[str, Any]) -> Incident:
+    """Raises ValueError (or KeyError/TypeError) on a malformed file."""
+    severity = int(data["severity"])
+    if severity not in (1, 2, 3, 4):
+        raise ValueError(f"severity {severity} is not 1-4")
+    declared = _dt(data["declared_at"])
+    if declared is None:
+        raise ValueError("no declared_at")
+    return Incident(
+        id=str(data["id"]),
+        title=str(data["title"]),
+        severity=severity,
+        impact=str(data.get("impact", "")),
+        operator=str(data.get("operator", "")),
+        declared_at=declared,
+        target=str(data.get("target", "")),
+        status=Status(data.get("status", "INVESTIGATING")),
+        severity_since=_dt(data.get("severity_since")),
+        acknowledged_at=_dt(data.get("acknowledged_at")),
+        resolved_at=_dt(data.get("resolved_at")),
+        eta=str(data.get("eta", "")),
+        last_update_at=_dt(data.get("last_update_at")),
+        escalations=tuple(
+            Escalation(_dt(e["at"]) or declared, tuple(e["levels"]), int(e["severity"]), e["note"])
+            for e in data.get("escalations", [])
+        ),
+        timeline=tuple(
+            TimelineEntry(_dt(t["at"]) or declared, str(t["kind"]), str(t["text"]), t["data"])
+            for t in data.get("timeline", [])
+        ),
+    )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """tmp + fsync + rename: a reader (or a restart) sees the old file or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+@dataclass
+class IncidentStore:
+    """The current incident in one JSON file; resolved incidents are also archived as
+    ``<archive_dir>/<id>.json``. A corrupt file is set aside, never fatal."""
+
+    path: Path
+    archive_dir: Path | None = None
+    problem: str | None = field(default=None, init=False)
+
+    @classmethod
+    def from_settings(cls, state_file: str, reports_dir: str) -> IncidentStore:
+        return cls(Path(os.path.expanduser(state_file)), Path(os.path.expanduser(reports_dir)))
+
+    def load(self) -> Incident | None:
+        try:
+            return from_dict(json.loads(self.path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            aside = self.path.with_suffix(self.path.suffix + f".corrupt-{os.getpid()}")
+            try:
+                self.path.replace(aside)
+                self.problem = f"incident file {self.path} was unreadable ({exc}); set aside as {aside.name}"
+            except OSError:
+                self.problem = f"incident file {self.path} is unreadable ({exc})"
+            return None
+
+    def save(self, incident: Incident) -> None:
+        text = json.dumps(to_dict(incident), ensure_ascii=False, indent=1, default=str)
+        try:
+            write_atomic(self.path, text)
+            if not incident.open and self.archive_dir is not None:
+                write_atomic(self.archive_dir / f"{incident.id}.json", text)
+            self.problem = None
+        except OSError as exc:
+            self.problem = f"cannot save the incident to {self.path}: {exc.strerror or exc}"
+
+
+# ------------------------------------------------------------------------------ the log
+
+
+class IncidentLog:
+    """The current incident (open, or resolved and not yet replaced) and its changes."""
+
+    def __init__(self, store: IncidentStore | None = None, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.clock = clock
+        self.incident: Incident | None = None
+        loaded = store.load() if store is not None else None
+        if loaded is not None and loaded.open:
+            self.incident = loaded
+        self.resumed = self.incident is not None
+        """True when an open incident was resumed from the file at start."""
+
+    @property
+    def problem(self) -> str | None:
+        """Why the last save failed (None when it worked)."""
+        return self.store.problem if self.store is not None else None
+
+    @property
+    def open(self) -> bool:
+        return self.incident is not None and self.incident.open
+
+    def _save(self, incident: Incident) -> Incident:
+        self.incident = incident
+        if self.store is not None:
+            self.store.save(incident)
+        return incident
+
+    def _entry(
+        self, kind: str, text: str, at: datetime | None = None, data: dict[str, Any] | None = None
+    ) -> TimelineEntry:
+        return TimelineEntry(at or self.clock(), kind, text, dict(data or {}))
+
+    def _current(self) -> Incident:
+        if self.incident is None or not self.incident.open:
+            raise ValueError("no open incident: declare one first")
+        return self.incident
+
+    def _append(self, incident: Incident, *entries: TimelineEntry, **changes: Any) -> Incident:
+        timeline = tuple(sorted((*incident.timeline, *entries), key=lambda e: e.at))
+        return self._save(replace(incident, timeline=timeline, **changes))
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def declare(
+        self,
+        title: str,
+        severity: int,
+        impact: str,
+        operator: str,
+        target: str = "",
+        eta: str = "",
+        at: datetime | None = None,
+    ) -> Incident:
+        if self.open:
+            raise ValueError(f"incident {self.incident.id} is still open: resolve it first")  # type: ignore[union-attr]
+        title, impact = title.strip(), impact.strip()
+        if not title:
+            raise ValueError("an incident needs a title")
+        if severity not in (1, 2, 3, 4):
+            raise ValueError(f"severity must be 1, 2, 3 or 4, not {severity!r}")
+        now = at or self.clock()
+        incident = Incident(
+            id=f"INC-{now:%Y%m%d-%H%M%S}",
+            title=title,
+            severity=severity,
+            impact=impact,
+            operator=operator,
+            declared_at=now,
+            target=target,
+            severity_since=now,
+            eta=eta.strip(),
+        )
+        text = f"declared SEV{severity}: {title}" + (f" — impact: {impact}" if impact else "")
+        return self._append(incident, self._entry("declared", text, now))
+
+    def acknowledge(self, at: datetime | None = None) -> Incident:
+        incident = self._current()
+        if incident.acknowledged_at is not None:
+            return incident
+        now = at or self.clock()
+        late = (now - incident.declared_at).total_seconds()
+        entry = self._entry("acknowledged", f"acknowledged by {incident.operator} after {late:.0f}s", now)
+        return self._append(incident, entry, acknowledged_at=now)
+
+    def set_status(self, status: Status, at: datetime | None = None) -> Incident:
+        if status is Status.RESOLVED:
+            return self.resolve(at=at)
+        incident = self._current()
+        if status is incident.status:
+            return incident
+        entry = self._entry("status", f"status {incident.status.value} -> {status.value}", at)
+        return self._append(incident, entry, status=status)
+
+    def set_severity(self, severity: int, at: datetime | None = None) -> Incident:
+        incident = self._current()
+        if severity not in (1, 2, 3, 4):
+            raise ValueError(f"severity must be 1, 2, 3 or 4, not {severity!r}")
+        if severity == incident.severity:
+            return incident
+        now = at or self.clock()
+        entry = self._entry("severity", f"severity SEV{incident.severity} -> SEV{severity}", now)
+        return self._append(incident, entry, severity=severity, severity_since=now)
+
+    def escalate(self, levels: Iterable[str], note: str = "", at: datetime | None = None) -> Incident:
+        incident = self._current()
+        levels = tuple(levels)
+        if not levels:
+            raise ValueError("escalate to which level?")
+        now = at or self.clock()
+        escalation = Escalation(now, levels, incident.severity, note.strip())
+        text = "escalated to " + " + ".join(levels) + (f": {note.strip()}" if note.strip() else "")
+        return self._append(
+            incident,
+            self._entry("escalation", text, now, {"levels": list(levels)}),
+            escalations=(*incident.escalations, escalation),
+        )
+
+    def resolve(self, summary: str = "", at: datetime | None = None) -> Incident:
+        incident = self._current()
+        now = at or self.clock()
+        minutes = (now - incident.declared_at).total_seconds() / 60
+        text = f"resolved after {minutes:.0f} min" + (f": {summary.strip()}" if summary.strip() else "")
+        return self._append(
+            incident, self._entry("resolved", text, now), status=Status.RESOLVED, resolved_at=now
+        )
+
+    def set_eta(self, eta: str, at: datetime | None = None) -> Incident:
+        incident = self._current()
+        entry = self._entry("eta", f"ETA: {eta.strip() or 'unknown'}", at)
+        return self._append(incident, entry, eta=eta.strip())
+
+    def note(self, text: str, at: datetime | None = None) -> Incident:
+        incident = self._current()
+        if not text.strip():
+            raise ValueError("an empty note")
+        return self._append(incident, self._entry("note", text.strip(), at))
+
+    # ---------------------------------------------------------------- fed by the console
+
+    def record(
+        self, kind: str, text: str, at: datetime | None = None, data: dict[str, Any] | None = None
+    ) -> bool:
+        """Add any entry (checklists call this for their steps); False when no incident is open."""
+        if not self.open:
+            return False
+        self._append(self._current(), self._entry(kind, text, at, data))
+        return True
+
+    def record_alert_events(self, events: Iterable[Any]) -> int:
+        """Alert engine events (fired / resolved; repeats are not news) -> timeline entries."""
+        if not self.open:
+            return 0
+        entries = []
+        for event in events:
+            if event.kind not in ("fired", "resolved"):
+                continue
+            alert = event.alert
+            verb = "FIRED" if event.kind == "fired" else "RESOLVED"
+            entries.append(
+                self._entry(
+                    "alert",
+                    f"{verb} {alert.title} ({alert.severity.value}): {alert.message}",
+                    event.at,
+                    {"event": event.kind, "key": alert.key, "severity": alert.severity.value},
+                )
+            )
+        if entries:
+            self._append(self._current(), *entries)
+        return len(entries)
+
+    def sync_audit(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Audit-log records of actions finished, failed or refused since the declaration ->
+        timeline entries (each once, the whole record kept for the report)."""
+        if not self.open:
+            return 0
+        incident = self._current()
+        seen = {e.data.get("audit_key") for e in incident.timeline if e.kind == "action"}
+        entries = []
+        for record in records:
+            if record.get("event") not in ("finished", "failed", "refused"):
+                continue
+            try:
+                at = datetime.fromisoformat(str(record.get("ts")))
+            except ValueError:
+                continue
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=UTC)
+            key = f"{record.get('ts')}|{record.get('action')}|{record.get('event')}"
+            if at < incident.declared_at or key in seen:
+                continue
+            seen.add(key)
+            event = record["event"]
+            outcome = (
+                record.get("summary")
+                or record.get("error")
+                or ("refused" if event == "refused" else event)
+            )
+            verb = {"finished": "", "failed": "FAILED ", "refused": "REFUSED "}[event]
+            entries.append(
+                self._entry(
+                    "action",
+                    f"{verb}{record.get('action')}: {outcome}",
+                    at,
+                    {"audit_key": key, "audit": dict(record)},
+                )
+            )
+        if entries:
+            self._append(incident, *entries)
+        return len(entries)
+
+    def message_sent(
+        self, template: str, channel: str, text: str, outcome: str, ok: bool = True,
+        at: datetime | None = None,
+    ) -> Incident:
+        """A message copied, saved or posted; a delivered one counts as a status update."""
+        incident = self._current() if self.open else self.incident
+        if incident is None:
+            raise ValueError("no incident")
+        now = at or self.clock()
+        entry = self._entry(
+            "message",
+            f"{template} {'sent' if ok else 'NOT sent'} via {channel}: {outcome}",
+            now,
+            {"template": template, "channel": channel, "text": text, "ok": ok},
+        )
+        changes = {"last_update_at": now} if ok else {}
+        return self._append(incident, entry, **changes)
+
+    def report_exported(self, path: str, at: datetime | None = None) -> None:
+        if self.incident is not None:
+            self._append(self.incident, self._entry("report", f"report exported to {path}", at))
