@@ -36,6 +36,12 @@ CORE = [
     "engflow_tui.checklists.session",
     "engflow_tui.checklists.export",
     "engflow_tui.checklists.headless",
+    "engflow_tui.incidents.model",
+    "engflow_tui.incidents.timers",
+    "engflow_tui.incidents.log",
+    "engflow_tui.incidents.templates",
+    "engflow_tui.incidents.report",
+    "engflow_tui.incidents.webhook",
 ]
 
 

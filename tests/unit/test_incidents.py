@@ -1,0 +1,286 @@
+"""Incident core: deadlines with an injected clock, the timeline, templates, report, store."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from engflow_tui.alerts.engine import AlertEvent
+from engflow_tui.config import EscalationConfig, IncidentsConfig, parse_config
+from engflow_tui.errors import ConfigError
+from engflow_tui.incidents import templates
+from engflow_tui.incidents.log import IncidentLog, IncidentStore
+from engflow_tui.incidents.model import Status
+from engflow_tui.incidents.report import markdown
+from engflow_tui.incidents.timers import (
+    ALARM,
+    OK,
+    WARNING,
+    deadlines,
+    describe,
+    next_business_day,
+    next_deadline,
+    urgency,
+)
+from engflow_tui.model import Alert, Severity
+
+ESC = EscalationConfig()
+INC = IncidentsConfig()
+# A Wednesday, 14:00 UTC (11:00 in the runbook's UTC-3 business hours).
+T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def declared(severity: int, clock: Clock | None = None, store: IncidentStore | None = None):
+    log = IncidentLog(store, clock or Clock())
+    log.declare("Database unreachable", severity, "every user sees errors", "ana", "prod")
+    return log
+
+
+@pytest.mark.parametrize(
+    ("severity", "ack_in", "escalate_in", "levels"),
+    [
+        (1, timedelta(minutes=5), timedelta(minutes=15), "Level 2 + Level 3"),
+        (2, timedelta(minutes=15), timedelta(minutes=30), "Level 2"),
+        (3, timedelta(minutes=30), timedelta(hours=2), "Level 2"),
+        # Sev4: next business day (Thursday) 08:00 UTC-3 = 11:00 UTC.
+        (4, timedelta(hours=4), datetime(2026, 11, 26, 11, 0, tzinfo=UTC) - T0, "Level 1"),
+    ],
+)
+def test_deadlines_follow_the_escalation_matrix(severity, ack_in, escalate_in, levels) -> None:
+    log = declared(severity)
+    pending = {d.kind: d for d in deadlines(log.incident, ESC, INC)}
+    assert pending["acknowledge"].due == T0 + ack_in
+    assert pending["escalate"].due == T0 + escalate_in
+    assert pending["escalate"].label == f"escalate to {levels}"
+    assert next_deadline(log.incident, ESC, INC).kind == "acknowledge"
+
+
+@pytest.mark.parametrize("severity", [1, 2, 3, 4])
+def test_urgency_turns_warning_then_alarm(severity: int) -> None:
+    clock = Clock()
+    log = declared(severity, clock)
+    deadline = next_deadline(log.incident, ESC, INC)
+    window = deadline.due - deadline.start
+    assert urgency(deadline, clock.now) == OK
+    assert urgency(deadline, deadline.due - window * 0.3) == OK
+    assert urgency(deadline, deadline.due - window * 0.2) == WARNING
+    assert urgency(deadline, deadline.due) == ALARM
+    assert "OVERDUE 1m00s" in describe(deadline, deadline.due + timedelta(minutes=1))
+    assert describe(deadline, deadline.due - timedelta(seconds=42)).endswith("in 42s")
+
+
+@pytest.mark.parametrize(
+    ("declared_at", "expected"),
+    [
+        # Friday 20:00 UTC-3 -> Monday 08:00 UTC-3.
+        (datetime(2026, 11, 27, 23, 0, tzinfo=UTC), datetime(2026, 11, 30, 11, 0, tzinfo=UTC)),
+        # Saturday -> Monday.
+        (datetime(2026, 11, 28, 12, 0, tzinfo=UTC), datetime(2026, 11, 30, 11, 0, tzinfo=UTC)),
+        # Monday 01:00 UTC is still Sunday 22:00 in UTC-3 -> Monday 08:00 UTC-3.
+        (datetime(2026, 11, 30, 1, 0, tzinfo=UTC), datetime(2026, 11, 30, 11, 0, tzinfo=UTC)),
+        # Tuesday 10:00 UTC-3 -> Wednesday.
+        (datetime(2026, 12, 1, 13, 0, tzinfo=UTC), datetime(2026, 12, 2, 11, 0, tzinfo=UTC)),
+    ],
+)
+def test_next_business_day(declared_at: datetime, expected: datetime) -> None:
+    assert next_business_day(declared_at, ESC) == expected
+
+
+def test_acknowledge_escalate_and_updates_clear_their_deadlines() -> None:
+    clock = Clock()
+    log = declared(1, clock)
+    clock.advance(minutes=3)
+    log.acknowledge()
+    assert [d.kind for d in deadlines(log.incident, ESC, INC)] == ["escalate", "status update"]
+    log.escalate(["Level 2"], "paged the on-call")
+    pending = next_deadline(log.incident, ESC, INC)
+    assert pending.label == "escalate to Level 3", "one of the two levels is still missing"
+    log.escalate(["Level 3"])
+    pending = next_deadline(log.incident, ESC, INC)
+    assert pending.kind == "status update" and pending.due == T0 + timedelta(minutes=15)
+    clock.advance(minutes=10)
+    log.message_sent(templates.INCIDENT_ALERT, "clipboard", "text", "copied")
+    assert next_deadline(log.incident, ESC, INC).due == clock.now + timedelta(minutes=15)
+    log.resolve()
+    assert next_deadline(log.incident, ESC, INC) is None
+
+
+def test_raising_the_severity_restarts_the_escalation_window() -> None:
+    clock = Clock()
+    log = declared(3, clock)
+    log.acknowledge()
+    clock.advance(minutes=40)
+    log.set_severity(1)
+    escalate = next(d for d in deadlines(log.incident, ESC, INC) if d.kind == "escalate")
+    assert escalate.due == clock.now + timedelta(minutes=15)
+    assert escalate.label == "escalate to Level 2 + Level 3"
+
+
+def test_timeline_collects_alerts_actions_notes_newest_last() -> None:
+    clock = Clock()
+    log = declared(2, clock)
+    alert = Alert(
+        key="database_down", rule="database_down", severity=Severity.CRITICAL,
+        title="Database Down", message="connection refused", value=1.0, threshold=0.0,
+        since=T0, state="firing",
+    )
+    at = clock.advance(seconds=30)
+    assert log.record_alert_events(
+        [AlertEvent("fired", alert, at), AlertEvent("repeat", alert, at)]
+    ) == 1
+    before = {"ts": "2026-11-25T13:59:00.000000Z", "event": "finished", "action": "Old"}
+    audit = {
+        "ts": "2026-11-25T14:01:00.000000Z", "event": "finished", "action": "Enable RLS",
+        "summary": "1 done", "statement": "ALTER TABLE ...", "operator": "ana",
+    }
+    started = dict(audit, event="started")
+    assert log.sync_audit([audit, started, before]) == 1
+    assert log.sync_audit([audit]) == 0, "an audit record is recorded once"
+    clock.advance(minutes=2)
+    log.note("restarted the pooler")
+    assert log.record("checklist", "SEV2 0-5 min: investigate cause — done")
+    kinds = [e.kind for e in log.incident.timeline]
+    assert kinds == ["declared", "alert", "action", "note", "checklist"]
+    assert log.incident.timeline[2].text == "Enable RLS: 1 done"
+
+
+def test_templates_filled_from_a_known_state() -> None:
+    clock = Clock()
+    log = declared(1, clock)
+    log.set_eta("15:00 UTC")
+    log.sync_audit(
+        [{"ts": "2026-11-25T14:02:00Z", "event": "finished", "action": "Emergency fallback",
+          "summary": "fallback enabled"}]
+    )
+    log.set_status(Status.FIXING)
+    alert = templates.incident_alert(log.incident, "EngFlow Production")
+    assert alert == "\n".join(
+        [
+            "🚨 INCIDENT ALERT - SEVERITY 1",
+            "",
+            "System: EngFlow Production",
+            "Issue: Database unreachable",
+            "Impact: every user sees errors",
+            "ETA: 15:00 UTC",
+            "",
+            "Actions Taken:",
+            "- Emergency fallback: fallback enabled",
+            "",
+            "Assigned: @ana",
+            "Status: FIXING",
+        ]
+    )
+    notice = templates.user_notification(log.incident, "https://status.example.com")
+    assert "We're experiencing temporary issues with Database unreachable." in notice
+    assert "Estimated Resolution: 15:00 UTC" in notice
+    assert "Current Status: The cause is identified and a fix is being applied." in notice
+    assert notice.endswith("Updates: https://status.example.com")
+    log.resolve()
+    assert "Status: RESOLVED" in templates.incident_alert(log.incident, "X")
+    assert "are resolved" in templates.user_notification(log.incident, "u")
+
+
+def test_report_has_every_section() -> None:
+    clock = Clock()
+    log = declared(2, clock)
+    log.acknowledge()
+    log.sync_audit(
+        [{"ts": "2026-11-25T14:03:00Z", "event": "failed", "action": "Enable RLS",
+          "statement": 'ALTER TABLE "public"."x" ENABLE ROW LEVEL SECURITY', "error": "lock timeout",
+          "outcomes": [{"target": "public.x", "status": "failed", "message": "lock timeout"}]}]
+    )
+    log.message_sent(templates.INCIDENT_ALERT, "webhook", "🚨 INCIDENT ALERT", "HTTP 200")
+    clock.advance(minutes=42)
+    log.resolve("vacuum finished")
+    text = markdown(log.incident, clock.now, lambda inc: "- SEV2 0-5 min: investigate — done")
+    for needle in (
+        "# Incident INC-20261125-140000: Database unreachable",
+        "| Severity | SEV2 |",
+        "| Resolution time | 42m00s |",
+        "FAILED Enable RLS: lock timeout",
+        'ALTER TABLE "public"."x" ENABLE ROW LEVEL SECURITY',
+        "outcome: public.x: failed — lock timeout",
+        "- SEV2 0-5 min: investigate — done",
+        "🚨 INCIDENT ALERT",
+        "resolved after 42 min: vacuum finished",
+    ):
+        assert needle in text, needle
+
+
+def test_store_resumes_an_open_incident_and_sets_a_corrupt_one_aside(tmp_path: Path) -> None:
+    store = IncidentStore(tmp_path / "incident.json", tmp_path / "archive")
+    log = declared(1, store=store)
+    log.note("first note")
+    again = IncidentLog(IncidentStore(tmp_path / "incident.json"), Clock())
+    assert again.resumed and again.incident == log.incident
+    log.resolve()
+    assert not IncidentLog(IncidentStore(tmp_path / "incident.json")).resumed
+    archived = json.loads((tmp_path / "archive" / f"{log.incident.id}.json").read_text())
+    assert archived["status"] == "RESOLVED"
+    (tmp_path / "incident.json").write_text("{not json")
+    broken = IncidentLog(IncidentStore(tmp_path / "incident.json"))
+    assert broken.incident is None and "set aside" in (broken.store.problem or "")
+
+
+def test_declare_refuses_bad_input_and_a_second_open_incident() -> None:
+    log = IncidentLog(None, Clock())
+    with pytest.raises(ValueError, match="title"):
+        log.declare("  ", 1, "", "ana")
+    with pytest.raises(ValueError, match="severity"):
+        log.declare("x", 5, "", "ana")
+    log.declare("x", 1, "", "ana")
+    with pytest.raises(ValueError, match="still open"):
+        log.declare("y", 2, "", "ana")
+    assert not IncidentLog(None).record("note", "no incident")
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ({"escalation": {"levels": [{"nam": "x"}]}}, "escalation.levels[0].nam: unknown key"),
+        ({"escalation": {"matrix": [{"severity": 5}]}}, "escalation.matrix[0].severity"),
+        (
+            {"escalation": {"matrix": [{"severity": 1, "escalate_after": "soon"}]}},
+            "escalation.matrix[0].escalate_after",
+        ),
+        ({"escalation": {"business_day_start": "8am"}}, "escalation.business_day_start"),
+        ({"incidents": {"status_update_every": {"5": "1m"}}}, "status_update_every.5"),
+        ({"incidents": {"status_update_every": {"1": "0s"}}}, "must be above zero"),
+        ({"incidents": {"webhook_url_env": "https://x"}}, "incidents.webhook_url_env"),
+    ],
+)
+def test_bad_incident_config_names_the_key(toml, message) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_config(toml, "c.toml")
+
+
+def test_config_overrides_levels_and_cadence() -> None:
+    config = parse_config(
+        {
+            "escalation": {
+                "levels": [{"name": "Ops", "contact": "ops@example.com"}],
+                "matrix": [
+                    {"severity": s, "escalate_to": ["Ops"]} for s in (1, 2, 3, 4)
+                ],
+            },
+            "incidents": {"status_update_every": {"1": "10m"}},
+        }
+    )
+    assert config.escalation.levels[0].contact == "ops@example.com"
+    assert config.escalation.rule(1).escalate_after == 900.0
+    assert config.incidents.status_update_every[1] == 600.0
