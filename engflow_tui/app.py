@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -12,7 +13,7 @@ from textual.worker import Worker, WorkerState
 
 from .commands import palette_commands
 from .config import Config, TargetConfig
-from .messages import ActionRequested, AlertSelected
+from .messages import ActionRequested, AlertSelected, ChecklistRequested, SnapshotReady
 from .monitor import Monitor, live_monitor
 from .screens.dashboard import DashboardScreen
 from .screens.help_screen import HelpScreen
@@ -30,6 +31,9 @@ class EngFlowApp(App[None]):
         # At 3 a.m. Ctrl+C means "get me out": quit (the demo then stops its server).
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
         Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("I", "incident('incident_key')", "Incident", id="app.incident"),
+        Binding("N", "incident('note')", "Note", show=False, id="app.incident_note"),
+        Binding("M", "incident('message')", "Message", show=False, id="app.incident_message"),
     ]
 
     def __init__(
@@ -38,6 +42,7 @@ class EngFlowApp(App[None]):
         target: TargetConfig | None,
         *,
         monitor_factory: MonitorFactory = live_monitor,
+        incident_clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -46,8 +51,14 @@ class EngFlowApp(App[None]):
         self.dashboard: DashboardScreen | None = None
         self._flows: Any = None
         self._checklists: Any = None
+        self.incident_clock = incident_clock
+        self.incidents: Any = None
 
     def on_mount(self) -> None:
+        from .incident_flows import IncidentFlows
+
+        self.incidents = IncidentFlows(self, clock=self.incident_clock)
+        self.incidents.start()
         if self.target is not None:
             self._open(self.target)
         else:
@@ -215,3 +226,19 @@ class EngFlowApp(App[None]):
                 timeout=10,
                 markup=False,
             )
+
+    # ------------------------------------------------------------------ incident mode
+
+    def action_incident(self, verb: str) -> None:
+        """Keys and palette entries of incident mode (see incident_flows.py)."""
+        if self.incidents is not None:
+            self.incidents.run(verb)
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        # Bubbled up from the dashboard: alert events go to the open incident's timeline.
+        if self.incidents is not None:
+            self.incidents.on_alert_events(message.events)
+
+    def on_checklist_requested(self, message: ChecklistRequested) -> None:
+        # Placeholder until the guided checklists (issue 5) are wired here.
+        self.notify(f"checklist {message.name!r}: not available in this build", timeout=4)

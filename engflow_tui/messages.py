@@ -51,3 +51,11 @@ class AlertSelected(Message):
         super().__init__()
         self.key = key
         self.acknowledge = acknowledge
+
+
+class ChecklistRequested(Message):
+    """Open the named guided checklist (``sev1``, ``sev2``, ``sev3``, ``incident-response``)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name

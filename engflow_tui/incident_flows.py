@@ -1,0 +1,497 @@
+"""IncidentFlows: the UI path of incident mode — declare, acknowledge, status, severity, escalate,
+note, ETA, messages, report, resolve — and the incident bar on every screen.
+
+UI layer (uses screens); the incident itself lives in :class:`~engflow_tui.incidents.log.IncidentLog`
+(no Textual). A one-second display timer moves the bar's clock, picks up new audit-log records
+(actions) and reminds the operator of due status updates; nothing here polls the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Header
+
+from .actions.audit import AuditLog
+from .durations import format_age
+from .incidents import templates
+from .incidents.log import IncidentLog, IncidentStore, utc_now, write_atomic
+from .incidents.model import SEVERITY_HELP, Status
+from .incidents.report import ChecklistResults, markdown
+from .incidents.timers import ALARM, deadlines, describe, next_deadline, urgency
+from .incidents.webhook import incident_webhook_env, post_text
+from .messages import ChecklistRequested
+from .screens.confirm_modal import ConfirmModal
+from .screens.declare_incident_modal import DeclareIncidentModal
+from .screens.escalation_screen import EscalationScreen
+from .screens.incident_message_modal import IncidentMessageModal
+from .screens.incident_screen import IncidentScreen
+from .screens.message_modal import MessageModal
+from .screens.table_picker_modal import TablePickerModal
+from .screens.text_prompt_modal import TextPromptModal
+from .widgets.incident_bar import IncidentBar
+
+if TYPE_CHECKING:
+    from .app import EngFlowApp
+
+
+class IncidentFlows:
+    def __init__(
+        self, app: EngFlowApp, log: IncidentLog | None = None, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.app = app
+        self.config = app.config
+        self.clock = clock or utc_now
+        settings = self.config.incidents
+        self.log = log or IncidentLog(
+            IncidentStore.from_settings(settings.state_file, settings.reports_dir), self.clock
+        )
+        self.reports_dir = Path(os.path.expanduser(settings.reports_dir))
+        self.audit = AuditLog.from_setting(
+            self.config.console.audit_log, self.config.console.operator
+        )
+        self._audit_seen: tuple[float, int] | None = None
+        self._rung: set[tuple[str, datetime]] = set()
+        self.checklist_results: ChecklistResults | None = None
+        """Set by the checklists: the Markdown of the incident's checklist results."""
+
+    # ---------------------------------------------------------------- wiring
+
+    def start(self) -> None:
+        """Subscribe to screen changes (to put the bar on each screen) and start the display clock."""
+        self.app.screen_change_signal.subscribe(self.app, self._screen_changed)
+        self.app.set_interval(1.0, self.tick, name="incident clock")
+        if self.log.store is not None and self.log.store.problem:
+            self.app.notify(self.log.store.problem, severity="warning", timeout=12, markup=False)
+        if self.log.resumed and self.log.incident is not None:
+            self.app.notify(
+                f"resumed the open incident {self.log.incident.id}: {self.log.incident.title}",
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        self.show_bar(screen)
+
+    def show_bar(self, screen: Screen[Any] | None = None) -> None:
+        """Mount (once) and refresh the incident bar on a full screen; modals show the one below."""
+        screen = screen or self.app.screen
+        if isinstance(screen, ModalScreen) or not screen.is_attached:
+            return
+        incident = self.log.incident
+        bars = screen.query(IncidentBar)
+        if not bars:
+            if incident is None:
+                return
+            bar = IncidentBar()
+            headers = screen.query(Header)
+            if headers:
+                screen.mount(bar, after=headers.first())
+            elif screen.children:
+                screen.mount(bar, before=screen.children[0])
+            else:
+                screen.mount(bar)
+        else:
+            bar = bars.first()
+        now = self.clock()
+        deadline = next_deadline(incident, self.config.escalation, self.config.incidents) if incident else None
+        bar.show(incident, deadline, now)
+
+    def changed(self) -> None:
+        """After every change: save problems said, bar and Incident screen refreshed."""
+        if self.log.problem:
+            self.app.notify(self.log.problem, severity="error", timeout=12, markup=False)
+        self.show_bar()
+        self._refill_screen()
+
+    def _refill_screen(self) -> None:
+        screen = self.app.screen
+        incident = self.log.incident
+        if isinstance(screen, IncidentScreen) and incident is not None:
+            screen.refill(
+                incident, deadlines(incident, self.config.escalation, self.config.incidents), self.clock()
+            )
+
+    def tick(self) -> None:
+        """Every second: the bar's clock, new audit records, reminders and passed deadlines."""
+        incident = self.log.incident
+        if incident is None:
+            return
+        if self.log.open:
+            self.sync_audit()
+            self._remind()
+        self.show_bar()
+        self._refill_screen()
+
+    def sync_audit(self) -> None:
+        """New audit-log records (actions) -> timeline; read only when the file changed."""
+        try:
+            stat = self.audit.path.stat()
+        except OSError:
+            return
+        seen = (stat.st_mtime, stat.st_size)
+        if seen == self._audit_seen:
+            return
+        self._audit_seen = seen
+        if self.log.sync_audit(reversed(self.audit.read_recent(200))):
+            self.changed()
+
+    def on_alert_events(self, events: Any) -> None:
+        if events and self.log.record_alert_events(events):
+            self.changed()
+
+    def _remind(self) -> None:
+        incident = self.log.incident
+        if incident is None:
+            return
+        now = self.clock()
+        for deadline in deadlines(incident, self.config.escalation, self.config.incidents):
+            if urgency(deadline, now) != ALARM or (deadline.kind, deadline.due) in self._rung:
+                continue
+            self._rung.add((deadline.kind, deadline.due))
+            hint = {
+                "acknowledge": "k in the Incident screen (I)",
+                "escalate": "e in the Incident screen (I)",
+                "status update": "Incident message (M)",
+            }[deadline.kind]
+            self.app.notify(
+                f"{incident.id}: {describe(deadline, now)} — {hint}",
+                title="Status update due" if deadline.kind == "status update" else "Deadline passed",
+                severity="error" if deadline.kind != "status update" else "warning",
+                timeout=20,
+                markup=False,
+            )
+            self.app.bell()
+
+    # ---------------------------------------------------------------- entry points
+
+    def run(self, verb: str) -> None:
+        """Dispatch a key or palette entry by verb."""
+        handler = getattr(self, f"do_{verb}", None)
+        if handler is None:
+            self.app.notify(f"unknown incident command {verb!r}", severity="warning", markup=False)
+            return
+        if verb not in ("declare", "show", "show_escalation", "export", "message", "procedure", "incident_key") and not self.log.open:
+            self.app.notify("no open incident: declare one first (I)", severity="warning")
+            return
+        handler()
+
+    def do_incident_key(self) -> None:
+        """I: declare when none is open, else show the incident."""
+        if self.log.open:
+            self.do_show()
+        else:
+            self.do_declare()
+
+    def do_declare(self) -> None:
+        if self.log.open:
+            self.app.notify(
+                f"{self.log.incident.id} is still open: resolve it first",  # type: ignore[union-attr]
+                severity="warning",
+                markup=False,
+            )
+            self.do_show()
+            return
+        help_ = {
+            r.severity: (
+                format_age(r.initial_response),
+                f"after {format_age(r.escalate_after)}" if r.escalate_after else "next business day",
+            )
+            for r in self.config.escalation.matrix
+        }
+        for severity, (response, after) in help_.items():
+            rule = self.config.escalation.rule(severity)
+            help_[severity] = (response, f"{after} to {' + '.join(rule.escalate_to)}")
+        self.app.push_screen(DeclareIncidentModal(help_), self._declared)
+
+    def _declared(self, fields: dict[str, Any] | None) -> None:
+        if fields is None:
+            return
+        try:
+            incident = self.log.declare(
+                fields["title"],
+                fields["severity"],
+                fields["impact"],
+                self.config.console.operator,
+                self.app.target.name if self.app.target else "",
+                fields.get("eta", ""),
+            )
+        except ValueError as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+            return
+        self._rung.clear()
+        self._audit_seen = None
+        self.changed()
+        self.app.notify(
+            f"{incident.id} declared (SEV{incident.severity}): acknowledge within "
+            f"{format_age(self.config.escalation.rule(incident.severity).initial_response)}",
+            severity="warning",
+            markup=False,
+        )
+        if incident.severity <= 3:  # the runbook's procedure for this severity, time-boxed
+            self.app.post_message(ChecklistRequested(f"sev{incident.severity}"))
+
+    def do_show(self) -> None:
+        if self.log.incident is None:
+            self.app.notify("no incident: declare one first (I)", severity="warning")
+            return
+        if not isinstance(self.app.screen, IncidentScreen):
+            self.app.push_screen(IncidentScreen())
+        self.app.call_after_refresh(self.changed)
+
+    def do_show_escalation(self) -> None:
+        incident = self.log.incident
+        text = ""
+        if incident is not None and incident.open:
+            pending = [
+                describe(d, self.clock())
+                for d in deadlines(incident, self.config.escalation, self.config.incidents)
+                if d.kind == "escalate"
+            ]
+            done = " + ".join(sorted(incident.escalated_to())) or "nobody yet"
+            text = (
+                f"{incident.id} SEV{incident.severity}: escalated to {done}. "
+                + (pending[0] if pending else "Escalation complete for this severity.")
+            )
+        self.app.push_screen(EscalationScreen(self.config.escalation, text))
+
+    def do_acknowledge(self) -> None:
+        incident = self.log.incident
+        if incident is not None and incident.acknowledged_at is not None:
+            self.app.notify("already acknowledged", timeout=3)
+            return
+        self.log.acknowledge()
+        self.changed()
+        self.app.notify("incident acknowledged", timeout=3)
+
+    def do_status(self) -> None:
+        items = [(s.value, s.value) for s in Status]
+
+        def chosen(value: str | None) -> None:
+            if value == Status.RESOLVED.value:
+                self.do_resolve()
+            elif value is not None:
+                self.log.set_status(Status(value))
+                self.changed()
+
+        self.app.push_screen(TablePickerModal("Incident status", items), chosen)
+
+    def do_severity(self) -> None:
+        items = [(str(s), f"SEV{s} {title}") for s, (title, _) in SEVERITY_HELP.items()]
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.log.set_severity(int(value))
+                self._rung.clear()
+                self.changed()
+
+        self.app.push_screen(
+            TablePickerModal("Change severity (if unsure, the higher one)", items), chosen
+        )
+
+    def do_escalate(self) -> None:
+        incident = self.log.incident
+        assert incident is not None
+        rule = self.config.escalation.rule(incident.severity)
+        items = [
+            ("matrix:" + "|".join(rule.escalate_to), f"{' + '.join(rule.escalate_to)}  (the matrix, SEV{rule.severity})")
+        ]
+        items += [
+            ("level:" + level.name, f"{level.name} — {level.title}, {level.contact} ({level.availability})")
+            for level in self.config.escalation.levels
+        ]
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            levels = value.split(":", 1)[1].split("|")
+
+            def noted(note: str | None) -> None:
+                if note is None:
+                    return
+                self.log.escalate(levels, note)
+                self.changed()
+                self.app.notify(f"escalated to {' + '.join(levels)}", timeout=4, markup=False)
+
+            self.app.push_screen(
+                TextPromptModal(
+                    f"Escalate to {' + '.join(levels)}: who was contacted, how?",
+                    "e.g. paged the on-call via the rota",
+                    allow_empty=True,
+                ),
+                noted,
+            )
+
+        self.app.push_screen(TablePickerModal("Escalate to", items), chosen)
+
+    def do_note(self) -> None:
+        def noted(text: str | None) -> None:
+            if text:
+                self.log.note(text)
+                self.changed()
+                self.app.notify("note added to the timeline", timeout=2)
+
+        self.app.push_screen(TextPromptModal("Incident note", "what you saw or did"), noted)
+
+    def do_eta(self) -> None:
+        incident = self.log.incident
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self.log.set_eta(text)
+                self.changed()
+
+        self.app.push_screen(
+            TextPromptModal("Estimated resolution", "e.g. 15:30 UTC", incident.eta if incident else "", True),
+            chosen,
+        )
+
+    def do_resolve(self) -> None:
+        def resolved(summary: str | None) -> None:
+            if summary is None:
+                return
+            incident = self.log.resolve(summary)
+            self.changed()
+            self.app.notify(
+                f"{incident.id} resolved in {format_age(incident.elapsed(self.clock()))}: "
+                "export the report (x) for the post-mortem",
+                timeout=8,
+                markup=False,
+            )
+
+        self.app.push_screen(
+            TextPromptModal("Resolve the incident — what fixed it?", "e.g. failover completed", allow_empty=True),
+            resolved,
+        )
+
+    def do_procedure(self) -> None:
+        incident = self.log.incident
+        if incident is None or incident.severity > 3:
+            self.app.post_message(ChecklistRequested("incident-response"))
+        else:
+            self.app.post_message(ChecklistRequested(f"sev{incident.severity}"))
+
+    # ---------------------------------------------------------------- messages
+
+    def do_message(self, template: str | None = None) -> None:
+        if self.log.incident is None:
+            self.app.notify("no incident: declare one first (I)", severity="warning")
+            return
+        if template is None:
+            self.app.push_screen(
+                TablePickerModal("Which message?", [(t, t) for t in templates.TEMPLATES]),
+                lambda name: self.do_message(name) if name else None,
+            )
+            return
+        settings = self.config.incidents
+        text = templates.fill(template, self.log.incident, settings.system, settings.status_page_url)
+        self.edit_message(template, text)
+
+    def edit_message(self, template: str, text: str) -> None:
+        hook = incident_webhook_env(self.config)
+        self.app.push_screen(
+            IncidentMessageModal(template, text, hook),
+            lambda result: self._message_chosen(template, result),
+        )
+
+    def _message_chosen(self, template: str, result: tuple[str, str] | None) -> None:
+        if result is None:
+            return
+        verb, text = result
+        if verb == "copy":
+            self.app.copy_to_clipboard(text)
+            self.log.message_sent(template, "clipboard", text, "copied (OSC 52)")
+            self.changed()
+            self.app.notify(f"{template} copied to the clipboard", timeout=4, markup=False)
+        elif verb == "save":
+            incident = self.log.incident
+            assert incident is not None
+            slug = re.sub(r"[^a-z]+", "-", template.lower()).strip("-")
+            path = self.reports_dir / f"{incident.id}-{slug}-{self.clock():%H%M%S}.txt"
+            try:
+                write_atomic(path, text + "\n")
+            except OSError as exc:
+                self.app.push_screen(
+                    MessageModal(f"{template}: not saved", f"{path}: {exc.strerror or exc}",
+                                 "fix incidents.reports_dir"),
+                    lambda _: self.edit_message(template, text),
+                )
+                return
+            self.log.message_sent(template, "file", text, str(path))
+            self.changed()
+            self.app.notify(f"saved to {path}", timeout=6, markup=False)
+        elif verb == "post":
+            self._post(template, text)
+
+    def _post(self, template: str, text: str) -> None:
+        hook = incident_webhook_env(self.config)
+        if hook is None:
+            self.app.push_screen(
+                MessageModal(
+                    f"{template}: no webhook",
+                    "No Slack-compatible webhook is configured.",
+                    "set incidents.webhook_url_env (or a [[notifications.webhooks]] of kind slack)",
+                ),
+                lambda _: self.edit_message(template, text),
+            )
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                self.edit_message(template, text)
+                return
+            self.app.run_worker(
+                self._deliver(template, text, hook), group="incident-post",
+                description=f"post {template}", exit_on_error=False,
+            )
+
+        self.app.push_screen(
+            ConfirmModal(f"Post the {template} to the webhook in ${hook}?", text, yes="Post"),
+            confirmed,
+        )
+
+    async def _deliver(self, template: str, text: str, hook: str) -> None:
+        ok, outcome = await post_text(hook, text, self.config.actions.http_timeout)
+        self.log.message_sent(template, f"webhook ${hook}", text, outcome, ok=ok)
+        self.changed()
+        if ok:
+            self.app.notify(f"{template} posted ({outcome})", timeout=5, markup=False)
+        else:
+            await self.app.push_screen(
+                MessageModal(
+                    f"{template}: NOT posted",
+                    f"The webhook in ${hook} did not take the message: {outcome}",
+                    "the text is back in the editor: copy it (F2) and paste it by hand, or retry",
+                ),
+                lambda _: self.edit_message(template, text),
+            )
+
+    # ---------------------------------------------------------------- report
+
+    def do_export(self) -> None:
+        incident = self.log.incident
+        if incident is None:
+            self.app.notify("no incident to report on", severity="warning")
+            return
+        self.sync_audit()
+        incident = self.log.incident
+        assert incident is not None
+        path = self.reports_dir / f"{incident.id}.md"
+        try:
+            write_atomic(path, markdown(incident, self.clock(), self.checklist_results))
+        except OSError as exc:
+            self.app.push_screen(
+                MessageModal("Report not written", f"{path}: {exc.strerror or exc}",
+                             "fix incidents.reports_dir")
+            )
+            return
+        self.log.report_exported(str(path))
+        self.changed()
+        self.app.notify(f"report written to {path}", timeout=8, markup=False)

@@ -1,0 +1,111 @@
+"""IncidentScreen: the incident's summary, its pending deadlines and the timeline (newest first).
+Keys for everything the incident needs; the flow does the work and refills the screen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ..durations import format_age
+from ..incidents.model import Incident
+from ..incidents.timers import ALARM, WARNING, Deadline, describe, urgency
+
+KIND_STYLE = {
+    "alert": "red",
+    "action": "cyan",
+    "note": "bold",
+    "escalation": "magenta",
+    "message": "green",
+    "resolved": "bold green",
+    "checklist": "blue",
+}
+
+
+def render_summary(incident: Incident, now: datetime) -> Text:
+    text = Text()
+    text.append(f"{incident.id}  SEV{incident.severity}  {incident.status.value}\n", style="bold")
+    text.append(f"{incident.title}\n")
+    text.append(f"Impact: {incident.impact or '-'}   ETA: {incident.eta or '-'}\n")
+    acked = (
+        f"acknowledged {incident.acknowledged_at.astimezone():%H:%M:%S}"
+        if incident.acknowledged_at
+        else "NOT acknowledged"
+    )
+    escalated = (
+        " + ".join(sorted(incident.escalated_to())) if incident.escalations else "not escalated"
+    )
+    text.append(
+        f"Lead: {incident.operator}   declared {incident.declared_at.astimezone():%H:%M:%S}"
+        f" ({format_age(incident.elapsed(now))}{' ago' if incident.open else ' to resolve'})"
+        f"   {acked}   {escalated}",
+        style="dim",
+    )
+    return text
+
+
+def render_deadlines(deadlines: list[Deadline], now: datetime) -> Text:
+    text = Text()
+    if not deadlines:
+        text.append("No deadline pending.", style="dim")
+    for index, deadline in enumerate(deadlines):
+        level = urgency(deadline, now)
+        style = "bold white on red" if level == ALARM else "bold black on yellow" if level == WARNING else ""
+        if index:
+            text.append("  ")
+        text.append(f" {describe(deadline, now)} ", style=style)
+    return text
+
+
+class IncidentScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="incident.back"),
+        Binding("k", "app.incident('acknowledge')", "Ack", id="incident.acknowledge"),
+        Binding("s", "app.incident('status')", "Status", id="incident.status"),
+        Binding("v", "app.incident('severity')", "Severity", id="incident.severity"),
+        Binding("e", "app.incident('escalate')", "Escalate", id="incident.escalate"),
+        Binding("n", "app.incident('note')", "Note", id="incident.note"),
+        Binding("m", "app.incident('message')", "Message", id="incident.message"),
+        Binding("t", "app.incident('eta')", "ETA", show=False, id="incident.eta"),
+        Binding("c", "app.incident('procedure')", "Checklist", id="incident.procedure"),
+        Binding("E", "app.incident('show_escalation')", "Escalation", show=False, id="incident.show_escalation"),
+        Binding("x", "app.incident('export')", "Report", id="incident.export"),
+        Binding("R", "app.incident('resolve')", "Resolve", id="incident.resolve"),
+    ]
+    DEFAULT_CSS = """
+    IncidentScreen #incident-summary { height: auto; padding: 0 1; }
+    IncidentScreen #incident-deadlines { height: auto; padding: 0 1; margin-bottom: 1; }
+    IncidentScreen #timeline { height: 1fr; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="incident-screen")
+        self._rows = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        yield Static(id="incident-summary")
+        yield Static(id="incident-deadlines")
+        table: DataTable[Text | str] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        table.add_columns("time", "what", "")
+        yield table
+        yield Footer(compact=True)
+
+    def refill(self, incident: Incident, deadlines: list[Deadline], now: datetime) -> None:
+        self.query_one("#incident-summary", Static).update(render_summary(incident, now))
+        self.query_one("#incident-deadlines", Static).update(render_deadlines(deadlines, now))
+        if len(incident.timeline) == self._rows:
+            return  # the clock moved, the timeline did not: keep the cursor where it is
+        self._rows = len(incident.timeline)
+        table = self.query_one("#timeline", DataTable)
+        table.clear()
+        for entry in reversed(incident.timeline):
+            table.add_row(
+                entry.at.astimezone().strftime("%H:%M:%S"),
+                Text(entry.kind, style=KIND_STYLE.get(entry.kind, "")),
+                Text(entry.text),
+            )

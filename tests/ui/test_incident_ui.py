@@ -1,0 +1,290 @@
+"""Incident mode through the real keys at 80x24: declare -> bar on every screen -> deadlines turn
+warning then alarm -> an alert, an action and a note in the timeline -> message -> resolve ->
+report. Against a real database and, for the webhook, a real loopback HTTP server."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, RadioSet, TextArea
+
+from engflow_tui.app import EngFlowApp
+from engflow_tui.config import (
+    Config,
+    ConsoleConfig,
+    IncidentsConfig,
+    NotificationsConfig,
+    TargetConfig,
+    WebhookConfig,
+)
+from engflow_tui.incidents.log import IncidentLog, IncidentStore
+from engflow_tui.screens.action_result_modal import ActionResultModal
+from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
+from engflow_tui.screens.confirm_modal import ConfirmModal
+from engflow_tui.screens.declare_incident_modal import DeclareIncidentModal
+from engflow_tui.screens.escalation_screen import EscalationScreen
+from engflow_tui.screens.incident_message_modal import IncidentMessageModal
+from engflow_tui.screens.incident_screen import IncidentScreen
+from engflow_tui.screens.message_modal import MessageModal
+from engflow_tui.screens.table_picker_modal import TablePickerModal
+from engflow_tui.screens.text_prompt_modal import TextPromptModal
+from engflow_tui.widgets.incident_bar import IncidentBar
+
+from ..httpserver import Route, http_server
+from ..pg import session, wait_for
+from .helpers import static_text, table_text
+
+T0 = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Fixed time (for the bar's figures), or real time moved by an offset (when the timeline
+    mixes our entries with alert and audit timestamps, which are real)."""
+
+    def __init__(self, now: datetime | None = T0) -> None:
+        self.now = now
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return self.now if self.now is not None else datetime.now(UTC) + self.offset
+
+
+def make_app(dsn: str, tmp_path: Path, clock: Clock, hook_env: str | None = None) -> EngFlowApp:
+    target = TargetConfig(name="prod", dsn=dsn)
+    config = Config(
+        console=ConsoleConfig(
+            refresh_interval=0.3,
+            catalog_interval=0.3,
+            operator="ana",
+            audit_log=str(tmp_path / "audit.jsonl"),
+            state_dir=str(tmp_path / "state"),
+        ),
+        incidents=IncidentsConfig(
+            state_file=str(tmp_path / "incident.json"), reports_dir=str(tmp_path / "reports")
+        ),
+        notifications=NotificationsConfig(
+            bell=False, webhooks=(WebhookConfig("slack", hook_env),) if hook_env else ()
+        ),
+        targets={"prod": target},
+    )
+    return EngFlowApp(config, target, incident_clock=clock)
+
+
+async def started(app: EngFlowApp) -> None:
+    await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+
+
+async def screen_is(app: EngFlowApp, kind: type) -> None:
+    await wait_for(lambda: isinstance(app.screen, kind))
+
+
+def bar_text(app: EngFlowApp) -> str:
+    return static_text(app.screen.query_one(IncidentBar))
+
+
+def timeline(app: EngFlowApp) -> list[list[str]]:
+    return table_text(app.screen.query_one("#timeline", DataTable))
+
+
+async def declare(app: EngFlowApp, pilot, title: str, severity: int, impact: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("I")
+    await screen_is(app, DeclareIncidentModal)
+    await pilot.press(*title, "enter")
+    assert isinstance(app.focused, RadioSet)
+    for _ in range(severity - 1):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await pilot.press("tab")
+    assert app.focused is app.screen.query_one("#impact", Input)
+    await pilot.press(*impact, "ctrl+s")
+    await wait_for(lambda: not isinstance(app.screen, DeclareIncidentModal))
+
+
+async def test_declare_bar_timeline_resolve_export(db18, tmp_path: Path) -> None:
+    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    app = make_app(db18.dsn(), tmp_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app)
+        assert not app.screen.query(IncidentBar), "no bar without an incident"
+
+        # Declaring without a severity is refused, with a reason.
+        await pilot.press("I")
+        await screen_is(app, DeclareIncidentModal)
+        await pilot.press(*"x", "ctrl+s")
+        assert isinstance(app.screen, DeclareIncidentModal)
+        await pilot.press("escape")
+
+        await declare(app, pilot, "RLS off on leaky", 2, "tenant data readable")
+        assert app.screen is app.dashboard
+        text = bar_text(app)
+        assert "SEV2" in text and "INVESTIGATING" in text
+        assert "acknowledge in 15m00s" in text and "RLS off on leaky" in text
+        bar = app.screen.query_one(IncidentBar)
+        assert bar.has_class("-ok")
+
+        # The deadline nears, then passes: warning, then alarm.
+        declared_at = app.incidents.log.incident.declared_at
+        clock.now = declared_at + timedelta(minutes=12)
+        app.incidents.tick()
+        assert bar.has_class("-warning") and "acknowledge in 3m00s" in bar_text(app)
+        clock.now = declared_at + timedelta(minutes=16)
+        app.incidents.tick()
+        assert bar.has_class("-alarm") and "acknowledge OVERDUE 1m00s" in bar_text(app)
+        clock.now = None  # back to real time: alerts and actions carry real timestamps
+
+        # An alert fires during the incident (a table without RLS, made for real).
+        async with session(db18.dsn()) as admin:
+            await admin.execute("CREATE TABLE public.leaky (id int)")
+        await wait_for(
+            lambda: any(e.kind == "alert" for e in app.incidents.log.incident.timeline)
+        )
+
+        # A note: one key, one line.
+        await pilot.press("N")
+        await screen_is(app, TextPromptModal)
+        await pilot.press(*"owner says a migration dropped RLS", "enter")
+
+        # An action, run for real, comes in from the audit log.
+        app.start_action("Enable RLS", schema="public", table="leaky")
+        await screen_is(app, ConfirmActionModal)
+        await pilot.press("y")
+        await screen_is(app, ActionResultModal)
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.dashboard)
+        app.incidents.tick()
+
+        # The Incident screen: the bar is there too, the timeline newest first.
+        await pilot.press("I")
+        await screen_is(app, IncidentScreen)
+        await wait_for(lambda: len(timeline(app)) >= 4)
+        assert app.screen.query(IncidentBar), "the bar is on every full screen"
+        rows = [(r[1], r[2]) for r in timeline(app)]
+
+        def where(kind: str, start: str) -> int:
+            found = [i for i, (k, t) in enumerate(rows) if k == kind and t.startswith(start)]
+            assert found, (kind, start, rows)
+            return found[0]
+
+        # Newest first: declared < alert fired < note < action (< the alert resolving, maybe).
+        assert rows[-1][0] == "declared"
+        fired = where("alert", 'FIRED RLS Violation (critical): "public"."leaky"')
+        note = where("note", "owner says a migration dropped RLS")
+        action = where("action", 'Enable RLS: RLS enabled on "public"."leaky"')
+        assert action < note < fired < len(rows) - 1
+
+        # Acknowledge, escalate (to whom), then resolve.
+        await pilot.press("k")
+        await wait_for(lambda: app.incidents.log.incident.acknowledged_at is not None)
+        await pilot.press("e")
+        await screen_is(app, TablePickerModal)
+        await pilot.press("enter")  # the matrix's levels for SEV2: Level 2
+        await screen_is(app, TextPromptModal)
+        await pilot.press(*"paged bob", "enter")
+        await wait_for(lambda: timeline(app)[0][2] == "escalated to Level 2: paged bob")
+        assert "No deadline pending" not in static_text(app.screen.query_one("#incident-deadlines"))
+        await pilot.press("R")
+        await screen_is(app, TextPromptModal)
+        await pilot.press(*"RLS enabled again", "enter")
+        await wait_for(lambda: not app.incidents.log.open)
+        assert "RESOLVED" in bar_text(app)
+        assert app.screen.query_one(IncidentBar).has_class("-resolved")
+
+        await pilot.press("x")
+        report = tmp_path / "reports" / f"{app.incidents.log.incident.id}.md"
+        await wait_for(report.exists)
+        text = report.read_text()
+        assert "| Status | RESOLVED |" in text and "| Resolution time | " in text
+        assert 'ALTER TABLE "public"."leaky" ENABLE ROW LEVEL SECURITY' in text
+        assert "FIRED RLS Violation" in text
+        assert "owner says a migration dropped RLS" in text
+        assert "escalated to Level 2: paged bob" in text
+
+    saved = json.loads((tmp_path / "incident.json").read_text())
+    assert saved["status"] == "RESOLVED"
+
+
+async def test_message_copy_and_post_to_a_real_webhook(
+    db18, tmp_path: Path, monkeypatch
+) -> None:
+    clock = Clock()
+    with http_server() as server:
+        server.routes["/hook"] = Route(500, "channel_is_archived", content_type="text/plain")
+        monkeypatch.setenv("ENGFLOW_TEST_SLACK", server.base + "/hook")
+        app = make_app(db18.dsn(), tmp_path, clock, hook_env="ENGFLOW_TEST_SLACK")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(app)
+            await declare(app, pilot, "API slow", 2, "pages take 5 s")
+            await pilot.press("M")
+            await screen_is(app, TablePickerModal)
+            await pilot.press("enter")  # Incident alert
+            await screen_is(app, IncidentMessageModal)
+            area = app.screen.query_one(TextArea)
+            assert area.text.startswith("🚨 INCIDENT ALERT - SEVERITY 2")
+            assert "Issue: API slow" in area.text and "Assigned: @ana" in area.text
+            area.move_cursor(area.document.end)
+            await pilot.press("enter", *"Next update at 14:30")
+            await pilot.press("f2")
+            await wait_for(lambda: "Next update at 14:30" in app.clipboard)
+            assert app.clipboard.startswith("🚨 INCIDENT ALERT")
+
+            # Post: confirmation first; the receiver refuses; the text comes back.
+            await pilot.press("M", "enter")
+            await screen_is(app, IncidentMessageModal)
+            await pilot.press(*"EDITED ")  # the cursor starts at the top
+            await pilot.press("f4")
+            await screen_is(app, ConfirmModal)
+            await pilot.press("y")
+            await screen_is(app, MessageModal)
+            assert "HTTP 500: channel_is_archived" in static_text(
+                app.screen.query_one("#message-body")
+            )
+            await pilot.press("enter")
+            await screen_is(app, IncidentMessageModal)
+            assert app.screen.query_one(TextArea).text.startswith("EDITED ")
+
+            server.routes["/hook"] = Route(200, "ok", content_type="text/plain")
+            await pilot.press("f4")
+            await screen_is(app, ConfirmModal)
+            await pilot.press("y")
+            await wait_for(lambda: len(server.requests) == 2)
+            await wait_for(
+                lambda: app.incidents.log.incident.timeline[-1].text
+                == "Incident alert sent via webhook $ENGFLOW_TEST_SLACK: HTTP 200"
+            )
+            assert json.loads(server.requests[1]["body"])["text"].startswith("EDITED 🚨")
+            texts = [e.text for e in app.incidents.log.incident.timeline]
+            assert "Incident alert NOT sent via webhook $ENGFLOW_TEST_SLACK: HTTP 500: channel_is_archived" in texts
+            assert "Incident alert sent via clipboard: copied (OSC 52)" in texts
+
+
+async def test_a_restarted_console_resumes_the_open_incident(db18, tmp_path: Path) -> None:
+    clock = Clock()
+    log = IncidentLog(IncidentStore(tmp_path / "incident.json"), clock)
+    log.declare("Database unreachable", 1, "every user", "ana", "prod")
+    clock.now = T0 + timedelta(minutes=20)
+    app = make_app(db18.dsn(), tmp_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app)
+        await wait_for(lambda: bool(app.screen.query(IncidentBar)))
+        text = bar_text(app)
+        assert "SEV1" in text and "20m00s" in text and "acknowledge OVERDUE 15m00s" in text
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Show escalation")
+        await wait_for(
+            lambda: bool(app.screen.query("CommandList"))
+            and "Show escalation"
+            in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+        )
+        await pilot.press("enter")
+        await screen_is(app, EscalationScreen)
+        levels = table_text(app.screen.query_one("#levels", DataTable))
+        assert [r[0] for r in levels] == ["Level 1", "Level 2", "Level 3"]
+        matrix = table_text(app.screen.query_one("#matrix", DataTable))
+        assert matrix[0] == ["1 - Critical", "< 5 min", "15 min", "Level 2 + Level 3"]
+        assert matrix[3] == ["4 - Low", "< 4 h", "next business day", "Level 1"]
+        assert "escalate to Level 2 + Level 3 OVERDUE 5m00s" in static_text(
+            app.screen.query_one("#escalation-now")
+        )
+        assert app.screen.query(IncidentBar)
