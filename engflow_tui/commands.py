@@ -69,7 +69,11 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
 INCIDENT_COMMANDS = (
     ("Declare incident", "Runbook emergency procedures: severity, timers, timeline", "declare"),
     ("Show incident", "The open incident: deadlines and timeline (newest first)", "show"),
-    ("Acknowledge incident", "Record the initial response (the matrix's first deadline)", "acknowledge"),
+    (
+        "Acknowledge incident",
+        "Record the initial response (the matrix's first deadline)",
+        "acknowledge",
+    ),
     ("Change incident status", "INVESTIGATING / FIXING / RESOLVED", "status"),
     ("Change incident severity", "SEV1-4 (if unsure, the higher one)", "severity"),
     ("Escalate incident", "Record an escalation and to whom (Level 1/2/3)", "escalate"),
@@ -77,9 +81,17 @@ INCIDENT_COMMANDS = (
     ("Set incident ETA", "The estimated resolution the messages announce", "eta"),
     ("Resolve incident", "Close the incident and stop its timers", "resolve"),
     ("Incident message", "Incident alert / user notification: copy, save or post", "message"),
-    ("Export incident report", "Markdown for the post-mortem: timeline, actions, alerts, messages", "export"),
+    (
+        "Export incident report",
+        "Markdown for the post-mortem: timeline, actions, alerts, messages",
+        "export",
+    ),
     ("Show escalation", "Contact levels and the escalation matrix", "show_escalation"),
-    ("Incident procedure checklist", "The SEV1/2/3 time-boxed actions for this severity", "procedure"),
+    (
+        "Incident procedure checklist",
+        "The SEV1/2/3 time-boxed actions for this severity",
+        "procedure",
+    ),
 )
 
 

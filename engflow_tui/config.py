@@ -725,7 +725,9 @@ def _escalation(reader: _Reader, raw: Mapping[str, Any]) -> EscalationConfig:
                 )
             by_severity[severity] = EscalationRule(
                 severity,
-                reader.convert(where + ".name", item["name"], "str") if "name" in item else rule.name,
+                reader.convert(where + ".name", item["name"], "str")
+                if "name" in item
+                else rule.name,
                 reader.convert(where + ".initial_response", item["initial_response"], "duration")
                 if "initial_response" in item
                 else rule.initial_response,

@@ -1,9 +1,10 @@
 """IncidentFlows: the UI path of incident mode — declare, acknowledge, status, severity, escalate,
 note, ETA, messages, report, resolve — and the incident bar on every screen.
 
-UI layer (uses screens); the incident itself lives in :class:`~engflow_tui.incidents.log.IncidentLog`
-(no Textual). A one-second display timer moves the bar's clock, picks up new audit-log records
-(actions) and reminds the operator of due status updates; nothing here polls the database.
+UI layer (uses screens); the incident itself lives in
+:class:`~engflow_tui.incidents.log.IncidentLog` (no Textual). A one-second display timer moves
+the bar's clock, picks up new audit-log records (actions) and reminds the operator of due status
+updates; nothing here polls the database.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ if TYPE_CHECKING:
 
 class IncidentFlows:
     def __init__(
-        self, app: EngFlowApp, log: IncidentLog | None = None, clock: Callable[[], datetime] | None = None
+        self,
+        app: EngFlowApp,
+        log: IncidentLog | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.app = app
         self.config = app.config
@@ -64,7 +68,7 @@ class IncidentFlows:
     # ---------------------------------------------------------------- wiring
 
     def start(self) -> None:
-        """Subscribe to screen changes (to put the bar on each screen) and start the display clock."""
+        """Put the bar on each screen as it is shown, and start the display clock."""
         self.app.screen_change_signal.subscribe(self.app, self._screen_changed)
         self.app.set_interval(1.0, self.tick, name="incident clock")
         if self.log.store is not None and self.log.store.problem:
@@ -101,7 +105,11 @@ class IncidentFlows:
         else:
             bar = bars.first()
         now = self.clock()
-        deadline = next_deadline(incident, self.config.escalation, self.config.incidents) if incident else None
+        deadline = (
+            next_deadline(incident, self.config.escalation, self.config.incidents)
+            if incident
+            else None
+        )
         bar.show(incident, deadline, now)
 
     def changed(self) -> None:
@@ -116,7 +124,9 @@ class IncidentFlows:
         incident = self.log.incident
         if isinstance(screen, IncidentScreen) and incident is not None:
             screen.refill(
-                incident, deadlines(incident, self.config.escalation, self.config.incidents), self.clock()
+                incident,
+                deadlines(incident, self.config.escalation, self.config.incidents),
+                self.clock(),
             )
 
     def tick(self) -> None:
@@ -163,7 +173,9 @@ class IncidentFlows:
             }[deadline.kind]
             self.app.notify(
                 f"{incident.id}: {describe(deadline, now)} — {hint}",
-                title="Status update due" if deadline.kind == "status update" else "Deadline passed",
+                title="Status update due"
+                if deadline.kind == "status update"
+                else "Deadline passed",
                 severity="error" if deadline.kind != "status update" else "warning",
                 timeout=20,
                 markup=False,
@@ -178,7 +190,19 @@ class IncidentFlows:
         if handler is None:
             self.app.notify(f"unknown incident command {verb!r}", severity="warning", markup=False)
             return
-        if verb not in ("declare", "show", "show_escalation", "export", "message", "procedure", "incident_key") and not self.log.open:
+        if (
+            verb
+            not in (
+                "declare",
+                "show",
+                "show_escalation",
+                "export",
+                "message",
+                "procedure",
+                "incident_key",
+            )
+            and not self.log.open
+        ):
             self.app.notify("no open incident: declare one first (I)", severity="warning")
             return
         handler()
@@ -202,7 +226,9 @@ class IncidentFlows:
         help_ = {
             r.severity: (
                 format_age(r.initial_response),
-                f"after {format_age(r.escalate_after)}" if r.escalate_after else "next business day",
+                f"after {format_age(r.escalate_after)}"
+                if r.escalate_after
+                else "next business day",
             )
             for r in self.config.escalation.matrix
         }
@@ -256,9 +282,8 @@ class IncidentFlows:
                 if d.kind == "escalate"
             ]
             done = " + ".join(sorted(incident.escalated_to())) or "nobody yet"
-            text = (
-                f"{incident.id} SEV{incident.severity}: escalated to {done}. "
-                + (pending[0] if pending else "Escalation complete for this severity.")
+            text = f"{incident.id} SEV{incident.severity}: escalated to {done}. " + (
+                pending[0] if pending else "Escalation complete for this severity."
             )
         self.app.push_screen(EscalationScreen(self.config.escalation, text))
 
@@ -301,10 +326,16 @@ class IncidentFlows:
         assert incident is not None
         rule = self.config.escalation.rule(incident.severity)
         items = [
-            ("matrix:" + "|".join(rule.escalate_to), f"{' + '.join(rule.escalate_to)}  (the matrix, SEV{rule.severity})")
+            (
+                "matrix:" + "|".join(rule.escalate_to),
+                f"{' + '.join(rule.escalate_to)}  (the matrix, SEV{rule.severity})",
+            )
         ]
         items += [
-            ("level:" + level.name, f"{level.name} — {level.title}, {level.contact} ({level.availability})")
+            (
+                "level:" + level.name,
+                f"{level.name} — {level.title}, {level.contact} ({level.availability})",
+            )
             for level in self.config.escalation.levels
         ]
 
@@ -349,7 +380,9 @@ class IncidentFlows:
                 self.changed()
 
         self.app.push_screen(
-            TextPromptModal("Estimated resolution", "e.g. 15:30 UTC", incident.eta if incident else "", True),
+            TextPromptModal(
+                "Estimated resolution", "e.g. 15:30 UTC", incident.eta if incident else "", True
+            ),
             chosen,
         )
 
@@ -367,7 +400,9 @@ class IncidentFlows:
             )
 
         self.app.push_screen(
-            TextPromptModal("Resolve the incident — what fixed it?", "e.g. failover completed", allow_empty=True),
+            TextPromptModal(
+                "Resolve the incident — what fixed it?", "e.g. failover completed", allow_empty=True
+            ),
             resolved,
         )
 
@@ -391,7 +426,9 @@ class IncidentFlows:
             )
             return
         settings = self.config.incidents
-        text = templates.fill(template, self.log.incident, settings.system, settings.status_page_url)
+        text = templates.fill(
+            template, self.log.incident, settings.system, settings.status_page_url
+        )
         self.edit_message(template, text)
 
     def edit_message(self, template: str, text: str) -> None:
@@ -419,8 +456,11 @@ class IncidentFlows:
                 write_atomic(path, text + "\n")
             except OSError as exc:
                 self.app.push_screen(
-                    MessageModal(f"{template}: not saved", f"{path}: {exc.strerror or exc}",
-                                 "fix incidents.reports_dir"),
+                    MessageModal(
+                        f"{template}: not saved",
+                        f"{path}: {exc.strerror or exc}",
+                        "fix incidents.reports_dir",
+                    ),
                     lambda _: self.edit_message(template, text),
                 )
                 return
@@ -448,8 +488,10 @@ class IncidentFlows:
                 self.edit_message(template, text)
                 return
             self.app.run_worker(
-                self._deliver(template, text, hook), group="incident-post",
-                description=f"post {template}", exit_on_error=False,
+                self._deliver(template, text, hook),
+                group="incident-post",
+                description=f"post {template}",
+                exit_on_error=False,
             )
 
         self.app.push_screen(
@@ -488,8 +530,11 @@ class IncidentFlows:
             write_atomic(path, markdown(incident, self.clock(), self.checklist_results))
         except OSError as exc:
             self.app.push_screen(
-                MessageModal("Report not written", f"{path}: {exc.strerror or exc}",
-                             "fix incidents.reports_dir")
+                MessageModal(
+                    "Report not written",
+                    f"{path}: {exc.strerror or exc}",
+                    "fix incidents.reports_dir",
+                )
             )
             return
         self.log.report_exported(str(path))

@@ -8,6 +8,7 @@ Other parts of the console feed the timeline through public methods: :meth:`Inci
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -108,10 +109,8 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -137,7 +136,9 @@ class IncidentStore:
             aside = self.path.with_suffix(self.path.suffix + f".corrupt-{os.getpid()}")
             try:
                 self.path.replace(aside)
-                self.problem = f"incident file {self.path} was unreadable ({exc}); set aside as {aside.name}"
+                self.problem = (
+                    f"incident file {self.path} was unreadable ({exc}); set aside as {aside.name}"
+                )
             except OSError:
                 self.problem = f"incident file {self.path} is unreadable ({exc})"
             return None
@@ -238,7 +239,9 @@ class IncidentLog:
             return incident
         now = at or self.clock()
         late = (now - incident.declared_at).total_seconds()
-        entry = self._entry("acknowledged", f"acknowledged by {incident.operator} after {late:.0f}s", now)
+        entry = self._entry(
+            "acknowledged", f"acknowledged by {incident.operator} after {late:.0f}s", now
+        )
         return self._append(incident, entry, acknowledged_at=now)
 
     def set_status(self, status: Status, at: datetime | None = None) -> Incident:
@@ -260,7 +263,9 @@ class IncidentLog:
         entry = self._entry("severity", f"severity SEV{incident.severity} -> SEV{severity}", now)
         return self._append(incident, entry, severity=severity, severity_since=now)
 
-    def escalate(self, levels: Iterable[str], note: str = "", at: datetime | None = None) -> Incident:
+    def escalate(
+        self, levels: Iterable[str], note: str = "", at: datetime | None = None
+    ) -> Incident:
         incident = self._current()
         levels = tuple(levels)
         if not levels:
@@ -278,7 +283,9 @@ class IncidentLog:
         incident = self._current()
         now = at or self.clock()
         minutes = (now - incident.declared_at).total_seconds() / 60
-        text = f"resolved after {minutes:.0f} min" + (f": {summary.strip()}" if summary.strip() else "")
+        text = f"resolved after {minutes:.0f} min" + (
+            f": {summary.strip()}" if summary.strip() else ""
+        )
         return self._append(
             incident, self._entry("resolved", text, now), status=Status.RESOLVED, resolved_at=now
         )
@@ -368,7 +375,12 @@ class IncidentLog:
         return len(entries)
 
     def message_sent(
-        self, template: str, channel: str, text: str, outcome: str, ok: bool = True,
+        self,
+        template: str,
+        channel: str,
+        text: str,
+        outcome: str,
+        ok: bool = True,
         at: datetime | None = None,
     ) -> Incident:
         """A message copied, saved or posted; a delivered one counts as a status update."""

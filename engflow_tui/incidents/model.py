@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     INVESTIGATING = "INVESTIGATING"
     FIXING = "FIXING"
     RESOLVED = "RESOLVED"

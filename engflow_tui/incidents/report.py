@@ -60,7 +60,7 @@ def markdown(
         f"| Target | {_cell(incident.target or '-')} |",
         f"| Incident lead | {_cell(incident.operator)} |",
         f"| Declared | {_t(incident.declared_at)} |",
-        f"| Acknowledged | "
+        "| Acknowledged | "
         + (
             f"{_t(incident.acknowledged_at)} (after "
             f"{format_age((incident.acknowledged_at - incident.declared_at).total_seconds())})"
@@ -75,7 +75,7 @@ def markdown(
         )
         + " |",
         f"| Resolved | {_t(incident.resolved_at) if incident.resolved_at else 'still open'} |",
-        f"| Resolution time | "
+        "| Resolution time | "
         + (
             format_age(incident.elapsed(now))
             if incident.resolved_at
@@ -115,7 +115,14 @@ def markdown(
     if not messages:
         out.append("No message was sent.")
     for entry in messages:
-        out += [f"### {_t(entry.at)} — {entry.text}", "", "```", entry.data.get("text", ""), "```", ""]
+        out += [
+            f"### {_t(entry.at)} — {entry.text}",
+            "",
+            "```",
+            entry.data.get("text", ""),
+            "```",
+            "",
+        ]
 
     out += ["", "## Notes", ""]
     out += [f"- {_t(e.at)} {e.text}" for e in _entries(incident, "note")] or ["No notes."]

@@ -84,7 +84,9 @@ def deadlines(
     if every:
         start = incident.last_update_at or incident.declared_at
         out.append(
-            Deadline("status update", "send a status update", start, start + timedelta(seconds=every))
+            Deadline(
+                "status update", "send a status update", start, start + timedelta(seconds=every)
+            )
         )
     return sorted(out, key=lambda d: d.due)
 

@@ -20,7 +20,7 @@ def incident_webhook_env(config: Config) -> str | None:
     return None
 
 
-async def post_text(url_env: str, text: str, timeout: float = 10.0) -> tuple[bool, str]:
+async def post_text(url_env: str, text: str, seconds: float = 10.0) -> tuple[bool, str]:
     """(delivered, what happened). Never raises: the operator reads the outcome."""
     url = os.environ.get(url_env)
     if not url:
@@ -28,10 +28,10 @@ async def post_text(url_env: str, text: str, timeout: float = 10.0) -> tuple[boo
     import httpx  # only when a message is posted: startup time
 
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=seconds) as client:
             response = await client.post(url, json={"text": text})
     except httpx.TimeoutException:
-        return False, f"no answer within {timeout:g}s"
+        return False, f"no answer within {seconds:g}s"
     except httpx.HTTPError as exc:
         return False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if response.status_code < 300:

@@ -18,7 +18,8 @@ from ..incidents.model import SEVERITY_HELP
 def severity_help(severity: int, initial_response: str, escalation: str) -> str:
     title, indicators = SEVERITY_HELP[severity]
     return (
-        f"SEV{severity} {title}: " + "; ".join(indicators)
+        f"SEV{severity} {title}: "
+        + "; ".join(indicators)
         + f".\nRespond within {initial_response}; escalate {escalation}."
     )
 

@@ -41,8 +41,12 @@ class EscalationScreen(Screen[None]):
         levels.add_columns("level", "who", "contact", "availability", "response", "when")
         for level in self.config.levels:
             levels.add_row(
-                level.name, level.title, level.contact, level.availability,
-                level.response_time, level.escalation,
+                level.name,
+                level.title,
+                level.contact,
+                level.availability,
+                level.response_time,
+                level.escalation,
             )
         yield levels
         yield Static(

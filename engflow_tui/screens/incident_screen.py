@@ -54,7 +54,13 @@ def render_deadlines(deadlines: list[Deadline], now: datetime) -> Text:
         text.append("No deadline pending.", style="dim")
     for index, deadline in enumerate(deadlines):
         level = urgency(deadline, now)
-        style = "bold white on red" if level == ALARM else "bold black on yellow" if level == WARNING else ""
+        style = (
+            "bold white on red"
+            if level == ALARM
+            else "bold black on yellow"
+            if level == WARNING
+            else ""
+        )
         if index:
             text.append("  ")
         text.append(f" {describe(deadline, now)} ", style=style)
@@ -72,7 +78,13 @@ class IncidentScreen(Screen[None]):
         Binding("m", "app.incident('message')", "Message", id="incident.message"),
         Binding("t", "app.incident('eta')", "ETA", show=False, id="incident.eta"),
         Binding("c", "app.incident('procedure')", "Checklist", id="incident.procedure"),
-        Binding("E", "app.incident('show_escalation')", "Escalation", show=False, id="incident.show_escalation"),
+        Binding(
+            "E",
+            "app.incident('show_escalation')",
+            "Escalation",
+            show=False,
+            id="incident.show_escalation",
+        ),
         Binding("x", "app.incident('export')", "Report", id="incident.export"),
         Binding("R", "app.incident('resolve')", "Resolve", id="incident.resolve"),
     ]
@@ -90,7 +102,9 @@ class IncidentScreen(Screen[None]):
         yield Header(show_clock=False)
         yield Static(id="incident-summary")
         yield Static(id="incident-deadlines")
-        table: DataTable[Text | str] = DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text | str] = DataTable(
+            id="timeline", cursor_type="row", zebra_stripes=True
+        )
         table.add_columns("time", "what", "")
         yield table
         yield Footer(compact=True)

@@ -40,7 +40,9 @@ async def test_enable_rls_run_for_real_is_in_the_timeline_and_report(db18, tmp_p
     assert 'ALTER TABLE "public"."orcamentos" ENABLE ROW LEVEL SECURITY' in report
     assert "Enable RLS: RLS enabled" in templates.incident_alert(log.incident, "EngFlow")
     # Resumed from the file, the action is still there.
-    assert any(e.kind == "action" for e in IncidentLog(IncidentStore(log.store.path)).incident.timeline)
+    assert any(
+        e.kind == "action" for e in IncidentLog(IncidentStore(log.store.path)).incident.timeline
+    )
 
 
 def test_an_incident_survives_kill_9(tmp_path: Path) -> None:
@@ -60,15 +62,18 @@ def test_an_incident_survives_kill_9(tmp_path: Path) -> None:
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
     resumed = IncidentLog(IncidentStore(state))
-    assert resumed.resumed and resumed.problem is None
+    assert resumed.resumed
+    assert resumed.problem is None
     incident = resumed.incident
-    assert incident.title == "Database unreachable" and incident.severity == 1
+    assert incident.title == "Database unreachable"
+    assert incident.severity == 1
     assert incident.acknowledged_at is not None
     assert incident.timeline[1].text.startswith("acknowledged by ana after")
     assert [e.text for e in incident.timeline][:3] == [
@@ -82,7 +87,11 @@ def test_an_incident_survives_kill_9(tmp_path: Path) -> None:
     ("route", "ok", "outcome"),
     [
         (Route(200, "ok", content_type="text/plain"), True, "HTTP 200"),
-        (Route(500, "invalid_payload", content_type="text/plain"), False, "HTTP 500: invalid_payload"),
+        (
+            Route(500, "invalid_payload", content_type="text/plain"),
+            False,
+            "HTTP 500: invalid_payload",
+        ),
     ],
 )
 async def test_post_to_a_real_webhook(monkeypatch, route: Route, ok: bool, outcome: str) -> None:
@@ -105,7 +114,8 @@ async def test_webhook_unset_or_unreachable_is_said(monkeypatch) -> None:
         base = server.base
     monkeypatch.setenv("ENGFLOW_INCIDENT_HOOK", base + "/hook")  # the server is gone
     delivered, what = await post_text("ENGFLOW_INCIDENT_HOOK", "x", 2)
-    assert not delivered and "ConnectError" in what
+    assert not delivered
+    assert "ConnectError" in what
     assert base not in what, "the URL (it may embed a secret) is never shown"
 
 

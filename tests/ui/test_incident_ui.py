@@ -119,8 +119,10 @@ async def test_declare_bar_timeline_resolve_export(db18, tmp_path: Path) -> None
         await declare(app, pilot, "RLS off on leaky", 2, "tenant data readable")
         assert app.screen is app.dashboard
         text = bar_text(app)
-        assert "SEV2" in text and "INVESTIGATING" in text
-        assert "acknowledge in 15m00s" in text and "RLS off on leaky" in text
+        assert "SEV2" in text
+        assert "INVESTIGATING" in text
+        assert "acknowledge in 15m00s" in text
+        assert "RLS off on leaky" in text
         bar = app.screen.query_one(IncidentBar)
         assert bar.has_class("-ok")
 
@@ -128,18 +130,18 @@ async def test_declare_bar_timeline_resolve_export(db18, tmp_path: Path) -> None
         declared_at = app.incidents.log.incident.declared_at
         clock.now = declared_at + timedelta(minutes=12)
         app.incidents.tick()
-        assert bar.has_class("-warning") and "acknowledge in 3m00s" in bar_text(app)
+        assert bar.has_class("-warning")
+        assert "acknowledge in 3m00s" in bar_text(app)
         clock.now = declared_at + timedelta(minutes=16)
         app.incidents.tick()
-        assert bar.has_class("-alarm") and "acknowledge OVERDUE 1m00s" in bar_text(app)
+        assert bar.has_class("-alarm")
+        assert "acknowledge OVERDUE 1m00s" in bar_text(app)
         clock.now = None  # back to real time: alerts and actions carry real timestamps
 
         # An alert fires during the incident (a table without RLS, made for real).
         async with session(db18.dsn()) as admin:
             await admin.execute("CREATE TABLE public.leaky (id int)")
-        await wait_for(
-            lambda: any(e.kind == "alert" for e in app.incidents.log.incident.timeline)
-        )
+        await wait_for(lambda: any(e.kind == "alert" for e in app.incidents.log.incident.timeline))
 
         # A note: one key, one line.
         await pilot.press("N")
@@ -195,7 +197,8 @@ async def test_declare_bar_timeline_resolve_export(db18, tmp_path: Path) -> None
         report = tmp_path / "reports" / f"{app.incidents.log.incident.id}.md"
         await wait_for(report.exists)
         text = report.read_text()
-        assert "| Status | RESOLVED |" in text and "| Resolution time | " in text
+        assert "| Status | RESOLVED |" in text
+        assert "| Resolution time | " in text
         assert 'ALTER TABLE "public"."leaky" ENABLE ROW LEVEL SECURITY' in text
         assert "FIRED RLS Violation" in text
         assert "owner says a migration dropped RLS" in text
@@ -205,9 +208,7 @@ async def test_declare_bar_timeline_resolve_export(db18, tmp_path: Path) -> None
     assert saved["status"] == "RESOLVED"
 
 
-async def test_message_copy_and_post_to_a_real_webhook(
-    db18, tmp_path: Path, monkeypatch
-) -> None:
+async def test_message_copy_and_post_to_a_real_webhook(db18, tmp_path: Path, monkeypatch) -> None:
     clock = Clock()
     with http_server() as server:
         server.routes["/hook"] = Route(500, "channel_is_archived", content_type="text/plain")
@@ -222,7 +223,8 @@ async def test_message_copy_and_post_to_a_real_webhook(
             await screen_is(app, IncidentMessageModal)
             area = app.screen.query_one(TextArea)
             assert area.text.startswith("🚨 INCIDENT ALERT - SEVERITY 2")
-            assert "Issue: API slow" in area.text and "Assigned: @ana" in area.text
+            assert "Issue: API slow" in area.text
+            assert "Assigned: @ana" in area.text
             area.move_cursor(area.document.end)
             await pilot.press("enter", *"Next update at 14:30")
             await pilot.press("f2")
@@ -250,12 +252,17 @@ async def test_message_copy_and_post_to_a_real_webhook(
             await pilot.press("y")
             await wait_for(lambda: len(server.requests) == 2)
             await wait_for(
-                lambda: app.incidents.log.incident.timeline[-1].text
-                == "Incident alert sent via webhook $ENGFLOW_TEST_SLACK: HTTP 200"
+                lambda: (
+                    app.incidents.log.incident.timeline[-1].text
+                    == "Incident alert sent via webhook $ENGFLOW_TEST_SLACK: HTTP 200"
+                )
             )
             assert json.loads(server.requests[1]["body"])["text"].startswith("EDITED 🚨")
             texts = [e.text for e in app.incidents.log.incident.timeline]
-            assert "Incident alert NOT sent via webhook $ENGFLOW_TEST_SLACK: HTTP 500: channel_is_archived" in texts
+            assert (
+                "Incident alert NOT sent via webhook $ENGFLOW_TEST_SLACK: "
+                "HTTP 500: channel_is_archived" in texts
+            )
             assert "Incident alert sent via clipboard: copied (OSC 52)" in texts
 
 
@@ -269,13 +276,17 @@ async def test_a_restarted_console_resumes_the_open_incident(db18, tmp_path: Pat
         await started(app)
         await wait_for(lambda: bool(app.screen.query(IncidentBar)))
         text = bar_text(app)
-        assert "SEV1" in text and "20m00s" in text and "acknowledge OVERDUE 15m00s" in text
+        assert "SEV1" in text
+        assert "20m00s" in text
+        assert "acknowledge OVERDUE 15m00s" in text
         await pilot.press("ctrl+p")
         await pilot.press(*"Show escalation")
         await wait_for(
-            lambda: bool(app.screen.query("CommandList"))
-            and "Show escalation"
-            in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+            lambda: (
+                bool(app.screen.query("CommandList"))
+                and "Show escalation"
+                in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+            )
         )
         await pilot.press("enter")
         await screen_is(app, EscalationScreen)

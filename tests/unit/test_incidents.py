@@ -112,7 +112,8 @@ def test_acknowledge_escalate_and_updates_clear_their_deadlines() -> None:
     assert pending.label == "escalate to Level 3", "one of the two levels is still missing"
     log.escalate(["Level 3"])
     pending = next_deadline(log.incident, ESC, INC)
-    assert pending.kind == "status update" and pending.due == T0 + timedelta(minutes=15)
+    assert pending.kind == "status update"
+    assert pending.due == T0 + timedelta(minutes=15)
     clock.advance(minutes=10)
     log.message_sent(templates.INCIDENT_ALERT, "clipboard", "text", "copied")
     assert next_deadline(log.incident, ESC, INC).due == clock.now + timedelta(minutes=15)
@@ -135,18 +136,29 @@ def test_timeline_collects_alerts_actions_notes_newest_last() -> None:
     clock = Clock()
     log = declared(2, clock)
     alert = Alert(
-        key="database_down", rule="database_down", severity=Severity.CRITICAL,
-        title="Database Down", message="connection refused", value=1.0, threshold=0.0,
-        since=T0, state="firing",
+        key="database_down",
+        rule="database_down",
+        severity=Severity.CRITICAL,
+        title="Database Down",
+        message="connection refused",
+        value=1.0,
+        threshold=0.0,
+        since=T0,
+        state="firing",
     )
     at = clock.advance(seconds=30)
-    assert log.record_alert_events(
-        [AlertEvent("fired", alert, at), AlertEvent("repeat", alert, at)]
-    ) == 1
+    assert (
+        log.record_alert_events([AlertEvent("fired", alert, at), AlertEvent("repeat", alert, at)])
+        == 1
+    )
     before = {"ts": "2026-11-25T13:59:00.000000Z", "event": "finished", "action": "Old"}
     audit = {
-        "ts": "2026-11-25T14:01:00.000000Z", "event": "finished", "action": "Enable RLS",
-        "summary": "1 done", "statement": "ALTER TABLE ...", "operator": "ana",
+        "ts": "2026-11-25T14:01:00.000000Z",
+        "event": "finished",
+        "action": "Enable RLS",
+        "summary": "1 done",
+        "statement": "ALTER TABLE ...",
+        "operator": "ana",
     }
     started = dict(audit, event="started")
     assert log.sync_audit([audit, started, before]) == 1
@@ -164,8 +176,14 @@ def test_templates_filled_from_a_known_state() -> None:
     log = declared(1, clock)
     log.set_eta("15:00 UTC")
     log.sync_audit(
-        [{"ts": "2026-11-25T14:02:00Z", "event": "finished", "action": "Emergency fallback",
-          "summary": "fallback enabled"}]
+        [
+            {
+                "ts": "2026-11-25T14:02:00Z",
+                "event": "finished",
+                "action": "Emergency fallback",
+                "summary": "fallback enabled",
+            }
+        ]
     )
     log.set_status(Status.FIXING)
     alert = templates.incident_alert(log.incident, "EngFlow Production")
@@ -200,9 +218,16 @@ def test_report_has_every_section() -> None:
     log = declared(2, clock)
     log.acknowledge()
     log.sync_audit(
-        [{"ts": "2026-11-25T14:03:00Z", "event": "failed", "action": "Enable RLS",
-          "statement": 'ALTER TABLE "public"."x" ENABLE ROW LEVEL SECURITY', "error": "lock timeout",
-          "outcomes": [{"target": "public.x", "status": "failed", "message": "lock timeout"}]}]
+        [
+            {
+                "ts": "2026-11-25T14:03:00Z",
+                "event": "failed",
+                "action": "Enable RLS",
+                "statement": 'ALTER TABLE "public"."x" ENABLE ROW LEVEL SECURITY',
+                "error": "lock timeout",
+                "outcomes": [{"target": "public.x", "status": "failed", "message": "lock timeout"}],
+            }
+        ]
     )
     log.message_sent(templates.INCIDENT_ALERT, "webhook", "🚨 INCIDENT ALERT", "HTTP 200")
     clock.advance(minutes=42)
@@ -227,14 +252,16 @@ def test_store_resumes_an_open_incident_and_sets_a_corrupt_one_aside(tmp_path: P
     log = declared(1, store=store)
     log.note("first note")
     again = IncidentLog(IncidentStore(tmp_path / "incident.json"), Clock())
-    assert again.resumed and again.incident == log.incident
+    assert again.resumed
+    assert again.incident == log.incident
     log.resolve()
     assert not IncidentLog(IncidentStore(tmp_path / "incident.json")).resumed
     archived = json.loads((tmp_path / "archive" / f"{log.incident.id}.json").read_text())
     assert archived["status"] == "RESOLVED"
     (tmp_path / "incident.json").write_text("{not json")
     broken = IncidentLog(IncidentStore(tmp_path / "incident.json"))
-    assert broken.incident is None and "set aside" in (broken.store.problem or "")
+    assert broken.incident is None
+    assert "set aside" in (broken.store.problem or "")
 
 
 def test_declare_refuses_bad_input_and_a_second_open_incident() -> None:
@@ -274,9 +301,7 @@ def test_config_overrides_levels_and_cadence() -> None:
         {
             "escalation": {
                 "levels": [{"name": "Ops", "contact": "ops@example.com"}],
-                "matrix": [
-                    {"severity": s, "escalate_to": ["Ops"]} for s in (1, 2, 3, 4)
-                ],
+                "matrix": [{"severity": s, "escalate_to": ["Ops"]} for s in (1, 2, 3, 4)],
             },
             "incidents": {"status_update_every": {"1": "10m"}},
         }
