@@ -25,7 +25,14 @@ from .incidents import templates
 from .incidents.log import IncidentLog, IncidentStore, utc_now, write_atomic
 from .incidents.model import SEVERITY_HELP, Status
 from .incidents.report import ChecklistResults, markdown
-from .incidents.timers import ALARM, deadlines, describe, next_deadline, urgency
+from .incidents.timers import (
+    ALARM,
+    deadlines,
+    describe,
+    matrix_duration,
+    next_deadline,
+    urgency,
+)
 from .incidents.webhook import incident_webhook_env, post_text
 from .messages import ChecklistRequested
 from .screens.confirm_modal import ConfirmModal
@@ -225,16 +232,14 @@ class IncidentFlows:
             return
         help_ = {
             r.severity: (
-                format_age(r.initial_response),
-                f"after {format_age(r.escalate_after)}"
-                if r.escalate_after
-                else "next business day",
+                matrix_duration(r.initial_response),
+                ("after " if r.escalate_after else "on the ")
+                + matrix_duration(r.escalate_after)
+                + " to "
+                + " + ".join(r.escalate_to),
             )
             for r in self.config.escalation.matrix
         }
-        for severity, (response, after) in help_.items():
-            rule = self.config.escalation.rule(severity)
-            help_[severity] = (response, f"{after} to {' + '.join(rule.escalate_to)}")
         self.app.push_screen(DeclareIncidentModal(help_), self._declared)
 
     def _declared(self, fields: dict[str, Any] | None) -> None:
@@ -257,7 +262,7 @@ class IncidentFlows:
         self.changed()
         self.app.notify(
             f"{incident.id} declared (SEV{incident.severity}): acknowledge within "
-            f"{format_age(self.config.escalation.rule(incident.severity).initial_response)}",
+            f"{matrix_duration(self.config.escalation.rule(incident.severity).initial_response)}",
             severity="warning",
             markup=False,
         )

@@ -115,3 +115,14 @@ def describe(deadline: Deadline, now: datetime) -> str:
     if remaining <= 0:
         return f"{deadline.label} OVERDUE {format_age(-remaining)}"
     return f"{deadline.label} in {format_age(remaining)}"
+
+
+def matrix_duration(seconds: float | None) -> str:
+    """The escalation matrix's way of saying a duration: "5 min", "2 h", "next business day"."""
+    if seconds is None:
+        return "next business day"
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{int(seconds // 3600)} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return format_age(seconds)

@@ -6,25 +6,40 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..config import EscalationConfig
-from ..durations import format_age
+from ..incidents.timers import matrix_duration
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "next business day"
-    return format_age(seconds).replace("m00s", " min").replace("h00m", " h")
+def render_levels(config: EscalationConfig) -> Text:
+    """One block per level: it wraps at 80 columns where a six-column table would crop."""
+    text = Text()
+    for index, level in enumerate(config.levels):
+        if index:
+            text.append("\n")
+        text.append(level.name, style="bold")
+        text.append(f" — {level.title}\n" if level.title else "\n")
+        for label, value in (
+            ("contact", level.contact),
+            ("availability", level.availability),
+            ("response", level.response_time),
+            ("escalate", level.escalation),
+        ):
+            if value:
+                text.append(f"  {label}: ", style="dim")
+                text.append(f"{value}\n")
+    return text
 
 
 class EscalationScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="escalation.back")]
     DEFAULT_CSS = """
     EscalationScreen .heading { text-style: bold; padding: 0 1; }
-    EscalationScreen #levels { height: auto; max-height: 50%; }
     EscalationScreen #matrix { height: auto; }
+    EscalationScreen #levels { height: auto; padding: 0 1; }
     EscalationScreen #escalation-now { padding: 0 1; height: auto; }
     """
 
@@ -35,33 +50,23 @@ class EscalationScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        yield Static(self.now_text or "No open incident.", id="escalation-now", markup=False)
-        yield Static("Contact levels", classes="heading")
-        levels: DataTable[str] = DataTable(id="levels", cursor_type="row")
-        levels.add_columns("level", "who", "contact", "availability", "response", "when")
-        for level in self.config.levels:
-            levels.add_row(
-                level.name,
-                level.title,
-                level.contact,
-                level.availability,
-                level.response_time,
-                level.escalation,
+        with VerticalScroll(id="escalation-body"):
+            yield Static(self.now_text or "No open incident.", id="escalation-now", markup=False)
+            yield Static(
+                f"Escalation matrix (business days start {self.config.business_day_start}, "
+                f"UTC{self.config.business_utc_offset:+g})",
+                classes="heading",
             )
-        yield levels
-        yield Static(
-            f"Escalation matrix (business days start {self.config.business_day_start}, "
-            f"UTC{self.config.business_utc_offset:+g})",
-            classes="heading",
-        )
-        matrix: DataTable[str | Text] = DataTable(id="matrix", cursor_type="row")
-        matrix.add_columns("severity", "initial response", "escalation time", "escalation to")
-        for rule in self.config.matrix:
-            matrix.add_row(
-                f"{rule.severity} - {rule.name}",
-                f"< {_duration(rule.initial_response)}",
-                _duration(rule.escalate_after),
-                " + ".join(rule.escalate_to),
-            )
-        yield matrix
+            matrix: DataTable[Text] = DataTable(id="matrix", cursor_type="row")
+            matrix.add_columns("severity", "initial response", "escalation time", "escalation to")
+            for rule in self.config.matrix:
+                matrix.add_row(
+                    Text(f"{rule.severity} - {rule.name}"),
+                    Text(f"< {matrix_duration(rule.initial_response)}"),
+                    Text(matrix_duration(rule.escalate_after)),
+                    Text(" + ".join(rule.escalate_to)),
+                )
+            yield matrix
+            yield Static("Contact levels", classes="heading")
+            yield Static(render_levels(self.config), id="levels")
         yield Footer(compact=True)

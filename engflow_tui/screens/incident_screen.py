@@ -15,6 +15,12 @@ from ..durations import format_age
 from ..incidents.model import Incident
 from ..incidents.timers import ALARM, WARNING, Deadline, describe, urgency
 
+KEYS_HINT = (
+    "[b]k[/b] ack  [b]s[/b] status  [b]v[/b] severity  [b]e[/b] escalate  [b]n[/b] note  "
+    "[b]m[/b] message  [b]t[/b] ETA  [b]c[/b] checklist  [b]E[/b] escalation  "
+    "[b]x[/b] report  [b]R[/b] resolve  [b]Esc[/b] back"
+)
+
 KIND_STYLE = {
     "alert": "red",
     "action": "cyan",
@@ -90,7 +96,8 @@ class IncidentScreen(Screen[None]):
     ]
     DEFAULT_CSS = """
     IncidentScreen #incident-summary { height: auto; padding: 0 1; }
-    IncidentScreen #incident-deadlines { height: auto; padding: 0 1; margin-bottom: 1; }
+    IncidentScreen #incident-deadlines { height: auto; padding: 0 1; }
+    IncidentScreen #incident-keys { height: auto; padding: 0 1; color: $text-muted; }
     IncidentScreen #timeline { height: 1fr; }
     """
 
@@ -102,6 +109,7 @@ class IncidentScreen(Screen[None]):
         yield Header(show_clock=False)
         yield Static(id="incident-summary")
         yield Static(id="incident-deadlines")
+        yield Static(KEYS_HINT, id="incident-keys")
         table: DataTable[Text | str] = DataTable(
             id="timeline", cursor_type="row", zebra_stripes=True
         )

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from textual.widgets import DataTable, Input, RadioSet, TextArea
+from textual.widgets import DataTable, Input, RadioSet, Static, TextArea
 
 from engflow_tui.app import EngFlowApp
 from engflow_tui.config import (
@@ -290,8 +290,10 @@ async def test_a_restarted_console_resumes_the_open_incident(db18, tmp_path: Pat
         )
         await pilot.press("enter")
         await screen_is(app, EscalationScreen)
-        levels = table_text(app.screen.query_one("#levels", DataTable))
-        assert [r[0] for r in levels] == ["Level 1", "Level 2", "Level 3"]
+        levels = app.screen.query_one("#levels", Static).content.plain
+        assert "Level 1 — Application Support" in levels
+        assert "contact: [support-email]" in levels, "config text is never read as markup"
+        assert "Level 3 — Infrastructure (Supabase)" in levels
         matrix = table_text(app.screen.query_one("#matrix", DataTable))
         assert matrix[0] == ["1 - Critical", "< 5 min", "15 min", "Level 2 + Level 3"]
         assert matrix[3] == ["4 - Low", "< 4 h", "next business day", "Level 1"]
