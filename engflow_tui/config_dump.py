@@ -56,5 +56,52 @@ def dump_config(config: Config) -> str:
             "webhooks": [_section(h) for h in config.notifications.webhooks],
         },
         "targets": {name: _section(t) for name, t in config.targets.items()},
+        **_incident_sections(config),
     }
     return tomli_w.dumps(data)
+
+
+def _incident_sections(config: Config) -> dict[str, Any]:
+    """[escalation] and [incidents], in the shape the config file takes."""
+    escalation = config.escalation
+    incidents = config.incidents
+    return {
+        "escalation": {
+            "business_day_start": escalation.business_day_start,
+            "business_utc_offset": escalation.business_utc_offset,
+            "levels": [
+                {k: v for k, v in _section(level).items() if v} | {"name": level.name}
+                for level in escalation.levels
+            ],
+            "matrix": [
+                {
+                    "severity": rule.severity,
+                    "name": rule.name,
+                    "initial_response": format_duration(rule.initial_response),
+                    "escalate_after": (
+                        format_duration(rule.escalate_after)
+                        if rule.escalate_after is not None
+                        else "next business day"
+                    ),
+                    "escalate_to": list(rule.escalate_to),
+                }
+                for rule in escalation.matrix
+            ],
+        },
+        "incidents": {
+            "status_update_every": {
+                str(k): format_duration(v) for k, v in sorted(incidents.status_update_every.items())
+            },
+            **{
+                k: v
+                for k, v in {
+                    "state_file": incidents.state_file,
+                    "reports_dir": incidents.reports_dir,
+                    "system": incidents.system,
+                    "status_page_url": incidents.status_page_url,
+                    "webhook_url_env": incidents.webhook_url_env,
+                }.items()
+                if v is not None
+            },
+        },
+    }

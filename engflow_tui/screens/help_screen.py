@@ -39,6 +39,8 @@ KEYS = (
     ),
     ("a / Enter", "in Alerts: acknowledge the selected alert (silences repeats) / its details"),
     ("y / n", "in a confirmation: confirm / cancel (Esc cancels too; focus starts on Cancel)"),
+    ("I", "declare an incident, or show the open one (keys of the Incident screen at its top)"),
+    ("N / M", "during an incident: add a note / write an incident message"),
     ("Ctrl+P", "command palette: every screen and action by name"),
     ("?", "this help"),
     ("q / Ctrl+Q / Ctrl+C", "quit"),

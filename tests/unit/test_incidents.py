@@ -309,3 +309,30 @@ def test_config_overrides_levels_and_cadence() -> None:
     assert config.escalation.levels[0].contact == "ops@example.com"
     assert config.escalation.rule(1).escalate_after == 900.0
     assert config.incidents.status_update_every[1] == 600.0
+
+
+def test_shipped_example_documents_incident_mode_with_its_defaults(monkeypatch) -> None:
+    import dataclasses
+    import tomllib
+
+    from engflow_tui.config import load_config
+    from engflow_tui.config_dump import dump_config
+
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    path = Path(__file__).resolve().parents[2] / "engflow_tui" / "config.toml.example"
+    text = path.read_text(encoding="utf-8")
+    config = load_config(path)
+    assert config.escalation == EscalationConfig()
+    assert config.incidents == IncidentsConfig()
+    documented = tomllib.loads(text)
+    for section, cls in (("escalation", EscalationConfig), ("incidents", IncidentsConfig)):
+        for f in dataclasses.fields(cls):
+            assert (
+                f.name in documented[section]
+                or f"# {f.name} =" in text
+                or f"[[{section}.{f.name}]]" in text
+            ), f"{section}.{f.name}"
+    # `config show` round-trips: what it prints loads back to the same settings.
+    again = parse_config(tomllib.loads(dump_config(config)), "dumped")
+    assert again.escalation == config.escalation
+    assert again.incidents == config.incidents
