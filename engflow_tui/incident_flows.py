@@ -9,6 +9,7 @@ updates; nothing here polls the database.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -21,10 +22,8 @@ from textual.widgets import Header
 
 from .actions.audit import AuditLog
 from .durations import format_age
-from .incidents import templates
 from .incidents.log import IncidentLog, IncidentStore, utc_now, write_atomic
 from .incidents.model import SEVERITY_HELP, Status
-from .incidents.report import ChecklistResults, markdown
 from .incidents.timers import (
     ALARM,
     deadlines,
@@ -35,18 +34,41 @@ from .incidents.timers import (
 )
 from .incidents.webhook import incident_webhook_env, post_text
 from .messages import ChecklistRequested
-from .screens.confirm_modal import ConfirmModal
-from .screens.declare_incident_modal import DeclareIncidentModal
-from .screens.escalation_screen import EscalationScreen
-from .screens.incident_message_modal import IncidentMessageModal
-from .screens.incident_screen import IncidentScreen
-from .screens.message_modal import MessageModal
-from .screens.table_picker_modal import TablePickerModal
-from .screens.text_prompt_modal import TextPromptModal
 from .widgets.incident_bar import IncidentBar
 
 if TYPE_CHECKING:
     from .app import EngFlowApp
+    from .incidents.report import ChecklistResults
+
+
+@functools.cache
+def _ui() -> Any:
+    """The incident screens, imported on first use (startup time: none is needed to start)."""
+    from types import SimpleNamespace
+
+    from .incidents import templates
+    from .incidents.report import markdown
+    from .screens.confirm_modal import ConfirmModal
+    from .screens.declare_incident_modal import DeclareIncidentModal
+    from .screens.escalation_screen import EscalationScreen
+    from .screens.incident_message_modal import IncidentMessageModal
+    from .screens.incident_screen import IncidentScreen
+    from .screens.message_modal import MessageModal
+    from .screens.table_picker_modal import TablePickerModal
+    from .screens.text_prompt_modal import TextPromptModal
+
+    return SimpleNamespace(
+        templates=templates,
+        markdown=markdown,
+        ConfirmModal=ConfirmModal,
+        DeclareIncidentModal=DeclareIncidentModal,
+        EscalationScreen=EscalationScreen,
+        IncidentMessageModal=IncidentMessageModal,
+        IncidentScreen=IncidentScreen,
+        MessageModal=MessageModal,
+        TablePickerModal=TablePickerModal,
+        TextPromptModal=TextPromptModal,
+    )
 
 
 class IncidentFlows:
@@ -129,7 +151,7 @@ class IncidentFlows:
     def _refill_screen(self) -> None:
         screen = self.app.screen
         incident = self.log.incident
-        if isinstance(screen, IncidentScreen) and incident is not None:
+        if isinstance(screen, _ui().IncidentScreen) and incident is not None:
             screen.refill(
                 incident,
                 deadlines(incident, self.config.escalation, self.config.incidents),
@@ -187,7 +209,8 @@ class IncidentFlows:
                 timeout=20,
                 markup=False,
             )
-            self.app.bell()
+            if self.config.notifications.bell:
+                self.app.bell()
 
     # ---------------------------------------------------------------- entry points
 
@@ -240,7 +263,7 @@ class IncidentFlows:
             )
             for r in self.config.escalation.matrix
         }
-        self.app.push_screen(DeclareIncidentModal(help_), self._declared)
+        self.app.push_screen(_ui().DeclareIncidentModal(help_), self._declared)
 
     def _declared(self, fields: dict[str, Any] | None) -> None:
         if fields is None:
@@ -273,8 +296,8 @@ class IncidentFlows:
         if self.log.incident is None:
             self.app.notify("no incident: declare one first (I)", severity="warning")
             return
-        if not isinstance(self.app.screen, IncidentScreen):
-            self.app.push_screen(IncidentScreen())
+        if not isinstance(self.app.screen, _ui().IncidentScreen):
+            self.app.push_screen(_ui().IncidentScreen())
         self.app.call_after_refresh(self.changed)
 
     def do_show_escalation(self) -> None:
@@ -290,7 +313,7 @@ class IncidentFlows:
             text = f"{incident.id} SEV{incident.severity}: escalated to {done}. " + (
                 pending[0] if pending else "Escalation complete for this severity."
             )
-        self.app.push_screen(EscalationScreen(self.config.escalation, text))
+        self.app.push_screen(_ui().EscalationScreen(self.config.escalation, text))
 
     def do_acknowledge(self) -> None:
         incident = self.log.incident
@@ -311,7 +334,7 @@ class IncidentFlows:
                 self.log.set_status(Status(value))
                 self.changed()
 
-        self.app.push_screen(TablePickerModal("Incident status", items), chosen)
+        self.app.push_screen(_ui().TablePickerModal("Incident status", items), chosen)
 
     def do_severity(self) -> None:
         items = [(str(s), f"SEV{s} {title}") for s, (title, _) in SEVERITY_HELP.items()]
@@ -323,7 +346,7 @@ class IncidentFlows:
                 self.changed()
 
         self.app.push_screen(
-            TablePickerModal("Change severity (if unsure, the higher one)", items), chosen
+            _ui().TablePickerModal("Change severity (if unsure, the higher one)", items), chosen
         )
 
     def do_escalate(self) -> None:
@@ -357,7 +380,7 @@ class IncidentFlows:
                 self.app.notify(f"escalated to {' + '.join(levels)}", timeout=4, markup=False)
 
             self.app.push_screen(
-                TextPromptModal(
+                _ui().TextPromptModal(
                     f"Escalate to {' + '.join(levels)}: who was contacted, how?",
                     "e.g. paged the on-call via the rota",
                     allow_empty=True,
@@ -365,7 +388,7 @@ class IncidentFlows:
                 noted,
             )
 
-        self.app.push_screen(TablePickerModal("Escalate to", items), chosen)
+        self.app.push_screen(_ui().TablePickerModal("Escalate to", items), chosen)
 
     def do_note(self) -> None:
         def noted(text: str | None) -> None:
@@ -374,7 +397,7 @@ class IncidentFlows:
                 self.changed()
                 self.app.notify("note added to the timeline", timeout=2)
 
-        self.app.push_screen(TextPromptModal("Incident note", "what you saw or did"), noted)
+        self.app.push_screen(_ui().TextPromptModal("Incident note", "what you saw or did"), noted)
 
     def do_eta(self) -> None:
         incident = self.log.incident
@@ -385,7 +408,7 @@ class IncidentFlows:
                 self.changed()
 
         self.app.push_screen(
-            TextPromptModal(
+            _ui().TextPromptModal(
                 "Estimated resolution", "e.g. 15:30 UTC", incident.eta if incident else "", True
             ),
             chosen,
@@ -405,7 +428,7 @@ class IncidentFlows:
             )
 
         self.app.push_screen(
-            TextPromptModal(
+            _ui().TextPromptModal(
                 "Resolve the incident — what fixed it?", "e.g. failover completed", allow_empty=True
             ),
             resolved,
@@ -426,12 +449,14 @@ class IncidentFlows:
             return
         if template is None:
             self.app.push_screen(
-                TablePickerModal("Which message?", [(t, t) for t in templates.TEMPLATES]),
+                _ui().TablePickerModal(
+                    "Which message?", [(t, t) for t in _ui().templates.TEMPLATES]
+                ),
                 lambda name: self.do_message(name) if name else None,
             )
             return
         settings = self.config.incidents
-        text = templates.fill(
+        text = _ui().templates.fill(
             template, self.log.incident, settings.system, settings.status_page_url
         )
         self.edit_message(template, text)
@@ -439,7 +464,7 @@ class IncidentFlows:
     def edit_message(self, template: str, text: str) -> None:
         hook = incident_webhook_env(self.config)
         self.app.push_screen(
-            IncidentMessageModal(template, text, hook),
+            _ui().IncidentMessageModal(template, text, hook),
             lambda result: self._message_chosen(template, result),
         )
 
@@ -461,7 +486,7 @@ class IncidentFlows:
                 write_atomic(path, text + "\n")
             except OSError as exc:
                 self.app.push_screen(
-                    MessageModal(
+                    _ui().MessageModal(
                         f"{template}: not saved",
                         f"{path}: {exc.strerror or exc}",
                         "fix incidents.reports_dir",
@@ -479,7 +504,7 @@ class IncidentFlows:
         hook = incident_webhook_env(self.config)
         if hook is None:
             self.app.push_screen(
-                MessageModal(
+                _ui().MessageModal(
                     f"{template}: no webhook",
                     "No Slack-compatible webhook is configured.",
                     "set incidents.webhook_url_env (or a [[notifications.webhooks]] of kind slack)",
@@ -500,7 +525,7 @@ class IncidentFlows:
             )
 
         self.app.push_screen(
-            ConfirmModal(f"Post the {template} to the webhook in ${hook}?", text, yes="Post"),
+            _ui().ConfirmModal(f"Post the {template} to the webhook in ${hook}?", text, yes="Post"),
             confirmed,
         )
 
@@ -512,7 +537,7 @@ class IncidentFlows:
             self.app.notify(f"{template} posted ({outcome})", timeout=5, markup=False)
         else:
             await self.app.push_screen(
-                MessageModal(
+                _ui().MessageModal(
                     f"{template}: NOT posted",
                     f"The webhook in ${hook} did not take the message: {outcome}",
                     "the text is back in the editor: copy it (F2) and paste it by hand, or retry",
@@ -532,10 +557,10 @@ class IncidentFlows:
         assert incident is not None
         path = self.reports_dir / f"{incident.id}.md"
         try:
-            write_atomic(path, markdown(incident, self.clock(), self.checklist_results))
+            write_atomic(path, _ui().markdown(incident, self.clock(), self.checklist_results))
         except OSError as exc:
             self.app.push_screen(
-                MessageModal(
+                _ui().MessageModal(
                     "Report not written",
                     f"{path}: {exc.strerror or exc}",
                     "fix incidents.reports_dir",

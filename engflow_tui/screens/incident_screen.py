@@ -12,13 +12,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..durations import format_age
-from ..incidents.model import Incident
+from ..incidents.model import Incident, TimelineEntry
 from ..incidents.timers import ALARM, WARNING, Deadline, describe, urgency
 
 KEYS_HINT = (
     "[b]k[/b] ack  [b]s[/b] status  [b]v[/b] severity  [b]e[/b] escalate  [b]n[/b] note  "
     "[b]m[/b] message  [b]t[/b] ETA  [b]c[/b] checklist  [b]E[/b] escalation  "
-    "[b]x[/b] report  [b]R[/b] resolve  [b]Esc[/b] back"
+    "[b]x[/b] report  [b]R[/b] resolve  [b]Enter[/b] entry  [b]Esc[/b] back"
 )
 
 KIND_STYLE = {
@@ -73,6 +73,23 @@ def render_deadlines(deadlines: list[Deadline], now: datetime) -> Text:
     return text
 
 
+def entry_detail(entry: TimelineEntry) -> str:
+    """Everything an entry holds, for the detail dialog (the table crops at the panel edge)."""
+    lines = [f"{entry.at.astimezone():%Y-%m-%d %H:%M:%S %Z}  {entry.kind}", "", entry.text]
+    audit = entry.data.get("audit")
+    if audit:
+        lines += ["", f"operator: {audit.get('operator')}  target: {audit.get('target')}"]
+        if audit.get("statement"):
+            lines += ["statement:", f"  {audit['statement']}"]
+        for outcome in audit.get("outcomes") or []:
+            lines.append(f"outcome: {outcome.get('target')}: {outcome.get('status')}")
+        if audit.get("error"):
+            lines.append(f"error: {audit['error']}")
+    if entry.data.get("text"):
+        lines += ["", entry.data["text"]]
+    return "\n".join(lines)
+
+
 class IncidentScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="incident.back"),
@@ -104,6 +121,7 @@ class IncidentScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="incident-screen")
         self._rows = 0
+        self._entries: tuple[TimelineEntry, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -123,11 +141,21 @@ class IncidentScreen(Screen[None]):
         if len(incident.timeline) == self._rows:
             return  # the clock moved, the timeline did not: keep the cursor where it is
         self._rows = len(incident.timeline)
+        self._entries = incident.timeline
         table = self.query_one("#timeline", DataTable)
         table.clear()
-        for entry in reversed(incident.timeline):
+        for index, entry in reversed(list(enumerate(incident.timeline))):
             table.add_row(
                 entry.at.astimezone().strftime("%H:%M:%S"),
                 Text(entry.kind, style=KIND_STYLE.get(entry.kind, "")),
                 Text(entry.text),
+                key=str(index),
             )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from .message_modal import MessageModal
+
+        index = int(event.row_key.value or 0)
+        if 0 <= index < len(self._entries):
+            entry = self._entries[index]
+            self.app.push_screen(MessageModal(f"Timeline: {entry.kind}", entry_detail(entry)))

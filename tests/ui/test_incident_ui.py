@@ -176,16 +176,40 @@ async def test_declare_bar_timeline_resolve_export(db18, tmp_path: Path) -> None
         action = where("action", 'Enable RLS: RLS enabled on "public"."leaky"')
         assert action < note < fired < len(rows) - 1
 
+        # Enter on a row: the whole entry, here the action with its audit record.
+        for _ in range(action):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await screen_is(app, MessageModal)
+        detail = static_text(app.screen.query_one("#message-body"))
+        assert 'ALTER TABLE "public"."leaky" ENABLE ROW LEVEL SECURITY' in detail
+        assert "operator: ana" in detail
+        await pilot.press("escape")
+        await screen_is(app, IncidentScreen)
+
+        # Status and severity, picked by typing.
+        await pilot.press("s")
+        await screen_is(app, TablePickerModal)
+        await pilot.press(*"FIX", "enter")
+        await wait_for(lambda: "FIXING" in bar_text(app))
+        await pilot.press("v")
+        await screen_is(app, TablePickerModal)
+        await pilot.press(*"SEV1", "enter")
+        await wait_for(lambda: "SEV1" in bar_text(app))
+        assert timeline(app)[0][2] == "severity SEV2 -> SEV1"
+        assert timeline(app)[1][2] == "status INVESTIGATING -> FIXING"
+
         # Acknowledge, escalate (to whom), then resolve.
         await pilot.press("k")
         await wait_for(lambda: app.incidents.log.incident.acknowledged_at is not None)
         await pilot.press("e")
         await screen_is(app, TablePickerModal)
-        await pilot.press("enter")  # the matrix's levels for SEV2: Level 2
+        await pilot.press("enter")  # the matrix's levels for SEV1: Level 2 + Level 3
         await screen_is(app, TextPromptModal)
         await pilot.press(*"paged bob", "enter")
-        await wait_for(lambda: timeline(app)[0][2] == "escalated to Level 2: paged bob")
-        assert "No deadline pending" not in static_text(app.screen.query_one("#incident-deadlines"))
+        await wait_for(lambda: timeline(app)[0][2] == "escalated to Level 2 + Level 3: paged bob")
+        deadlines_text = static_text(app.screen.query_one("#incident-deadlines"))
+        assert "escalate" not in deadlines_text and "send a status update in" in deadlines_text
         await pilot.press("R")
         await screen_is(app, TextPromptModal)
         await pilot.press(*"RLS enabled again", "enter")
@@ -202,7 +226,7 @@ async def test_declare_bar_timeline_resolve_export(db18, tmp_path: Path) -> None
         assert 'ALTER TABLE "public"."leaky" ENABLE ROW LEVEL SECURITY' in text
         assert "FIRED RLS Violation" in text
         assert "owner says a migration dropped RLS" in text
-        assert "escalated to Level 2: paged bob" in text
+        assert "escalated to Level 2 + Level 3: paged bob" in text
 
     saved = json.loads((tmp_path / "incident.json").read_text())
     assert saved["status"] == "RESOLVED"

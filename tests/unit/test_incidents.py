@@ -336,3 +336,12 @@ def test_shipped_example_documents_incident_mode_with_its_defaults(monkeypatch) 
     again = parse_config(tomllib.loads(dump_config(config)), "dumped")
     assert again.escalation == config.escalation
     assert again.incidents == config.incidents
+
+
+def test_a_failed_save_is_said_and_the_incident_kept_in_memory(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    log = declared(1, store=IncidentStore(blocker / "incident.json"))
+    assert log.incident is not None and log.incident.title == "Database unreachable"
+    assert log.problem is not None
+    assert log.problem.startswith(f"cannot save the incident to {blocker / 'incident.json'}")
