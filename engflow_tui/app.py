@@ -31,7 +31,7 @@ class EngFlowApp(App[None]):
         # At 3 a.m. Ctrl+C means "get me out": quit (the demo then stops its server).
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("I", "incident('incident_key')", "Incident", id="app.incident"),
+        Binding("I", "incident('incident_key')", "Incident", show=False, id="app.incident"),
         Binding("N", "incident('note')", "Note", show=False, id="app.incident_note"),
         Binding("M", "incident('message')", "Message", show=False, id="app.incident_message"),
     ]
