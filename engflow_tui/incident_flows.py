@@ -115,8 +115,12 @@ class IncidentFlows:
 
     def show_bar(self, screen: Screen[Any] | None = None) -> None:
         """Mount (once) and refresh the incident bar on a full screen; modals show the one below."""
-        screen = screen or self.app.screen
-        if isinstance(screen, ModalScreen) or not screen.is_attached:
+        if screen is None:  # the top full screen: a modal shows the one below it
+            screen = next(
+                (s for s in reversed(self.app.screen_stack) if not isinstance(s, ModalScreen)),
+                None,
+            )
+        if screen is None or isinstance(screen, ModalScreen) or not screen.is_attached:
             return
         incident = self.log.incident
         bars = screen.query(IncidentBar)

@@ -22,6 +22,9 @@ from .model import Escalation, Incident, Status, TimelineEntry
 
 Clock = Callable[[], datetime]
 
+GROUP_ALERTS_ABOVE = 3
+"""More events than this for one rule in one poll become one timeline entry."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -313,23 +316,37 @@ class IncidentLog:
         return True
 
     def record_alert_events(self, events: Iterable[Any]) -> int:
-        """Alert engine events (fired / resolved; repeats are not news) -> timeline entries."""
+        """Alert engine events (fired / resolved; repeats are not news) -> timeline entries.
+        One rule firing for many subjects in one poll (2,000 tables without RLS) is one entry."""
         if not self.open:
             return 0
-        entries = []
+        groups: dict[tuple[str, str], list[Any]] = {}
         for event in events:
-            if event.kind not in ("fired", "resolved"):
-                continue
-            alert = event.alert
-            verb = "FIRED" if event.kind == "fired" else "RESOLVED"
-            entries.append(
-                self._entry(
-                    "alert",
-                    f"{verb} {alert.title} ({alert.severity.value}): {alert.message}",
-                    event.at,
-                    {"event": event.kind, "key": alert.key, "severity": alert.severity.value},
+            if event.kind in ("fired", "resolved"):
+                groups.setdefault((event.kind, event.alert.rule), []).append(event)
+        entries = []
+        for (kind, _), group in groups.items():
+            verb = "FIRED" if kind == "fired" else "RESOLVED"
+            first = group[0].alert
+            if len(group) > GROUP_ALERTS_ABOVE:
+                text = (
+                    f"{verb} {first.title} ×{len(group)} ({first.severity.value}): "
+                    f"{first.message}; …"
                 )
-            )
+                keys = [e.alert.key for e in group]
+                data = {"event": kind, "keys": keys, "severity": first.severity.value}
+                entries.append(self._entry("alert", text, group[0].at, data))
+                continue
+            for event in group:
+                alert = event.alert
+                entries.append(
+                    self._entry(
+                        "alert",
+                        f"{verb} {alert.title} ({alert.severity.value}): {alert.message}",
+                        event.at,
+                        {"event": kind, "key": alert.key, "severity": alert.severity.value},
+                    )
+                )
         if entries:
             self._append(self._current(), *entries)
         return len(entries)

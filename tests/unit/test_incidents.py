@@ -342,6 +342,36 @@ def test_a_failed_save_is_said_and_the_incident_kept_in_memory(tmp_path: Path) -
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     log = declared(1, store=IncidentStore(blocker / "incident.json"))
-    assert log.incident is not None and log.incident.title == "Database unreachable"
+    assert log.incident is not None
+    assert log.incident.title == "Database unreachable"
     assert log.problem is not None
     assert log.problem.startswith(f"cannot save the incident to {blocker / 'incident.json'}")
+
+
+def test_many_subjects_of_one_rule_in_one_poll_are_one_entry() -> None:
+    clock = Clock()
+    log = declared(1, clock)
+
+    def rls(table: str) -> Alert:
+        return Alert(
+            key=f"rls_violation:{table}",
+            rule="rls_violation",
+            severity=Severity.CRITICAL,
+            title="RLS Violation",
+            message=f"{table}: RLS is OFF",
+            value=1.0,
+            threshold=0.0,
+            since=T0,
+            state="firing",
+        )
+
+    at = clock.advance(seconds=5)
+    many = [AlertEvent("fired", rls(f"public.t{i}"), at) for i in range(2000)]
+    few = [AlertEvent("resolved", rls(f"public.x{i}"), at) for i in range(3)]
+    assert log.record_alert_events(many + few) == 4
+    entries = [e for e in log.incident.timeline if e.kind == "alert"]
+    assert entries[0].text == "FIRED RLS Violation ×2000 (critical): public.t0: RLS is OFF; …"
+    assert len(entries[0].data["keys"]) == 2000
+    assert [e.text for e in entries[1:]] == [
+        f"RESOLVED RLS Violation (critical): public.x{i}: RLS is OFF" for i in range(3)
+    ]
