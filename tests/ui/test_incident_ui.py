@@ -209,7 +209,8 @@ async def test_declare_bar_timeline_resolve_export(db18, tmp_path: Path) -> None
         await pilot.press(*"paged bob", "enter")
         await wait_for(lambda: timeline(app)[0][2] == "escalated to Level 2 + Level 3: paged bob")
         deadlines_text = static_text(app.screen.query_one("#incident-deadlines"))
-        assert "escalate" not in deadlines_text and "send a status update in" in deadlines_text
+        assert "escalate" not in deadlines_text
+        assert "send a status update in" in deadlines_text
         await pilot.press("R")
         await screen_is(app, TextPromptModal)
         await pilot.press(*"RLS enabled again", "enter")
@@ -296,13 +297,34 @@ async def test_a_restarted_console_resumes_the_open_incident(db18, tmp_path: Pat
     log.declare("Database unreachable", 1, "every user", "ana", "prod")
     clock.now = T0 + timedelta(minutes=20)
     app = make_app(db18.dsn(), tmp_path, clock)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await started(app)
         await wait_for(lambda: bool(app.screen.query(IncidentBar)))
         text = bar_text(app)
         assert "SEV1" in text
         assert "20m00s" in text
         assert "acknowledge OVERDUE 15m00s" in text
+        assert app.screen.query_one(IncidentBar).has_class("-alarm")
+
+        # Every passed deadline is announced once, the status update as a reminder.
+        def toasts() -> list[str]:
+            return [t.render().plain for t in app.screen.query("Toast")]
+
+        await wait_for(lambda: any("send a status update OVERDUE" in t for t in toasts()))
+        app.incidents.tick()
+        app.incidents.tick()
+        await pilot.pause()
+        shown = toasts()
+        assert sum("acknowledge OVERDUE" in t for t in shown) == 1, shown
+        assert sum("escalate to Level 2 + Level 3 OVERDUE" in t for t in shown) == 1, shown
+        assert any("resumed the open incident" in t for t in shown)
+
+        # Other features' screens get the bar too.
+        await pilot.press("A")
+        await wait_for(lambda: type(app.screen).__name__ == "AlertsScreen")
+        await wait_for(lambda: bool(app.screen.query(IncidentBar)))
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.dashboard)
         await pilot.press("ctrl+p")
         await pilot.press(*"Show escalation")
         await wait_for(
