@@ -102,6 +102,8 @@ class EngFlowApp(App[None]):
             self._checklists = ChecklistFlows(
                 self, RunStore.for_state_dir(self.config.console.state_dir)
             )
+            if self.incidents is not None:  # checklist steps go to the open incident's timeline
+                self._checklists.listeners.append(self.incidents.on_checklist_step)
         return self._checklists
 
     def action_run_checklist(self) -> None:
@@ -240,5 +242,8 @@ class EngFlowApp(App[None]):
             self.incidents.on_alert_events(message.events)
 
     def on_checklist_requested(self, message: ChecklistRequested) -> None:
-        # Placeholder until the guided checklists (issue 5) are wired here.
-        self.notify(f"checklist {message.name!r}: not available in this build", timeout=4)
+        # Incident mode asks for the procedure of the declared severity (sev1..3, incident-response).
+        if self.dashboard is None:
+            self.notify("open a target first", severity="warning")
+            return
+        self.checklists.start(message.name)

@@ -186,6 +186,11 @@ class IncidentFlows:
         if self.log.sync_audit(reversed(self.audit.read_recent(200))):
             self.changed()
 
+    def on_checklist_step(self, kind: str, text: str) -> None:
+        """A checklist listener: its steps go to the open incident's timeline."""
+        if self.log.record("checklist", text, data={"event": kind}):
+            self.changed()
+
     def on_alert_events(self, events: Any) -> None:
         if events and self.log.record_alert_events(events):
             self.changed()
@@ -385,9 +390,8 @@ class IncidentFlows:
 
             self.app.push_screen(
                 _ui().TextPromptModal(
-                    f"Escalate to {' + '.join(levels)}: who was contacted, how?",
-                    "e.g. paged the on-call via the rota",
-                    allow_empty=True,
+                    f"Escalate to {' + '.join(levels)}",
+                    "Who was contacted, and how? (e.g. paged the on-call via the rota)",
                 ),
                 noted,
             )
@@ -396,12 +400,17 @@ class IncidentFlows:
 
     def do_note(self) -> None:
         def noted(text: str | None) -> None:
-            if text:
+            if text and text.strip():
                 self.log.note(text)
                 self.changed()
                 self.app.notify("note added to the timeline", timeout=2)
 
-        self.app.push_screen(_ui().TextPromptModal("Incident note", "what you saw or did"), noted)
+        self.app.push_screen(
+            _ui().TextPromptModal(
+                "Incident note", "One line for the timeline: what you saw or did.", required=True
+            ),
+            noted,
+        )
 
     def do_eta(self) -> None:
         incident = self.log.incident
@@ -413,7 +422,9 @@ class IncidentFlows:
 
         self.app.push_screen(
             _ui().TextPromptModal(
-                "Estimated resolution", "e.g. 15:30 UTC", incident.eta if incident else "", True
+                "Estimated resolution",
+                "When do you expect it fixed? (e.g. 15:30 UTC; empty: unknown)",
+                incident.eta if incident else "",
             ),
             chosen,
         )
@@ -433,7 +444,7 @@ class IncidentFlows:
 
         self.app.push_screen(
             _ui().TextPromptModal(
-                "Resolve the incident — what fixed it?", "e.g. failover completed", allow_empty=True
+                "Resolve the incident", "What fixed it? (one line for the report; may be empty)"
             ),
             resolved,
         )

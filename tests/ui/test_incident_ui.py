@@ -347,3 +347,24 @@ async def test_a_restarted_console_resumes_the_open_incident(db18, tmp_path: Pat
             app.screen.query_one("#escalation-now")
         )
         assert app.screen.query(IncidentBar)
+
+
+async def test_declaring_opens_the_severity_procedure_and_its_steps_reach_the_timeline(
+    db18, tmp_path: Path
+) -> None:
+    from engflow_tui.screens.checklist_screen import ChecklistScreen
+
+    app = make_app(db18.dsn(), tmp_path, Clock(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app)
+        await declare(app, pilot, "Orders page fails", 3, "no new orders")
+        await screen_is(app, ChecklistScreen)
+        await wait_for(lambda: bool(app.screen.query(IncidentBar)))
+        assert "SEV3" in bar_text(app), "the bar is on the checklist screen too"
+        await pilot.press("space")
+        await wait_for(
+            lambda: sum(e.kind == "checklist" for e in app.incidents.log.incident.timeline) >= 2
+        )
+        steps = [e.text for e in app.incidents.log.incident.timeline if e.kind == "checklist"]
+        assert steps[0] == "ana started SEV3 — functional problems (respond < 30 min)", steps
+        assert len(steps) >= 2, "the tick is recorded too"
