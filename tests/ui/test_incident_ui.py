@@ -117,7 +117,9 @@ async def test_declare_bar_timeline_resolve_export(db18, tmp_path: Path) -> None
         await pilot.press("escape")
 
         await declare(app, pilot, "RLS off on leaky", 2, "tenant data readable")
-        assert app.screen is app.dashboard
+        await wait_for(lambda: type(app.screen).__name__ == "ChecklistScreen")  # the SEV2 procedure
+        await pilot.press("escape")  # back to the dashboard; the run is kept
+        await wait_for(lambda: app.screen is app.dashboard)
         text = bar_text(app)
         assert "SEV2" in text
         assert "INVESTIGATING" in text
