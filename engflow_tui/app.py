@@ -58,6 +58,9 @@ class EngFlowApp(App[None]):
         from .incident_flows import IncidentFlows
 
         self.incidents = IncidentFlows(self, clock=self.incident_clock)
+        self.incidents.checklist_results = lambda incident: self.checklists.results_between(
+            incident.target, incident.declared_at, incident.resolved_at
+        )
         self.incidents.start()
         if self.target is not None:
             self._open(self.target)

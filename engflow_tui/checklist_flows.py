@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checklists.export import render_json, render_markdown
+from .checklists.export import render_json, render_markdown, runs_section
 from .checklists.loader import Catalog, load_catalog, user_checklist_dir
 from .checklists.run import ChecklistRun, RunStore
 from .checklists.session import ChecklistSession
@@ -180,3 +180,12 @@ class ChecklistFlows:
             )
             return
         self.app.notify(f"exported to {md} (and .json)", timeout=10, markup=False)
+
+    def results_between(self, target: str, start: datetime, end: datetime | None) -> str | None:
+        """The runs of ``target`` started in [start, end] (an incident's report section)."""
+        first = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        last = end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if end else "9999"
+        runs = [
+            r for r in self.store.all() if r.target == target and first <= r.started_at <= last
+        ]
+        return runs_section(runs)

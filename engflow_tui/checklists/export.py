@@ -102,3 +102,24 @@ def render_markdown(run: ChecklistRun, incident: str = "") -> str:
         + f" (auto items: {auto_status(run)})",
     ]
     return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+
+
+def runs_section(runs: list[ChecklistRun]) -> str | None:
+    """The checklist runs of an incident, for its report: each run's result and its items."""
+    if not runs:
+        return None
+    out: list[str] = []
+    for run in sorted(runs, key=lambda r: r.started_at):
+        counts = run.counts()
+        state = f"signed by {run.signed_by} at {run.finished_at}" if run.signed_by else "not signed"
+        out += [
+            f"### {run.title} (`{run.run_id}`)",
+            "",
+            f"Started {run.started_at} by {run.operator}; {state}. "
+            + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
+            "",
+        ]
+        for item in run.items:
+            out += _line(item)
+        out.append("")
+    return "\n".join(out).rstrip()

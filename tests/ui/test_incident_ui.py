@@ -370,3 +370,10 @@ async def test_declaring_opens_the_severity_procedure_and_its_steps_reach_the_ti
         steps = [e.text for e in app.incidents.log.incident.timeline if e.kind == "checklist"]
         assert steps[0] == "ana started SEV3 — functional problems (respond < 30 min)", steps
         assert len(steps) >= 2, "the tick is recorded too"
+        # The report's checklist section holds the run itself: its boxes and who ticked them.
+        app.incidents.do_export()
+        report = tmp_path / "reports" / f"{app.incidents.log.incident.id}.md"
+        await wait_for(report.exists)
+        section = report.read_text().split("## Checklist results", 1)[1].split("## Messages", 1)[0]
+        assert "### SEV3 — functional problems (respond < 30 min)" in section
+        assert "- [x] Isolate the problem" in section and "- [ ] Implement the fix" in section
