@@ -177,11 +177,16 @@ class ChecklistScreen(Screen[None]):
             return
         item = self.session.item(item_id)
         if item.open:
-            self.notify(f"opening {item.open} — C brings you back to this checklist", timeout=4)
             app: EngFlowApp = self.app  # type: ignore[assignment]
             app.run_palette_name(item.open)
+            # A dialog returns here by itself; a dashboard panel needs the way back said.
+            self.call_after_refresh(self._hint_way_back)
         else:
             self.action_details()
+
+    def _hint_way_back(self) -> None:
+        if self not in self.app.screen_stack:
+            self.app.notify("C brings you back to the checklist", timeout=5, markup=False)
 
     def on_screen_resume(self) -> None:
         # Back from an action or a screen the item opened: what it changed is verified again.

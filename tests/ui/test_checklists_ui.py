@@ -226,6 +226,9 @@ async def test_enter_opens_the_items_screen_or_action_and_c_comes_back(db18, tmp
         lst.highlighted = lst.get_option_index("slow-queries")
         await pilot.press("enter")  # Show slow queries: the dashboard, that panel focused
         await wait_for(lambda: app.screen is app.dashboard)
+        await wait_for(
+            lambda: any("C brings you back" in str(n.message) for n in app._notifications)
+        )
         await pilot.pause()
         assert app.focused is not None and any(
             "slow" in (node.id or "") for node in app.focused.ancestors_with_self
