@@ -25,6 +25,10 @@ _DURATIONS = {
     "analyze_timeout",
     "http_timeout",
     "http_interval",
+    "sample_interval",
+    "raw_retention",
+    "hourly_retention",
+    "daily_retention",
 }
 
 
@@ -56,5 +60,7 @@ def dump_config(config: Config) -> str:
             "webhooks": [_section(h) for h in config.notifications.webhooks],
         },
         "targets": {name: _section(t) for name, t in config.targets.items()},
+        "history": _section(config.history),
+        "capacity": _section(config.capacity),
     }
     return tomli_w.dumps(data)

@@ -31,6 +31,7 @@ from ..model import (
     Snapshot,
     TableActivity,
     TableRls,
+    TableSize,
     Unavailable,
 )
 
@@ -117,6 +118,8 @@ class PostgresCollector:
         )
         self._archiver = _Cadence(config.console.size_interval)
         self._users = _Cadence(config.console.size_interval)
+        # Table sizes feed the history store's growth trends only (issue 9).
+        self._table_sizes = _Cadence(config.history.size_interval)
         self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -145,6 +148,7 @@ class PostgresCollector:
             self._activity,
             self._archiver,
             self._users,
+            self._table_sizes,
         ):
             cadence.last_run = float("-inf")
         self._next_connect_at = float("-inf")
@@ -222,7 +226,7 @@ class PostgresCollector:
         now = self._monotonic()
 
         light, self._light_cycle = self._light_cycle, False
-        slow = size = activity = archiver = users = None
+        slow = size = activity = archiver = users = table_sizes = None
         rls = await self._run_cadence(self._rls, now, self._probe_rls, degraded)
         if not light:
             if self.include_slow_queries:
@@ -233,6 +237,10 @@ class PostgresCollector:
             )
             archiver = await self._run_cadence(self._archiver, now, self._probe_archiver, degraded)
             users = await self._run_cadence(self._users, now, self._probe_active_users, degraded)
+            if self.config.history.enabled and self._table_sizes.due(now):
+                table_sizes = await self._run_cadence(
+                    self._table_sizes, now, self._probe_table_sizes, degraded
+                )
         if not self.connected:
             return self._down_snapshot(
                 taken_at, started, DatabaseError(self._last_error or "connection lost")
@@ -264,6 +272,7 @@ class PostgresCollector:
             archiver=archiver if isinstance(archiver, dict) else None,
             active_users=users,
             duration_ms=(self._monotonic() - started) * 1000.0,
+            table_sizes=table_sizes if isinstance(table_sizes, tuple) else None,
         )
 
     async def _run_cadence(
@@ -397,6 +406,10 @@ class PostgresCollector:
                 f"fix targets.{self.target.name}.active_users_sql",
             )
         return value
+
+    async def _probe_table_sizes(self) -> tuple[TableSize, ...]:
+        rows = await self._conn.fetch(db.load_sql("table_sizes"), 500)
+        return tuple(TableSize(r["schema"], r["table"], r["size_bytes"]) for r in rows)
 
     async def _probe_size(self) -> int:
         return int(await self._conn.fetchval(db.load_sql("database_size")))

@@ -1,0 +1,188 @@
+"""Snapshots -> history samples, at the store's coarse cadence. Pure: no I/O, no Textual.
+
+Cumulative server counters (transactions, blocks, table writes, statement calls) become deltas
+between two samples; a counter that went down (stats reset, failover) gives no delta for that
+sample instead of a negative one. HTTP probe results are counted as they arrive (each probe once).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ..model import ConnectionStats, DbState, SlowQueries, Snapshot, Sparklines, TableSize
+from .store import HistorySample, Point
+
+SPARK_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class SparkPoint:
+    t: datetime
+    connections: float | None
+    cache_hit_pct: float | None
+    tps: float | None
+    errors_per_min: float | None
+
+
+def spark_point(sample: HistorySample) -> SparkPoint:
+    v = sample.values
+    span = sample.span or 0.0
+    conns = v.get(("conn.total", ""))
+    hit, read = v.get(("blocks.hit", "")), v.get(("blocks.read", ""))
+    cache = 100.0 * hit / (hit + read) if hit is not None and read is not None and hit + read else None
+    commit, rollback = v.get(("xact.commit", "")), v.get(("xact.rollback", ""))
+    tps = (commit + rollback) / span if commit is not None and rollback is not None and span else None
+    errors = None
+    if rollback is not None and span:
+        http = sum(value for (m, _), value in v.items() if m == "http.errors")
+        errors = (rollback + http) * 60.0 / span
+    return SparkPoint(sample.t, conns, cache, tps, errors)
+
+
+def spark_points_from_store(series: dict[str, list[Point]]) -> list[SparkPoint]:
+    """Rebuild the last hour's spark points from raw store series (at start-up)."""
+    by_t: dict[datetime, dict[tuple[str, str], float]] = {}
+    spans: dict[datetime, float] = {}
+    for key, points in series.items():
+        metric, _, subject = key.partition("|")
+        for p in points:
+            by_t.setdefault(p.t, {})[(metric, subject)] = p.total
+            if metric == "xact.commit":
+                spans[p.t] = p.span
+    return [
+        spark_point(HistorySample(t, spans.get(t, 0.0), values))
+        for t, values in sorted(by_t.items())
+    ]
+
+
+SPARK_SERIES = ("conn.total", "blocks.hit", "blocks.read", "xact.commit", "xact.rollback")
+
+
+def sparklines(points: deque[SparkPoint] | list[SparkPoint]) -> Sparklines:
+    def col(name: str) -> tuple[float, ...]:
+        return tuple(v for p in points if (v := getattr(p, name)) is not None)
+
+    return Sparklines(
+        connections=col("connections"),
+        cache_hit_pct=col("cache_hit_pct"),
+        tps=col("tps"),
+        errors_per_min=col("errors_per_min"),
+    )
+
+
+@dataclass
+class Sampler:
+    sample_interval: float = 60.0
+    size_interval: float = 600.0
+    _prev_counters: dict[tuple[str, str], float] = field(default_factory=dict)
+    _prev_t: datetime | None = None
+    _last_size_t: datetime | None = None
+    _http: dict[tuple[str, str], float] = field(default_factory=dict)
+    _pending_sizes: tuple[TableSize, ...] | None = None
+    recent: deque[SparkPoint] = field(default_factory=deque)
+    """The last hour of spark points (seeded from the store at start-up)."""
+
+    def seed(self, points: list[SparkPoint]) -> None:
+        known = {p.t for p in self.recent}
+        for p in points:
+            if p.t not in known:
+                self.recent.append(p)
+        self.recent = deque(sorted(self.recent, key=lambda p: p.t))
+
+    def sparklines(self) -> Sparklines:
+        return sparklines(self.recent)
+
+    def feed(self, snapshot: Snapshot, fresh_http: bool = True) -> HistorySample | None:
+        """The sample to store for this snapshot, or None when none is due yet."""
+        if fresh_http:
+            for probe in snapshot.http:
+                key = ("http.checks", probe.name)
+                self._http[key] = self._http.get(key, 0.0) + 1
+                err = ("http.errors", probe.name)
+                self._http[err] = self._http.get(err, 0.0) + (1.0 if probe.is_error else 0.0)
+        if snapshot.table_sizes is not None:
+            # Read on their own cadence: kept until the next sample stores them.
+            self._pending_sizes = snapshot.table_sizes
+        t = snapshot.taken_at
+        if snapshot.health.state is DbState.DOWN:
+            return None
+        if self._prev_t is not None and (t - self._prev_t).total_seconds() < self.sample_interval:
+            return None
+        values: dict[tuple[str, str], float] = {}
+        counters = _counters(snapshot)
+        span = (t - self._prev_t).total_seconds() if self._prev_t is not None else 0.0
+        if self._prev_t is not None:
+            for key, value in counters.items():
+                before = self._prev_counters.get(key)
+                if before is None or value < before:
+                    continue  # new series, or a stats reset: no delta this time
+                delta = value - before
+                if delta or key[0] in ("xact.commit", "xact.rollback", "blocks.hit", "blocks.read"):
+                    values[key] = delta
+            values.update(self._http)
+        # Statement counters exist only for the statements read this time; keep the others' last
+        # values so a statement that leaves and re-enters the top N gives a true delta.
+        self._prev_counters.update(counters)
+        self._prev_t = t
+        self._http = {}
+        values.update(_gauges(snapshot))
+        if self._last_size_t is None or (
+            (t - self._last_size_t).total_seconds() >= self.size_interval * 0.9
+        ):
+            if snapshot.health.database_size_bytes is not None:
+                self._last_size_t = t
+                values[("db.size", "")] = float(snapshot.health.database_size_bytes)
+            for ts in self._pending_sizes or ():
+                values[("table.size", f"{ts.schema}.{ts.table}")] = float(ts.size_bytes)
+            self._pending_sizes = None
+        statements: dict[int, str] = {}
+        if isinstance(snapshot.slow_queries, SlowQueries):
+            for q in snapshot.slow_queries.queries:
+                if q.queryid is not None and ("stmt.calls", str(q.queryid)) in values:
+                    statements[q.queryid] = q.query
+                    values[("stmt.mean_ms", str(q.queryid))] = q.mean_ms
+        sample = HistorySample(t, span, values, statements)
+        if span:
+            self.recent.append(spark_point(sample))
+            while self.recent and t - self.recent[0].t > SPARK_WINDOW:
+                self.recent.popleft()
+        return sample
+
+
+def _counters(snapshot: Snapshot) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    h = snapshot.health
+    for key, value in (
+        ("xact.commit", h.xact_commit),
+        ("xact.rollback", h.xact_rollback),
+        ("blocks.hit", h.blks_hit),
+        ("blocks.read", h.blks_read),
+    ):
+        if value is not None:
+            out[(key, "")] = float(value)
+    for t in snapshot.table_activity or ():
+        name = f"{t.schema}.{t.table}"
+        out[("table.ins", name)] = float(t.inserted)
+        out[("table.upd", name)] = float(t.updated)
+        out[("table.del", name)] = float(t.deleted)
+    if isinstance(snapshot.slow_queries, SlowQueries):
+        for q in snapshot.slow_queries.queries:
+            if q.queryid is not None:
+                out[("stmt.calls", str(q.queryid))] = float(q.calls)
+                out[("stmt.total_ms", str(q.queryid))] = float(q.total_ms)
+    return out
+
+
+def _gauges(snapshot: Snapshot) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    conns = snapshot.connections
+    if isinstance(conns, ConnectionStats):
+        out[("conn.total", "")] = float(conns.total)
+        out[("conn.max", "")] = float(conns.max_connections)
+        for state, count in conns.by_state.items():
+            out[("conn.state", state)] = float(count)
+    if isinstance(snapshot.active_users, int):
+        out[("users.active", "")] = float(snapshot.active_users)
+    return out
