@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .store import HOURLY, RAW, HistoryStore
+from .store import HOURLY, RAW, HistoryStore, aggregate
 
 BASELINE = timedelta(days=7)
 RECENT = timedelta(hours=1)
@@ -62,13 +62,8 @@ def _hourly_and_recent(
     """Hourly means over [start, end): the hourly tier, plus raw samples not rolled up yet."""
     rolled = store.rolled_until(HOURLY)
     hourly = store.series(metric, subject, start, min(rolled, end), tier=HOURLY)
-    values = [p.mean for p in hourly]
     raw = store.series(metric, subject, max(rolled, start), end, tier=RAW)
-    buckets: dict[int, list[float]] = {}
-    for p in raw:
-        buckets.setdefault(int(p.t.timestamp()) // 3600, []).append(p.mean)
-    values += [statistics.fmean(v) for _, v in sorted(buckets.items())]
-    return values
+    return [p.mean for p in hourly + aggregate(raw, 3600)]
 
 
 def user_activity(store: HistoryStore, now: datetime) -> Activity:
@@ -96,13 +91,16 @@ def _per_hour(totals: dict[str, tuple[float, int, float]], hours: float) -> dict
 def crud_per_hour(store: HistoryStore, now: datetime) -> list[TableCrud]:
     """Rows inserted / updated / deleted per hour per table over the last hour, with each table's
     7-day baseline (writes per hour), busiest first."""
-    start = now - RECENT
+    # A counter sample at t covers (t - span, t]: the one taken exactly an hour ago is older.
+    start = now - RECENT + timedelta(seconds=1)
     first = store.first_sample()
     if first is None:
         return []
     covered = min(RECENT, now - first).total_seconds() / 3600
     recent = {
-        kind: _per_hour(store.totals(f"table.{kind}", start, now, tier=RAW), covered)
+        kind: _per_hour(
+            store.totals(f"table.{kind}", start, now + timedelta(seconds=1), tier=RAW), covered
+        )
         for kind in ("ins", "upd", "del")
     }
     window = _baseline_window(store, now)
@@ -112,7 +110,7 @@ def crud_per_hour(store: HistoryStore, now: datetime) -> list[TableCrud]:
         hours = (b_end - b_start).total_seconds() / 3600
         for kind in ("ins", "upd", "del"):
             for table, per_hour in _per_hour(
-                _totals_any_tier(store, f"table.{kind}", b_start, b_end), hours
+                store.totals(f"table.{kind}", b_start, b_end), hours
             ).items():
                 base[table] = base.get(table, 0.0) + per_hour
     tables = set().union(*recent.values()) | set(base)
@@ -127,19 +125,6 @@ def crud_per_hour(store: HistoryStore, now: datetime) -> list[TableCrud]:
         for table in tables
     ]
     return sorted(rows, key=lambda r: (-r.total_per_hour, r.table))
-
-
-def _totals_any_tier(
-    store: HistoryStore, metric: str, start: datetime, end: datetime
-) -> dict[str, tuple[float, int, float]]:
-    """Counter totals over [start, end) from the hourly tier plus raw samples not rolled yet."""
-    rolled_until = store.rolled_until(HOURLY)
-    out = dict(store.totals(metric, start, min(rolled_until, end), tier=HOURLY))
-    raw = store.totals(metric, max(rolled_until, start), end, tier=RAW)
-    for subject, (total, n, span) in raw.items():
-        t0, n0, s0 = out.get(subject, (0.0, 0, 0.0))
-        out[subject] = (t0 + total, n0 + n, s0 + span)
-    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,24 @@ class Point:
         return self.total / self.span if self.span > 0 else 0.0
 
 
+def aggregate(points: list[Point], size: int) -> list[Point]:
+    """Finer points summed into buckets of ``size`` seconds (as the roll-up does)."""
+    buckets: dict[int, list[Point]] = {}
+    for p in points:
+        buckets.setdefault(epoch(p.t) // size * size, []).append(p)
+    return [
+        Point(
+            datetime.fromtimestamp(ts, UTC),
+            sum(p.total for p in group),
+            sum(p.n for p in group),
+            min(p.vmin for p in group),
+            max(p.vmax for p in group),
+            sum(p.span for p in group),
+        )
+        for ts, group in sorted(buckets.items())
+    ]
+
+
 class StoreUnavailable(Exception):
     """The store could not be opened at all (not even a fresh file)."""
 
@@ -133,7 +151,7 @@ class HistoryStore:
         self.busy_timeout = busy_timeout
         self.problem: str | None = None
         """A one-line notice for the UI (set aside, cannot write); read and cleared by the owner."""
-        self._series: dict[tuple[str, str], int] = {}
+        self._ids: dict[tuple[str, str], int] = {}
         self.conn = self._open()
 
     # ------------------------------------------------------------------ open / set aside
@@ -208,7 +226,7 @@ class HistoryStore:
 
     def _series_id(self, metric: str, subject: str) -> int:
         key = (metric, subject)
-        found = self._series.get(key)
+        found = self._ids.get(key)
         if found is not None:
             return found
         row = self.conn.execute(
@@ -218,7 +236,7 @@ class HistoryStore:
             row = self.conn.execute(
                 "INSERT INTO series (metric, subject) VALUES (?, ?) RETURNING id", key
             ).fetchone()
-        self._series[key] = int(row[0])
+        self._ids[key] = int(row[0])
         return int(row[0])
 
     def write(self, sample: HistorySample) -> bool:
@@ -244,7 +262,7 @@ class HistoryStore:
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
-                self._series.clear()  # ids inserted in the rolled-back transaction are gone
+                self._ids.clear()  # ids inserted in the rolled-back transaction are gone
                 raise
         except sqlite3.Error as exc:
             self.problem = f"history store {self.path}: sample not written ({exc})"
@@ -359,11 +377,32 @@ class HistoryStore:
         start: datetime | None = None,
         end: datetime | None = None,
         tier: int | None = None,
+        even: bool = True,
     ) -> list[Point]:
-        """Points of one series in [start, end), oldest first."""
+        """Points of one series in [start, end), oldest first. Without ``tier``: the finest tier
+        that covers ``start``, completed by finer tiers for what is not rolled up yet; ``even``
+        aggregates that tail to the same bucket size (charts), else it stays fine (trend fits)."""
         start = start or datetime.fromtimestamp(0, UTC)
         end = end or self.clock()
-        tier = self.tier_for(start) if tier is None else tier
+        if tier is not None:
+            return self._series(metric, subject, start, end, tier)
+        tier = self.tier_for(start)
+        if tier == RAW:
+            return self._series(metric, subject, start, end, RAW)
+        out: list[Point] = []
+        cursor = start
+        for level in range(tier, RAW - 1, -1):
+            until = end if level == RAW else min(self.rolled_until(level), end)
+            if until <= cursor:
+                continue
+            points = self._series(metric, subject, cursor, until, level)
+            out += points if level == tier or not even else aggregate(points, BUCKET[tier])
+            cursor = until
+        return out
+
+    def _series(
+        self, metric: str, subject: str, start: datetime, end: datetime, tier: int
+    ) -> list[Point]:
         rows = self.conn.execute(
             """
             SELECT p.ts, p.total, p.n, p.vmin, p.vmax, p.span
@@ -384,8 +423,26 @@ class HistoryStore:
     def totals(
         self, metric: str, start: datetime, end: datetime, tier: int | None = None
     ) -> dict[str, tuple[float, int, float]]:
-        """Per subject: (sum of totals, sum of n, sum of spans) over [start, end)."""
-        tier = self.tier_for(start) if tier is None else tier
+        """Per subject: (sum of totals, sum of n, sum of spans) over [start, end). Without
+        ``tier``: coarse tiers for what is rolled up, finer ones for the rest."""
+        if tier is not None:
+            return self._totals(metric, start, end, tier)
+        top = self.tier_for(start)
+        out: dict[str, tuple[float, int, float]] = {}
+        cursor = start
+        for level in range(top, RAW - 1, -1):
+            until = end if level == RAW else min(self.rolled_until(level), end)
+            if until <= cursor:
+                continue
+            for subject, (total, n, span) in self._totals(metric, cursor, until, level).items():
+                t0, n0, s0 = out.get(subject, (0.0, 0, 0.0))
+                out[subject] = (t0 + total, n0 + n, s0 + span)
+            cursor = until
+        return out
+
+    def _totals(
+        self, metric: str, start: datetime, end: datetime, tier: int
+    ) -> dict[str, tuple[float, int, float]]:
         rows = self.conn.execute(
             """
             SELECT s.subject, sum(p.total), sum(p.n), sum(p.span)

@@ -28,6 +28,12 @@ CORE = [
     "engflow_tui.actions.model",
     "engflow_tui.actions.audit",
     "engflow_tui.actions.runner",
+    "engflow_tui.history",
+    "engflow_tui.history.store",
+    "engflow_tui.history.worker",
+    "engflow_tui.history.sampler",
+    "engflow_tui.history.trends",
+    "engflow_tui.history.activity",
 ]
 
 
