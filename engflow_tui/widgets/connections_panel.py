@@ -6,8 +6,9 @@ from textual.binding import Binding
 
 from ..config import Thresholds
 from ..messages import ActionRequested
-from ..model import ConnectionStats, Unavailable
+from ..model import ConnectionStats, Sparklines, Unavailable
 from .render import connections_summary, session_rows
+from .sparkline import connections_spark
 from .table_panel import TablePanel
 
 
@@ -29,16 +30,23 @@ class ConnectionsPanel(TablePanel):
         ("query", None, 0),
     )
 
-    def show_stats(self, stats: ConnectionStats | Unavailable, thresholds: Thresholds) -> None:
+    def show_stats(
+        self,
+        stats: ConnectionStats | Unavailable,
+        thresholds: Thresholds,
+        sparklines: Sparklines | None = None,
+    ) -> None:
         if isinstance(stats, Unavailable):
             self.show_unavailable(stats)
         else:
+            summary = connections_summary(stats, thresholds)
+            summary.append_text(connections_spark(sparklines))
             note = (
                 f"+{stats.sessions_truncated} sessions not listed"
                 if stats.sessions_truncated
                 else ""
             )
-            self.show(connections_summary(stats, thresholds), session_rows(stats, thresholds), note)
+            self.show(summary, session_rows(stats, thresholds), note)
 
     def selected_session(self) -> tuple[int, str | None] | None:
         """The highlighted session as (pid, backend_start): the pair that names it."""
