@@ -209,3 +209,58 @@ def capacity(
         connections_per_day=None if fit is None else fit[0] * 86400,
         connections_full_at=time_to_reach(conns, max_conn, now) if max_conn and conns else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    metric: str
+    label: str
+    points: tuple[tuple[datetime, float], ...]
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return tuple(v for _, v in self.points)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendsReport:
+    """Everything the Trends screen shows, read in one go from the store."""
+
+    window: str
+    now: datetime
+    charts: tuple[Chart, ...]
+    growth: tuple[TableGrowth, ...]
+    capacity: Capacity
+    first_sample: datetime | None
+
+
+def trends_report(
+    store: HistoryStore, now: datetime, window: str, storage_limit: float | None
+) -> TrendsReport:
+    """The Trends screen's data for one window (hours | days | weeks)."""
+    if window not in WINDOWS:
+        raise ValueError(f"unknown window {window!r} (hours, days or weeks)")
+    w = WINDOWS[window]
+    charts = tuple(
+        Chart(name, label, tuple(metric_series(store, name, w, now)))
+        for name, label in METRICS.items()
+    )
+    span = max(w.span, timedelta(days=7))
+    return TrendsReport(
+        window=window,
+        now=now,
+        charts=charts,
+        growth=tuple(table_growth(store, now, span)),
+        capacity=capacity(store, now, storage_limit, span),
+        first_sample=store.first_sample(),
+    )
+
+
+async def load_trends(store_thread: object, window: str, storage_limit: float | None) -> TrendsReport:
+    """Read a TrendsReport on the store's thread (the UI awaits it, never the disk)."""
+    import asyncio
+
+    def read(store: HistoryStore) -> TrendsReport:
+        return trends_report(store, store.clock(), window, storage_limit)
+
+    return await asyncio.wrap_future(store_thread.submit(read))  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ KEYS = (
         "A",
         "Show alerts: active and recent, 1/2/3/0 filter by severity, Enter details with the runbook",
     ),
+    ("H", "Show trends: history over hours/days/weeks (h/d/w), table growth, capacity projections"),
     ("a / Enter", "in Alerts: acknowledge the selected alert (silences repeats) / its details"),
     ("y / n", "in a confirmation: confirm / cancel (Esc cancels too; focus starts on Cancel)"),
     ("Ctrl+P", "command palette: every screen and action by name"),

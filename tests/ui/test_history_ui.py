@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engflow_tui.app import EngFlowApp
-from engflow_tui.config import Config, ConsoleConfig, HistoryConfig, TargetConfig
+from engflow_tui.config import CapacityConfig, Config, ConsoleConfig, HistoryConfig, TargetConfig
 from engflow_tui.history.store import HistorySample
 from engflow_tui.history.worker import StoreThread
-from engflow_tui.model import ConnectionStats, Snapshot
+from engflow_tui.model import ConnectionStats, DbState, Health, Snapshot
 from engflow_tui.monitor import Monitor
 from engflow_tui.widgets.connections_panel import ConnectionsPanel
 from engflow_tui.widgets.health_panel import HealthPanel
@@ -56,6 +56,16 @@ class SteppingSource:
 
     def force_refresh(self) -> None:
         return None
+
+
+class DownSource(SteppingSource):
+    """A database that does not answer: the Monitor stores nothing, the prefilled history stays."""
+
+    def __init__(self) -> None:
+        super().__init__([0])
+
+    async def collect(self) -> Snapshot:
+        return replace(sample_snapshot(), taken_at=T0, health=Health(state=DbState.DOWN))
 
 
 def test_spark_scales_and_buckets() -> None:
@@ -129,3 +139,55 @@ async def test_sparklines_start_from_the_stored_last_hour(tmp_path: Path) -> Non
         lines = app.dashboard.snapshot.sparklines  # type: ignore[union-attr]
         assert lines is not None and lines.connections[:29] == (99.0,) * 29
         assert lines.tps[0] == 1.0  # 60 commits a minute, from the store
+
+
+async def test_trends_screen_shows_growth_and_projections(tmp_path: Path) -> None:
+    from engflow_tui.screens.trends_screen import TrendsScreen
+
+    now = T0
+    clock = [now]
+    store = StoreThread(tmp_path / "h.sqlite", clock=lambda: clock[0])
+    gb = 1024**3
+    for day in range(8, -1, -1):  # nine daily samples: the database grows 0.1 GB a day
+        t = now - timedelta(days=day)
+        values = {
+            ("db.size", ""): 5 * gb + (8 - day) * 0.1 * gb,
+            ("table.size", "public.anexos"): 1 * gb + (8 - day) * 0.1 * gb,
+            ("table.size", "public.clientes"): 0.2 * gb,
+            ("conn.total", ""): 50.0,
+            ("conn.max", ""): 100.0,
+        }
+        store.submit(lambda s, t=t, v=values: s.write(HistorySample(t, 60.0, v)))
+    target = TargetConfig(name="production", dsn="postgresql://ops@db.example.com/postgres")
+    config = Config(
+        console=ConsoleConfig(refresh_interval=0.2),
+        capacity=CapacityConfig(storage_limit=8 * gb),
+        targets={"production": target},
+    )
+    app = EngFlowApp(
+        config,
+        target,
+        monitor_factory=lambda c, t: Monitor(DownSource(), c, t, history_store=store),
+    )
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+        await pilot.press("H")
+        await wait_for(lambda: isinstance(app.screen, TrendsScreen) and app.screen.loads >= 1)
+        await pilot.press("d")
+        await wait_for(lambda: app.screen.loads >= 2)  # type: ignore[attr-defined]
+        await pilot.pause()
+        text = static_text(app.screen.query_one("#trends-body"))  # type: ignore[arg-type]
+        assert "Last days" in text
+        # 5.8 GB now, +3 GB/month (0.1 GB a day): 8 GB in 22 days.
+        assert "5.8 GB" in text and "+3.0 GB/month" in text
+        assert "limit 8.0 GB: in 22 days" in text
+        assert "peak 50 of 100" in text and "not at the current trend" in text
+        growers = text.split("Top growing tables", 1)[1]
+        assert growers.index("public.anexos") < growers.index("public.clientes")
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+        # The palette reaches it by the issue's name.
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Show trends")
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, TrendsScreen))
