@@ -89,3 +89,10 @@ class StoreThread:
         """Finish what is queued, then close the file (blocking: call it via to_thread)."""
         self._queue.put(None)
         self._thread.join(timeout)
+
+    async def ask(self, fn: Callable[[HistoryStore], T]) -> T:
+        """Run ``fn(store)`` on the store's thread and await its result (None when the store
+        could not be opened), e.g. ``await thread.ask(lambda s: user_activity(s, now))``."""
+        import asyncio
+
+        return await asyncio.wrap_future(self.submit(fn))
