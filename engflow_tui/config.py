@@ -179,7 +179,7 @@ class HistoryConfig:
 @dataclass(frozen=True, slots=True)
 class CapacityConfig:
     storage_limit: float | None = None
-    """The database's storage limit in bytes ("8GB", "500MB"): the Trends screen projects when it is reached."""
+    """The database's storage limit in bytes ("8GB", "500MB"): Trends projects when it is reached."""
 
 
 @dataclass(frozen=True, slots=True)

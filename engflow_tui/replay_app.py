@@ -35,4 +35,6 @@ class ReplayApp(EngFlowApp):
         )
 
     def action_show_trends(self) -> None:
-        self.notify("Trends read the live history: open the console on the target", severity="warning")
+        self.notify(
+            "Trends read the live history: open the console on the target", severity="warning"
+        )

@@ -7,6 +7,7 @@ module level (replay imports the app when it starts).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from datetime import UTC, datetime
@@ -52,7 +53,9 @@ def run_report(config: Config, target: TargetConfig, kind: str, fmt: str) -> int
     if store.problem:
         print(f"engflow-tui: {store.problem}", file=sys.stderr)
     try:
-        report = weekly_report(store, target.name, datetime.now(UTC), _alert_history(config, target))
+        report = weekly_report(
+            store, target.name, datetime.now(UTC), _alert_history(config, target)
+        )
     finally:
         store.close()
     sys.stdout.write(to_json(report) + "\n" if fmt == "json" else to_markdown(report))
@@ -123,11 +126,12 @@ def run_record(config: Config, target: TargetConfig, args: Any) -> int:
             duration = parse_duration(args.duration)
         except ValueError as exc:
             raise ConfigError(str(exc), None, "--duration") from None
-    output = Path(args.output).expanduser() if args.output else default_recording_path(config, target)
-    try:
+    output = (
+        Path(args.output).expanduser() if args.output else default_recording_path(config, target)
+    )
+    # Ctrl+C is how a recording in a tmux pane ends: the file is complete.
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(record(config, target, output, duration=duration))
-    except KeyboardInterrupt:
-        pass  # Ctrl+C is how a recording in a tmux pane ends: the file is complete
     return 0
 
 

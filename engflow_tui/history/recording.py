@@ -58,7 +58,7 @@ def decode(data: Any) -> Any:
         return data
     if "__t" in data:
         cls = _TYPES[data["__t"]]
-        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        known = {f.name for f in fields(cls)}
         # A recording from an older version may lack newer fields (they have defaults) or carry
         # removed ones (ignored).
         return cls(**{k: decode(v) for k, v in data.items() if k in known})
@@ -192,7 +192,9 @@ class ReplaySource:
         self.index = self.recording.index_at(when)
 
     def seek_offset(self, seconds: float) -> None:
-        self.seek(datetime.fromtimestamp(self.recording.times[self.index] + seconds, self.at.tzinfo))
+        self.seek(
+            datetime.fromtimestamp(self.recording.times[self.index] + seconds, self.at.tzinfo)
+        )
 
     def toggle_play(self) -> None:
         self.playing = not self.playing

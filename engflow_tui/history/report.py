@@ -65,7 +65,10 @@ def weekly_report(
     start, before = now - WEEK, now - 2 * WEEK
     end = now + timedelta(seconds=1)
 
-    calls_now, total_now = _sum(store, "stmt.calls", start, end), _sum(store, "stmt.total_ms", start, end)
+    calls_now, total_now = (
+        _sum(store, "stmt.calls", start, end),
+        _sum(store, "stmt.total_ms", start, end),
+    )
     calls_before = _sum(store, "stmt.calls", before, start)
     total_before = _sum(store, "stmt.total_ms", before, start)
     slower = []
@@ -84,7 +87,10 @@ def weekly_report(
 
     sizes = store.series("db.size", "", start, end, even=False)
     hits, reads = _sum(store, "blocks.hit", start, end), _sum(store, "blocks.read", start, end)
-    hits_b, reads_b = _sum(store, "blocks.hit", before, start), _sum(store, "blocks.read", before, start)
+    hits_b, reads_b = (
+        _sum(store, "blocks.hit", before, start),
+        _sum(store, "blocks.read", before, start),
+    )
     commits = _sum(store, "xact.commit", start, end).get("", 0.0)
     rollbacks = _sum(store, "xact.rollback", start, end).get("", 0.0)
     conns = store.series("conn.total", "", start, end, even=False)
@@ -105,8 +111,13 @@ def weekly_report(
             continue
         entry = fired.setdefault(
             str(event.get("rule")),
-            {"rule": event.get("rule"), "title": event.get("title"),
-             "severity": event.get("severity"), "count": 0, "last": None},
+            {
+                "rule": event.get("rule"),
+                "title": event.get("title"),
+                "severity": event.get("severity"),
+                "count": 0,
+                "last": None,
+            },
         )
         entry["count"] += 1
         entry["last"] = max(filter(None, [entry["last"], at.isoformat()]))
@@ -173,10 +184,16 @@ def to_markdown(report: WeeklyReport) -> str:
         "",
     ]
     if not r.samples:
-        out += ["No samples this week: run the console or `engflow-tui record` to keep history.", ""]
+        out += [
+            "No samples this week: run the console or `engflow-tui record` to keep history.",
+            "",
+        ]
     out += ["## Statements that got slower", ""]
     if r.slower:
-        out += ["| query | mean before | mean now | × | calls |", "| --- | ---: | ---: | ---: | ---: |"]
+        out += [
+            "| query | mean before | mean now | × | calls |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
         for s in r.slower[:15]:
             out.append(
                 f"| `{_cell(s.query)[:120]}` | {s.mean_ms_before:.1f} ms | {s.mean_ms_now:.1f} ms "
@@ -204,7 +221,8 @@ def to_markdown(report: WeeklyReport) -> str:
         "## Cache, errors, connections",
         "",
         f"- Cache hit rate: {_pct(r.cache_hit_pct)} (week before: {_pct(r.cache_hit_pct_before)})",
-        f"- Transactions: {r.transactions:.0f}, rolled back {r.rollbacks:.0f} ({_pct(r.rollback_pct)})",
+        f"- Transactions: {r.transactions:.0f}, "
+        f"rolled back {r.rollbacks:.0f} ({_pct(r.rollback_pct)})",
         f"- Failed HTTP probes: {errors}",
         f"- Connections: peak {r.connections_peak or 0:.0f}, mean {r.connections_mean or 0:.1f}",
         "",

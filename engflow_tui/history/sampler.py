@@ -31,9 +31,13 @@ def spark_point(sample: HistorySample) -> SparkPoint:
     span = sample.span or 0.0
     conns = v.get(("conn.total", ""))
     hit, read = v.get(("blocks.hit", "")), v.get(("blocks.read", ""))
-    cache = 100.0 * hit / (hit + read) if hit is not None and read is not None and hit + read else None
+    cache = (
+        100.0 * hit / (hit + read) if hit is not None and read is not None and hit + read else None
+    )
     commit, rollback = v.get(("xact.commit", "")), v.get(("xact.rollback", ""))
-    tps = (commit + rollback) / span if commit is not None and rollback is not None and span else None
+    tps = (
+        (commit + rollback) / span if commit is not None and rollback is not None and span else None
+    )
     errors = None
     if rollback is not None and span:
         http = sum(value for (m, _), value in v.items() if m == "http.errors")

@@ -12,6 +12,7 @@ Must not import Textual.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -36,7 +37,8 @@ GAUGES = {
     "stmt.mean_ms",
 }
 """Everything else is a counter (a delta per sample): xact.commit, xact.rollback, blocks.hit,
-blocks.read, table.ins / table.upd / table.del, stmt.calls, stmt.total_ms, http.errors, http.checks."""
+blocks.read, table.ins / table.upd / table.del, stmt.calls, stmt.total_ms, http.errors and
+http.checks."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -210,17 +212,13 @@ class HistoryStore:
             return None
         for suffix in ("-wal", "-shm"):
             side = self.path.with_name(self.path.name + suffix)
-            try:
+            with contextlib.suppress(OSError):
                 side.replace(aside.with_name(aside.name + suffix))
-            except OSError:
-                pass
         return aside
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self.conn.close()
-        except sqlite3.Error:
-            pass
 
     # ------------------------------------------------------------------ writing
 
@@ -350,9 +348,7 @@ class HistoryStore:
                 ).fetchone()
                 if row[0]:
                     cut = row[1] + max((row[2] - row[1]) // 10, 1)
-                    self.conn.execute(
-                        "DELETE FROM points WHERE tier = ? AND ts < ?", (tier, cut)
-                    )
+                    self.conn.execute("DELETE FROM points WHERE tier = ? AND ts < ?", (tier, cut))
                     break
             else:
                 break

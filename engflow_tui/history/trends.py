@@ -163,7 +163,9 @@ def table_growth(
     tier = None
     out = []
     for table in store.subjects("table.size"):
-        points = [(p.t, p.mean) for p in _points(store, "table.size", table, start, now, tier, False)]
+        points = [
+            (p.t, p.mean) for p in _points(store, "table.size", table, start, now, tier, False)
+        ]
         rate = growth_per_month(points)
         if rate is not None and points:
             out.append(TableGrowth(table, points[-1][1], rate))
@@ -203,7 +205,9 @@ def capacity(
         db_size=sizes[-1][1] if sizes else None,
         db_per_month=per_month,
         storage_limit=storage_limit,
-        storage_full_at=time_to_reach(sizes, storage_limit, now) if storage_limit and sizes else None,
+        storage_full_at=time_to_reach(sizes, storage_limit, now)
+        if storage_limit and sizes
+        else None,
         connections=conns[-1][1] if conns else None,
         max_connections=max_conn,
         connections_per_day=None if fit is None else fit[0] * 86400,
@@ -256,7 +260,9 @@ def trends_report(
     )
 
 
-async def load_trends(store_thread: object, window: str, storage_limit: float | None) -> TrendsReport:
+async def load_trends(
+    store_thread: object, window: str, storage_limit: float | None
+) -> TrendsReport:
     """Read a TrendsReport on the store's thread (the UI awaits it, never the disk)."""
     import asyncio
 

@@ -38,9 +38,7 @@ class StoreThread:
         self._problems: list[str] = []
         self._lock = threading.Lock()
         self.store: HistoryStore | None = None
-        self._thread = threading.Thread(
-            target=self._run, name=f"history-{path.name}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=f"history-{path.name}", daemon=True)
         self._thread.start()
 
     def _report(self, problem: str | None) -> None:

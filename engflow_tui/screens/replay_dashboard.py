@@ -30,7 +30,9 @@ class ReplayDashboard(DashboardScreen):
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
-        yield Input(placeholder="seek to 03:12, 03:12:30, 2026-11-29 03:12, +5m or -30s", id="seek-input")
+        yield Input(
+            placeholder="seek to 03:12, 03:12:30, 2026-11-29 03:12, +5m or -30s", id="seek-input"
+        )
         yield Static(id="replay-line")
 
     @property

@@ -12,9 +12,15 @@ from .render import health_renderable, health_with_probes
 from .sparkline import cache_spark, has_data, rate_line
 
 
+COMPACT_BELOW = 44
+"""Panels narrower than this (80-column terminals) round the "1h" row's values."""
+
+
 def spark_width(panel_width: int) -> int:
-    """Sparkline width for a panel this wide: two of them share the "1h" row."""
-    return max(4, min(24, (panel_width - 28) // 2))
+    """Sparkline width for a panel this wide: two of them share the "1h" row (border, padding,
+    label and the values take the rest)."""
+    fixed = 20 if panel_width < COMPACT_BELOW else 27
+    return max(3, min(24, (panel_width - 7 - fixed) // 2 + 3))
 
 
 def health_body(snapshot: Snapshot, panel_width: int = 40) -> object:
@@ -26,7 +32,7 @@ def health_body(snapshot: Snapshot, panel_width: int = 40) -> object:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="ellipsis", no_wrap=True)
-    grid.add_row("1h", rate_line(lines, width))
+    grid.add_row("1h", rate_line(lines, width, compact=panel_width < COMPACT_BELOW))
     probes = health_with_probes(snapshot)
     rest = list(probes.renderables)[1:] if isinstance(probes, Group) else []
     return Group(

@@ -88,7 +88,9 @@ def health_renderable(
     cache_style = (
         "" if health.cache_hit_pct is None or health.cache_hit_pct >= 80 else "bold yellow"
     )
-    cache_text = Text(f"{cache} hit" if health.cache_hit_pct is not None else cache, style=cache_style)
+    cache_text = Text(
+        f"{cache} hit" if health.cache_hit_pct is not None else cache, style=cache_style
+    )
     if cache_trend is not None:
         cache_text.append_text(cache_trend)
     grid.add_row("cache", cache_text)

@@ -43,16 +43,21 @@ def has_data(lines: Sparklines | None) -> bool:
     )
 
 
-def rate_line(lines: Sparklines, width: int = 8) -> Text:
-    """``tps 12.3 ▂▃▅▆  err 0.2/min ▁▁▂`` over the last hour (the latest value first)."""
+def rate_line(lines: Sparklines, width: int = 8, compact: bool = False) -> Text:
+    """``12.3/s ▂▃▅▆  err 0.2/min ▁▁▂`` over the last hour (latest value, then the trend);
+    ``compact`` (narrow panels) rounds the values: ``12/s ▂▃▅▆ err 0/m ▁▁▂``."""
     text = Text()
     if lines.tps:
-        text.append(f"{lines.tps[-1]:.1f}/s ", style="bold")
+        tps = lines.tps[-1]
+        text.append(f"{tps:.0f}/s " if compact else f"{tps:.1f}/s ", style="bold")
         text.append(spark(lines.tps, width, floor=0.0), style="cyan")
     if lines.errors_per_min:
         errors = lines.errors_per_min[-1]
-        text.append("  err ", style="dim")
-        text.append(f"{errors:.1f}/min ", style="bold yellow" if errors else "")
+        text.append(" err " if compact else "  err ", style="dim")
+        text.append(
+            f"{errors:.0f}/m " if compact else f"{errors:.1f}/min ",
+            style="bold yellow" if errors else "",
+        )
         text.append(spark(lines.errors_per_min, width, floor=0.0), style="yellow")
     return text
 

@@ -68,7 +68,9 @@ def capacity_text(cap: Capacity, now: datetime) -> Text:
             text.append(f"  {sign}{human_bytes(int(abs(cap.db_per_month)))}/month")
         if cap.storage_limit:
             text.append(f"  limit {human_bytes(int(cap.storage_limit))}: ")
-            style = "bold red" if cap.storage_full_at and (cap.storage_full_at - now).days < 30 else ""
+            style = (
+                "bold red" if cap.storage_full_at and (cap.storage_full_at - now).days < 30 else ""
+            )
             text.append(_when(cap.storage_full_at, now), style=style)
         else:
             text.append("  (set [capacity] storage_limit to project when it is full)", style="dim")

@@ -95,7 +95,9 @@ async def test_real_writes_become_per_hour_rates_growth_and_trends(db, setup) ->
         await monitor.poll()  # counters' starting point
         size_before = await conn.fetchval("SELECT pg_total_relation_size('public.orders')")
 
-        await conn.execute("INSERT INTO public.orders (note) SELECT 'n' FROM generate_series(1, 30)")
+        await conn.execute(
+            "INSERT INTO public.orders (note) SELECT 'n' FROM generate_series(1, 30)"
+        )
         await flushed(conn, "orders", 30, 0, 0)
         clock.now += timedelta(minutes=1)
         await monitor.poll()
@@ -103,7 +105,8 @@ async def test_real_writes_become_per_hour_rates_growth_and_trends(db, setup) ->
         await conn.execute("UPDATE public.orders SET note = 'u' WHERE id <= 10")
         await conn.execute("DELETE FROM public.orders WHERE id > 25")
         await conn.execute(
-            "INSERT INTO public.orders (note) SELECT repeat('x', 1000) FROM generate_series(1, 3000)"
+            "INSERT INTO public.orders (note)"
+            " SELECT repeat('x', 1000) FROM generate_series(1, 3000)"
         )
         await flushed(conn, "orders", 3030, 10, 5)
         size_after = await conn.fetchval("SELECT pg_total_relation_size('public.orders')")

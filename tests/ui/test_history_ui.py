@@ -130,10 +130,12 @@ async def test_sparklines_start_from_the_stored_last_hour(tmp_path: Path) -> Non
     app = make_app(source, store)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(
-            lambda: app.dashboard is not None
-            and app.dashboard.snapshot is not None
-            and app.dashboard.snapshot.sparklines is not None
-            and len(app.dashboard.snapshot.sparklines.connections) >= 29
+            lambda: (
+                app.dashboard is not None
+                and app.dashboard.snapshot is not None
+                and app.dashboard.snapshot.sparklines is not None
+                and len(app.dashboard.snapshot.sparklines.connections) >= 29
+            )
         )
         await pilot.pause()
         lines = app.dashboard.snapshot.sparklines  # type: ignore[union-attr]

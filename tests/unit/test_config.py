@@ -220,7 +220,10 @@ def test_parse_config_defaults() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[history]\nsample_intervall = "1m"', "history.sample_intervall: unknown key (did you mean"),
+        (
+            '[history]\nsample_intervall = "1m"',
+            "history.sample_intervall: unknown key (did you mean",
+        ),
         ('[history]\nsample_interval = "0.5s"', "history.sample_interval: must be at least 1s"),
         ('[capacity]\nstorage_limit = "lots"', "capacity.storage_limit: must be a size"),
         ("[capacity]\nstorage_limt = 5", "capacity.storage_limt: unknown key"),

@@ -61,13 +61,28 @@ def test_weekly_report_compares_with_the_week_before(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite", clock=lambda: NOW)
     two_weeks(store)
     alerts = [
-        {"event": "fired", "at": (NOW - timedelta(days=2)).isoformat(), "rule": "high_cpu",
-         "title": "High CPU", "severity": "warning"},
-        {"event": "fired", "at": (NOW - timedelta(days=1)).isoformat(), "rule": "high_cpu",
-         "title": "High CPU", "severity": "warning"},
+        {
+            "event": "fired",
+            "at": (NOW - timedelta(days=2)).isoformat(),
+            "rule": "high_cpu",
+            "title": "High CPU",
+            "severity": "warning",
+        },
+        {
+            "event": "fired",
+            "at": (NOW - timedelta(days=1)).isoformat(),
+            "rule": "high_cpu",
+            "title": "High CPU",
+            "severity": "warning",
+        },
         {"event": "resolved", "at": (NOW - timedelta(days=1)).isoformat(), "rule": "high_cpu"},
-        {"event": "fired", "at": (NOW - timedelta(days=10)).isoformat(), "rule": "disk_usage",
-         "title": "Disk Usage", "severity": "warning"},
+        {
+            "event": "fired",
+            "at": (NOW - timedelta(days=10)).isoformat(),
+            "rule": "disk_usage",
+            "title": "Disk Usage",
+            "severity": "warning",
+        },
     ]
     report = weekly_report(store, "production", NOW, alerts)
     assert [s.queryid for s in report.slower] == [42]
@@ -79,8 +94,13 @@ def test_weekly_report_compares_with_the_week_before(tmp_path: Path) -> None:
     assert report.db_size_end - report.db_size_start == pytest.approx(167 * 1024**2)  # type: ignore[operator]
     assert report.top_tables[0]["table"] == "public.orders"
     assert report.alerts == [
-        {"rule": "high_cpu", "title": "High CPU", "severity": "warning", "count": 2,
-         "last": (NOW - timedelta(days=1)).isoformat()}
+        {
+            "rule": "high_cpu",
+            "title": "High CPU",
+            "severity": "warning",
+            "count": 2,
+            "last": (NOW - timedelta(days=1)).isoformat(),
+        }
     ]
     text = to_markdown(report)
     assert "| `SELECT * FROM orders WHERE client = $1` | 50.0 ms | 120.0 ms | 2.4 | 16800 |" in text

@@ -1,4 +1,4 @@
-"""The metrics store: samples, roll-ups, retention, size cap, damaged files — with an injected clock."""
+"""The metrics store: samples, roll-ups, retention, size cap, damaged files (injected clock)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,9 @@ def test_size_cap_drops_the_oldest_raw_samples(tmp_path: Path) -> None:
     for i in range(200):  # 200 minutes x 200 tables: well over 1 MB
         t = T0 + timedelta(minutes=i)
         store.write(
-            HistorySample(t, 60.0, {("table.ins", f"public.t{n:03d}"): float(i) for n in range(200)})
+            HistorySample(
+                t, 60.0, {("table.ins", f"public.t{n:03d}"): float(i) for n in range(200)}
+            )
         )
     assert store.size_bytes() > 1024 * 1024
     clock.now = T0 + timedelta(minutes=200)

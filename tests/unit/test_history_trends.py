@@ -38,7 +38,9 @@ GB = 1024**3
         ([(3, 1), (3, 2)], None),
     ],
 )
-def test_linear_fit(points: list[tuple[float, float]], expected: tuple[float, float] | None) -> None:
+def test_linear_fit(
+    points: list[tuple[float, float]], expected: tuple[float, float] | None
+) -> None:
     fit = linear_fit([(float(x), float(y)) for x, y in points])
     assert fit == (pytest.approx(expected) if expected else None)
 
@@ -143,7 +145,9 @@ def test_sampler_turns_counters_into_deltas_and_skips_resets() -> None:
         return replace(
             base,
             taken_at=T0 + timedelta(minutes=minute),
-            health=replace(base.health, xact_commit=commits, xact_rollback=0, blks_hit=10, blks_read=0),
+            health=replace(
+                base.health, xact_commit=commits, xact_rollback=0, blks_hit=10, blks_read=0
+            ),
             table_activity=(TableActivity("public", "orders", inserted, 0, 0),),
         )
 
@@ -157,7 +161,10 @@ def test_sampler_turns_counters_into_deltas_and_skips_resets() -> None:
     assert second.values[("conn.total", "")] == 84
     reset = sampler.feed(snap(2, 5, 2))  # stats reset: no negative deltas
     assert reset is not None
-    assert ("xact.commit", "") not in reset.values and ("table.ins", "public.orders") not in reset.values
+    assert ("xact.commit", "") not in reset.values and (
+        "table.ins",
+        "public.orders",
+    ) not in reset.values
     assert sampler.sparklines().tps == (2.0,)
     down = replace(snap(3, 10, 3), health=Health(state=DbState.DOWN))
     assert sampler.feed(down) is None
