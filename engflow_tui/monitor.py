@@ -88,7 +88,11 @@ class Monitor:
         # StoreThread writes them off the poll loop; both optional (tests, diagnose).
         from .history.sampler import Sampler
 
-        self.sampler = Sampler(config.history.sample_interval, config.history.size_interval)
+        self.sampler = Sampler(
+            config.history.sample_interval,
+            config.history.size_interval,
+            table_interval=config.history.size_interval,
+        )
         self.history_store = history_store
         self._pending: dict[str, Any] = {}
         self._baselines: Any = None

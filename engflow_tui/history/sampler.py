@@ -80,11 +80,15 @@ def sparklines(points: deque[SparkPoint] | list[SparkPoint]) -> Sparklines:
 class Sampler:
     sample_interval: float = 60.0
     size_interval: float = 600.0
+    table_interval: float = 0.0
+    """Per-table write counters are stored this often (their deltas then cover the interval):
+    with hundreds of busy tables they are most of the store, and CRUD per hour needs no more."""
     _prev_counters: dict[tuple[str, str], float] = field(default_factory=dict)
     _prev_t: datetime | None = None
     _last_size_t: datetime | None = None
     _http: dict[tuple[str, str], float] = field(default_factory=dict)
     _pending_sizes: tuple[TableSize, ...] | None = None
+    _last_table_t: datetime | None = None
     recent: deque[SparkPoint] = field(default_factory=deque)
     """The last hour of spark points (seeded from the store at start-up)."""
 
@@ -116,6 +120,12 @@ class Sampler:
             return None
         values: dict[tuple[str, str], float] = {}
         counters = _counters(snapshot)
+        if self._last_table_t is not None and (
+            (t - self._last_table_t).total_seconds() < self.table_interval * 0.9
+        ):
+            counters = {k: v for k, v in counters.items() if not k[0].startswith("table.")}
+        elif snapshot.table_activity is not None:
+            self._last_table_t = t
         span = (t - self._prev_t).total_seconds() if self._prev_t is not None else 0.0
         if self._prev_t is not None:
             for key, value in counters.items():

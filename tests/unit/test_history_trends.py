@@ -168,3 +168,22 @@ def test_sampler_turns_counters_into_deltas_and_skips_resets() -> None:
     assert sampler.sparklines().tps == (2.0,)
     down = replace(snap(3, 10, 3), health=Health(state=DbState.DOWN))
     assert sampler.feed(down) is None
+
+
+def test_per_table_counters_are_stored_at_the_table_interval() -> None:
+    base = sample_snapshot()
+    sampler = Sampler(sample_interval=60, size_interval=600, table_interval=600)
+
+    def snap(minute: int):  # type: ignore[no-untyped-def]
+        return replace(
+            base,
+            taken_at=T0 + timedelta(minutes=minute),
+            table_activity=(TableActivity("public", "orders", 100 * minute, 0, 0),),
+        )
+
+    stored = [sampler.feed(snap(m)) for m in range(0, 21)]
+    with_tables = [
+        m for m, s in enumerate(stored) if s and ("table.ins", "public.orders") in s.values
+    ]
+    assert with_tables == [10, 20]  # minute 0 only sets the starting point
+    assert stored[10].values[("table.ins", "public.orders")] == 1000  # type: ignore[union-attr]
