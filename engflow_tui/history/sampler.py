@@ -119,9 +119,11 @@ class Sampler:
         if self._prev_t is not None and (t - self._prev_t).total_seconds() < self.sample_interval:
             return None
         values: dict[tuple[str, str], float] = {}
+        # Slow cadences allow half a sample of jitter: polls do not land on exact minutes.
         counters = _counters(snapshot)
         if self._last_table_t is not None and (
-            (t - self._last_table_t).total_seconds() < self.table_interval * 0.9
+            (t - self._last_table_t).total_seconds()
+            < self.table_interval - self.sample_interval / 2
         ):
             counters = {k: v for k, v in counters.items() if not k[0].startswith("table.")}
         elif snapshot.table_activity is not None:
@@ -143,7 +145,7 @@ class Sampler:
         self._http = {}
         values.update(_gauges(snapshot))
         if self._last_size_t is None or (
-            (t - self._last_size_t).total_seconds() >= self.size_interval * 0.9
+            (t - self._last_size_t).total_seconds() >= self.size_interval - self.sample_interval / 2
         ):
             if snapshot.health.database_size_bytes is not None:
                 self._last_size_t = t
