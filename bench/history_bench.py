@@ -12,6 +12,7 @@ synthetic busy tables to each snapshot (a larger schema than the demo's seven). 
   write ms        wall time of HistoryStore.write per sample (p50 / p99 / max), fsync included
   file / day      the store's size after one day of raw samples (WAL checkpointed)
   maintain ms     rolling the day into hours + retention
+  record frame    one full snapshot as `record` stores it (zlib JSON)
   steady state    projected size with raw 1 day + hourly 90 days + daily 2 years
 """
 
@@ -153,6 +154,13 @@ def main() -> None:
         series = store.conn.execute("SELECT count(*) FROM series").fetchone()[0]
         store.close()
 
+    from engflow_tui.history.recording import pack
+    from engflow_tui.model import ConnectionStats
+
+    frame = len(pack(second))
+    sessions = (
+        len(second.connections.sessions) if isinstance(second.connections, ConnectionStats) else 0
+    )
     per_row = day_bytes / raw_rows
     steady = day_bytes + per_row * hourly_rows * 90 + per_row * (hourly_rows / 24) * 730
     times.sort()
@@ -168,6 +176,10 @@ def main() -> None:
     )
     print(f"  file / day      {day_bytes / 1024:.0f} kB raw ({raw_rows} rows, {per_row:.0f} B/row)")
     print(f"  maintain ms     {maintain_ms:.1f} (day -> {hourly_rows} hourly rows)")
+    print(
+        f"  record frame    {frame / 1024:.1f} kB compressed ({sessions} sessions):"
+        f" {frame * 1800 / 1024 / 1024:.1f} MB per hour at 2 s"
+    )
     print(f"  steady state    ~{steady / 1024 / 1024:.1f} MB (1 d raw + 90 d hourly + 2 y daily)")
 
 
