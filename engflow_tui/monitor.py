@@ -10,7 +10,7 @@ import asyncio
 import re
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -180,6 +180,26 @@ class Monitor:
         for problem in store.take_problems():
             if problem not in self.notices:
                 self.notices.append(problem)
+
+    async def user_activity(self, now: datetime | None = None) -> Any:
+        """Active users vs their 7-day baseline from the history store (history.activity.Activity),
+        or None without a store — for the checklists' automatic items."""
+        from .history.activity import user_activity
+
+        if self.history_store is None:
+            return None
+        at = now or datetime.now(UTC)
+        return await self.history_store.ask(lambda s: user_activity(s, at))
+
+    async def crud_per_hour(self, now: datetime | None = None) -> Any:
+        """Rows written per hour per table vs their 7-day baselines (list of
+        history.activity.TableCrud, busiest first), or None without a store."""
+        from .history.activity import crud_per_hour
+
+        if self.history_store is None:
+            return None
+        at = now or datetime.now(UTC)
+        return await self.history_store.ask(lambda s: crud_per_hour(s, at))
 
     def take_notices(self) -> list[str]:
         notices, self.notices[:] = list(self.notices), []

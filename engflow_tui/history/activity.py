@@ -93,7 +93,7 @@ def crud_per_hour(store: HistoryStore, now: datetime) -> list[TableCrud]:
     7-day baseline (writes per hour), busiest first."""
     # A counter sample at t covers (t - span, t]: the one taken exactly an hour ago is older.
     start = now - RECENT + timedelta(seconds=1)
-    first = store.first_sample()
+    first = store.covered_since()
     if first is None:
         return []
     covered = min(RECENT, now - first).total_seconds() / 3600

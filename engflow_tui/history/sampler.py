@@ -121,6 +121,7 @@ class Sampler:
         values: dict[tuple[str, str], float] = {}
         # Slow cadences allow half a sample of jitter: polls do not land on exact minutes.
         counters = _counters(snapshot)
+        table_span = (t - self._last_table_t).total_seconds() if self._last_table_t else 0.0
         if self._last_table_t is not None and (
             (t - self._last_table_t).total_seconds()
             < self.table_interval - self.sample_interval / 2
@@ -159,7 +160,10 @@ class Sampler:
                 if q.queryid is not None and ("stmt.calls", str(q.queryid)) in values:
                     statements[q.queryid] = q.query
                     values[("stmt.mean_ms", str(q.queryid))] = q.mean_ms
-        sample = HistorySample(t, span, values, statements)
+        spans = {
+            k: table_span for k in values if k[0].startswith("table.") and k[0] != "table.size"
+        }
+        sample = HistorySample(t, span, values, statements, spans)
         if span:
             self.recent.append(spark_point(sample))
             while self.recent and t - self.recent[0].t > SPARK_WINDOW:

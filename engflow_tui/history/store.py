@@ -86,6 +86,8 @@ class HistorySample:
     values: dict[tuple[str, str], float]
     statements: dict[int, str] = field(default_factory=dict)
     """Query texts of the statements sampled (queryid -> text), stored once."""
+    spans: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Counters sampled on a slower cadence: the seconds their delta covers (else ``span``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +247,16 @@ class HistoryStore:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 rows = [
-                    (RAW, self._series_id(m, s), ts, v, 1, v, v, sample.span)
+                    (
+                        RAW,
+                        self._series_id(m, s),
+                        ts,
+                        v,
+                        1,
+                        v,
+                        v,
+                        sample.spans.get((m, s), sample.span),
+                    )
                     for (m, s), v in sample.values.items()
                 ]
                 self.conn.executemany(
@@ -464,6 +475,12 @@ class HistoryStore:
     def rolled_until(self, tier: int = HOURLY) -> datetime:
         """Raw samples before this instant are aggregated into ``tier`` (HOURLY or DAILY)."""
         return datetime.fromtimestamp(self._meta(f"rolled_{tier}", 0), UTC)
+
+    def covered_since(self) -> datetime | None:
+        """The earliest instant the stored data speaks for (a counter's first delta covers the
+        span before its sample)."""
+        row = self.conn.execute("SELECT min(ts - span) FROM points").fetchone()
+        return datetime.fromtimestamp(row[0], UTC) if row and row[0] is not None else None
 
     def first_sample(self) -> datetime | None:
         row = self.conn.execute("SELECT min(ts) FROM points").fetchone()

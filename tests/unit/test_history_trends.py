@@ -187,3 +187,30 @@ def test_per_table_counters_are_stored_at_the_table_interval() -> None:
     ]
     assert with_tables == [10, 20]  # minute 0 only sets the starting point
     assert stored[10].values[("table.ins", "public.orders")] == 1000  # type: ignore[union-attr]
+
+
+async def test_monitor_exposes_activity_for_the_checklists(tmp_path: Path) -> None:
+    from engflow_tui.config import Config, TargetConfig
+    from engflow_tui.history.worker import StoreThread
+    from engflow_tui.monitor import Monitor
+
+    from ..fixed_source import FixedSource
+
+    now = T0 + timedelta(hours=1)
+    store = StoreThread(tmp_path / "h.sqlite", clock=lambda: now)
+    store.submit(
+        lambda s: s.write(
+            HistorySample(now, 60.0, {("users.active", ""): 42.0, ("table.del", "public.t"): 6.0})
+        )
+    )
+    target = TargetConfig(name="t")
+    monitor = Monitor(FixedSource(), Config(targets={"t": target}), target, history_store=store)
+    try:
+        users = await monitor.user_activity(now)
+        assert users.value == 42 and users.baseline is None
+        crud = await monitor.crud_per_hour(now)
+        assert [(r.table, r.deleted_per_hour) for r in crud] == [("public.t", 6.0 / (1 / 60))]
+        plain = Monitor(FixedSource(), Config(targets={"t": target}), target)
+        assert await plain.user_activity(now) is None
+    finally:
+        await monitor.close()
