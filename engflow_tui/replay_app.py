@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from .app import EngFlowApp
 from .config import Config, TargetConfig
 from .history.recording import Recording, ReplaySource
 from .history.replay import ReplayMonitor
+from .messages import AlertSelected
+from .model import Alert
 from .screens.replay_dashboard import ReplayDashboard
 
 
@@ -33,6 +37,40 @@ class ReplayApp(EngFlowApp):
         self.notify(
             f"{action}: a replay is read-only (it shows what was recorded)", severity="warning"
         )
+
+    def _recorded_alerts(self) -> tuple[Alert, ...]:
+        snapshot = self.dashboard.snapshot if self.dashboard is not None else None
+        return snapshot.alerts if snapshot is not None else ()
+
+    def action_show_alerts(self) -> None:
+        """The alerts as recorded at the cursor (the engine does not run on a replay)."""
+        from .screens.alerts_screen import AlertsScreen
+
+        snapshot = self.dashboard.snapshot if self.dashboard is not None else None
+        at = snapshot.taken_at if snapshot is not None else datetime.now(UTC)
+        self.push_screen(AlertsScreen(self._recorded_alerts(), [], at))
+
+    def refresh_alerts_screen(self) -> None:
+        from .screens.alerts_screen import AlertsScreen
+
+        if isinstance(self.screen, AlertsScreen):
+            self.screen.refill(self._recorded_alerts(), [])
+
+    def on_alert_selected(self, message: AlertSelected) -> None:
+        if message.acknowledge:
+            self.notify("a replay is read-only: nothing to acknowledge", severity="warning")
+            return
+        from .alerts.rules import runbook_sections
+        from .screens.alert_detail_modal import AlertDetailModal
+
+        alert = next((a for a in self._recorded_alerts() if a.key == message.key), None)
+        if alert is None:
+            self.action_show_alerts()
+            return
+        snapshot = self.dashboard.snapshot if self.dashboard is not None else None
+        at = snapshot.taken_at if snapshot is not None else datetime.now(UTC)
+        section = runbook_sections().get(alert.runbook or "")
+        self.push_screen(AlertDetailModal(alert, section, at))
 
     def action_show_trends(self) -> None:
         self.notify(

@@ -47,7 +47,7 @@ def run_report(config: Config, target: TargetConfig, kind: str, fmt: str) -> int
             "`engflow-tui record` keep it"
         )
     try:
-        store = HistoryStore(path, config.history)
+        store = HistoryStore(path, config.history, read_only=True)
     except StoreUnavailable as exc:
         raise HistoryError(str(exc)) from None
     if store.problem:

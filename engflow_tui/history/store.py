@@ -148,6 +148,7 @@ class HistoryStore:
         *,
         clock: Callable[[], datetime] = _utcnow,
         busy_timeout: float = 2.0,
+        read_only: bool = False,
     ) -> None:
         self.path = path
         self.settings = settings or HistoryConfig()
@@ -157,6 +158,9 @@ class HistoryStore:
         """A one-line notice for the UI (set aside, cannot write); read and cleared by the owner."""
         self._ids: dict[tuple[str, str], int] = {}
         self.conn = self._open()
+        self.writer = False if read_only else self._claim_writer()
+        """False when another engflow-tui process (console or `record`) already samples this
+        target: two samplers would store every delta twice. Reading still works."""
 
     # ------------------------------------------------------------------ open / set aside
 
@@ -205,6 +209,22 @@ class HistoryStore:
         except (sqlite3.DatabaseError, ValueError) as exc:
             raise StoreUnavailable(f"history store {self.path}: {exc}") from None
 
+    def _claim_writer(self) -> bool:
+        import fcntl
+
+        lock_path = self.path.with_name(self.path.name + ".writer")
+        try:
+            self._lock_file = open(lock_path, "a+")  # noqa: SIM115 - held until close()
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            notice = (
+                f"history of {self.path.stem.removeprefix('history-')} is already kept by another "
+                "engflow-tui process (console or record): this one only reads it"
+            )
+            self.problem = f"{self.problem}; {notice}" if self.problem else notice
+            return False
+        return True
+
     def _set_aside(self) -> Path | None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{os.getpid()}")
@@ -221,6 +241,9 @@ class HistoryStore:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
+        lock = getattr(self, "_lock_file", None)
+        if lock is not None:
+            lock.close()  # releases the writer lock
 
     # ------------------------------------------------------------------ writing
 
@@ -242,6 +265,8 @@ class HistoryStore:
     def write(self, sample: HistorySample) -> bool:
         """Store one sample in one transaction (a crash loses at most this one). False when the
         file is busy or broken: the sample is dropped and :attr:`problem` says why."""
+        if not self.writer:
+            return False
         ts = epoch(sample.t)
         try:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -314,6 +339,8 @@ class HistoryStore:
     def maintain(self) -> None:
         """Roll raw samples up into hours and hours into days, drop what is past its retention,
         and keep the file under its size cap (oldest first)."""
+        if not self.writer:
+            return
         now = epoch(self.clock())
         settings = self.settings
         try:

@@ -24,8 +24,9 @@ class ReplayDashboard(DashboardScreen):
         Binding("plus,equals_sign", "speed(2)", "Faster", show=False, id="replay.faster"),
         Binding("minus", "speed(0.5)", "Slower", show=False, id="replay.slower"),
         Binding("g", "seek", "Seek", id="replay.seek"),
-        Binding("home", "step(-1000000000)", "Start", show=False, id="replay.start"),
-        Binding("end", "step(1000000000)", "End", show=False, id="replay.end"),
+        # Not Home/End: the focused table uses them.
+        Binding("less_than_sign", "step(-1000000000)", "Start", show=False, id="replay.start"),
+        Binding("greater_than_sign", "step(1000000000)", "End", show=False, id="replay.end"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -56,7 +57,7 @@ class ReplayDashboard(DashboardScreen):
             text.append(f" {self.snapshot.taken_at.astimezone():%Y-%m-%d %H:%M:%S}", style="bold")
         text.append(f"  frame {source.index + 1}/{total}")
         text.append(f"  {'▶ playing' if source.playing else '❚❚ paused'} ×{source.speed:g}")
-        text.append("  ←/→ step  space play  +/- speed  g seek", style="dim")
+        text.append("  ←/→ step  space play  +/- speed  g seek  </> start/end", style="dim")
         self.query_one("#replay-line", Static).update(text)
 
     def _show_now(self) -> None:

@@ -73,3 +73,46 @@ async def test_record_then_replay_with_a_time_cursor(db18, tmp_path: Path) -> No
         await pilot.press("T")
         await pilot.pause()
         assert any("read-only" in str(n.message) for n in app._notifications)
+
+
+async def test_replay_alerts_are_the_recorded_ones(tmp_path: Path) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from textual.widgets import DataTable
+
+    from engflow_tui.history.recording import RecordingWriter
+    from engflow_tui.model import Alert, Severity
+    from engflow_tui.screens.alerts_screen import AlertsScreen
+
+    from ..fixed_source import sample_snapshot
+
+    at = datetime(2026, 11, 29, 3, 12, tzinfo=UTC)
+    rec = tmp_path / "r.rec"
+    writer = RecordingWriter(rec, "production")
+    cpu = Alert("high_cpu", "high_cpu", Severity.WARNING, "High CPU", "CPU 93 %", 93.0, 80.0, at)
+    writer.add(replace(sample_snapshot(), taken_at=at))
+    writer.add(replace(sample_snapshot(), taken_at=at + timedelta(seconds=2), alerts=(cpu,)))
+    writer.close()
+    config, target, recording = replay_setup(str(rec), Config())
+    app = ReplayApp(config, target, recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+        await pilot.press("greater_than_sign")
+        await wait_for(lambda: app.replay_source.index == 1 and app.dashboard.snapshot.alerts)  # type: ignore[union-attr]
+        await pilot.press("less_than_sign", "plus", "space")
+        line = static_text(app.screen.query_one("#replay-line"))  # type: ignore[arg-type]
+        assert "▶ playing ×2" in line
+        await pilot.press("space")
+        await pilot.press("greater_than_sign")
+        await wait_for(lambda: app.replay_source.index == 1)
+        assert "paused" in static_text(app.screen.query_one("#replay-line"))  # type: ignore[arg-type]
+        await pilot.press("A")
+        await wait_for(lambda: isinstance(app.screen, AlertsScreen))
+        await pilot.pause()
+        cells = [
+            str(c)
+            for row in app.screen.query_one(DataTable).rows
+            for c in app.screen.query_one(DataTable).get_row(row)
+        ]
+        assert any("High CPU" in c for c in cells)

@@ -156,3 +156,26 @@ def test_store_thread_reports_a_damaged_file_and_keeps_working(tmp_path: Path) -
         assert len(problems) == 1 and "set aside" in problems[0]
     finally:
         worker.close()
+
+
+def test_a_second_process_only_reads(tmp_path: Path) -> None:
+    """The console and `record` on the same target: one samples, the other would double every
+    delta, so it only reads (and says so)."""
+    path = tmp_path / "history-prod.sqlite"
+    first = HistoryStore(path)
+    second = HistoryStore(path)
+    try:
+        assert first.writer and not second.writer
+        assert second.problem is not None and "already kept by another" in second.problem
+        sample = HistorySample(T0, 60.0, {("conn.total", ""): 4.0})
+        assert not second.write(sample)
+        assert first.write(sample)
+        assert [p.mean for p in second.series("conn.total", "", T0, T0 + timedelta(1), RAW)] == [
+            4.0
+        ]
+    finally:
+        first.close()
+        second.close()
+    third = HistoryStore(path)  # the lock went with the first one
+    assert third.writer
+    third.close()
