@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from .store import DAILY, HOURLY, RAW, HistoryStore, Point
 
 MONTH = 30 * 86400.0
+MIN_TREND = timedelta(hours=6)
+"""Projections need at least this much history: minutes of data give absurd slopes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,12 +23,13 @@ class Window:
     span: timedelta
     tier: int
     bucket: str
+    label: str = ""
 
 
 WINDOWS = {
-    "hours": Window("hours", timedelta(hours=6), RAW, "minute"),
-    "days": Window("days", timedelta(days=7), HOURLY, "hour"),
-    "weeks": Window("weeks", timedelta(weeks=12), DAILY, "day"),
+    "hours": Window("hours", timedelta(hours=6), RAW, "minute", "6 hours"),
+    "days": Window("days", timedelta(days=7), HOURLY, "hour", "7 days"),
+    "weeks": Window("weeks", timedelta(weeks=12), DAILY, "day", "12 weeks"),
 }
 
 METRICS = {
@@ -34,7 +37,7 @@ METRICS = {
     "cache": "cache hit rate %",
     "tps": "transactions / s",
     "errors": "rollbacks / min",
-    "db_size": "database size (bytes)",
+    "db_size": "database size",
     "users": "active users",
 }
 
@@ -183,6 +186,8 @@ class Capacity:
     max_connections: float | None
     connections_per_day: float | None
     connections_full_at: datetime | None
+    note: str | None = None
+    """Why there is no projection yet (too little history)."""
 
 
 def capacity(
@@ -199,6 +204,24 @@ def capacity(
     conns = [(p.t, p.vmax) for p in _points(store, "conn.total", "", start, now, tier, False)]
     maxes = _points(store, "conn.max", "", start, now, tier)
     max_conn = maxes[-1].mean if maxes else None
+    covered = max(
+        (points[-1][0] - points[0][0] for points in (sizes, conns) if points),
+        default=timedelta(0),
+    )
+    if covered < MIN_TREND:
+        hours = MIN_TREND.total_seconds() / 3600
+        return Capacity(
+            db_size=sizes[-1][1] if sizes else None,
+            db_per_month=None,
+            storage_limit=storage_limit,
+            storage_full_at=None,
+            connections=max((v for _, v in conns), default=None),
+            max_connections=max_conn,
+            connections_per_day=None,
+            connections_full_at=None,
+            note=f"trends and projections need {hours:.0f} h of history "
+            f"({covered.total_seconds() / 3600:.1f} h so far)",
+        )
     per_month = growth_per_month(sizes)
     fit = linear_fit(_xy(conns))
     return Capacity(

@@ -40,7 +40,17 @@ class ConnectionsPanel(TablePanel):
             self.show_unavailable(stats)
         else:
             summary = connections_summary(stats, thresholds)
-            summary.append_text(connections_spark(sparklines))
+            # The sparkline takes what the first line leaves (never a line of its own).
+            first_line = summary.plain.split("\n", 1)[0]
+            room = (self.size.width or 120) - 4 - len(first_line) - 5
+            if room >= 4:
+                spark = connections_spark(sparklines, min(room, 16))
+                if "\n" in summary.plain:
+                    head, _, _ = summary.partition("\n")
+                    rest = summary[len(head) :]
+                    summary = head + spark + rest
+                else:
+                    summary.append_text(spark)
             note = (
                 f"+{stats.sessions_truncated} sessions not listed"
                 if stats.sessions_truncated

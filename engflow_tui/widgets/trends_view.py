@@ -9,7 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..history.trends import Capacity, Chart, TrendsReport
+from ..history.trends import WINDOWS, Capacity, Chart, TrendsReport
 from .render import human_bytes
 from .sparkline import spark
 
@@ -53,7 +53,10 @@ def _when(at: datetime | None, now: datetime) -> str:
         return "reached now"
     days = (at - now).total_seconds() / 86400
     when = at.astimezone().strftime("%Y-%m-%d")
-    return f"in {days:.0f} days ({when})" if days >= 1 else f"in {days * 24:.1f} hours"
+    if days >= 1:
+        return f"in {days:.0f} days ({when})"
+    hours = days * 24
+    return f"in {hours:.1f} hours" if hours >= 1 else f"in {hours * 60:.0f} min"
 
 
 def capacity_text(cap: Capacity, now: datetime) -> Text:
@@ -66,7 +69,9 @@ def capacity_text(cap: Capacity, now: datetime) -> Text:
         if cap.db_per_month is not None:
             sign = "+" if cap.db_per_month >= 0 else "-"
             text.append(f"  {sign}{human_bytes(int(abs(cap.db_per_month)))}/month")
-        if cap.storage_limit:
+        if cap.note:
+            pass  # no trend yet: said once below
+        elif cap.storage_limit:
             text.append(f"  limit {human_bytes(int(cap.storage_limit))}: ")
             style = (
                 "bold red" if cap.storage_full_at and (cap.storage_full_at - now).days < 30 else ""
@@ -77,6 +82,8 @@ def capacity_text(cap: Capacity, now: datetime) -> Text:
     text.append("\nConnections  ", style="bold")
     if cap.connections is None or cap.max_connections is None:
         text.append("no samples yet", style="dim")
+    elif cap.note:
+        text.append(f"peak {cap.connections:.0f} of {cap.max_connections:.0f}")
     else:
         text.append(f"peak {cap.connections:.0f} of {cap.max_connections:.0f}")
         if cap.connections_per_day is not None:
@@ -84,6 +91,8 @@ def capacity_text(cap: Capacity, now: datetime) -> Text:
         text.append("  max_connections: ")
         soon = cap.connections_full_at and (cap.connections_full_at - now).days < 14
         text.append(_when(cap.connections_full_at, now), style="bold red" if soon else "")
+    if cap.note:
+        text.append(f"\n{cap.note}", style="dim")
     return text
 
 
@@ -110,9 +119,10 @@ def trends_renderable(report: TrendsReport, width: int = 80) -> RenderableType:
         if report.first_sample
         else "never"
     )
+    window = WINDOWS[report.window]
     head = Text()
-    head.append(f"Last {report.window}", style="bold")
-    head.append(f"   history since {since}   h hours · d days · w weeks · Esc back", style="dim")
+    head.append(f"Last {window.label or window.name}", style="bold")
+    head.append(f"  · since {since} · h/d/w window · Esc back", style="dim")
     return Group(
         head,
         chart_table(report.charts, width),

@@ -150,7 +150,9 @@ async def test_real_writes_become_per_hour_rates_growth_and_trends(db, setup) ->
         limit = size_after * 1000.0
         cap = reader.submit(lambda s: capacity(s, now, limit)).result(10)
         assert cap.max_connections == 100
-        assert cap.db_size is not None and cap.db_per_month is not None and cap.db_per_month > 0
-        assert cap.storage_full_at is not None and cap.storage_full_at > now
+        assert cap.db_size is not None
+        # Two minutes are no trend: no projection, and the screen says why.
+        assert cap.storage_full_at is None and cap.db_per_month is None
+        assert cap.note is not None and "need 6 h of history" in cap.note
     finally:
         reader.close()

@@ -179,7 +179,7 @@ async def test_trends_screen_shows_growth_and_projections(tmp_path: Path) -> Non
         await wait_for(lambda: app.screen.loads >= 2)  # type: ignore[attr-defined]
         await pilot.pause()
         text = static_text(app.screen.query_one("#trends-body"))  # type: ignore[arg-type]
-        assert "Last days" in text
+        assert "Last 7 days" in text
         # 5.8 GB now, +3 GB/month (0.1 GB a day): 8 GB in 22 days.
         assert "5.8 GB" in text and "+3.0 GB/month" in text
         assert "limit 8.0 GB: in 22 days" in text

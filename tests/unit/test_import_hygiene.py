@@ -34,6 +34,10 @@ CORE = [
     "engflow_tui.history.sampler",
     "engflow_tui.history.trends",
     "engflow_tui.history.activity",
+    "engflow_tui.history.report",
+    "engflow_tui.history.recording",
+    "engflow_tui.history.replay",
+    "engflow_tui.history.commands",
 ]
 
 
