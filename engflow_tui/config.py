@@ -165,7 +165,7 @@ class HistoryConfig:
     sample_interval: float = 60.0
     """One sample of the snapshot figures this often (connections, cache, transactions, writes)."""
     size_interval: float = 600.0
-    """Database and table sizes, and per-table write counters, are sampled this often."""
+    """Database and table sizes, per-table write counters and statement totals: sampled this often."""
     raw_retention: float = 86400.0
     """Samples are kept as taken for this long, then only as hourly aggregates."""
     hourly_retention: float = 90 * 86400.0

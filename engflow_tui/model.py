@@ -201,6 +201,16 @@ class TableSize:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementTotal:
+    """Cumulative calls and execution time of one statement (pg_stat_statements), for history."""
+
+    queryid: int
+    calls: int
+    total_ms: float
+    query: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Sparklines:
     """The last hour of the history store's samples, for the dashboard's sparklines (oldest
     first, one value per sample)."""
@@ -255,3 +265,5 @@ class Snapshot:
     """Sizes of the largest tables, on the history's size cadence (None between reads)."""
     sparklines: Sparklines | None = None
     """The last hour from the history store (set by the Monitor)."""
+    statement_totals: tuple[StatementTotal, ...] | None = None
+    """The statements with the most total time, on the history's size cadence (None between)."""

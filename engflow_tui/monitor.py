@@ -144,9 +144,7 @@ class Monitor:
             and self.engine.store.problem not in self.notices
         ):
             self.notices.append(self.engine.store.problem)
-        return replace(
-            snapshot, alerts=self.engine.alerts(), sparklines=self.sampler.sparklines()
-        )
+        return replace(snapshot, alerts=self.engine.alerts(), sparklines=self.sampler.sparklines())
 
     def _feed_history(self, snapshot: Snapshot, fresh: bool) -> None:
         """Sample the snapshot into the store (never waits on disk), collect finished reads."""

@@ -29,6 +29,7 @@ from ..model import (
     SlowQueries,
     SlowQuery,
     Snapshot,
+    StatementTotal,
     TableActivity,
     TableRls,
     TableSize,
@@ -120,6 +121,7 @@ class PostgresCollector:
         self._users = _Cadence(config.console.size_interval)
         # Table sizes feed the history store's growth trends only (issue 9).
         self._table_sizes = _Cadence(config.history.size_interval)
+        self._statement_totals = _Cadence(config.history.size_interval)
         self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -149,6 +151,7 @@ class PostgresCollector:
             self._archiver,
             self._users,
             self._table_sizes,
+            self._statement_totals,
         ):
             cadence.last_run = float("-inf")
         self._next_connect_at = float("-inf")
@@ -226,7 +229,7 @@ class PostgresCollector:
         now = self._monotonic()
 
         light, self._light_cycle = self._light_cycle, False
-        slow = size = activity = archiver = users = table_sizes = None
+        slow = size = activity = archiver = users = table_sizes = statement_totals = None
         rls = await self._run_cadence(self._rls, now, self._probe_rls, degraded)
         if not light:
             if self.include_slow_queries:
@@ -240,6 +243,10 @@ class PostgresCollector:
             if self.config.history.enabled and self._table_sizes.due(now):
                 table_sizes = await self._run_cadence(
                     self._table_sizes, now, self._probe_table_sizes, degraded
+                )
+            if self.config.history.enabled and self._statement_totals.due(now):
+                statement_totals = await self._run_cadence(
+                    self._statement_totals, now, self._probe_statement_totals, degraded
                 )
         if not self.connected:
             return self._down_snapshot(
@@ -273,6 +280,7 @@ class PostgresCollector:
             active_users=users,
             duration_ms=(self._monotonic() - started) * 1000.0,
             table_sizes=table_sizes if isinstance(table_sizes, tuple) else None,
+            statement_totals=statement_totals if isinstance(statement_totals, tuple) else None,
         )
 
     async def _run_cadence(
@@ -410,6 +418,32 @@ class PostgresCollector:
     async def _probe_table_sizes(self) -> tuple[TableSize, ...]:
         rows = await self._conn.fetch(db.load_sql("table_sizes"), 500)
         return tuple(TableSize(r["schema"], r["table"], r["size_bytes"]) for r in rows)
+
+    async def _probe_statement_totals(self) -> tuple[StatementTotal, ...] | Unavailable:
+        """The 100 statements with the most total time (history: which ones got slower)."""
+        location = await self._pgss_location()
+        if isinstance(location, Unavailable):
+            return location
+        schema, version = location
+        major, _, minor = version.partition(".")
+        legacy = (int(major), int(minor or 0)) < (1, 8)
+        sql = db.load_sql("statement_totals_legacy" if legacy else "statement_totals")
+        rows = await self._conn.fetch(sql.replace("{pgss}", schema), 100)
+        missing = [r["queryid"] for r in rows if r["queryid"] not in self._texts]
+        if missing:
+            text_sql = db.load_sql("slow_query_texts").replace("{pgss}", schema)
+            for text_row in await self._conn.fetch(text_sql, missing):
+                query = text_row["query"] or ""
+                self._texts[text_row["queryid"]] = query
+                if db.QUERY_MARKER in query:
+                    self._own_queryids.add(text_row["queryid"])
+        return tuple(
+            StatementTotal(
+                r["queryid"], r["calls"], r["total_ms"] or 0.0, self._texts.get(r["queryid"], "")
+            )
+            for r in rows
+            if r["queryid"] not in self._own_queryids
+        )
 
     async def _probe_size(self) -> int:
         return int(await self._conn.fetchval(db.load_sql("database_size")))

@@ -11,7 +11,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..model import ConnectionStats, DbState, SlowQueries, Snapshot, Sparklines, TableSize
+from ..model import (
+    ConnectionStats,
+    DbState,
+    Snapshot,
+    Sparklines,
+    StatementTotal,
+    TableSize,
+)
 from .store import HistorySample, Point
 
 SPARK_WINDOW = timedelta(hours=1)
@@ -89,6 +96,9 @@ class Sampler:
     _http: dict[tuple[str, str], float] = field(default_factory=dict)
     _pending_sizes: tuple[TableSize, ...] | None = None
     _last_table_t: datetime | None = None
+    _pending_statements: tuple[StatementTotal, ...] | None = None
+    _pending_statements_t: datetime | None = None
+    _prev_statements: dict[int, tuple[float, float, datetime]] = field(default_factory=dict)
     recent: deque[SparkPoint] = field(default_factory=deque)
     """The last hour of spark points (seeded from the store at start-up)."""
 
@@ -102,6 +112,31 @@ class Sampler:
     def sparklines(self) -> Sparklines:
         return sparklines(self.recent)
 
+    def _statement_deltas(
+        self, values: dict[tuple[str, str], float]
+    ) -> tuple[dict[int, str], dict[tuple[str, str], float]]:
+        """stmt.calls / stmt.total_ms deltas since the previous statements read (their own
+        cadence; a statement absent from one read keeps its last values, so it gives a true
+        delta when it is back), the texts of those stored, and the seconds the deltas cover."""
+        pending, at = self._pending_statements, self._pending_statements_t
+        if pending is None or at is None:
+            return {}, {}
+        self._pending_statements = None
+        texts: dict[int, str] = {}
+        spans: dict[tuple[str, str], float] = {}
+        for s in pending:
+            before = self._prev_statements.get(s.queryid)
+            if before is not None and s.calls > before[0] and s.total_ms >= before[1]:
+                key = str(s.queryid)
+                values[("stmt.calls", key)] = float(s.calls - before[0])
+                values[("stmt.total_ms", key)] = s.total_ms - before[1]
+                span = (at - before[2]).total_seconds()
+                spans[("stmt.calls", key)] = spans[("stmt.total_ms", key)] = span
+                texts[s.queryid] = s.query
+        for s in pending:
+            self._prev_statements[s.queryid] = (s.calls, s.total_ms, at)
+        return texts, spans
+
     def feed(self, snapshot: Snapshot, fresh_http: bool = True) -> HistorySample | None:
         """The sample to store for this snapshot, or None when none is due yet."""
         if fresh_http:
@@ -113,6 +148,9 @@ class Sampler:
         if snapshot.table_sizes is not None:
             # Read on their own cadence: kept until the next sample stores them.
             self._pending_sizes = snapshot.table_sizes
+        if snapshot.statement_totals is not None:
+            self._pending_statements = snapshot.statement_totals
+            self._pending_statements_t = snapshot.taken_at
         t = snapshot.taken_at
         if snapshot.health.state is DbState.DOWN:
             return None
@@ -139,8 +177,6 @@ class Sampler:
                 if delta or key[0] in ("xact.commit", "xact.rollback", "blocks.hit", "blocks.read"):
                     values[key] = delta
             values.update(self._http)
-        # Statement counters exist only for the statements read this time; keep the others' last
-        # values so a statement that leaves and re-enters the top N gives a true delta.
         self._prev_counters.update(counters)
         self._prev_t = t
         self._http = {}
@@ -154,15 +190,11 @@ class Sampler:
             for ts in self._pending_sizes or ():
                 values[("table.size", f"{ts.schema}.{ts.table}")] = float(ts.size_bytes)
             self._pending_sizes = None
-        statements: dict[int, str] = {}
-        if isinstance(snapshot.slow_queries, SlowQueries):
-            for q in snapshot.slow_queries.queries:
-                if q.queryid is not None and ("stmt.calls", str(q.queryid)) in values:
-                    statements[q.queryid] = q.query
-                    values[("stmt.mean_ms", str(q.queryid))] = q.mean_ms
+        statements, statement_spans = self._statement_deltas(values)
         spans = {
             k: table_span for k in values if k[0].startswith("table.") and k[0] != "table.size"
         }
+        spans.update(statement_spans)
         sample = HistorySample(t, span, values, statements, spans)
         if span:
             self.recent.append(spark_point(sample))
@@ -187,11 +219,6 @@ def _counters(snapshot: Snapshot) -> dict[tuple[str, str], float]:
         out[("table.ins", name)] = float(t.inserted)
         out[("table.upd", name)] = float(t.updated)
         out[("table.del", name)] = float(t.deleted)
-    if isinstance(snapshot.slow_queries, SlowQueries):
-        for q in snapshot.slow_queries.queries:
-            if q.queryid is not None:
-                out[("stmt.calls", str(q.queryid))] = float(q.calls)
-                out[("stmt.total_ms", str(q.queryid))] = float(q.total_ms)
     return out
 
 

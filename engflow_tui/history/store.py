@@ -34,7 +34,6 @@ GAUGES = {
     "db.size",
     "table.size",
     "users.active",
-    "stmt.mean_ms",
 }
 """Everything else is a counter (a delta per sample): xact.commit, xact.rollback, blocks.hit,
 blocks.read, table.ins / table.upd / table.del, stmt.calls, stmt.total_ms, http.errors and

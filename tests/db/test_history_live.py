@@ -99,9 +99,13 @@ async def test_real_writes_become_per_hour_rates_growth_and_trends(db, setup) ->
             "INSERT INTO public.orders (note) SELECT 'n' FROM generate_series(1, 30)"
         )
         await flushed(conn, "orders", 30, 0, 0)
+        for _ in range(3):  # known to pg_stat_statements before the next read
+            await conn.fetchval("SELECT count(*) FROM public.orders WHERE note = $1", "n")
         clock.now += timedelta(minutes=1)
         await monitor.poll()
 
+        for _ in range(7):  # a statement pg_stat_statements counts: 7 calls in this minute
+            await conn.fetchval("SELECT count(*) FROM public.orders WHERE note = $1", "n")
         await conn.execute("UPDATE public.orders SET note = 'u' WHERE id <= 10")
         await conn.execute("DELETE FROM public.orders WHERE id > 25")
         await conn.execute(
@@ -127,6 +131,13 @@ async def test_real_writes_become_per_hour_rates_growth_and_trends(db, setup) ->
         assert orders.deleted_per_hour * covered_hours == pytest.approx(5)
         assert orders.baseline_per_hour is None  # two minutes are no 7-day baseline
         assert crud[0].table == "public.orders"  # busiest first
+
+        calls = reader.submit(lambda s: s.totals("stmt.calls", T0, now + timedelta(1))).result(10)
+        texts = reader.submit(lambda s: s.statement_texts(int(q) for q in calls)).result(10)
+        counted = [
+            calls[str(q)][0] for q, text in texts.items() if "count(*) FROM public.orders" in text
+        ]
+        assert counted == [7.0]
 
         growth = reader.submit(lambda s: table_growth(s, now)).result(10)
         top = growth[0]
