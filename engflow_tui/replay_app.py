@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
+
+from textual.app import SystemCommand
+from textual.screen import Screen
 
 from .app import EngFlowApp
 from .config import Config, TargetConfig
@@ -37,6 +41,23 @@ class ReplayApp(EngFlowApp):
         self.notify(
             f"{action}: a replay is read-only (it shows what was recorded)", severity="warning"
         )
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        dash = self.dashboard
+        if isinstance(dash, ReplayDashboard):
+            yield SystemCommand(
+                "Replay: play / pause", "Play the recording at its speed", dash.action_play
+            )
+            yield SystemCommand(
+                "Replay: step forward", "The next recorded snapshot", lambda: dash.action_step(1)
+            )
+            yield SystemCommand(
+                "Replay: step back", "The previous recorded snapshot", lambda: dash.action_step(-1)
+            )
+            yield SystemCommand(
+                "Replay: seek", "Go to a time (03:12) or an offset (+5m)", dash.action_seek
+            )
+        yield from super().get_system_commands(screen)
 
     def _recorded_alerts(self) -> tuple[Alert, ...]:
         snapshot = self.dashboard.snapshot if self.dashboard is not None else None

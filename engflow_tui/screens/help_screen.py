@@ -27,6 +27,10 @@ KEYS = (
         "Show alerts: active and recent, 1/2/3/0 filter by severity, Enter details with the runbook",
     ),
     ("H", "Show trends: history over hours/days/weeks (h/d/w), table growth, capacity projections"),
+    (
+        "← → · space · + - · g · < >",
+        "in a replay (engflow-tui replay FILE): step, play/pause, speed, seek, first/last frame",
+    ),
     ("a / Enter", "in Alerts: acknowledge the selected alert (silences repeats) / its details"),
     ("y / n", "in a confirmation: confirm / cancel (Esc cancels too; focus starts on Cancel)"),
     ("Ctrl+P", "command palette: every screen and action by name"),

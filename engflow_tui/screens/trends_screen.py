@@ -69,8 +69,11 @@ class TrendsScreen(Screen[None]):
             body.update(Text(f"cannot read the history: {exc}", style="bold yellow"))
             return
         self.report = report
+        try:
+            body.update(trends_renderable(report, self.size.width or 80))
+        except Exception as exc:  # noqa: BLE001 - a rendering bug is shown, not fatal
+            body.update(Text(f"cannot show the trends: {type(exc).__name__}: {exc}", style="red"))
         self.loads += 1
-        body.update(trends_renderable(report, self.size.width or 80))
 
     def on_resize(self) -> None:
         if self.report is not None:

@@ -107,6 +107,13 @@ async def test_replay_alerts_are_the_recorded_ones(tmp_path: Path) -> None:
         await pilot.press("greater_than_sign")
         await wait_for(lambda: app.replay_source.index == 1)
         assert "paused" in static_text(app.screen.query_one("#replay-line"))  # type: ignore[arg-type]
+        # The palette reaches the replay controls by name.
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Replay: step back")
+        await pilot.press("enter")
+        await wait_for(lambda: app.replay_source.index == 0)
+        await pilot.press("greater_than_sign")
+        await wait_for(lambda: app.replay_source.index == 1)
         await pilot.press("A")
         await wait_for(lambda: isinstance(app.screen, AlertsScreen))
         await pilot.pause()
