@@ -46,9 +46,8 @@ class ConnectionsPanel(TablePanel):
             if room >= 4:
                 spark = connections_spark(sparklines, min(room, 16))
                 if "\n" in summary.plain:
-                    head, _, _ = summary.partition("\n")
-                    rest = summary[len(head) :]
-                    summary = head + spark + rest
+                    cut = summary.plain.index("\n")
+                    summary = summary[:cut] + spark + summary[cut:]
                 else:
                     summary.append_text(spark)
             note = (

@@ -193,3 +193,25 @@ async def test_trends_screen_shows_growth_and_projections(tmp_path: Path) -> Non
         await pilot.press(*"Show trends")
         await pilot.press("enter")
         await wait_for(lambda: isinstance(app.screen, TrendsScreen))
+
+
+async def test_connections_sparkline_stays_on_the_first_summary_line() -> None:
+    """With hidden sessions the summary has a second line (the GRANT hint): the sparkline goes on
+    the first one."""
+
+    class Hidden(SteppingSource):
+        async def collect(self) -> Snapshot:
+            snap = await super().collect()
+            assert isinstance(snap.connections, ConnectionStats)
+            return replace(snap, connections=replace(snap.connections, hidden=3))
+
+    app = make_app(Hidden([10, 20, 30, 40]))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 4)
+        await pilot.pause()
+        summary = static_text(
+            app.screen.query_one(ConnectionsPanel).query_one(".panel-summary")  # type: ignore[arg-type]
+        )
+        first, second = summary.splitlines()[:2]
+        assert "1h ▅▆█" in first  # 20, 30, 40 on a 0..40 scale
+        assert second.startswith("3 sessions of other roles hidden")
