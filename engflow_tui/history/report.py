@@ -180,7 +180,7 @@ def to_markdown(report: WeeklyReport) -> str:
     out = [
         f"# Weekly performance report — {r.target}",
         "",
-        f"{r.start:%Y-%m-%d %H:%M} – {r.end:%Y-%m-%d %H:%M} UTC · {r.samples} samples",
+        f"{r.start:%Y-%m-%d %H:%M} – {r.end:%Y-%m-%d %H:%M} UTC · samples: {r.samples}",
         "",
     ]
     if not r.samples:
@@ -208,9 +208,9 @@ def to_markdown(report: WeeklyReport) -> str:
         if r.db_size_start is not None
         else "no size samples"
     )
-    out += ["", "## Growth", "", f"Database: {growth}", ""]
+    out += ["", "## Growth", "", f"Database: {growth}"]
     if r.growth:
-        out += ["| table | size | growth / month |", "| --- | ---: | ---: |"]
+        out += ["", "| table | size | growth / month |", "| --- | ---: | ---: |"]
         out += [
             f"| {_cell(g['table'])} | {_bytes(g['size_bytes'])} | {_bytes(g['per_month'])} |"
             for g in r.growth
