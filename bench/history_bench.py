@@ -170,9 +170,10 @@ def main() -> None:
         f" {args.seconds:g} s of the demo workload"
     )
     print(f"  values/sample   {statistics.fmean(values):.0f} (max {max(values)}), {series} series")
+    p50, p99 = times[len(times) // 2], times[int(len(times) * 0.99)]
     print(
-        f"  write ms        p50 {times[len(times) // 2]:.2f}  p99 {times[int(len(times) * 0.99)]:.2f}"
-        f"  max {times[-1]:.2f}  ({len(times)} samples)"
+        f"  write ms        p50 {p50:.2f}  p99 {p99:.2f}  max {times[-1]:.2f}"
+        f"  ({len(times)} samples)"
     )
     print(f"  file / day      {day_bytes / 1024:.0f} kB raw ({raw_rows} rows, {per_row:.0f} B/row)")
     print(f"  maintain ms     {maintain_ms:.1f} (day -> {hourly_rows} hourly rows)")
