@@ -250,3 +250,34 @@ def parse_seek(text: str, current: datetime) -> datetime:
             f"{text!r}: give a time (03:12, 03:12:30, 2026-11-29 03:12) or an offset (+5m, -30s)"
         ) from None
     return parsed if parsed.tzinfo else parsed.astimezone()
+
+
+def export_window(source: Path, target: Path, start: datetime, end: datetime) -> int:
+    """Copy the frames taken in [start, end] into a new recording (an incident's attachment:
+    the window around the incident, replayable with ``engflow-tui replay``). Returns the count."""
+    recording = Recording(source)
+    try:
+        first = bisect.bisect_left(recording.times, start.timestamp())
+        last = bisect.bisect_right(recording.times, end.timestamp())
+        if first >= last:
+            raise RecordingError(
+                f"{source}: no frame between {start.isoformat()} and {end.isoformat()}"
+            )
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.unlink(missing_ok=True)
+        writer = RecordingWriter(tmp, recording.target)
+        try:
+            rows = recording.conn.execute(
+                "SELECT ts, data FROM snapshots WHERE ts >= ? AND ts <= ? ORDER BY ts",
+                (recording.times[first], recording.times[last - 1]),
+            ).fetchall()
+            writer.conn.executemany("INSERT OR REPLACE INTO snapshots VALUES (?, ?)", rows)
+            writer.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            writer.close()
+        for suffix in ("-wal", "-shm"):
+            tmp.with_name(tmp.name + suffix).unlink(missing_ok=True)
+        tmp.replace(target)
+        return len(rows)
+    finally:
+        recording.close()

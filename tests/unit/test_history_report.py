@@ -204,3 +204,22 @@ def test_damaged_recording_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match="not a readable recording"):
         Recording(path)
     assert main(["replay", str(path)]) == 2
+
+
+def test_export_window_for_an_incident(tmp_path: Path) -> None:
+    from engflow_tui.history.recording import export_window
+
+    path = tmp_path / "all.rec"
+    writer = RecordingWriter(path, "production")
+    for i in range(10):
+        writer.add(replace(full_snapshot(), taken_at=NOW + timedelta(minutes=i), active_users=i))
+    writer.close()
+    out = tmp_path / "incident" / "window.rec"
+    out.parent.mkdir()
+    assert export_window(path, out, NOW + timedelta(minutes=3), NOW + timedelta(minutes=5)) == 3
+    assert sorted(p.name for p in out.parent.iterdir()) == ["window.rec"]  # one file to attach
+    window = Recording(out)
+    assert len(window) == 3 and window.target == "production"
+    assert [window.snapshot(i).active_users for i in range(3)] == [3, 4, 5]
+    with pytest.raises(RecordingError, match="no frame between"):
+        export_window(path, out, NOW + timedelta(hours=1), NOW + timedelta(hours=2))
