@@ -22,7 +22,9 @@ class ReplayMonitor(Monitor):
     async def poll(self) -> Snapshot:
         snapshot = await self.source.collect()
         self.events = []
-        return replace(snapshot, target=self.target.name)
+        # What a checklist verification reads on a live Monitor: the snapshot at the cursor.
+        self.latest: Snapshot | None = replace(snapshot, target=self.target.name)
+        return self.latest
 
     def acknowledge(self, key: str) -> bool:
         return False  # a recording is read-only
