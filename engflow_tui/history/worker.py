@@ -36,6 +36,8 @@ class StoreThread:
             queue.Queue()
         )
         self._problems: list[str] = []
+        self._reported: set[str] = set()
+        """Problems already handed out: a broken disk says so once, not at every sample."""
         self._lock = threading.Lock()
         self.store: HistoryStore | None = None
         self._thread = threading.Thread(target=self._run, name=f"history-{path.name}", daemon=True)
@@ -44,7 +46,8 @@ class StoreThread:
     def _report(self, problem: str | None) -> None:
         if problem:
             with self._lock:
-                if problem not in self._problems:
+                if problem not in self._reported:
+                    self._reported.add(problem)
                     self._problems.append(problem)
 
     def take_problems(self) -> list[str]:

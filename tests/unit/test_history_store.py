@@ -179,3 +179,25 @@ def test_a_second_process_only_reads(tmp_path: Path) -> None:
     third = HistoryStore(path)  # the lock went with the first one
     assert third.writer
     third.close()
+
+
+def test_a_failing_store_reports_once(tmp_path: Path) -> None:
+    worker = StoreThread(tmp_path / "h.sqlite")
+    try:
+        # Another connection holds the write lock: every write fails the same way.
+        assert worker.submit(lambda s: s.conn.execute("PRAGMA busy_timeout = 0")).result(5)
+        holder = sqlite3.connect(tmp_path / "h.sqlite", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            for minute in range(3):
+                sample = HistorySample(
+                    T0 + timedelta(minutes=minute), 60.0, {("conn.total", ""): 1.0}
+                )
+                assert worker.submit(lambda s, x=sample: s.write(x)).result(5) is False
+        finally:
+            holder.close()
+        problems = worker.take_problems()
+        assert len(problems) == 1 and "sample not written (database is locked)" in problems[0]
+        assert worker.take_problems() == []
+    finally:
+        worker.close()
