@@ -181,15 +181,17 @@ class Sampler:
         self._prev_t = t
         self._http = {}
         values.update(_gauges(snapshot))
-        if self._last_size_t is None or (
-            (t - self._last_size_t).total_seconds() >= self.size_interval - self.sample_interval / 2
+        if snapshot.health.database_size_bytes is not None and (
+            self._last_size_t is None
+            or (t - self._last_size_t).total_seconds()
+            >= self.size_interval - self.sample_interval / 2
         ):
-            if snapshot.health.database_size_bytes is not None:
-                self._last_size_t = t
-                values[("db.size", "")] = float(snapshot.health.database_size_bytes)
-            for ts in self._pending_sizes or ():
-                values[("table.size", f"{ts.schema}.{ts.table}")] = float(ts.size_bytes)
-            self._pending_sizes = None
+            self._last_size_t = t
+            values[("db.size", "")] = float(snapshot.health.database_size_bytes)
+        # Table sizes come on the collector's size cadence: stored with the first sample after.
+        for ts in self._pending_sizes or ():
+            values[("table.size", f"{ts.schema}.{ts.table}")] = float(ts.size_bytes)
+        self._pending_sizes = None
         statements, statement_spans = self._statement_deltas(values)
         spans = {
             k: table_span for k in values if k[0].startswith("table.") and k[0] != "table.size"

@@ -214,3 +214,20 @@ async def test_monitor_exposes_activity_for_the_checklists(tmp_path: Path) -> No
         assert await plain.user_activity(now) is None
     finally:
         await monitor.close()
+
+
+def test_table_sizes_read_between_samples_are_stored_with_the_next_one() -> None:
+    from engflow_tui.model import TableSize
+
+    base = sample_snapshot()
+    sampler = Sampler(sample_interval=60, size_interval=600)
+    at = [T0 + timedelta(seconds=s) for s in (0, 30, 60, 90, 120)]
+    sizes = (TableSize("public", "orders", 8192),)
+    first = sampler.feed(replace(base, taken_at=at[0]))
+    assert first is not None and ("db.size", "") in first.values  # sizes start at once
+    assert sampler.feed(replace(base, taken_at=at[1], table_sizes=sizes)) is None  # not due
+    second = sampler.feed(replace(base, taken_at=at[2]))
+    assert second is not None and second.values[("table.size", "public.orders")] == 8192
+    assert ("db.size", "") not in second.values  # the database size waits for its cadence
+    third = sampler.feed(replace(base, taken_at=at[4]))
+    assert third is not None and ("table.size", "public.orders") not in third.values
