@@ -156,10 +156,20 @@ class HistoryStore:
         self.problem: str | None = None
         """A one-line notice for the UI (set aside, cannot write); read and cleared by the owner."""
         self._ids: dict[tuple[str, str], int] = {}
-        self.conn = self._open()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {self.path.parent}: {exc.strerror}") from None
         self.writer = False if read_only else self._claim_writer()
         """False when another engflow-tui process (console or `record`) already samples this
         target: two samplers would store every delta twice. Reading still works."""
+        # Only the writer may set a damaged or locked file aside: a reader must never move the
+        # file another engflow-tui process is writing.
+        try:
+            self.conn = self._open(may_set_aside=self.writer)
+        except StoreUnavailable:
+            self._release()
+            raise
 
     # ------------------------------------------------------------------ open / set aside
 
@@ -186,14 +196,12 @@ class HistoryStore:
             raise
         return conn
 
-    def _open(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot create {self.path.parent}: {exc.strerror}") from None
+    def _open(self, may_set_aside: bool) -> sqlite3.Connection:
         try:
             return self._connect()
         except (sqlite3.DatabaseError, ValueError) as exc:  # corrupt, not a database, locked
+            if not may_set_aside:
+                raise StoreUnavailable(f"history store {self.path} is unreadable ({exc})") from None
             aside = self._set_aside()
             what = "locked by another process" if "locked" in str(exc) else f"unreadable ({exc})"
             self.problem = (
@@ -220,7 +228,7 @@ class HistoryStore:
                 f"history of {self.path.stem.removeprefix('history-')} is already kept by another "
                 "engflow-tui process (console or record): this one only reads it"
             )
-            self.problem = f"{self.problem}; {notice}" if self.problem else notice
+            self.problem = notice
             return False
         return True
 
@@ -240,6 +248,9 @@ class HistoryStore:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
+        self._release()
+
+    def _release(self) -> None:
         lock = getattr(self, "_lock_file", None)
         if lock is not None:
             lock.close()  # releases the writer lock

@@ -201,3 +201,18 @@ def test_a_failing_store_reports_once(tmp_path: Path) -> None:
         assert worker.take_problems() == []
     finally:
         worker.close()
+
+
+def test_a_reader_never_moves_the_file_of_the_writer(tmp_path: Path) -> None:
+    import fcntl
+
+    from engflow_tui.history.store import StoreUnavailable
+
+    path = tmp_path / "history-prod.sqlite"
+    path.write_bytes(b"garbage, but another engflow-tui process owns it" * 50)
+    with open(tmp_path / "history-prod.sqlite.writer", "a+") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(StoreUnavailable, match="is unreadable"):
+            HistoryStore(path)
+    assert path.read_bytes().startswith(b"garbage")
+    assert [p.name for p in tmp_path.iterdir() if ".corrupt-" in p.name] == []
