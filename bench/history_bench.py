@@ -92,8 +92,15 @@ def scaled(first, second, minute: int, seconds: float, extra: int, with_sizes: b
             for q in slow.queries
         )
         slow = replace(slow, queries=queries)
+    totals = None
+    if with_sizes and second.statement_totals:  # read on the size cadence, like the console
+        totals = tuple(
+            replace(s, calls=s.calls * (minute + 1), total_ms=s.total_ms * (minute + 1) * 1.01)
+            for s in second.statement_totals
+        )
     return replace(
         second,
+        statement_totals=totals,
         taken_at=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=minute),
         health=health,
         table_activity=tuple(activity),
@@ -157,7 +164,8 @@ def main() -> None:
     from engflow_tui.history.recording import pack
     from engflow_tui.model import ConnectionStats
 
-    frame = len(pack(second))
+    # A typical frame: table sizes and statement totals ride along only every 10 minutes.
+    frame = len(pack(replace(second, table_sizes=None, statement_totals=None)))
     sessions = (
         len(second.connections.sessions) if isinstance(second.connections, ConnectionStats) else 0
     )
