@@ -231,3 +231,24 @@ def test_table_sizes_read_between_samples_are_stored_with_the_next_one() -> None
     assert ("db.size", "") not in second.values  # the database size waits for its cadence
     third = sampler.feed(replace(base, taken_at=at[4]))
     assert third is not None and ("table.size", "public.orders") not in third.values
+
+
+def test_feature_usage_compares_with_the_stored_seven_day_rate() -> None:
+    from engflow_tui.history.activity import Baselines
+
+    base = sample_snapshot()
+    history = MetricHistory()
+    snap = base
+    for minute in range(4):  # 60 writes a minute into orders, for 3 minutes
+        snap = replace(
+            base,
+            taken_at=T0 + timedelta(minutes=minute),
+            table_activity=(TableActivity("public", "orders", 60 * minute, 0, 0),),
+        )
+        history.add(snap)
+    stored = Baselines(users=None, write_rate_per_min={"public.orders": 2.0})
+    metric = derive(history, snap, Thresholds(), stored)["tables.write_rate_ratio"]["public.orders"]
+    assert metric.value == pytest.approx(30.0)
+    assert "rose to 60/min from a 7-day baseline of 2/min" in metric.detail
+    # Without the store, 3 minutes of memory are not enough for a baseline: no metric at all.
+    assert "tables.write_rate_ratio" not in derive(history, snap, Thresholds())
