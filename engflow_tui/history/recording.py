@@ -8,6 +8,7 @@ snapshot is the recorded one. Must not import Textual.
 from __future__ import annotations
 
 import bisect
+import os
 import enum
 import json
 import sqlite3
@@ -91,7 +92,12 @@ class RecordingWriter:
 
     def __init__(self, path: Path, target: str) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Sessions' query texts carry literal values: the file is for its owner only.
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise RecordingError(f"{path}: cannot record there ({exc.strerror})") from None
         try:
             # Written from a worker thread, one write at a time.
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

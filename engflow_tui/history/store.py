@@ -174,6 +174,8 @@ class HistoryStore:
     # ------------------------------------------------------------------ open / set aside
 
     def _connect(self) -> sqlite3.Connection:
+        with contextlib.suppress(OSError):  # statement texts inside: for its owner only
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode=WAL").fetchone()

@@ -223,3 +223,15 @@ def test_export_window_for_an_incident(tmp_path: Path) -> None:
     assert [window.snapshot(i).active_users for i in range(3)] == [3, 4, 5]
     with pytest.raises(RecordingError, match="no frame between"):
         export_window(path, out, NOW + timedelta(hours=1), NOW + timedelta(hours=2))
+
+
+def test_recordings_and_stores_are_private(tmp_path: Path) -> None:
+    writer = RecordingWriter(tmp_path / "rec" / "r.rec", "production")
+    writer.close()
+    store = HistoryStore(tmp_path / "h.sqlite")
+    store.close()
+    assert (tmp_path / "rec" / "r.rec").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "rec").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "h.sqlite").stat().st_mode & 0o777 == 0o600
+    with pytest.raises(RecordingError, match="cannot record there"):
+        RecordingWriter(tmp_path / "h.sqlite" / "nested.rec", "production")
