@@ -8,9 +8,9 @@ snapshot is the recorded one. Must not import Textual.
 from __future__ import annotations
 
 import bisect
-import os
 import enum
 import json
+import os
 import sqlite3
 import time
 import zlib
