@@ -139,6 +139,8 @@ def run_replay(config: Config, path: str, speed: float) -> int:
     from .recording import RecordingError
     from .replay import replay_setup
 
+    if not 0.25 <= speed <= 512:
+        raise ConfigError(f"must be between 0.25 and 512, not {speed:g}", None, "--speed")
     try:
         config, target, recording = replay_setup(path, config)
     except RecordingError as exc:

@@ -235,3 +235,23 @@ def test_recordings_and_stores_are_private(tmp_path: Path) -> None:
     assert (tmp_path / "h.sqlite").stat().st_mode & 0o777 == 0o600
     with pytest.raises(RecordingError, match="cannot record there"):
         RecordingWriter(tmp_path / "h.sqlite" / "nested.rec", "production")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["record", "--dsn", "postgresql://u@h/db", "--duration", "fast"], "--duration: 'fast'"),
+        (["replay", "x.rec", "--speed", "0"], "--speed: must be between 0.25 and 512, not 0"),
+        (["replay", "missing.rec"], "missing.rec: no such recording"),
+        (["report", "monthly"], "invalid choice: 'monthly'"),
+    ],
+)
+def test_history_commands_refuse_bad_input(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code  # type: ignore[assignment]
+    assert code == 2
+    assert expected in capsys.readouterr().err
