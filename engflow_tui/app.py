@@ -205,6 +205,22 @@ class EngFlowApp(App[None]):
             if command.title != "Keys":  # our Help lists every key of the console
                 yield command
 
+    def action_show_trends(self) -> None:
+        """Trends screen (issue 9): read on the history store's thread, never here."""
+        from .history.trends import load_trends
+        from .screens.trends_screen import TrendsScreen
+
+        store = self.dashboard.monitor.history_store if self.dashboard is not None else None
+        if store is None:
+            self.notify(
+                "no history for this target: [history] enabled = false, or no target open",
+                severity="warning",
+                markup=False,
+            )
+            return
+        limit = self.config.capacity.storage_limit
+        self.push_screen(TrendsScreen(lambda window: load_trends(store, window, limit)))
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

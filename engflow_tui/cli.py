@@ -13,6 +13,7 @@ import re
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .config import (
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck_export.add_argument("run_id")
     ck_export.add_argument("--format", choices=("markdown", "json"), default="markdown")
     ck_export.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
+    _history_parsers(sub)
 
     cfg = sub.add_parser("config", help="write, check or show a config file")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -135,6 +137,53 @@ def build_parser() -> argparse.ArgumentParser:
     show = cfg_sub.add_parser("show", help="print the effective config, defaults filled in (TOML)")
     show.add_argument("path", nargs="?")
     return parser
+
+
+def _history_parsers(sub: Any) -> None:
+    """report / record / replay (issue 9: history, trends and capacity)."""
+    report = sub.add_parser(
+        "report", help="print a report from the history store (weekly performance report)"
+    )
+    _target_options(report, suppress=True)
+    report.add_argument("kind", choices=("weekly",), help="which report")
+    report.add_argument("--format", choices=("markdown", "json"), default="markdown")
+
+    record = sub.add_parser(
+        "record",
+        help="headless: store full snapshots at the refresh cadence (for cron or a tmux pane)",
+    )
+    _target_options(record, suppress=True)
+    record.add_argument("--output", "-o", metavar="FILE", help="the recording file to write")
+    record.add_argument(
+        "--duration", metavar="DURATION", help="stop after this long, e.g. 1h (default: Ctrl+C)"
+    )
+
+    replay = sub.add_parser(
+        "replay", help="open the console on a recording, read-only, with a time cursor"
+    )
+    replay.add_argument("file", help="a file written by `engflow-tui record`")
+    replay.add_argument(
+        "--speed", type=float, default=1.0, help="playback speed when playing (space)"
+    )
+    replay.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
+
+
+def _run_history_command(args: argparse.Namespace) -> int:
+    from .history import commands
+
+    if args.command == "replay":
+        path = find_config_path(getattr(args, "config", None))
+        config = load_config(path) if path else Config()
+        return commands.run_replay(config, args.file, args.speed)
+    config, target = resolve(args)
+    if target is None:
+        raise ConfigError(
+            "several targets and no console.default_target: choose one with --target",
+            str(config.path),
+        )
+    if args.command == "report":
+        return commands.run_report(config, target, args.kind, args.format)
+    return commands.run_record(config, target, args)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_config(args)
         if args.command == "checklist":
             return run_checklist(args)
+        if args.command in ("report", "record", "replay"):
+            return _run_history_command(args)
         config, target = resolve(args)
         return run_console(config, target)
     except _NoTarget:

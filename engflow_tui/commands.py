@@ -61,6 +61,11 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
         "Show alerts", "Active alerts and their history, with the runbook", app.action_show_alerts
     )
     yield SystemCommand(
+        "Show trends",
+        "History: trends over hours/days/weeks, table growth, storage and connection projections",
+        app.action_show_trends,
+    )
+    yield SystemCommand(
         "Show audit log", "Every confirmed action, refusal and failure", app.action_show_audit_log
     )
     yield from incident_commands(app)

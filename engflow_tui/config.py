@@ -263,6 +263,30 @@ class IncidentsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryConfig:
+    enabled: bool = True
+    """Keep a local metrics store (one SQLite file per target under console.state_dir)."""
+    sample_interval: float = 60.0
+    """One sample of the snapshot figures this often (connections, cache, transactions, writes)."""
+    size_interval: float = 600.0
+    """Database and table sizes, per-table write counters and statement totals: sampled this often."""
+    raw_retention: float = 86400.0
+    """Samples are kept as taken for this long, then only as hourly aggregates."""
+    hourly_retention: float = 90 * 86400.0
+    """Hourly aggregates are kept this long, then only as daily ones."""
+    daily_retention: float = 730 * 86400.0
+    """Daily aggregates are kept this long."""
+    max_size_mb: float = 200.0
+    """Size cap of one store file: the oldest data goes first when it is exceeded."""
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityConfig:
+    storage_limit: float | None = None
+    """The database's storage limit in bytes ("8GB", "500MB"): Trends projects when it is reached."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
@@ -275,6 +299,8 @@ class Config:
     """[escalation]: the runbook's contact levels and escalation matrix."""
     incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
     """[incidents]: incident mode (status-update cadence, files, templates)."""
+    history: HistoryConfig = field(default_factory=HistoryConfig)
+    capacity: CapacityConfig = field(default_factory=CapacityConfig)
     path: Path | None = None
     """The file this was read from, if any."""
 
@@ -544,6 +570,15 @@ _THRESHOLD_KINDS = {
     "connections_critical_pct": "number",
     "cache_hit_warning_pct": "number",
 }
+_HISTORY_KINDS = {
+    "enabled": "bool",
+    "sample_interval": "duration",
+    "size_interval": "duration",
+    "raw_retention": "duration",
+    "hourly_retention": "duration",
+    "daily_retention": "duration",
+    "max_size_mb": "number",
+}
 _TOP_LEVEL = {
     "console",
     "targets",
@@ -553,7 +588,44 @@ _TOP_LEVEL = {
     "notifications",
     "escalation",
     "incidents",
+    "history",
+    "capacity",
 }
+
+_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
+
+
+def parse_size(value: object) -> float:
+    """Bytes for "8GB", "500 MB", "1.5TB" or a plain number of bytes; ValueError otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    if isinstance(value, str):
+        match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?b)\s*$", value, re.I)
+        if match and float(match.group(1)) > 0:
+            return float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    raise ValueError(f'must be a size like "8GB", "500MB" or a number of bytes, not {value!r}')
+
+
+def _history_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str, Any]:
+    """[history] and [capacity] (issue 9): the local metrics store and the capacity projections."""
+    raw = reader.table(data, "history")
+    reader.check_keys(raw, set(_HISTORY_KINDS), "history.")
+    history = HistoryConfig(
+        **{k: reader.convert(f"history.{k}", v, _HISTORY_KINDS[k]) for k, v in raw.items()}
+    )
+    if history.sample_interval < 1:
+        raise reader.fail("history.sample_interval", "must be at least 1s")
+    if history.max_size_mb < 1:
+        raise reader.fail("history.max_size_mb", "must be at least 1 (MB)")
+    capacity_raw = reader.table(data, "capacity")
+    reader.check_keys(capacity_raw, {"storage_limit"}, "capacity.")
+    limit = None
+    if "storage_limit" in capacity_raw:
+        try:
+            limit = parse_size(capacity_raw["storage_limit"])
+        except ValueError as exc:
+            raise reader.fail("capacity.storage_limit", str(exc)) from None
+    return {"history": history, "capacity": CapacityConfig(storage_limit=limit)}
 
 
 def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
@@ -630,6 +702,7 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         thresholds=thresholds,
         escalation=_escalation(reader, reader.table(data, "escalation")),
         incidents=_incidents(reader, reader.table(data, "incidents")),
+        **_history_sections(reader, data),
     )
 
 

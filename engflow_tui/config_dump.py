@@ -25,6 +25,10 @@ _DURATIONS = {
     "analyze_timeout",
     "http_timeout",
     "http_interval",
+    "sample_interval",
+    "raw_retention",
+    "hourly_retention",
+    "daily_retention",
 }
 
 
@@ -57,6 +61,8 @@ def dump_config(config: Config) -> str:
         },
         "targets": {name: _section(t) for name, t in config.targets.items()},
         **_incident_sections(config),
+        "history": _section(config.history),
+        "capacity": _section(config.capacity),
     }
     return tomli_w.dumps(data)
 

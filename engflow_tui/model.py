@@ -192,6 +192,37 @@ class TableActivity:
 
 
 @dataclass(frozen=True, slots=True)
+class TableSize:
+    """Total size (heap + indexes + TOAST) of one table, for growth trends."""
+
+    schema: str
+    table: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatementTotal:
+    """Cumulative calls and execution time of one statement (pg_stat_statements), for history."""
+
+    queryid: int
+    calls: int
+    total_ms: float
+    query: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sparklines:
+    """The last hour of the history store's samples, for the dashboard's sparklines (oldest
+    first, one value per sample)."""
+
+    connections: tuple[float, ...] = ()
+    cache_hit_pct: tuple[float, ...] = ()
+    tps: tuple[float, ...] = ()
+    errors_per_min: tuple[float, ...] = ()
+    """Rolled-back transactions plus failed HTTP probes, per minute."""
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     key: str
     """Stable identity: rule id plus subject (e.g. ``rls.disabled:public.orcamentos``)."""
@@ -230,3 +261,9 @@ class Snapshot:
     """pg_stat_archiver figures when archiving is on (archived/failed counts, ages)."""
     duration_ms: float = 0.0
     """Wall time the collector spent on this snapshot."""
+    table_sizes: tuple[TableSize, ...] | None = None
+    """Sizes of the largest tables, on the history's size cadence (None between reads)."""
+    sparklines: Sparklines | None = None
+    """The last hour from the history store (set by the Monitor)."""
+    statement_totals: tuple[StatementTotal, ...] | None = None
+    """The statements with the most total time, on the history's size cadence (None between)."""

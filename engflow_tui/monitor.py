@@ -10,6 +10,7 @@ import asyncio
 import re
 import time
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,6 +50,7 @@ class Monitor:
         *,
         persist_alerts: bool = False,
         monotonic: object = time.monotonic,
+        history_store: Any = None,
     ) -> None:
         self.source = source
         self.config = config
@@ -86,6 +88,34 @@ class Monitor:
         """What the alert rules read from the last poll."""
         if store is not None and store.problem:
             self.notices.append(store.problem)
+        # The local metrics store (issue 9): the Sampler turns snapshots into samples, the
+        # StoreThread writes them off the poll loop; both optional (tests, diagnose).
+        from .history.sampler import Sampler
+
+        self.sampler = Sampler(
+            config.history.sample_interval,
+            config.history.size_interval,
+            table_interval=config.history.size_interval,
+        )
+        self.history_store = history_store
+        self._pending: dict[str, Any] = {}
+        self._baselines: Any = None
+        self._next_maintain: datetime | None = None
+        self._next_baselines: datetime | None = None
+        if history_store is not None:
+            from .history.sampler import SPARK_SERIES, spark_points_from_store
+
+            def seed(store: Any) -> Any:
+                now = store.clock()
+                start = now - timedelta(hours=1)
+                return spark_points_from_store(
+                    {
+                        f"{m}|": store.series(m, "", start, now + timedelta(seconds=1), tier=0)
+                        for m in SPARK_SERIES
+                    }
+                )
+
+            self._pending["seed"] = history_store.submit(seed)
 
     async def _outside(self) -> bool:
         """Run the HTTP probes and the host scrape when due; True when they ran."""
@@ -104,7 +134,10 @@ class Monitor:
         snapshot, fresh = await asyncio.gather(self.source.collect(), self._outside())
         snapshot = replace(snapshot, http=self._http, host=self._host)
         self.history.add(snapshot, fresh_http=fresh)
-        metrics = self.metrics = derive(self.history, snapshot, self.config.thresholds)
+        self._feed_history(snapshot, fresh)
+        metrics = self.metrics = derive(
+            self.history, snapshot, self.config.thresholds, self._baselines
+        )
         self.events = self.engine.evaluate(metrics, snapshot.taken_at)
         if self.events:
             self.notifier.send(self.events)
@@ -117,8 +150,63 @@ class Monitor:
             and self.engine.store.problem not in self.notices
         ):
             self.notices.append(self.engine.store.problem)
-        self.latest = replace(snapshot, alerts=self.engine.alerts())
+        self.latest = replace(
+            snapshot, alerts=self.engine.alerts(), sparklines=self.sampler.sparklines()
+        )
         return self.latest
+
+    def _feed_history(self, snapshot: Snapshot, fresh: bool) -> None:
+        """Sample the snapshot into the store (never waits on disk), collect finished reads."""
+        sample = self.sampler.feed(snapshot, fresh_http=fresh)
+        store = self.history_store
+        if store is None:
+            return
+        seed = self._pending.get("seed")
+        if seed is not None and seed.done():
+            del self._pending["seed"]
+            if seed.exception() is None and seed.result():
+                self.sampler.seed(seed.result())
+        baselines = self._pending.get("baselines")
+        if baselines is not None and baselines.done():
+            del self._pending["baselines"]
+            if baselines.exception() is None:
+                self._baselines = baselines.result()
+        if sample is not None:
+            store.submit(lambda s: s.write(sample))
+        now = snapshot.taken_at
+        if self._next_maintain is None or now >= self._next_maintain:
+            self._next_maintain = now + timedelta(hours=1)
+            store.submit(lambda s: s.maintain())
+        if (self._next_baselines is None or now >= self._next_baselines) and (
+            "baselines" not in self._pending
+        ):
+            from .history.activity import alert_baselines
+
+            self._next_baselines = now + timedelta(minutes=10)
+            self._pending["baselines"] = store.submit(lambda s: alert_baselines(s, now))
+        for problem in store.take_problems():
+            if problem not in self.notices:
+                self.notices.append(problem)
+
+    async def user_activity(self, now: datetime | None = None) -> Any:
+        """Active users vs their 7-day baseline from the history store (history.activity.Activity),
+        or None without a store — for the checklists' automatic items."""
+        from .history.activity import user_activity
+
+        if self.history_store is None:
+            return None
+        at = now or datetime.now(UTC)
+        return await self.history_store.ask(lambda s: user_activity(s, at))
+
+    async def crud_per_hour(self, now: datetime | None = None) -> Any:
+        """Rows written per hour per table vs their 7-day baselines (list of
+        history.activity.TableCrud, busiest first), or None without a store."""
+        from .history.activity import crud_per_hour
+
+        if self.history_store is None:
+            return None
+        at = now or datetime.now(UTC)
+        return await self.history_store.ask(lambda s: crud_per_hour(s, at))
 
     def take_notices(self) -> list[str]:
         notices, self.notices[:] = list(self.notices), []
@@ -138,9 +226,27 @@ class Monitor:
         if self.scraper is not None:
             await self.scraper.close()
         await self.source.close()
+        if self.history_store is not None:
+            await asyncio.to_thread(self.history_store.close)
+
+
+def history_store_for(config: Config, target: TargetConfig) -> Any:
+    """The target's store thread, or None when [history] enabled = false."""
+    if not config.history.enabled:
+        return None
+    from .history.store import store_path
+    from .history.worker import StoreThread
+
+    return StoreThread(store_path(config.console.state_dir, target.name), config.history)
 
 
 def live_monitor(config: Config, target: TargetConfig, **kwargs: object) -> Monitor:
     from .collectors.postgres import PostgresCollector
 
-    return Monitor(PostgresCollector(target, config, **kwargs), config, target, persist_alerts=True)  # type: ignore[arg-type]
+    return Monitor(
+        PostgresCollector(target, config, **kwargs),  # type: ignore[arg-type]
+        config,
+        target,
+        persist_alerts=True,
+        history_store=history_store_for(config, target),
+    )

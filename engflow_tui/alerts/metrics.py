@@ -11,6 +11,7 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..config import Thresholds
 from ..durations import format_age
@@ -106,7 +107,14 @@ def _delta(window: list[Sample], attr: str) -> tuple[int, int] | None:
     return d0, d1
 
 
-def derive(history: MetricHistory, snapshot: Snapshot, thresholds: Thresholds) -> Metrics:
+def derive(
+    history: MetricHistory,
+    snapshot: Snapshot,
+    thresholds: Thresholds,
+    baselines: Any = None,
+) -> Metrics:
+    """``baselines`` (history.activity.Baselines): the store's 7-day baselines for User Growth and
+    Feature Usage; without them (or without enough history) the last hour in memory is used."""
     now = snapshot.taken_at
     out: Metrics = {}
     health = snapshot.health
@@ -228,7 +236,16 @@ def derive(history: MetricHistory, snapshot: Snapshot, thresholds: Thresholds) -
         out["backup.problem"] = {"": Metric(problem, detail)}
 
     users = [s for s in history.samples if s.users is not None]
-    if (
+    stored_users = getattr(baselines, "users", None)
+    if isinstance(snapshot.active_users, int) and stored_users is not None and stored_users >= 10:
+        ratio = snapshot.active_users / stored_users
+        out["users.growth_ratio"] = {
+            "": Metric(
+                ratio,
+                f"{snapshot.active_users} active users vs a 7-day baseline of {stored_users:.0f} (x{ratio:.1f})",
+            )
+        }
+    elif (
         isinstance(snapshot.active_users, int)
         and len(users) >= 2
         and now - users[0].t >= timedelta(minutes=10)
@@ -245,10 +262,28 @@ def derive(history: MetricHistory, snapshot: Snapshot, thresholds: Thresholds) -
             }
 
     writes = [s for s in history.samples if s.writes is not None]
-    if writes and now - writes[0].t >= timedelta(minutes=15):
+    stored_rates: dict[str, float] = getattr(baselines, "write_rate_per_min", None) or {}
+    if stored_rates and writes:
+        recent = [s for s in writes if now - s.t <= timedelta(minutes=5)]
+        ratios: dict[str, Metric] = {}
+        if len(recent) >= 2:
+            for table in recent[-1].writes or {}:
+                rate_now = _rate(recent, table)
+                rate_base = stored_rates.get(table)
+                if rate_now is None or rate_base is None or max(rate_now, rate_base) < 10:
+                    continue
+                low, high = sorted((rate_now, rate_base))
+                ratio = high / max(low, 0.1)
+                direction = "rose" if rate_now >= rate_base else "dropped"
+                ratios[table] = Metric(
+                    ratio,
+                    f"{table}: writes {direction} to {rate_now:.0f}/min from a 7-day baseline of {rate_base:.0f}/min",
+                )
+            out["tables.write_rate_ratio"] = ratios
+    elif writes and now - writes[0].t >= timedelta(minutes=15):
         recent = [s for s in writes if now - s.t <= timedelta(minutes=5)]
         older = [s for s in writes if now - s.t > timedelta(minutes=5)]
-        ratios: dict[str, Metric] = {}
+        ratios = {}
         if len(recent) >= 2 and len(older) >= 2:
             for table in recent[-1].writes or {}:
                 rate_now = _rate(recent, table)

@@ -29,8 +29,10 @@ from ..model import (
     SlowQueries,
     SlowQuery,
     Snapshot,
+    StatementTotal,
     TableActivity,
     TableRls,
+    TableSize,
     Unavailable,
 )
 
@@ -117,6 +119,9 @@ class PostgresCollector:
         )
         self._archiver = _Cadence(config.console.size_interval)
         self._users = _Cadence(config.console.size_interval)
+        # Table sizes feed the history store's growth trends only (issue 9).
+        self._table_sizes = _Cadence(config.history.size_interval)
+        self._statement_totals = _Cadence(config.history.size_interval)
         self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -145,6 +150,8 @@ class PostgresCollector:
             self._activity,
             self._archiver,
             self._users,
+            self._table_sizes,
+            self._statement_totals,
         ):
             cadence.last_run = float("-inf")
         self._next_connect_at = float("-inf")
@@ -222,7 +229,7 @@ class PostgresCollector:
         now = self._monotonic()
 
         light, self._light_cycle = self._light_cycle, False
-        slow = size = activity = archiver = users = None
+        slow = size = activity = archiver = users = table_sizes = statement_totals = None
         rls = await self._run_cadence(self._rls, now, self._probe_rls, degraded)
         if not light:
             if self.include_slow_queries:
@@ -233,6 +240,14 @@ class PostgresCollector:
             )
             archiver = await self._run_cadence(self._archiver, now, self._probe_archiver, degraded)
             users = await self._run_cadence(self._users, now, self._probe_active_users, degraded)
+            if self.config.history.enabled and self._table_sizes.due(now):
+                table_sizes = await self._run_cadence(
+                    self._table_sizes, now, self._probe_table_sizes, degraded
+                )
+            if self.config.history.enabled and self._statement_totals.due(now):
+                statement_totals = await self._run_cadence(
+                    self._statement_totals, now, self._probe_statement_totals, degraded
+                )
         if not self.connected:
             return self._down_snapshot(
                 taken_at, started, DatabaseError(self._last_error or "connection lost")
@@ -264,6 +279,8 @@ class PostgresCollector:
             archiver=archiver if isinstance(archiver, dict) else None,
             active_users=users,
             duration_ms=(self._monotonic() - started) * 1000.0,
+            table_sizes=table_sizes if isinstance(table_sizes, tuple) else None,
+            statement_totals=statement_totals if isinstance(statement_totals, tuple) else None,
         )
 
     async def _run_cadence(
@@ -404,6 +421,36 @@ class PostgresCollector:
                 f"fix targets.{self.target.name}.active_users_sql",
             )
         return value
+
+    async def _probe_table_sizes(self) -> tuple[TableSize, ...]:
+        rows = await self._conn.fetch(db.load_sql("table_sizes"), 500)
+        return tuple(TableSize(r["schema"], r["table"], r["size_bytes"]) for r in rows)
+
+    async def _probe_statement_totals(self) -> tuple[StatementTotal, ...] | Unavailable:
+        """The 100 statements with the most total time (history: which ones got slower)."""
+        location = await self._pgss_location()
+        if isinstance(location, Unavailable):
+            return location
+        schema, version = location
+        major, _, minor = version.partition(".")
+        legacy = (int(major), int(minor or 0)) < (1, 8)
+        sql = db.load_sql("statement_totals_legacy" if legacy else "statement_totals")
+        rows = await self._conn.fetch(sql.replace("{pgss}", schema), 100)
+        missing = [r["queryid"] for r in rows if r["queryid"] not in self._texts]
+        if missing:
+            text_sql = db.load_sql("slow_query_texts").replace("{pgss}", schema)
+            for text_row in await self._conn.fetch(text_sql, missing):
+                query = text_row["query"] or ""
+                self._texts[text_row["queryid"]] = query
+                if db.QUERY_MARKER in query:
+                    self._own_queryids.add(text_row["queryid"])
+        return tuple(
+            StatementTotal(
+                r["queryid"], r["calls"], r["total_ms"] or 0.0, self._texts.get(r["queryid"], "")
+            )
+            for r in rows
+            if r["queryid"] not in self._own_queryids
+        )
 
     async def _probe_size(self) -> int:
         return int(await self._conn.fetchval(db.load_sql("database_size")))

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from ..config import Config, ConsoleConfig, TargetConfig, Thresholds
+from ..config import Config, ConsoleConfig, HistoryConfig, TargetConfig, Thresholds
 from ..errors import ConfigError, ServerStartError
 from .server import LocalPostgres, ServerError, embedded_bin_dir, free_port, temporary_server
 
@@ -79,6 +79,8 @@ def demo_config(
         targets={"demo": target},
         # Lowered from the runbook's 30 min so the demo's stuck session shows up within a minute.
         thresholds=Thresholds(idle_in_transaction=30.0),
+        # Sparklines and Trends fill within minutes instead of an hour (history beside the data).
+        history=HistoryConfig(sample_interval=10.0, size_interval=60.0),
     )
     return config, target
 

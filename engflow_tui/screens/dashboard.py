@@ -27,6 +27,7 @@ from ..widgets.health_panel import HealthPanel
 from ..widgets.render import STATE_STYLE
 from ..widgets.rls_panel import RlsPanel
 from ..widgets.slow_queries_panel import SlowQueriesPanel
+from ..widgets.sparkline import has_data
 from ..widgets.table_panel import TablePanel
 
 
@@ -45,6 +46,7 @@ class DashboardScreen(Screen[None]):
         Binding("L", "app.show_audit_log", "Audit", show=False, id="dashboard.audit_log"),
         Binding("A", "app.show_alerts", "Alerts", show=False, id="dashboard.alerts"),
         Binding("C", "app.run_checklist", "Checklists", show=False, id="dashboard.checklist"),
+        Binding("H", "app.show_trends", "Trends", show=False, id="dashboard.trends"),
     ]
 
     def __init__(self, monitor: Monitor, config: Config, read_only: bool = False) -> None:
@@ -200,11 +202,14 @@ class DashboardScreen(Screen[None]):
         self.snapshot = snapshot
         self.query_one(HealthPanel).show(snapshot)
         extra = len(snapshot.http) + (1 if snapshot.host is not None else 0)
+        extra += 1 if has_data(snapshot.sparklines) else 0  # the health panel's "1h" row
         if extra != self._health_extra_rows:  # a style change relayouts the screen: only on change
             self._health_extra_rows = extra
             self.query_one("#panels").styles.grid_rows = f"{6 + extra} 3fr 2fr"
         self.query_one(AlertsPanel).show_alerts(snapshot)
-        self.query_one(ConnectionsPanel).show_stats(snapshot.connections, thresholds)
+        self.query_one(ConnectionsPanel).show_stats(
+            snapshot.connections, thresholds, snapshot.sparklines
+        )
         self.query_one(SlowQueriesPanel).show_slow(snapshot.slow_queries)
         self.query_one(RlsPanel).show_rls(snapshot.rls)
         self.snapshots_applied += 1

@@ -37,6 +37,11 @@ KEYS = (
         "in a checklist: re-verify · verify all · open the item's screen/action · finish (sign) · "
         "export Markdown+JSON · back (the run is kept)",
     ),
+    ("H", "Show trends: history over hours/days/weeks (h/d/w), table growth, capacity projections"),
+    (
+        "← → · space · + - · g · < >",
+        "in a replay (engflow-tui replay FILE): step, play/pause, speed, seek, first/last frame",
+    ),
     ("a / Enter", "in Alerts: acknowledge the selected alert (silences repeats) / its details"),
     ("y / n", "in a confirmation: confirm / cancel (Esc cancels too; focus starts on Cancel)"),
     ("I", "declare an incident, or show the open one (keys of the Incident screen at its top)"),

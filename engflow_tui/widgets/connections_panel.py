@@ -6,8 +6,9 @@ from textual.binding import Binding
 
 from ..config import Thresholds
 from ..messages import ActionRequested
-from ..model import ConnectionStats, Unavailable
+from ..model import ConnectionStats, Sparklines, Unavailable
 from .render import connections_summary, session_rows
+from .sparkline import connections_spark
 from .table_panel import TablePanel
 
 
@@ -29,16 +30,32 @@ class ConnectionsPanel(TablePanel):
         ("query", None, 0),
     )
 
-    def show_stats(self, stats: ConnectionStats | Unavailable, thresholds: Thresholds) -> None:
+    def show_stats(
+        self,
+        stats: ConnectionStats | Unavailable,
+        thresholds: Thresholds,
+        sparklines: Sparklines | None = None,
+    ) -> None:
         if isinstance(stats, Unavailable):
             self.show_unavailable(stats)
         else:
+            summary = connections_summary(stats, thresholds)
+            # The sparkline takes what the first line leaves (never a line of its own).
+            first_line = summary.plain.split("\n", 1)[0]
+            room = (self.size.width or 120) - 4 - len(first_line) - 5
+            if room >= 4:
+                spark = connections_spark(sparklines, min(room, 16))
+                if "\n" in summary.plain:
+                    cut = summary.plain.index("\n")
+                    summary = summary[:cut] + spark + summary[cut:]
+                else:
+                    summary.append_text(spark)
             note = (
                 f"+{stats.sessions_truncated} sessions not listed"
                 if stats.sessions_truncated
                 else ""
             )
-            self.show(connections_summary(stats, thresholds), session_rows(stats, thresholds), note)
+            self.show(summary, session_rows(stats, thresholds), note)
 
     def selected_session(self) -> tuple[int, str | None] | None:
         """The highlighted session as (pid, backend_start): the pair that names it."""

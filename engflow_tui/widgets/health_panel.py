@@ -1,11 +1,45 @@
-"""HealthPanel: the database state in one word, latency, version, uptime, size, cache hit rate."""
+"""HealthPanel: the database state in one word, latency, version, uptime, size, cache hit rate,
+and the last hour's sparklines (cache hit rate, TPS, errors) when the history has them."""
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from textual.widgets import Static
 
-from ..model import Snapshot
-from .render import health_with_probes
+from ..model import DbState, Snapshot
+from .render import health_renderable, health_with_probes
+from .sparkline import cache_spark, has_data, rate_line
+
+
+COMPACT_BELOW = 44
+"""Panels narrower than this (80-column terminals) round the "1h" row's values."""
+
+
+def spark_width(panel_width: int) -> int:
+    """Sparkline width for a panel this wide: two of them share the "1h" row (border, padding,
+    label and the values take the rest)."""
+    fixed = 20 if panel_width < COMPACT_BELOW else 27
+    return max(3, min(24, (panel_width - 7 - fixed) // 2 + 3))
+
+
+def health_body(snapshot: Snapshot, panel_width: int = 40) -> object:
+    """The panel's content: health (+ cache sparkline), the "1h" rates row, the HTTP probes."""
+    lines = snapshot.sparklines
+    if not has_data(lines) or snapshot.health.state is DbState.DOWN or lines is None:
+        return health_with_probes(snapshot)
+    width = spark_width(panel_width)
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="ellipsis", no_wrap=True)
+    grid.add_row("1h", rate_line(lines, width, compact=panel_width < COMPACT_BELOW))
+    probes = health_with_probes(snapshot)
+    rest = list(probes.renderables)[1:] if isinstance(probes, Group) else []
+    return Group(
+        health_renderable(snapshot.health, snapshot.taken_at, cache_spark(lines, width)),
+        grid,
+        *rest,
+    )
 
 
 class HealthPanel(Static):
@@ -18,4 +52,4 @@ class HealthPanel(Static):
         self.update("[dim]connecting…[/]")
 
     def show(self, snapshot: Snapshot) -> None:
-        self.update(health_with_probes(snapshot))
+        self.update(health_body(snapshot, self.size.width or 40))  # type: ignore[arg-type]

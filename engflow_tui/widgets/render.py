@@ -64,7 +64,9 @@ def unavailable_text(item: Unavailable) -> Text:
     return text
 
 
-def health_renderable(health: Health, taken_at: datetime | None = None) -> RenderableType:
+def health_renderable(
+    health: Health, taken_at: datetime | None = None, cache_trend: Text | None = None
+) -> RenderableType:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -86,10 +88,12 @@ def health_renderable(health: Health, taken_at: datetime | None = None) -> Rende
     cache_style = (
         "" if health.cache_hit_pct is None or health.cache_hit_pct >= 80 else "bold yellow"
     )
-    grid.add_row(
-        "cache",
-        Text(f"{cache} hit" if health.cache_hit_pct is not None else cache, style=cache_style),
+    cache_text = Text(
+        f"{cache} hit" if health.cache_hit_pct is not None else cache, style=cache_style
     )
+    if cache_trend is not None:
+        cache_text.append_text(cache_trend)
+    grid.add_row("cache", cache_text)
     return grid
 
 

@@ -11,6 +11,7 @@ import pytest
 from engflow_tui.config import (
     ActionsConfig,
     ConsoleConfig,
+    HistoryConfig,
     Thresholds,
     check_target_environment,
     find_config_path,
@@ -72,6 +73,7 @@ def test_shipped_example_parses_and_matches_the_defaults(monkeypatch: pytest.Mon
         ("console", ConsoleConfig),
         ("thresholds", Thresholds),
         ("actions", ActionsConfig),
+        ("history", HistoryConfig),
     ):
         documented = set(data[section])
         text = path.read_text(encoding="utf-8")
@@ -213,3 +215,30 @@ def test_parse_config_defaults() -> None:
     assert config.console.refresh_interval == 2.0
     assert config.thresholds.slow_query_ms == 100.0
     assert config.thresholds.idle_in_transaction == 1800.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[history]\nsample_intervall = "1m"',
+            "history.sample_intervall: unknown key (did you mean",
+        ),
+        ('[history]\nsample_interval = "0.5s"', "history.sample_interval: must be at least 1s"),
+        ('[capacity]\nstorage_limit = "lots"', "capacity.storage_limit: must be a size"),
+        ("[capacity]\nstorage_limt = 5", "capacity.storage_limt: unknown key"),
+    ],
+)
+def test_history_and_capacity_errors_name_the_key(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    assert expected in info.value.render()
+
+
+def test_history_and_capacity_values(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, '[history]\nsample_interval = "30s"\n[capacity]\nstorage_limit = "8GB"\n')
+    )
+    assert config.history.sample_interval == 30.0
+    assert config.history.raw_retention == 86400.0
+    assert config.capacity.storage_limit == 8 * 1024**3

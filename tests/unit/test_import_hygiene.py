@@ -42,6 +42,16 @@ CORE = [
     "engflow_tui.incidents.templates",
     "engflow_tui.incidents.report",
     "engflow_tui.incidents.webhook",
+    "engflow_tui.history",
+    "engflow_tui.history.store",
+    "engflow_tui.history.worker",
+    "engflow_tui.history.sampler",
+    "engflow_tui.history.trends",
+    "engflow_tui.history.activity",
+    "engflow_tui.history.report",
+    "engflow_tui.history.recording",
+    "engflow_tui.history.replay",
+    "engflow_tui.history.commands",
 ]
 
 

@@ -1,0 +1,125 @@
+"""Record a real database with `record`, then replay it: the panels show what was recorded, the
+time cursor moves with real keys, actions are refused."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from engflow_tui.config import Config, ConsoleConfig, TargetConfig
+from engflow_tui.history.commands import record
+from engflow_tui.history.recording import Recording
+from engflow_tui.history.replay import replay_setup
+from engflow_tui.replay_app import ReplayApp
+from engflow_tui.widgets.connections_panel import ConnectionsPanel
+from engflow_tui.widgets.health_panel import HealthPanel
+
+from ..pg import session, wait_for
+from .helpers import static_text, table_dicts
+
+
+async def test_record_then_replay_with_a_time_cursor(db18, tmp_path: Path) -> None:
+    target = TargetConfig(name="prod-test", dsn=db18.dsn())
+    config = Config(
+        console=ConsoleConfig(refresh_interval=0.2, state_dir=str(tmp_path)),
+        targets={"prod-test": target},
+    )
+    rec = tmp_path / "incident.rec"
+    log = io.StringIO()
+    # Frame 1: a batch job holds a transaction open; frame 2: it is gone, a report runs instead.
+    async with session(db18.dsn(), "batch-0312") as batch:
+        await batch.execute("BEGIN; SELECT 1")
+        assert await record(config, target, rec, frames=1, out=log) == 1
+    async with session(db18.dsn(), "report-0313"):
+        assert await record(config, target, rec, frames=1, out=log) == 1
+    assert "1 snapshots recorded in" in log.getvalue()
+
+    recording = Recording(rec)
+    assert len(recording) == 2 and recording.target == "prod-test"
+    first, second = recording.snapshot(0), recording.snapshot(1)
+
+    replay_config, replay_target, recording = replay_setup(str(rec), config)
+    app = ReplayApp(replay_config, replay_target, recording)
+    async with app.run_test(size=(140, 45)) as pilot:
+
+        def apps() -> set[str]:
+            table = app.screen.query_one(ConnectionsPanel).table
+            return {row["application"] for row in table_dicts(table)}
+
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+        await pilot.pause()
+        assert "batch-0312" in apps() and "report-0313" not in apps()
+        line = static_text(app.screen.query_one("#replay-line"))  # type: ignore[arg-type]
+        assert "REPLAY" in line and "frame 1/2" in line
+        assert first.taken_at.astimezone().strftime("%H:%M:%S") in line
+        assert "READ-ONLY" in static_text(app.screen.query_one("#status-line"))  # type: ignore[arg-type]
+
+        await pilot.press("right")
+        await wait_for(lambda: "report-0313" in apps())
+        assert "batch-0312" not in apps()
+        assert "frame 2/2" in static_text(app.screen.query_one("#replay-line"))  # type: ignore[arg-type]
+        health = static_text(app.screen.query_one(HealthPanel))
+        assert "CONNECTED" in health
+
+        # Seek back to the first frame's second with g (the last frame at or before it, or the
+        # first frame when none is).
+        await pilot.press("g")
+        await pilot.press(*first.taken_at.astimezone().strftime("%H:%M:%S"))
+        await pilot.press("enter")
+        await wait_for(lambda: "batch-0312" in apps())
+        assert second.taken_at > first.taken_at
+
+        # Actions are refused: the panels are read-only.
+        await pilot.press("T")
+        await pilot.pause()
+        assert any("read-only" in str(n.message) for n in app._notifications)
+
+
+async def test_replay_alerts_are_the_recorded_ones(tmp_path: Path) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from textual.widgets import DataTable
+
+    from engflow_tui.history.recording import RecordingWriter
+    from engflow_tui.model import Alert, Severity
+    from engflow_tui.screens.alerts_screen import AlertsScreen
+
+    from ..fixed_source import sample_snapshot
+
+    at = datetime(2026, 11, 29, 3, 12, tzinfo=UTC)
+    rec = tmp_path / "r.rec"
+    writer = RecordingWriter(rec, "production")
+    cpu = Alert("high_cpu", "high_cpu", Severity.WARNING, "High CPU", "CPU 93 %", 93.0, 80.0, at)
+    writer.add(replace(sample_snapshot(), taken_at=at))
+    writer.add(replace(sample_snapshot(), taken_at=at + timedelta(seconds=2), alerts=(cpu,)))
+    writer.close()
+    config, target, recording = replay_setup(str(rec), Config())
+    app = ReplayApp(config, target, recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+        await pilot.press("greater_than_sign")
+        await wait_for(lambda: app.replay_source.index == 1 and app.dashboard.snapshot.alerts)  # type: ignore[union-attr]
+        await pilot.press("less_than_sign", "plus", "space")
+        line = static_text(app.screen.query_one("#replay-line"))  # type: ignore[arg-type]
+        assert "▶ playing ×2" in line
+        await pilot.press("space")
+        await pilot.press("greater_than_sign")
+        await wait_for(lambda: app.replay_source.index == 1)
+        assert "paused" in static_text(app.screen.query_one("#replay-line"))  # type: ignore[arg-type]
+        # The palette reaches the replay controls by name.
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Replay: step back")
+        await pilot.press("enter")
+        await wait_for(lambda: app.replay_source.index == 0)
+        await pilot.press("greater_than_sign")
+        await wait_for(lambda: app.replay_source.index == 1)
+        await pilot.press("A")
+        await wait_for(lambda: isinstance(app.screen, AlertsScreen))
+        await pilot.pause()
+        cells = [
+            str(c)
+            for row in app.screen.query_one(DataTable).rows
+            for c in app.screen.query_one(DataTable).get_row(row)
+        ]
+        assert any("High CPU" in c for c in cells)
