@@ -7,7 +7,7 @@ The screen calls these methods; each returns a problem string (shown to the oper
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .model import Checklist, Item
@@ -123,7 +123,33 @@ class ChecklistSession:
             history=getattr(self.monitor, "history", None),
             checks=checks,
             target=self.run.target,
+            **await self._stored_or_nothing(items),
         )
+
+    async def _stored_or_nothing(self, items: list[Item]) -> dict[str, Any]:
+        try:
+            return await self._stored(items)
+        except Exception:  # noqa: BLE001 - a damaged store reports itself; the live data stands
+            return {}
+
+    async def _stored(self, items: list[Item]) -> dict[str, Any]:
+        """What the history store adds (7-day baselines, growth), read off the UI thread."""
+        names = {c.metric for i in items for c in i.verify if c.metric}
+        store = getattr(self.monitor, "history_store", None)
+        if store is None:
+            return {}
+        out: dict[str, Any] = {}
+        now = self.clock()
+        if "users.active" in names:
+            out["users"] = await self.monitor.user_activity(now)
+        if "tables.writes_per_hour" in names:
+            out["crud"] = await self.monitor.crud_per_hour(now)
+        if "database.size_gb" in names:
+            start = now - timedelta(days=7)
+            out["sizes"] = await store.ask(
+                lambda s: [(p.t, p.mean) for p in s.series("db.size", "", start, now)]
+            )
+        return out
 
     async def verify(self, item_ids: list[str]) -> dict[str, Verdict]:
         """Verify the auto items named, record the verdicts and save."""

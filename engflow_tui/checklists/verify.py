@@ -42,6 +42,12 @@ class Facts:
     checks: Mapping[str, Any] = field(default_factory=dict)
     """Diagnose checks by id (``diagnose.Check`` records)."""
     target: str = ""
+    users: Any = None
+    """Active users vs their 7-day baseline (``history.activity.Activity``), from the store."""
+    crud: Any = None
+    """Rows written per hour per table vs 7-day baselines (``history.activity.TableCrud`` list)."""
+    sizes: list[tuple[datetime, float]] | None = None
+    """The database size over the last 7 days (bytes), from the store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,10 +233,24 @@ def _users(facts: Facts) -> Measured | NotMeasured:
         return _why(users)
     if users is None:
         return NotMeasured("active users are not measured yet (targets.NAME.active_users_sql)")
-    return Measured(users, str(users), f"{users} users active")
+    detail = f"{users} users active"
+    baseline = getattr(facts.users, "baseline", None)
+    if baseline:
+        detail += f" vs a 7-day baseline of {baseline:.0f} (x{users / baseline:.1f})"
+    elif facts.users is not None:
+        detail += " (no 7-day baseline yet: the history store needs 6 h)"
+    return Measured(users, str(users), detail)
 
 
 def _writes_per_hour(facts: Facts) -> Measured | NotMeasured:
+    if facts.crud:  # the history store: the last hour vs each table's 7-day baseline
+        rate = sum(r.total_per_hour for r in facts.crud)
+        bases = [r.baseline_per_hour for r in facts.crud if r.baseline_per_hour is not None]
+        busiest = ", ".join(f"{r.table} {r.total_per_hour:,.0f}/h" for r in facts.crud[:3])
+        detail = f"busiest: {busiest}"
+        if bases:
+            detail += f"; 7-day baseline {sum(bases):,.0f}/h"
+        return Measured(rate, f"{rate:,.0f}/h", detail)
     history = facts.history
     samples = [s for s in (history.samples if history else ()) if s.writes is not None]
     if len(samples) < 2 or (samples[-1].t - samples[0].t).total_seconds() < 60:
@@ -255,7 +275,18 @@ def _size(facts: Facts) -> Measured | NotMeasured:
     size = snap.health.database_size_bytes
     if size is None:
         return NotMeasured("the database size is not read yet")
-    return Measured(size / 1e9, f"{size / 1e9:.2f} GB", f"database size {size / 1e9:.3f} GB")
+    detail = f"database size {size / 1e9:.3f} GB"
+    if facts.sizes and len(facts.sizes) >= 2:
+        from ..history.trends import growth_per_month
+
+        growth = growth_per_month(facts.sizes)
+        first_t, first = facts.sizes[0]
+        if growth is not None:
+            detail += (
+                f"; {(size - first) / 1e6:+,.1f} MB since {first_t:%Y-%m-%d %H:%M}Z, "
+                f"trend {growth / 1e9:+.3f} GB/month"
+            )
+    return Measured(size / 1e9, f"{size / 1e9:.2f} GB", detail)
 
 
 def _backup_age(facts: Facts) -> Measured | NotMeasured:

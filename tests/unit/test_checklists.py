@@ -290,3 +290,68 @@ def test_markdown_export_has_the_printed_layout_and_json_the_contract() -> None:
     }
     assert data["auto_status"] == "fail"
     assert {i["status"] for i in data["items"]} <= {"pass", "fail", "pending", "done", "skipped"}
+
+
+async def test_afternoon_items_read_the_7_day_baselines_of_the_history_store(tmp_path: Path) -> None:
+    """Active users and CRUD per hour against their stored baselines; data growth as a trend."""
+    from dataclasses import replace
+
+    from engflow_tui.checklists.session import ChecklistSession
+    from engflow_tui.config import Config, TargetConfig
+    from engflow_tui.history.store import HistorySample, HistoryStore
+    from engflow_tui.history.worker import StoreThread
+    from engflow_tui.monitor import Monitor
+
+    from ..fixed_source import FixedSource, sample_snapshot
+
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    now = start + timedelta(days=8)
+    clock = [start]
+    path = tmp_path / "history-prod.sqlite"
+    store = HistoryStore(path, clock=lambda: clock[0])
+    t = start
+    while t <= now:  # 40 users and 120 inserts/hour for a week; 100 and 600 in the last hour
+        recent = now - t < timedelta(hours=1)
+        days = (t - start).total_seconds() / 86400
+        store.write(
+            HistorySample(
+                t,
+                600.0,
+                {
+                    ("users.active", ""): 100.0 if recent else 40.0,
+                    ("table.ins", "public.orders"): 100.0 if recent else 20.0,
+                    ("db.size", ""): 1e9 + days * 1e8,
+                },
+            )
+        )
+        if t.minute == 0:
+            clock[0] = t
+            store.maintain()
+        t += timedelta(minutes=10)
+    clock[0] = now
+    store.maintain()
+    store.conn.close()
+
+    target = TargetConfig(name="prod", dsn="postgresql://unused@127.0.0.1/x")
+    snap = replace(sample_snapshot(), taken_at=now, active_users=100)
+    snap = replace(snap, health=replace(snap.health, database_size_bytes=int(1.8e9)))
+    thread = StoreThread(path, clock=lambda: now)
+    monitor = Monitor(FixedSource(snap), Config(targets={"prod": target}), target, history_store=thread)
+    try:
+        await monitor.poll()
+        checklist = CATALOG.checklists["daily-afternoon"]
+        run = ChecklistRun.start(checklist, "prod", "ana", now)
+        session = ChecklistSession(
+            checklist, run, RunStore(tmp_path / "runs"), monitor, "ana", clock=lambda: now
+        )
+        await session.verify(["active-users", "crud-per-hour", "data-growth"])
+    finally:
+        await monitor.close()
+    users = run.item("active-users")
+    assert users.status == "pass" and users.value == "100"
+    assert "vs a 7-day baseline of 40 (x2.5)" in (users.detail or "")
+    crud = run.item("crud-per-hour")
+    assert crud.value == "600/h" and "public.orders 600/h" in (crud.detail or "")
+    assert "7-day baseline 120/h" in (crud.detail or "")
+    growth = run.item("data-growth")
+    assert growth.value == "1.80 GB" and "+3.000 GB/month" in (growth.detail or "")
