@@ -32,6 +32,8 @@ class EngFlowApp(App[None]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit_ctrl_c"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("I", "incident('incident_key')", "Incident", show=False, id="app.incident"),
+        # From any screen: back to the checklist being walked (or the picker).
+        Binding("C", "run_checklist", "Checklists", show=False, id="app.checklist"),
         Binding("N", "incident('note')", "Note", show=False, id="app.incident_note"),
         Binding("M", "incident('message')", "Message", show=False, id="app.incident_message"),
     ]
@@ -180,6 +182,9 @@ class EngFlowApp(App[None]):
             engine = self.dashboard.monitor.engine
             self.screen.refill(engine.alerts(), engine.recent())
 
+    def has_command(self, name: str) -> bool:
+        return any(command.title == name for command in palette_commands(self))
+
     def run_palette_name(self, name: str) -> None:
         """Run an action or open a screen by its palette name (alert details link to them)."""
         for command in palette_commands(self):
@@ -265,4 +270,8 @@ class EngFlowApp(App[None]):
         if self.dashboard is None:
             self.notify("open a target first", severity="warning")
             return
-        self.checklists.start(message.name)
+        incident = self.incidents.log.incident if self.incidents is not None else None
+        if incident is None:
+            self.checklists.start(message.name)
+        else:
+            self.checklists.open_procedure(message.name, incident.id, incident.declared_at)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .checklists.export import render_json, render_markdown, runs_section
 from .checklists.loader import Catalog, load_catalog, user_checklist_dir
+from .checklists.model import for_run
 from .checklists.run import ChecklistRun, RunStore
 from .checklists.session import ChecklistSession
 from .screens.checklist_screen import ChecklistScreen
@@ -26,6 +27,8 @@ class ChecklistFlows:
     def __init__(self, app: EngFlowApp, store: RunStore) -> None:
         self.app = app
         self.store = store
+        self.diagnose: Any = None
+        """The diagnose checks' provider of auto items (``checklists.session.DiagnoseProvider``)."""
         self._catalog: Catalog | None = None
         self.session: ChecklistSession | None = None
         self.screen: ChecklistScreen | None = None
@@ -105,14 +108,9 @@ class ChecklistFlows:
             self.start(name)
 
     def _open(self, run: ChecklistRun) -> None:
-        checklist = self.catalog.get(run.checklist)
-        if checklist is None:
-            self.app.notify(
-                f"the checklist {run.checklist!r} of this run is no longer installed",
-                severity="error",
-                markup=False,
-            )
-            return
+        checklist, warning = for_run(self.catalog.get(run.checklist), run)
+        if warning:
+            self.app.notify(warning, severity="warning", timeout=15, markup=False)
         monitor: Any = self.app.dashboard.monitor if self.app.dashboard is not None else None
         self.session = ChecklistSession(
             checklist,
@@ -120,6 +118,7 @@ class ChecklistFlows:
             self.store,
             monitor,
             self.app.config.console.operator,
+            diagnose=self.diagnose,
             listener=self._tell,
         )
         self.screen = ChecklistScreen(self.session)
@@ -129,13 +128,20 @@ class ChecklistFlows:
         for listener in self.listeners:
             listener(kind, text)
 
-    def start(self, checklist_id: str) -> None:
+    def start(
+        self, checklist_id: str, incident: str | None = None, origin: datetime | None = None
+    ) -> None:
         checklist = self.catalog.get(checklist_id)
         if checklist is None:
             self.app.notify(f"no checklist named {checklist_id!r}", severity="warning", markup=False)
             return
         operator = self.app.config.console.operator
         run = ChecklistRun.start(checklist, self._target(), operator, datetime.now(UTC))
+        if incident is not None:
+            run.incident = incident
+            run.clock_origin = (
+                origin.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if origin else None
+            )
         self._open(run)
         assert self.session is not None
         problem = self.session.save()
@@ -147,6 +153,26 @@ class ChecklistFlows:
         )
         if problem:
             self.app.notify(problem, severity="error", timeout=15, markup=False)
+
+    def open_procedure(
+        self, checklist_id: str, incident: str | None, origin: datetime | None
+    ) -> None:
+        """Incident mode asks for a procedure: the incident's own run of it when there is one
+        (walked where it was left), else a new run whose time boxes count from the declaration."""
+        current = self.session
+        if (
+            current is not None
+            and not current.run.finished
+            and current.run.checklist == checklist_id
+            and current.run.incident == incident
+        ):
+            self.pick()
+            return
+        for run in self.store.unfinished(self._target()):
+            if run.checklist == checklist_id and run.incident == incident:
+                self.resume(run.run_id)
+                return
+        self.start(checklist_id, incident, origin)
 
     def resume(self, run_id: str) -> None:
         try:

@@ -62,6 +62,8 @@ def _line(item: ItemState) -> list[str]:
     lines = [f"- [{MARK[item.status]}] {text}" + (f" — {'; '.join(tail)}" if tail else "")]
     if item.skip_reason:
         lines.append(f"  - Skipped because: {item.skip_reason}")
+    if item.override_reason:
+        lines.append(f"  - Accepted although it failed, because: {item.override_reason}")
     if item.detail and item.kind == "auto":
         lines.append(f"  - Measured: {item.detail}")
     if item.note:
@@ -71,11 +73,25 @@ def _line(item: ItemState) -> list[str]:
     return lines
 
 
+HEADING_FIELDS = ("date", "title", "incident")
+"""The placeholders a checklist's printed_heading may use (the loader rejects others)."""
+
+
+def heading_of(run: ChecklistRun, incident: str = "") -> str:
+    values = {
+        "date": run.started_at[:10],
+        "title": run.title,
+        "incident": incident or run.incident or run.run_id,
+    }
+    try:
+        return run.printed_heading.format_map(values)
+    except (KeyError, ValueError, IndexError, AttributeError):  # a run file from elsewhere
+        return f"{run.title} - {values['date']}"
+
+
 def render_markdown(run: ChecklistRun, incident: str = "") -> str:
     date = run.started_at[:10]
-    heading = run.printed_heading.format(
-        date=date, title=run.title, incident=incident or run.run_id
-    )
+    heading = heading_of(run, incident)
     out = [f"# {heading}", ""]
     out.append(f"{run.title} — target `{run.target}` — run `{run.run_id}`")
     out.append("")

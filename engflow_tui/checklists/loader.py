@@ -164,6 +164,8 @@ def parse_checklist(
                     ),
                 )
             )
+    heading = _text(data, "printed_heading", path, "") or "{title} - {date}"
+    _check_heading(heading, path)
     timed = data.get("timed", False)
     if not isinstance(timed, bool):
         raise ChecklistFileError(path, "timed", "must be true or false")
@@ -173,13 +175,33 @@ def parse_checklist(
         items=tuple(items),
         when=_text(data, "when", path, "") or "",
         runbook=_text(data, "runbook", path, "") or "",
-        printed_heading=_text(data, "printed_heading", path, "") or "{title} - {date}",
+        printed_heading=heading,
         printed_section=_text(data, "printed_section", path, ""),
         lead_label=_text(data, "lead_label", path, "") or "Completed by",
         timed=timed,
         source=path,
         sections=tuple(section_titles),
     )
+
+
+def _check_heading(heading: str, path: str) -> None:
+    import string
+
+    from .export import HEADING_FIELDS
+
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(heading) if f is not None]
+    except ValueError as exc:
+        raise ChecklistFileError(
+            path, "printed_heading", f"{exc} (write {{{{ for a literal brace)"
+        ) from None
+    for name in fields:
+        if name not in HEADING_FIELDS:
+            raise ChecklistFileError(
+                path,
+                "printed_heading",
+                f"unknown placeholder {{{name}}}: use {', '.join('{' + f + '}' for f in HEADING_FIELDS)}",
+            )
 
 
 def _load_file(path: Path, shown: str, metrics: Iterable[str] | None) -> Checklist:

@@ -89,3 +89,45 @@ def parse_timebox(text: str | None) -> tuple[float, float] | None:
         return float(start) * 60, float(end) * 60
     except ValueError:
         return None
+
+
+def for_run(checklist: Checklist | None, run: object) -> tuple[Checklist, str | None]:
+    """The definition to walk ``run`` with, and a warning when it no longer matches the run
+    (the list changed since the run started, or is gone): items the definition lost are kept as
+    the run saved them, as manual items, so the run can still be finished; new items are not added
+    to a run already under way."""
+    states = run.items  # type: ignore[attr-defined]
+    defined = {i.id: i for i in checklist.items} if checklist is not None else {}
+    items: list[Item] = []
+    lost = 0
+    for state in states:
+        item = defined.get(state.id)
+        if item is None or item.kind != state.kind:
+            lost += 1
+            item = Item(state.id, state.text, state.section, state.timebox)
+            state.kind = "manual"
+        items.append(item)
+    run_ids = {s.id for s in states}
+    added = sum(1 for i in defined.values() if i.id not in run_ids)
+    if checklist is None:
+        name = run.checklist  # type: ignore[attr-defined]
+        return (
+            Checklist(
+                id=name,
+                title=run.title,  # type: ignore[attr-defined]
+                items=tuple(items),
+                timed=any(i.timebox for i in items),
+                sections=tuple(dict.fromkeys(i.section for i in items)),
+            ),
+            f"the checklist {name!r} is no longer installed: its items are walked as saved, "
+            "as manual items",
+        )
+    if not lost and not added:
+        return checklist, None
+    from dataclasses import replace
+
+    return (
+        replace(checklist, items=tuple(items)),
+        f"the checklist {checklist.id!r} changed since this run started: {lost} item(s) kept as "
+        f"saved (as manual items), {added} new item(s) not in this run",
+    )

@@ -46,7 +46,9 @@ class ItemState:
     note: str = ""
     skip_reason: str | None = None
     overridden: bool = False
-    """A failed auto item the operator accepted, with a note."""
+    """A failed auto item the operator accepted, with a reason."""
+    override_reason: str | None = None
+    """Why a failed check was accepted (kept apart from the item's note)."""
     checked_at: str | None = None
     checked_by: str | None = None
 
@@ -70,6 +72,10 @@ class ChecklistRun:
     lead_label: str = "Completed by"
     events: list[dict[str, str]] = field(default_factory=list)
     """What happened, in order (for the incident timeline and the audit of a run)."""
+    incident: str | None = None
+    """The incident this run belongs to (a SEV procedure opened by incident mode)."""
+    clock_origin: str | None = None
+    """When time boxes start counting (the incident's declaration); default: started_at."""
 
     # ---- construction -------------------------------------------------------------------------
     @classmethod
@@ -97,8 +103,12 @@ class ChecklistRun:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChecklistRun:
-        items = [ItemState(**i) for i in data.pop("items")]
-        return cls(items=items, **data)
+        """Fields this version does not know (a run written by a newer one) are ignored, not
+        fatal: the run stays readable."""
+        item_fields = set(ItemState.__dataclass_fields__)
+        run_fields = set(cls.__dataclass_fields__) - {"items"}
+        items = [ItemState(**{k: v for k, v in i.items() if k in item_fields}) for i in data["items"]]
+        return cls(items=items, **{k: v for k, v in data.items() if k in run_fields})
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +136,10 @@ class ChecklistRun:
 
     def started(self) -> datetime:
         return _parse(self.started_at) or datetime.now(UTC)
+
+    def origin(self) -> datetime:
+        """Where time boxes count from: the incident's declaration, else the run's start."""
+        return _parse(self.clock_origin) or self.started()
 
     def _event(self, now: datetime, kind: str, text: str) -> None:
         self.events.append({"at": _iso(now) or "", "kind": kind, "text": text})
@@ -163,17 +177,30 @@ class ChecklistRun:
 
     def record(self, item_id: str, verdict: Verdict, by: str) -> ItemState:
         item = self.item(item_id)
-        if item.status == "skipped" or (item.overridden and verdict.status == "fail"):
-            # A re-check does not undo the operator's decision; it updates what was measured.
+        if item.status == "skipped" or (item.overridden and verdict.status != "pass"):
+            # A re-check does not undo the operator's decision (a skip, or an override that a
+            # failing or unmeasurable check cannot clear); it updates what was measured.
             item.value, item.detail = verdict.value, verdict.detail
             return item
+        changed = item.status != verdict.status or item.overridden
         item.status, item.value, item.detail = verdict.status, verdict.value, verdict.detail
-        item.overridden = False
+        item.overridden, item.override_reason = False, None
         item.checked_at, item.checked_by = _iso(verdict.at), by
-        now = verdict.at or datetime.now(UTC)
-        self._event(
-            now, f"verified-{verdict.status}", f"{item.text}: {verdict.status} ({verdict.value or verdict.detail})"
-        )
+        if changed:  # a re-check with the same outcome is not news (nor timeline noise)
+            now = verdict.at or datetime.now(UTC)
+            self._event(
+                now,
+                f"verified-{verdict.status}",
+                f"{item.text}: {verdict.status} ({verdict.value or verdict.detail})",
+            )
+        return item
+
+    def unskip(self, item_id: str, by: str, now: datetime) -> ItemState:
+        item = self.item(item_id)
+        if item.status != "skipped":
+            raise ValueError("not skipped")
+        item.status, item.skip_reason, item.checked_at, item.checked_by = "pending", None, None, None
+        self._event(now, "unskipped", f"{by} took back the skip of {item.text}")
         return item
 
     def override(self, item_id: str, note: str, by: str, now: datetime) -> ItemState:
@@ -183,7 +210,7 @@ class ChecklistRun:
         item = self.item(item_id)
         if item.status != "fail":
             raise ValueError("only a failed auto item can be overridden")
-        item.status, item.overridden, item.note = "done", True, note
+        item.status, item.overridden, item.override_reason = "done", True, note
         item.checked_at, item.checked_by = _iso(now), by
         self._event(now, "overridden", f"{by} overrode failed check {item.text}: {note}")
         return item

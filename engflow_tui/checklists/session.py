@@ -94,6 +94,9 @@ class ChecklistSession:
     def skip(self, item_id: str, reason: str) -> str | None:
         return self._apply(lambda: self.run.skip(item_id, reason, self.operator, self.clock()))
 
+    def unskip(self, item_id: str) -> str | None:
+        return self._apply(lambda: self.run.unskip(item_id, self.operator, self.clock()))
+
     def override(self, item_id: str, note: str) -> str | None:
         return self._apply(lambda: self.run.override(item_id, note, self.operator, self.clock()))
 

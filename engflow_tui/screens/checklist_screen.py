@@ -4,6 +4,7 @@ at once. Receives a ChecklistSession; holds no SQL."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -143,8 +144,10 @@ class ChecklistScreen(Screen[None]):
     def _show_detail(self, item_id: str) -> None:
         item = self.session.item(item_id)
         state = self.session.state(item_id)
+        app: EngFlowApp = self.app  # type: ignore[assignment]
+        can_open = item.open is not None and app.has_command(item.open)
         self.query_one("#checklist-detail-text", Static).update(
-            detail(item, state, self.session.run, self._now())
+            detail(item, state, self.session.run, self._now(), can_open)
         )
 
     def _current_id(self) -> str | None:
@@ -176,8 +179,8 @@ class ChecklistScreen(Screen[None]):
         if not item_id:
             return
         item = self.session.item(item_id)
-        if item.open:
-            app: EngFlowApp = self.app  # type: ignore[assignment]
+        app: EngFlowApp = self.app  # type: ignore[assignment]
+        if item.open and app.has_command(item.open):
             app.run_palette_name(item.open)
             # A dialog returns here by itself; a dashboard panel needs the way back said.
             self.call_after_refresh(self._hint_way_back)
@@ -223,6 +226,9 @@ class ChecklistScreen(Screen[None]):
         state = self.session.state(item_id)
         if state.kind == "manual":
             self._report(self.session.toggle(item_id), item_id)
+        elif state.status == "skipped":  # take the skip back and measure it
+            self._report(self.session.unskip(item_id), item_id)
+            self._verify([item_id])
         elif state.status == "fail":
             self._override(item_id)
         else:
@@ -312,8 +318,9 @@ class ChecklistScreen(Screen[None]):
 
         item = self.session.item(current)
         state = self.session.state(current)
-        console = Console(width=84, color_system=None, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-        console.print(detail(item, state, self.session.run, self._now()))
+        with open(os.devnull, "w") as sink:
+            console = Console(width=84, color_system=None, record=True, file=sink)
+            console.print(detail(item, state, self.session.run, self._now()))
         self.app.push_screen(MessageModal(item.text, console.export_text()))
 
     def action_finish(self) -> None:
@@ -348,8 +355,15 @@ class ChecklistScreen(Screen[None]):
         app.checklists.export(self.session.run)
 
     def action_leave(self) -> None:
-        if not self.session.run.finished:
-            self.notify("run kept: C resumes it", timeout=4, markup=False)
         app: EngFlowApp = self.app  # type: ignore[assignment]
+        if not self.session.run.finished:
+            problem = self.session.save()  # one more try: the directory may be fixed by now
+            if problem:
+                # Not on disk: the run stays open in this console (C brings it back), never
+                # dropped while the operator is told it was kept.
+                self.notify(problem, severity="error", timeout=20, markup=False)
+                self.dismiss(None)
+                return
+            self.notify("run kept: C resumes it", timeout=4, markup=False)
         app.checklists.finished(self.session)
         self.dismiss(None)

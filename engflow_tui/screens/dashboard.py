@@ -45,7 +45,6 @@ class DashboardScreen(Screen[None]):
         ),
         Binding("L", "app.show_audit_log", "Audit", show=False, id="dashboard.audit_log"),
         Binding("A", "app.show_alerts", "Alerts", show=False, id="dashboard.alerts"),
-        Binding("C", "app.run_checklist", "Checklists", show=False, id="dashboard.checklist"),
         Binding("H", "app.show_trends", "Trends", show=False, id="dashboard.trends"),
     ]
 

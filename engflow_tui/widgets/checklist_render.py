@@ -32,7 +32,8 @@ def glyph(state: ItemState) -> tuple[str, str]:
 
 
 def elapsed(run: ChecklistRun, now: datetime) -> float:
-    return max(0.0, (now - run.started()).total_seconds())
+    """Seconds on the time boxes' clock (from the incident's declaration when there is one)."""
+    return max(0.0, (now - run.origin()).total_seconds())
 
 
 def overdue(state: ItemState, run: ChecklistRun, now: datetime) -> bool:
@@ -93,18 +94,21 @@ def head_line(checklist: Checklist, run: ChecklistRun, now: datetime) -> Text:
     started = run.started()
     text.append(
         f"run by {run.operator} on {run.target} · started {started.astimezone(UTC):%Y-%m-%d %H:%M}Z "
-        f"({format_age(elapsed(run, now))} ago)",
+        f"({format_age(max(0.0, (now - started).total_seconds()))} ago)",
         style="dim",
     )
     if checklist.timed:
         t = int(elapsed(run, now))
-        text.append(f"   T+{t // 60:02d}:{t % 60:02d}", style="bold reverse")
+        since = f" since {run.incident} was declared" if run.incident else ""
+        text.append(f"   T+{t // 60:02d}:{t % 60:02d}{since}", style="bold reverse")
     if run.finished:
         text.append(f"   signed by {run.signed_by} at {run.finished_at}", style="bold")
     return text
 
 
-def detail(item: Item, state: ItemState, run: ChecklistRun, now: datetime) -> RenderableType:
+def detail(
+    item: Item, state: ItemState, run: ChecklistRun, now: datetime, can_open: bool = True
+) -> RenderableType:
     parts: list[RenderableType] = []
     head = Text()
     head.append(f"{item.section}", style="bold")
@@ -131,10 +135,14 @@ def detail(item: Item, state: ItemState, run: ChecklistRun, now: datetime) -> Re
         parts.append(measured)
     if state.skip_reason:
         parts.append(Text(f"skipped: {state.skip_reason}", style="yellow"))
+    if state.override_reason:
+        parts.append(Text(f"accepted although it failed: {state.override_reason}", style="yellow"))
     if state.note:
         parts.append(Text(f"note: {state.note}", style="cyan"))
-    if item.open:
+    if item.open and can_open:
         parts.append(Text(f"Enter: open {item.open}", style="bold magenta"))
+    elif item.open:
+        parts.append(Text(f"({item.open} is not available in this console)", style="dim"))
     if item.reference:
         from .render import highlighted
 
@@ -143,7 +151,14 @@ def detail(item: Item, state: ItemState, run: ChecklistRun, now: datetime) -> Re
         parts.append(highlighted(item.reference.strip("\n"), lexer, word_wrap=True))
     if item.runbook:
         parts.append(Text("runbook: " + " · ".join(item.runbook), style="dim italic"))
-    hints = ["space tick" if item.kind == "manual" else ("space override (note)" if state.status == "fail" else "r verify")]
+    if item.kind == "manual":
+        hints = ["space tick"]
+    elif state.status == "fail":
+        hints = ["space override (with a reason)", "r re-verify"]
+    elif state.status == "skipped":
+        hints = ["space take the skip back"]
+    else:
+        hints = ["space/r verify"]
     hints += ["n note", "s skip", "f finish", "e export", "Esc back"]
     parts.append(Text(" · ".join(hints), style="dim"))
     return Group(*parts)

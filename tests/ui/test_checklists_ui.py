@@ -124,14 +124,15 @@ async def test_walkthrough_by_keys_is_saved_as_the_operator_left_it(db18, tmp_pa
     assert run.signed_by == "alice" and run.operator == "alice" and run.target == "prod"
     by_id = {i.id: i for i in run.items}
     assert by_id["open-dashboard"].status == "done" and by_id["open-dashboard"].note == "all green"
-    assert by_id["tables-status"].note == "scratch table" and by_id["tables-status"].overridden
+    tables = by_id["tables-status"]
+    assert tables.override_reason == "scratch table" and tables.overridden and tables.note == ""
     assert by_id["errors-24h"].skip_reason == "no log access"
     assert by_id["connections"].status == "pass" and by_id["connections"].value.endswith("%")
     assert by_id["fk-violations"].status == "pending"
     assert [e["kind"] for e in run.events][0] == "started" and run.events[-1]["kind"] == "signed"
 
 
-def test_killed_console_loses_no_tick_and_no_note(db18, tmp_path: Path) -> None:
+def test_killed_console_loses_nothing_and_the_next_one_resumes_the_run(db18, tmp_path: Path) -> None:
     """The real console in a pty: tick and note, then kill -9; the file holds both."""
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
     env.pop("ENGFLOW_CONFIG", None)
@@ -179,6 +180,28 @@ def test_killed_console_loses_no_tick_and_no_note(db18, tmp_path: Path) -> None:
     assert [i.id for i in done] == ["maintenance-planned"]
     assert done[0].note == "planned with Bob"
     assert not list((tmp_path / "engflow-tui" / "checklists").glob(".*.tmp"))
+
+    # The next console on that state offers the run, and resuming it shows the tick and note.
+    async def resume() -> None:
+        target = TargetConfig(name=runs[0].target, dsn=db18.dsn())
+        config = Config(
+            console=ConsoleConfig(refresh_interval=0.3, state_dir=str(tmp_path / "engflow-tui")),
+            targets={target.name: target},
+        )
+        app = EngFlowApp(config, target)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await wait_for(lambda: app.dashboard is not None)
+            assert any("1 unfinished checklist run" in str(n.message) for n in app._notifications)
+            await pilot.press("C")
+            await wait_for(lambda: isinstance(app.screen, TablePickerModal))
+            await pilot.press("enter")
+            await wait_for(lambda: isinstance(app.screen, ChecklistScreen) and app.screen.is_mounted)
+            state = app.screen.session.state("maintenance-planned")
+            assert state.status == "done" and state.note == "planned with Bob"
+
+    import asyncio
+
+    asyncio.run(resume())
 
 
 async def test_resume_offers_the_unfinished_run_with_its_ticks(db18, tmp_path: Path) -> None:
@@ -242,3 +265,98 @@ async def test_enter_opens_the_items_screen_or_action_and_c_comes_back(db18, tmp
         await wait_for(lambda: isinstance(app.screen, TablePickerModal))
         first = str(app.screen.query_one(OptionList).get_option_at_index(0).prompt)
         assert first.startswith("Resume: Weekly operations")
+
+
+async def test_a_run_that_cannot_be_saved_is_never_dropped(db18, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the state directory should be")
+    app = make_app(db18.dsn(), blocker / "state")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(lambda: app.dashboard is not None)
+        app.checklists.start("quarterly")
+        await wait_for(lambda: isinstance(app.screen, ChecklistScreen) and app.screen.is_mounted)
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("space")
+        assert screen.session.state("major-versions").status == "done"
+        assert screen.session.save_problem and "cannot save" in screen.session.save_problem
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.dashboard)
+        assert not any("run kept" in str(n.message) for n in app._notifications)
+        await pilot.press("C")  # straight back to the unsaved run, its tick intact
+        await wait_for(lambda: isinstance(app.screen, ChecklistScreen))
+        assert app.screen.session is screen.session
+        assert app.screen.session.state("major-versions").status == "done"
+
+
+async def test_resuming_a_run_whose_checklist_file_changed_keeps_it_walkable(
+    db18, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    lists = tmp_path / "checklists"
+    lists.mkdir()
+    gate = lists / "gate.toml"
+    gate.write_text(
+        'title = "Gate"\n[[sections]]\ntitle = "S"\n'
+        '[[sections.items]]\nid = "a"\ntext = "first"\n[[sections.items]]\nid = "b"\ntext = "second"\n'
+    )
+
+    def app_with_config() -> EngFlowApp:
+        app = make_app(db18.dsn(), tmp_path / "state")
+        app.config = replace(app.config, path=tmp_path / "config.toml")
+        return app
+
+    first = app_with_config()
+    async with first.run_test(size=(100, 32)) as pilot:
+        await wait_for(lambda: first.dashboard is not None)
+        first.checklists.start("gate")
+        await wait_for(lambda: isinstance(first.screen, ChecklistScreen) and first.screen.is_mounted)
+        await pilot.pause()
+        await pilot.press("space")
+        await wait_for(lambda: first.screen.session.run.counts()["done"] == 1)
+    gate.write_text(gate.read_text().replace('id = "b"', 'id = "b2"'))
+    second = app_with_config()
+    async with second.run_test(size=(100, 32)) as pilot:
+        await wait_for(lambda: second.dashboard is not None)
+        await pilot.press("C")
+        await wait_for(lambda: isinstance(second.screen, TablePickerModal))
+        await pilot.press("enter")  # "Resume: Gate"
+        await wait_for(lambda: isinstance(second.screen, ChecklistScreen) and second.screen.is_mounted)
+        await pilot.pause()
+        assert any("changed since this run started" in str(n.message) for n in second._notifications)
+        await pilot.press("space")  # the highlighted item: "second", kept as saved
+        states = {i.id: i.status for i in second.screen.session.run.items}
+        assert states == {"a": "done", "b": "done"}
+
+
+async def test_an_incident_procedure_is_one_run_timed_from_the_declaration(
+    db18, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from engflow_tui.messages import ChecklistRequested
+
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.incidents is not None)
+        declared = datetime.now(UTC) - timedelta(minutes=7)
+        incident = app.incidents.log.declare("API 500", 2, "every user", "alice", "prod", at=declared)
+        app.post_message(ChecklistRequested("sev2"))
+        await wait_for(lambda: isinstance(app.screen, ChecklistScreen) and app.screen.is_mounted)
+        await pilot.pause()
+        run = app.screen.session.run
+        assert run.incident == incident.id
+        head = static_text(app.screen.query_one("#checklist-head", Static))
+        assert "T+07:0" in head and f"since {incident.id} was declared" in head
+        assert "OVERDUE" in str(
+            app.screen.query_one("#checklist-items", OptionList).get_option("quick-check").prompt
+        )  # the 0-5 min box passed two minutes ago
+        await pilot.press("space")
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.dashboard)
+        app.post_message(ChecklistRequested("sev2"))  # again (I -> c): the same run
+        await wait_for(lambda: isinstance(app.screen, ChecklistScreen) and app.screen.is_mounted)
+        assert app.screen.session.run.run_id == run.run_id
+        assert app.screen.session.run.counts()["done"] == 1
+    assert len(RunStore(tmp_path / "checklists").all()) == 1

@@ -15,7 +15,7 @@ from engflow_tui.checklists.export import render_json, render_markdown
 from engflow_tui.checklists.loader import RUNBOOK_ORDER, load_catalog, shipped_files
 from engflow_tui.checklists.model import Condition, Item
 from engflow_tui.checklists.run import ChecklistRun, RunStore
-from engflow_tui.checklists.verify import METRICS, Facts, verdict
+from engflow_tui.checklists.verify import METRICS, Facts, Verdict, verdict
 from engflow_tui.model import (
     Alert,
     ConnectionStats,
@@ -242,9 +242,24 @@ def test_run_operations_and_the_rules_an_operator_relies_on(tmp_path: Path) -> N
         run.override("connections", "", "alice", NOW)
     run.override("connections", "batch import until 09:00", "alice", NOW)
     assert run.item("connections").status == "done" and run.item("connections").overridden
-    # A re-check keeps the operator's override but updates the measured value.
+    # A re-check keeps the operator's override (failing, or unmeasurable with the database down)
+    # but updates the measured value; only a pass clears it.
     run.record("connections", v, "console")
     assert run.item("connections").status == "done"
+    down = Verdict("pending", None, "cannot measure: the database does not answer", NOW)
+    run.record("connections", down, "console")
+    item = run.item("connections")
+    assert item.status == "done" and item.overridden and item.override_reason == "batch import until 09:00"
+    assert "does not answer" in (item.detail or "")
+    # The same verdict twice is one event, not two.
+    before = len(run.events)
+    run.record("cache-hit", Verdict("pass", "99 %", "", NOW), "console")
+    run.record("cache-hit", Verdict("pass", "98 %", "", NOW), "console")
+    assert len(run.events) == before + 1 and run.item("cache-hit").value == "98 %"
+    # A skipped auto item can be taken back.
+    run.skip("error-rate", "metrics lag tonight", "alice", NOW)
+    run.unskip("error-rate", "alice", NOW)
+    assert run.item("error-rate").status == "pending" and run.item("error-rate").skip_reason is None
     assert {i.id for i in run.outstanding()} >= {"errors-24h", "cpu-memory"}
     assert "connections" not in {i.id for i in run.outstanding()}
 
@@ -355,3 +370,38 @@ async def test_afternoon_items_read_the_7_day_baselines_of_the_history_store(tmp
     assert "7-day baseline 120/h" in (crud.detail or "")
     growth = run.item("data-growth")
     assert growth.value == "1.80 GB" and "+3.000 GB/month" in (growth.detail or "")
+
+
+def test_a_printed_heading_with_an_unknown_placeholder_is_refused_by_the_loader(tmp_path: Path) -> None:
+    (tmp_path / "release.toml").write_text(
+        'title = "Release"\nprinted_heading = "Release {version} - {date}"\n'
+        '[[sections]]\ntitle = "S"\n[[sections.items]]\nid = "a"\ntext = "x"\n'
+    )
+    catalog = load_catalog(tmp_path)
+    assert "release" not in catalog.checklists
+    assert "release.toml: printed_heading: unknown placeholder {version}" in catalog.problems[0]
+
+
+def test_a_run_file_from_a_newer_version_stays_readable(tmp_path: Path) -> None:
+    run = ChecklistRun.start(CATALOG.checklists["quarterly"], "prod", "ana", NOW)
+    data = run.as_dict()
+    data["signature_v2"] = "future"
+    data["items"][0]["evidence"] = ["screenshot.png"]
+    (tmp_path / f"{run.run_id}.json").write_text(json.dumps(data))
+    store = RunStore(tmp_path)
+    assert [r.run_id for r in store.all()] == [run.run_id] and store.problems == []
+
+
+def test_a_run_whose_checklist_changed_is_walked_as_saved() -> None:
+    from dataclasses import replace as dc_replace
+
+    from engflow_tui.checklists.model import for_run
+
+    checklist = CATALOG.checklists["pre-deployment"]
+    run = ChecklistRun.start(checklist, "prod", "ana", NOW)
+    changed = dc_replace(checklist, items=checklist.items[1:] + (Item("new", "New step", "S"),))
+    walked, warning = for_run(changed, run)
+    assert [i.id for i in walked.items] == [s.id for s in run.items]
+    assert warning and "1 item(s) kept as saved" in warning and "1 new item(s)" in warning
+    gone, warning = for_run(None, run)
+    assert len(gone.items) == 5 and "no longer installed" in (warning or "")
