@@ -16,8 +16,10 @@ from .dashboard import DashboardScreen
 
 class ReplayDashboard(DashboardScreen):
     BINDINGS = [
-        Binding("right,bracketright", "step(1)", "Step ▶", id="replay.step_forward"),
-        Binding("left,bracketleft", "step(-1)", "◀ Step", id="replay.step_back"),
+        Binding(
+            "right,bracketright", "step(1)", "Step ▶", key_display="→", id="replay.step_forward"
+        ),
+        Binding("left,bracketleft", "step(-1)", "◀ Step", key_display="←", id="replay.step_back"),
         Binding("shift+right", "step(30)", "+30", show=False, id="replay.jump_forward"),
         Binding("shift+left", "step(-30)", "-30", show=False, id="replay.jump_back"),
         Binding("space", "play", "Play/pause", id="replay.play"),
