@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     _target_options(diag, suppress=True)
     diag.add_argument("--quick", action="store_true", help="only the cheap checks")
     diag.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    diag.add_argument(
+        "--fail-on",
+        choices=("warning", "critical"),
+        default=None,
+        help="for CI: exit 0 unless the report reaches this status (then 1 or 2; 3 = unreachable)",
+    )
 
     ck = sub.add_parser("checklist", help="list, run (auto items) or export the runbook checklists")
     ck_sub = ck.add_subparsers(dest="checklist_command", metavar="ACTION", required=True)
@@ -285,7 +291,7 @@ def run_console(config: Config, target: TargetConfig | None) -> int:
 
 
 def run_diagnose(args: argparse.Namespace) -> int:
-    from .diagnose import RENDERERS, build_report
+    from .diagnose import RENDERERS
 
     config, target = resolve(args)
     if target is None:
@@ -295,24 +301,11 @@ def run_diagnose(args: argparse.Namespace) -> int:
         )
 
     async def once() -> int:
-        from .collectors.postgres import PostgresCollector
-        from .monitor import Monitor
+        from .diagnostics import run_diagnosis
 
-        collector = PostgresCollector(
-            target,
-            config,
-            statement_timeout=10.0,
-            include_slow_queries=not args.quick,
-            light_first_cycle=False,
-        )
-        monitor = Monitor(collector, config, target)
-        try:
-            snapshot = await monitor.poll()
-        finally:
-            await monitor.close()
-        report = build_report(snapshot, config.thresholds, quick=args.quick)
+        report = await run_diagnosis(config, target, quick=args.quick)
         print(RENDERERS[args.format](report))
-        return report.exit_code
+        return report.exit_code_failing_on(args.fail_on)
 
     return asyncio.run(once())
 

@@ -287,6 +287,49 @@ class CapacityConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DiagnoseConfig:
+    exclude: tuple[str, ...] = ()
+    """Findings to leave out: a check id ("maintenance.unused_indexes") or check id:key
+    ("security.function_search_path:public.my_fn"); the key is shown with each finding."""
+    statement_timeout: float = 10.0
+    """Each diagnostic query is cancelled after this long (the check then says so)."""
+    orphan_count_timeout: float = 5.0
+    """Counting the orphans of one foreign key stops after this long; the report says the count was cut short."""
+    long_running_query: float = 300.0
+    """Statements running longer than this are reported by queries.long_running."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityConfig:
+    allowed_cidrs: tuple[str, ...] = ()
+    """Client networks expected to connect (["10.0.0.0/8", "192.0.2.10/32"]); empty: not checked."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityRelation:
+    child: str
+    """schema.table.column of the referencing column ("public.anexos.projeto_id")."""
+    parent: str
+    """schema.table.column it must match ("public.projetos.id")."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityConfig:
+    relations: tuple[IntegrityRelation, ...] = ()
+    """[[integrity.relations]] child, parent: relations the schema does not declare as foreign keys."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackupsConfig:
+    path: str | None = None
+    """The directory holding the dumps (pg_dump -Fc); unset: backup.files is not checked."""
+    glob: str = "*.dump"
+    """Which files of that directory are dumps."""
+    max_age: float = 93600.0
+    """The newest dump older than this (default 26h: one daily run plus slack) is a warning."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     actions: ActionsConfig = field(default_factory=ActionsConfig)
@@ -301,6 +344,10 @@ class Config:
     """[incidents]: incident mode (status-update cadence, files, templates)."""
     history: HistoryConfig = field(default_factory=HistoryConfig)
     capacity: CapacityConfig = field(default_factory=CapacityConfig)
+    diagnose: DiagnoseConfig = field(default_factory=DiagnoseConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
+    backups: BackupsConfig = field(default_factory=BackupsConfig)
     path: Path | None = None
     """The file this was read from, if any."""
 
@@ -590,6 +637,10 @@ _TOP_LEVEL = {
     "incidents",
     "history",
     "capacity",
+    "diagnose",
+    "security",
+    "integrity",
+    "backups",
 }
 
 _SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
@@ -703,7 +754,81 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         escalation=_escalation(reader, reader.table(data, "escalation")),
         incidents=_incidents(reader, reader.table(data, "incidents")),
         **_history_sections(reader, data),
+        **_diagnostics_sections(reader, data),
     )
+
+
+_DIAGNOSE_KINDS = {
+    "exclude": "strlist",
+    "statement_timeout": "duration",
+    "orphan_count_timeout": "duration",
+    "long_running_query": "duration",
+}
+_BACKUPS_KINDS = {"path": "str", "glob": "str", "max_age": "duration"}
+_COLUMN_PATH = re.compile(r"^[^.\s]+\.[^.\s]+\.[^.\s]+$")
+
+
+def _diagnostics_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str, Any]:
+    """[diagnose], [security], [integrity] and [backups] (issue 6: diagnostics)."""
+    import ipaddress
+
+    raw = reader.table(data, "diagnose")
+    reader.check_keys(raw, set(_DIAGNOSE_KINDS), "diagnose.")
+    values = {k: reader.convert(f"diagnose.{k}", v, _DIAGNOSE_KINDS[k]) for k, v in raw.items()}
+    for item in values.get("exclude", ()):
+        if not re.match(r"^[a-z_]+(\.[a-z_]+)*(:.+)?$", item):
+            raise reader.fail(
+                "diagnose.exclude",
+                f"{item!r} is not a check id or check_id:key (e.g. 'security.function_search_path:public.my_fn')",
+            )
+    diagnose = DiagnoseConfig(**values)
+
+    raw = reader.table(data, "security")
+    reader.check_keys(raw, {"allowed_cidrs"}, "security.")
+    cidrs: tuple[str, ...] = ()
+    if "allowed_cidrs" in raw:
+        cidrs = reader.convert("security.allowed_cidrs", raw["allowed_cidrs"], "strlist")
+        for cidr in cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise reader.fail(
+                    "security.allowed_cidrs", f"{cidr!r} is not an address or network (10.0.0.0/8)"
+                ) from None
+
+    raw = reader.table(data, "integrity")
+    reader.check_keys(raw, {"relations"}, "integrity.")
+    relations_raw = raw.get("relations", [])
+    if not isinstance(relations_raw, list):
+        raise reader.fail(
+            "integrity.relations", "must be an array of tables ([[integrity.relations]])"
+        )
+    relations = []
+    for index, rel in enumerate(relations_raw):
+        where = f"integrity.relations[{index}]"
+        if not isinstance(rel, dict):
+            raise reader.fail(where, "must be a table with child and parent")
+        reader.check_keys(rel, {"child", "parent"}, where + ".")
+        for key in ("child", "parent"):
+            value = rel.get(key)
+            if not isinstance(value, str) or not _COLUMN_PATH.match(value):
+                raise reader.fail(
+                    f"{where}.{key}",
+                    f"must be schema.table.column (e.g. 'public.anexos.projeto_id'), not {value!r}",
+                )
+        relations.append(IntegrityRelation(rel["child"], rel["parent"]))
+
+    raw = reader.table(data, "backups")
+    reader.check_keys(raw, set(_BACKUPS_KINDS), "backups.")
+    backups = BackupsConfig(
+        **{k: reader.convert(f"backups.{k}", v, _BACKUPS_KINDS[k]) for k, v in raw.items()}
+    )
+    return {
+        "diagnose": diagnose,
+        "security": SecurityConfig(allowed_cidrs=cidrs),
+        "integrity": IntegrityConfig(relations=tuple(relations)),
+        "backups": backups,
+    }
 
 
 def _notifications(reader: _Reader, raw: Mapping[str, Any]) -> NotificationsConfig:

@@ -13,10 +13,49 @@ from typing import Any
 
 from .config import Thresholds
 from .durations import format_age
-from .model import ConnectionStats, DbState, RlsStatus, SlowQueries, Snapshot, Unavailable
+from .model import (
+    ConnectionStats,
+    DbState,
+    RlsStatus,
+    SlowQueries,
+    Snapshot,
+    TableRls,
+    Unavailable,
+)
 
 STATUS_ORDER = {"ok": 0, "unknown": 1, "warning": 2, "critical": 3}
 EXIT_CODES = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+
+#: The report's sections, in the order the runbook's full diagnosis walks them.
+SECTIONS = (
+    "Connectivity",
+    "Performance",
+    "Security",
+    "Integrity",
+    "Maintenance",
+    "Backups",
+    "Replication",
+    "Privileges",
+)
+_SECTION_OF = {
+    "database": "Connectivity",
+    "connectivity": "Connectivity",
+    "connections": "Performance",
+    "cache": "Performance",
+    "queries": "Performance",
+    "locks": "Performance",
+    "rls": "Security",
+    "security": "Security",
+    "integrity": "Integrity",
+    "maintenance": "Maintenance",
+    "backup": "Backups",
+    "replication": "Replication",
+    "capabilities": "Privileges",
+}
+
+
+def section_of(check_id: str) -> str:
+    return _SECTION_OF.get(check_id.split(".", 1)[0], "Other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +67,16 @@ class Check:
     unit: str | None = None
     details: Any = None
     fix: str | None = None
+    action: str | None = None
+    """The console action (palette name) that fixes it, e.g. "Enable RLS"."""
+    action_target: dict[str, Any] | None = None
+    """What that action should act on when the check knows (the root blocker's pid)."""
+    excluded: int = 0
+    """Findings left out by [diagnose] exclude."""
+
+    @property
+    def section(self) -> str:
+        return section_of(self.id)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "status": self.status, "value": self.value}
@@ -37,6 +86,11 @@ class Check:
         out["details"] = self.details if self.details is not None else {}
         if self.fix:
             out["fix"] = self.fix
+        out["section"] = self.section
+        if self.action:
+            out["action"] = self.action
+        if self.excluded:
+            out["excluded"] = self.excluded
         return out
 
 
@@ -60,6 +114,12 @@ class Report:
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
 
+    def exit_code_failing_on(self, level: str | None) -> int:
+        """--fail-on: 0 unless the status reaches ``level`` (unreachable stays 3)."""
+        if level is None or not self.reachable:
+            return self.exit_code
+        return self.exit_code if STATUS_ORDER[self.status] >= STATUS_ORDER[level] else 0
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
@@ -73,7 +133,17 @@ def _unavailable(check_id: str, item: Unavailable) -> Check:
     return Check(check_id, "unknown", f"cannot check: {item.reason}", fix=item.fix)
 
 
-def build_report(snapshot: Snapshot, thresholds: Thresholds, *, quick: bool = False) -> Report:
+def is_excluded(exclude: frozenset[str] | set[str], check_id: str, key: str | None = None) -> bool:
+    return check_id in exclude or (key is not None and f"{check_id}:{key}" in exclude)
+
+
+def build_report(
+    snapshot: Snapshot,
+    thresholds: Thresholds,
+    *,
+    quick: bool = False,
+    exclude: frozenset[str] = frozenset(),
+) -> Report:
     checks: list[Check] = []
     health = snapshot.health
     if health.state is DbState.DOWN:
@@ -126,7 +196,7 @@ def build_report(snapshot: Snapshot, thresholds: Thresholds, *, quick: bool = Fa
     if isinstance(rls, Unavailable):
         checks.append(_unavailable("rls.disabled", rls))
     else:
-        checks.append(_rls_check(rls))
+        checks.append(_rls_check(rls, exclude))
 
     if not quick:
         slow = snapshot.slow_queries
@@ -188,12 +258,14 @@ def _connection_checks(conns: ConnectionStats, t: Thresholds) -> list[Check]:
         fix="terminate them (console: Terminate idle transactions) or fix the client that leaves them open"
         if stuck
         else None,
+        action="Terminate idle transactions" if stuck else None,
     )
     return [usage_check, iit]
 
 
-def _rls_check(rls: RlsStatus) -> Check:
-    off = rls.disabled
+def _rls_check(rls: RlsStatus, exclude: frozenset[str] = frozenset()) -> Check:
+    all_off = rls.disabled
+    off = tuple(t for t in all_off if not is_excluded(exclude, "rls.disabled", _key(t)))
     return Check(
         "rls.disabled",
         "critical" if off else "ok",
@@ -208,7 +280,13 @@ def _rls_check(rls: RlsStatus) -> Check:
         fix="ALTER TABLE <table> ENABLE ROW LEVEL SECURITY;  (check its policies first)"
         if off
         else None,
+        action="Enable RLS" if off else None,
+        excluded=len(all_off) - len(off),
     )
+
+
+def _key(t: TableRls) -> str:
+    return f"{t.schema}.{t.table}"
 
 
 def _slow_check(slow: SlowQueries) -> Check:
@@ -239,19 +317,46 @@ def render_json(report: Report) -> str:
     return json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str)
 
 
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=STATUS_ORDER.__getitem__, default="ok")
+
+
+def by_section(checks: list[Check]) -> list[tuple[str, str, list[Check]]]:
+    """(section, its worst status, its checks worst first), worst section first."""
+    groups: dict[str, list[Check]] = {}
+    for check in checks:
+        groups.setdefault(check.section, []).append(check)
+    order = {name: i for i, name in enumerate(SECTIONS)}
+    out = [
+        (name, worst([c.status for c in items]), sorted(items, key=lambda c: -STATUS_ORDER[c.status]))
+        for name, items in groups.items()
+    ]
+    out.sort(key=lambda g: (-STATUS_ORDER[g[1]], order.get(g[0], len(order))))
+    return out
+
+
+def _item_text(item: Any) -> str:
+    if isinstance(item, dict):
+        return ", ".join(f"{k}={v}" for k, v in item.items() if k != "fix")
+    return str(item)
+
+
 def render_text(report: Report) -> str:
     lines = [
         f"EngFlow diagnosis — target {report.target} — {report.generated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
         f"overall: {report.status.upper()}",
-        "",
     ]
-    for check in sorted(report.checks, key=lambda c: -STATUS_ORDER[c.status]):
-        lines.append(f"{check.status.upper():9} {check.id:34} {check.summary}")
-        if isinstance(check.details, list):
-            for item in check.details[:10]:
-                lines.append("          - " + ", ".join(f"{k}={v}" for k, v in item.items()))
-        if check.fix:
-            lines.append(f"          fix: {check.fix}")
+    for section, status, checks in by_section(report.checks):
+        lines += ["", f"== {section} ({status})"]
+        for check in checks:
+            lines.append(f"{check.status.upper():9} {check.id:34} {check.summary}")
+            if isinstance(check.details, list):
+                for item in check.details[:10]:
+                    lines.append("          - " + _item_text(item))
+                if len(check.details) > 10:
+                    lines.append(f"          … and {len(check.details) - 10} more (--format json)")
+            if check.fix:
+                lines.append(f"          fix: {check.fix}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,128 @@
+"""The full and quick diagnosis: one snapshot from the monitor (the dashboard's probes and alert
+engine's HTTP checks), then every diagnostic section on a read-only connection of its own, each
+query bounded by ``diagnose.statement_timeout``; a check that cannot run is ``unknown`` with its
+fix, never an exception.
+
+Used by ``engflow-tui diagnose`` and the Diagnose screen. Must not import Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .. import db
+from ..config import Config, TargetConfig
+from ..diagnose import Check, Report, build_report
+from ..errors import DatabaseError
+from . import (
+    backups,
+    capabilities,
+    connectivity,
+    integrity,
+    maintenance,
+    performance,
+    replication,
+    security,
+)
+from .base import Context, Probe, run_probe
+
+PROBES: tuple[Probe, ...] = (
+    connectivity.PROBES
+    + performance.PROBES
+    + security.PROBES
+    + integrity.PROBES
+    + maintenance.PROBES
+    + backups.PROBES
+    + replication.PROBES
+    + capabilities.PROBES
+)
+
+
+def check_ids(quick: bool = False) -> list[str]:
+    """Every check id the diagnosis can produce (the README's table is checked against it)."""
+    ids = [
+        "database.reachable",
+        "connections.usage",
+        "connections.idle_in_transaction",
+        "cache.hit_rate",
+        "rls.disabled",
+    ]
+    if not quick:
+        ids.append("queries.slow")
+    for probe in PROBES:
+        if probe.quick or not quick:
+            ids += [i for i in probe.ids if i != "connectivity.rest_api"]
+    return ids + ["connectivity.rest_api", "connectivity.app_health"]
+
+
+async def run_diagnosis(config: Config, target: TargetConfig, *, quick: bool = False) -> Report:
+    """One report of ``target``; never raises for what it finds (an unreachable database is a
+    report with status unknown)."""
+    from ..collectors.postgres import PostgresCollector
+    from ..monitor import Monitor
+
+    timeout = config.diagnose.statement_timeout
+    collector = PostgresCollector(
+        target,
+        config,
+        statement_timeout=timeout,
+        include_slow_queries=not quick,
+        light_first_cycle=False,
+    )
+    monitor = Monitor(collector, config, target)
+    try:
+        snapshot = await monitor.poll()
+        version_num = collector._version_num or 0  # noqa: SLF001 - the collector knows it
+    finally:
+        await monitor.close()
+    exclude = frozenset(config.diagnose.exclude)
+    report = build_report(snapshot, config.thresholds, quick=quick, exclude=exclude)
+    if not report.reachable:
+        return report
+    checks = list(report.checks)
+    try:
+        conn = await db.connect(
+            target.dsn,
+            password=target.password(),
+            timeout=config.console.connect_timeout,
+            statement_timeout=timeout,
+            application_name="engflow-tui-diagnose",
+        )
+    except DatabaseError as exc:
+        checks.append(
+            Check(
+                "database.reachable",
+                "unknown",
+                f"diagnostic connection failed: {exc}",
+                fix=exc.fix,
+            )
+        )
+        return Report(report.target, report.generated_at, checks)
+    try:
+        ctx = Context(conn, config, target, snapshot, version_num, quick, exclude)
+        for probe in PROBES:
+            if quick and not probe.quick:
+                continue
+            checks += await run_probe(ctx, probe)
+        if not quick:
+            checks = [await _enrich(ctx, c) for c in checks]
+    finally:
+        try:
+            await conn.close(timeout=2)
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            conn.terminate()
+    checks = [c for c in checks if c.id not in exclude]
+    return Report(report.target, report.generated_at, checks)
+
+
+async def _enrich(ctx: Context, check: Check) -> Check:
+    if check.id != "cache.hit_rate":
+        return check
+    try:
+        return await performance.table_cache_details(ctx, check)
+    except Exception as exc:  # noqa: BLE001 - the database-wide figure stands on its own
+        error = db.translate_error(exc)
+        return replace(check, details={"tables_error": str(error)})
+
+
+__all__ = ["PROBES", "Report", "check_ids", "run_diagnosis"]

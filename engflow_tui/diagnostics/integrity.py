@@ -1,0 +1,230 @@
+"""Integrity (runbook troubleshooting 3, "Foreign Key Violations"): orphan rows behind every
+foreign key — validated or NOT VALID — and behind relations declared in config, NOT VALID
+constraints, disabled foreign-key triggers.
+
+Each orphan count runs in its own read-only transaction with its own statement_timeout, so a huge
+table costs at most ``diagnose.orphan_count_timeout`` and the report says the count was cut short.
+Must not import Textual.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import db
+from ..diagnose import Check
+from ..durations import format_duration
+from .base import Context, Probe, fill_template, finding, qualified
+
+SAMPLE_SIZE = 5
+
+
+def _templates(
+    child: tuple[str, str], child_cols: list[str], parent: tuple[str, str], parent_cols: list[str]
+) -> dict[str, str]:
+    q = db.quote_ident
+    return {
+        "child": qualified(*child),
+        "parent": qualified(*parent),
+        "not_null": " AND ".join(f"c.{q(col)} IS NOT NULL" for col in child_cols),
+        "join": " AND ".join(
+            f"p.{q(pc)} = c.{q(cc)}" for cc, pc in zip(child_cols, parent_cols, strict=True)
+        ),
+        "columns": ", ".join(f"c.{q(col)}" for col in child_cols),
+    }
+
+
+async def count_orphans(
+    ctx: Context,
+    child: tuple[str, str],
+    child_cols: list[str],
+    parent: tuple[str, str],
+    parent_cols: list[str],
+) -> dict[str, Any]:
+    """Orphans of one relation: {"orphans": n, "samples": [...]} or {"cut_short": True} or {"error": ...}."""
+    values = _templates(child, child_cols, parent, parent_cols)
+    count_sql = fill_template(db.load_sql("diag_orphan_count"), values)
+    sample_sql = fill_template(db.load_sql("diag_orphan_sample"), values)
+    timeout_ms = str(max(int(ctx.config.diagnose.orphan_count_timeout * 1000), 1))
+    try:
+        async with ctx.conn.transaction(readonly=True):
+            await ctx.conn.execute("SELECT set_config('statement_timeout', $1, true)", timeout_ms)
+            orphans = int(await ctx.conn.fetchval(count_sql))
+            samples = (
+                [r["sample"] for r in await ctx.conn.fetch(sample_sql, SAMPLE_SIZE)]
+                if orphans
+                else []
+            )
+    except Exception as exc:  # noqa: BLE001 - one relation's failure is that relation's finding
+        error = db.translate_error(exc)
+        if db.is_connection_lost(exc):
+            raise
+        if error.sqlstate in ("57014", "timeout"):
+            return {"orphans": None, "cut_short": True}
+        if error.sqlstate == "42501":
+            return {
+                "orphans": None,
+                "cannot_see": str(error),
+                "fix": f"GRANT SELECT ON {qualified(*child)}, {qualified(*parent)} TO <monitoring role>;",
+            }
+        return {"orphans": None, "error": str(error)}
+    return {"orphans": orphans, "samples": samples}
+
+
+async def check_orphans(ctx: Context) -> list[Check]:
+    check_id = "integrity.orphans"
+    relations: list[dict[str, Any]] = []
+    for fk in await ctx.fetch("diag_foreign_keys"):
+        relations.append(
+            {
+                "key": f"{fk['child_schema']}.{fk['child_table']}.{fk['constraint_name']}",
+                "constraint": fk["constraint_name"],
+                "table": f"{fk['child_schema']}.{fk['child_table']}",
+                "columns": fk["child_columns"],
+                "references": f"{fk['parent_schema']}.{fk['parent_table']}"
+                f"({', '.join(fk['parent_columns'])})",
+                "validated": fk["validated"],
+                "_child": (fk["child_schema"], fk["child_table"]),
+                "_parent": (fk["parent_schema"], fk["parent_table"]),
+                "_child_cols": list(fk["child_columns"]),
+                "_parent_cols": list(fk["parent_columns"]),
+            }
+        )
+    for rel in ctx.config.integrity.relations:
+        cs, ct, cc = rel.child.split(".")
+        ps, pt, pc = rel.parent.split(".")
+        relations.append(
+            {
+                "key": f"{rel.child}->{rel.parent}",
+                "constraint": "(declared in config)",
+                "table": f"{cs}.{ct}",
+                "columns": [cc],
+                "references": f"{ps}.{pt}({pc})",
+                "validated": None,
+                "_child": (cs, ct),
+                "_parent": (ps, pt),
+                "_child_cols": [cc],
+                "_parent_cols": [pc],
+            }
+        )
+    kept, dropped = ctx.keep(check_id, relations)
+    findings: list[dict[str, Any]] = []
+    total = cut = blind = failed = 0
+    for rel in kept:
+        outcome = await count_orphans(
+            ctx, rel["_child"], rel["_child_cols"], rel["_parent"], rel["_parent_cols"]
+        )
+        public = {k: v for k, v in rel.items() if not k.startswith("_")}
+        if outcome.get("orphans"):
+            total += outcome["orphans"]
+            findings.append({**public, **outcome})
+        elif outcome.get("cut_short"):
+            cut += 1
+            findings.append({**public, **outcome})
+        elif "cannot_see" in outcome:
+            blind += 1
+            findings.append({**public, **outcome})
+        elif "error" in outcome:
+            failed += 1
+            findings.append({**public, **outcome})
+    with_orphans = sum(1 for f in findings if f.get("orphans"))
+    parts = []
+    if with_orphans:
+        parts.append(f"{total} orphan row(s) behind {with_orphans} relation(s)")
+    if cut:
+        limit = format_duration(ctx.config.diagnose.orphan_count_timeout)
+        parts.append(f"{cut} count(s) cut short after {limit} (not verified)")
+    if blind:
+        parts.append(f"{blind} relation(s) this role cannot read")
+    if failed:
+        parts.append(f"{failed} relation(s) failed to count")
+    checked = len(kept) - cut - blind - failed
+    summary = (
+        "; ".join(parts) + f" — {checked} of {len(kept)} relation(s) fully checked"
+        if parts
+        else f"no orphan rows behind {len(kept)} relation(s) (foreign keys and [[integrity.relations]])"
+    )
+    if dropped:
+        summary += f" ({dropped} excluded by config)"
+    status = "critical" if with_orphans else ("unknown" if (cut or blind or failed) else "ok")
+    fix = None
+    if with_orphans:
+        fix = (
+            "delete the orphans or restore their parents (samples list the child keys), then "
+            "ALTER TABLE … VALIDATE CONSTRAINT … for a NOT VALID key"
+        )
+    elif cut:
+        fix = "raise diagnose.orphan_count_timeout, or count off-peak"
+    elif blind:
+        fix = "GRANT SELECT on those tables to the monitoring role"
+    return [
+        Check(
+            check_id,
+            status,
+            summary,
+            total,
+            details=findings,
+            fix=fix,
+            excluded=dropped,
+        )
+    ]
+
+
+async def check_not_valid(ctx: Context) -> list[Check]:
+    rows = await ctx.fetch("diag_not_valid_constraints")
+    items = [
+        {
+            "key": f"{r['schema']}.{r['table']}.{r['constraint_name']}",
+            "table": f"{r['schema']}.{r['table']}",
+            "constraint": r["constraint_name"],
+            "kind": r["kind"],
+            "fix": f"ALTER TABLE {qualified(r['schema'], r['table'])} VALIDATE CONSTRAINT "
+            f"{db.quote_ident(r['constraint_name'])};",
+        }
+        for r in rows
+    ]
+    return [
+        finding(
+            ctx,
+            "integrity.not_valid_constraints",
+            items,
+            status="warning",
+            found=lambda k: f"{len(k)} constraint(s) NOT VALID (existing rows never checked): "
+            + ", ".join(i["constraint"] for i in k[:5]),
+            clean="every constraint is validated",
+            fix="check for violations (integrity.orphans), fix them, then ALTER TABLE … VALIDATE CONSTRAINT …",
+        )
+    ]
+
+
+async def check_fk_triggers(ctx: Context) -> list[Check]:
+    rows = await ctx.fetch("diag_fk_triggers_disabled")
+    items = [
+        {
+            "key": f"{r['schema']}.{r['table']}",
+            "table": f"{r['schema']}.{r['table']}",
+            "constraints": list(r["constraints"]),
+            "disabled_triggers": r["triggers"],
+            "fix": f"ALTER TABLE {qualified(r['schema'], r['table'])} ENABLE TRIGGER ALL;",
+        }
+        for r in rows
+    ]
+    return [
+        finding(
+            ctx,
+            "integrity.fk_triggers_disabled",
+            items,
+            status="critical",
+            found=lambda k: f"foreign keys not enforced on {len(k)} table(s) (triggers disabled): "
+            + ", ".join(i["table"] for i in k[:5]),
+            clean="foreign-key triggers enabled everywhere",
+            fix="ALTER TABLE <table> ENABLE TRIGGER ALL;  then look for orphans written meanwhile",
+        )
+    ]
+
+
+PROBES = (
+    Probe(("integrity.orphans",), check_orphans),
+    Probe(("integrity.not_valid_constraints",), check_not_valid),
+    Probe(("integrity.fk_triggers_disabled",), check_fk_triggers),
+)
