@@ -248,7 +248,7 @@ class RestoreReport:
         return text
 
 
-async def test_restore(
+async def restore_dump(
     dump: Path, live_estimates: dict[tuple[str, str], float], *, timeout: float = 1800.0
 ) -> RestoreReport:
     """Restore ``dump`` into a new embedded server, count every table, remove the server."""
