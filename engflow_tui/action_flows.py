@@ -18,6 +18,7 @@ from .actions.runner import (
     RUN_ANALYZE,
     TERMINATE_IDLE,
     TERMINATE_SESSION,
+    TEST_RESTORE,
     ActionRunner,
 )
 from .screens.action_result_modal import ActionResultModal
@@ -61,7 +62,9 @@ class ActionFlows:
             plan, replan = await self._plan(action, target)
             if plan is None:
                 return
-            if not self.runner.read_only:
+            # Read-only mode refuses in execute(); an action that leaves the database untouched
+            # (Test restore) still runs there, so it is still confirmed.
+            if not self.runner.read_only or plan.params.get("live_database_untouched"):
                 confirmed = await self.app.push_screen_wait(ConfirmActionModal(plan, replan))
                 if not confirmed:
                     self.app.notify(
@@ -127,4 +130,6 @@ class ActionFlows:
             return runner.plan_analyze(schema, table), None
         if action == EMERGENCY_FALLBACK:
             return runner.plan_emergency_fallback(), None
+        if action == TEST_RESTORE:
+            return runner.plan_test_restore(), None
         raise ActionError(f"unknown action {action!r}")

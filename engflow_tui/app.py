@@ -193,6 +193,17 @@ class EngFlowApp(App[None]):
                 return
         self.notify(f"no command named {name!r}", severity="warning", markup=False)
 
+    def action_show_diagnose(self) -> None:
+        """The Diagnose screen: the full diagnosis of the open target, in a worker."""
+        from .diagnostics import run_diagnosis
+        from .screens.diagnose_screen import DiagnoseScreen
+
+        target = self.target
+        if target is None:
+            self.notify("open a target first", severity="warning")
+            return
+        self.push_screen(DiagnoseScreen(lambda: run_diagnosis(self.config, target), target.name))
+
     def action_show_audit_log(self) -> None:
         if self.flows is not None:
             self.flows.show_audit_log()

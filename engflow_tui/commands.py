@@ -49,6 +49,7 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
         ("Enable RLS", "Runbook: re-enable row-level security on a table of the exposed schemas"),
         ("Run ANALYZE", "Runbook weekly maintenance: refresh planner statistics"),
         ("Emergency fallback", "Runbook SEV1 0-2 min: switch the application to its fallback"),
+        ("Test restore", "Runbook evening checklist: restore the newest dump into a scratch server"),
     )
     for name, help_text in actions:
         yield SystemCommand(name, help_text, lambda n=name: app.start_action(n))
@@ -56,6 +57,11 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
         "Run checklist",
         "Runbook checklists (daily, weekly, monthly, pre-deployment, incident, SEV1-3), or resume one",
         app.action_run_checklist,
+    )
+    yield SystemCommand(
+        "Diagnose",
+        "Full diagnosis: integrity, security, locks, maintenance, backups, replication",
+        app.action_show_diagnose,
     )
     yield SystemCommand(
         "Show alerts", "Active alerts and their history, with the runbook", app.action_show_alerts

@@ -29,6 +29,7 @@ CANCEL_QUERY = "Cancel query"
 ENABLE_RLS = "Enable RLS"
 RUN_ANALYZE = "Run ANALYZE"
 EMERGENCY_FALLBACK = "Emergency fallback"
+TEST_RESTORE = "Test restore"
 
 SIGNAL_FIX = "GRANT pg_signal_backend TO <role>;  (or run as the session's own role)"
 GONE = "already gone or changed"
@@ -294,13 +295,18 @@ class ActionRunner:
             params={"url": url, "done_word": "accepted"},
         )
 
+    def plan_test_restore(self) -> ActionPlan:
+        from .restore import plan_test_restore
+
+        return plan_test_restore(self.config, self.target)
+
     # ------------------------------------------------------------------ execute
 
     async def execute(self, plan: ActionPlan) -> ActionResult:
         """Run a confirmed plan. Refuses in read-only mode. Failures are results (and audit
         records); it raises ActionError only when the audit log cannot be written before the
         action, in which case nothing ran."""
-        if self.read_only:
+        if self.read_only and not plan.params.get("live_database_untouched"):
             result = ActionResult(
                 plan,
                 tuple(
@@ -337,6 +343,10 @@ class ActionRunner:
         return text.replace(token, "***") if token else text
 
     async def _run(self, plan: ActionPlan) -> list[TargetOutcome]:
+        if plan.action == TEST_RESTORE:
+            from .restore import run_test_restore
+
+            return await run_test_restore(self.config, self.target, plan)
         if plan.action == EMERGENCY_FALLBACK:
             return [await self._post_fallback(plan)]
         if plan.action == RUN_ANALYZE:

@@ -46,6 +46,7 @@ class DashboardScreen(Screen[None]):
         Binding("L", "app.show_audit_log", "Audit", show=False, id="dashboard.audit_log"),
         Binding("A", "app.show_alerts", "Alerts", show=False, id="dashboard.alerts"),
         Binding("H", "app.show_trends", "Trends", show=False, id="dashboard.trends"),
+        Binding("D", "app.show_diagnose", "Diagnose", show=False, id="dashboard.diagnose"),
     ]
 
     def __init__(self, monitor: Monitor, config: Config, read_only: bool = False) -> None:

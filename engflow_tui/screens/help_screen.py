@@ -43,6 +43,7 @@ KEYS = (
         "in a replay (engflow-tui replay FILE): step, play/pause, speed, seek, first/last frame",
     ),
     ("a / Enter", "in Alerts: acknowledge the selected alert (silences repeats) / its details"),
+    ("D", "Diagnose: the full diagnosis, sections worst first (Enter findings, a its fix, r again)"),
     ("y / n", "in a confirmation: confirm / cancel (Esc cancels too; focus starts on Cancel)"),
     ("I", "declare an incident, or show the open one (keys of the Incident screen at its top)"),
     ("N / M", "during an incident: add a note / write an incident message"),

@@ -1,0 +1,165 @@
+"""The Diagnose screen driven with real keys against a real database: sections worst first,
+drill-down into findings, and the finding's console action through the confirmation dialog."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from engflow_tui.config import BackupsConfig
+from engflow_tui.diagnostics.backups import pg_tool
+from engflow_tui.screens.action_result_modal import ActionResultModal
+from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
+from engflow_tui.screens.diagnose_screen import DiagnoseScreen
+
+from ..pg import session, wait_for
+from .helpers import static_text, table_dicts
+from .test_actions_ui import alive, audit, make_app, screen_is, started
+
+
+async def open_diagnose(app, pilot) -> DiagnoseScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("D")
+    await screen_is(app, DiagnoseScreen)
+    screen = app.screen
+    await wait_for(lambda: screen.runs >= 1, timeout=30)
+    return screen
+
+
+async def select_check(pilot, screen: DiagnoseScreen, check_id: str) -> None:  # type: ignore[no-untyped-def]
+    checks = screen.query_one("#checks", DataTable)
+    checks.focus()
+    for _ in range(checks.row_count):
+        if (c := screen.selected_check()) is not None and c.id == check_id:
+            return
+        await pilot.press("down")
+    raise AssertionError(f"{check_id} not in the list")
+
+
+async def test_sections_worst_first_drill_down_and_enable_rls(db18, tmp_path: Path) -> None:
+    dsn = db18.dsn()
+    async with session(dsn) as admin:
+        await admin.execute(
+            "CREATE TABLE public.orcamentos (id int); "
+            "CREATE POLICY own ON public.orcamentos USING (id > 0)"
+        )
+    app = make_app(dsn, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app)
+        screen = await open_diagnose(app, pilot)
+        rows = table_dicts(screen.query_one("#checks", DataTable))
+        # Worst first: the critical Security section leads, ok sections come last.
+        assert rows[0]["status"].strip() == "CRITICAL" and rows[0]["section"] == "Security"
+        statuses = [r["status"].strip() for r in rows]
+        assert statuses.index("OK") > statuses.index("CRITICAL")
+        assert "CRITICAL" in static_text(screen.query_one("#diagnose-heading", Static))
+
+        await select_check(pilot, screen, "rls.policy_without_rls")
+        detail = static_text(screen.query_one("#check-detail", Static))
+        assert "policies that do not apply" in detail and "a: Enable RLS" in detail
+        await pilot.press("enter")  # drill down into the findings
+        findings = screen.query_one("#findings", DataTable)
+        assert app.focused is findings
+        assert table_dicts(findings)[0]["key"] == "public.orcamentos"
+        assert "a: Enable RLS (schema public, table orcamentos)" in static_text(
+            screen.query_one("#check-detail", Static)
+        )
+        await pilot.press("a")
+        await screen_is(app, ConfirmActionModal)
+        target = table_dicts(app.screen.query_one("#targets", DataTable))[0]["target"]
+        assert target == '"public"."orcamentos"'
+        await pilot.press("y")
+        await screen_is(app, ActionResultModal)
+        await pilot.press("enter")
+        await screen_is(app, DiagnoseScreen)
+        await pilot.press("r")
+        await wait_for(lambda: screen.runs >= 2, timeout=30)
+        await select_check(pilot, screen, "rls.policy_without_rls")
+        assert screen.selected_check().status == "ok"  # type: ignore[union-attr]
+    async with session(dsn) as admin:
+        assert await admin.fetchval(
+            "SELECT relrowsecurity FROM pg_class WHERE relname = 'orcamentos'"
+        )
+    assert [r["action"] for r in audit(tmp_path)] == ["Enable RLS", "Enable RLS"]
+
+
+async def test_terminate_the_root_blocker_from_the_locks_finding(db18, tmp_path: Path) -> None:
+    dsn = db18.dsn()
+    async with session(dsn) as admin:
+        await admin.execute("CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO t VALUES (1)")
+    async with session(dsn, "root-batch") as root, session(dsn, "victim") as victim:
+        root_pid = await root.fetchval("SELECT pg_backend_pid()")
+        victim_pid = await victim.fetchval("SELECT pg_backend_pid()")
+        await root.execute("BEGIN; UPDATE t SET id = 1")
+        waiting = asyncio.create_task(victim.execute("UPDATE t SET id = 1"))
+
+        async def blocked() -> bool:
+            async with session(dsn) as probe:
+                return bool(
+                    await probe.fetchval(
+                        "SELECT cardinality(pg_blocking_pids($1)) > 0", victim_pid
+                    )
+                )
+
+        await wait_for(blocked)
+        app = make_app(dsn, tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:  # readable at 80x24 too
+            await started(app)
+            screen = await open_diagnose(app, pilot)
+            await select_check(pilot, screen, "locks.blocking")
+            assert f"a: Terminate session (pid {root_pid})" in static_text(
+                screen.query_one("#check-detail", Static)
+            )
+            await pilot.press("a")
+            await screen_is(app, ConfirmActionModal)
+            assert table_dicts(app.screen.query_one("#targets", DataTable))[0]["pid"] == str(
+                root_pid
+            )
+            await pilot.press("y")
+            await screen_is(app, ActionResultModal)
+        await waiting  # the victim's update went through once the root blocker was gone
+        assert not await alive(dsn, root_pid)
+
+
+async def test_test_restore_from_the_palette_in_read_only_mode(db18, tmp_path: Path) -> None:
+    dsn = db18.dsn()
+    async with session(dsn) as admin:
+        await admin.execute(
+            "CREATE TABLE public.clientes (id int); INSERT INTO clientes SELECT generate_series(1, 40); ANALYZE"
+        )
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    tool = pg_tool("pg_dump")
+    assert tool is not None
+    await asyncio.to_thread(
+        subprocess.run,
+        [str(tool), "-Fc", "-f", str(backups / "n.dump"), dsn],
+        check=True,
+        capture_output=True,
+    )
+    app = make_app(dsn, tmp_path, read_only=True)
+    app.config = replace(app.config, backups=BackupsConfig(path=str(backups)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app)
+        app.run_palette_name("Test restore")
+        await screen_is(app, ConfirmActionModal)
+        modal = app.screen
+        await wait_for(
+            lambda: "pg_restore --no-owner" in static_text(modal.query_one("#statement", Static))
+        )
+        await pilot.press("y")
+        await wait_for(
+            lambda: isinstance(app.screen, ActionResultModal)
+            and bool(app.screen.query("#result-body")),
+            timeout=60,
+        )
+        text = static_text(app.screen.query_one("#result-title", Static))
+        assert "1 table(s), 40 row(s)" in text or "tables restored" in text
+        body = static_text(app.screen.query_one("#result-body", Static))
+        assert "public.clientes" in body and "40 rows restored, live estimate 40" in body
+    records = audit(tmp_path)
+    assert [r["event"] for r in records] == ["started", "finished"]
+    assert records[0]["action"] == "Test restore"
