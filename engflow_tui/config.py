@@ -774,7 +774,10 @@ def _diagnostics_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str,
 
     raw = reader.table(data, "diagnose")
     reader.check_keys(raw, set(_DIAGNOSE_KINDS), "diagnose.")
-    values = {k: reader.convert(f"diagnose.{k}", v, _DIAGNOSE_KINDS[k]) for k, v in raw.items()}
+    values = {
+        k: () if v == [] else reader.convert(f"diagnose.{k}", v, _DIAGNOSE_KINDS[k])
+        for k, v in raw.items()
+    }
     for item in values.get("exclude", ()):
         if not re.match(r"^[a-z_]+(\.[a-z_]+)*(:.+)?$", item):
             raise reader.fail(
@@ -786,7 +789,7 @@ def _diagnostics_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str,
     raw = reader.table(data, "security")
     reader.check_keys(raw, {"allowed_cidrs"}, "security.")
     cidrs: tuple[str, ...] = ()
-    if "allowed_cidrs" in raw:
+    if raw.get("allowed_cidrs", []) != []:
         cidrs = reader.convert("security.allowed_cidrs", raw["allowed_cidrs"], "strlist")
         for cidr in cidrs:
             try:

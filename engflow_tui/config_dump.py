@@ -29,6 +29,9 @@ _DURATIONS = {
     "raw_retention",
     "hourly_retention",
     "daily_retention",
+    "orphan_count_timeout",
+    "long_running_query",
+    "max_age",
 }
 
 
@@ -63,6 +66,10 @@ def dump_config(config: Config) -> str:
         **_incident_sections(config),
         "history": _section(config.history),
         "capacity": _section(config.capacity),
+        "diagnose": _section(config.diagnose),
+        "security": _section(config.security),
+        "integrity": {"relations": [_section(r) for r in config.integrity.relations]},
+        "backups": _section(config.backups),
     }
     return tomli_w.dumps(data)
 

@@ -328,7 +328,11 @@ def by_section(checks: list[Check]) -> list[tuple[str, str, list[Check]]]:
         groups.setdefault(check.section, []).append(check)
     order = {name: i for i, name in enumerate(SECTIONS)}
     out = [
-        (name, worst([c.status for c in items]), sorted(items, key=lambda c: -STATUS_ORDER[c.status]))
+        (
+            name,
+            worst([c.status for c in items]),
+            sorted(items, key=lambda c: -STATUS_ORDER[c.status]),
+        )
         for name, items in groups.items()
     ]
     out.sort(key=lambda g: (-STATUS_ORDER[g[1]], order.get(g[0], len(order))))

@@ -108,9 +108,7 @@ async def run_test_restore(
         if restored is None:
             outcomes.append(TargetOutcome(name, "failed", f"missing from the dump ({estimate})"))
         elif live_n and restored < 0.5 * live_n:
-            outcomes.append(
-                TargetOutcome(name, "failed", f"{restored} rows restored, {estimate}")
-            )
+            outcomes.append(TargetOutcome(name, "failed", f"{restored} rows restored, {estimate}"))
         else:
             outcomes.append(TargetOutcome(name, "done", f"{restored} rows restored, {estimate}"))
     if report.warnings:

@@ -132,6 +132,11 @@ async def _pg_restore_list(path: Path) -> tuple[bool, str]:
     return True, f"readable: {entries} archive entries"
 
 
+def _scan(config: BackupsConfig) -> tuple[Path, bool, list[Path]]:
+    base = Path(config.path or ".").expanduser()
+    return base, base.is_dir(), dump_files(config)
+
+
 async def check_files(ctx: Context) -> list[Check]:
     config = ctx.config.backups
     if not config.path:
@@ -143,8 +148,9 @@ async def check_files(ctx: Context) -> list[Check]:
                 fix='set [backups] path = "/var/backups/engflow" (where the nightly pg_dump -Fc lands) and glob = "*.dump"',
             )
         ]
-    base = Path(config.path).expanduser()
-    if not base.is_dir():
+    # A network mount can hang: the file system is read off the event loop.
+    base, is_dir, files = await asyncio.to_thread(_scan, config)
+    if not is_dir:
         return [
             Check(
                 "backup.files",
@@ -153,7 +159,6 @@ async def check_files(ctx: Context) -> list[Check]:
                 fix="fix [backups] path, or check the backup job's mount",
             )
         ]
-    files = dump_files(config)
     if not files:
         return [
             Check(
@@ -165,7 +170,7 @@ async def check_files(ctx: Context) -> list[Check]:
             )
         ]
     newest = files[0]
-    stat = newest.stat()
+    stat = await asyncio.to_thread(newest.stat)
     age = max(time.time() - stat.st_mtime, 0.0)
     details: dict[str, Any] = {
         "newest": str(newest),
@@ -249,7 +254,7 @@ class RestoreReport:
 
 
 async def restore_dump(
-    dump: Path, live_estimates: dict[tuple[str, str], float], *, timeout: float = 1800.0
+    dump: Path, live_estimates: dict[tuple[str, str], float], *, limit: float = 1800.0
 ) -> RestoreReport:
     """Restore ``dump`` into a new embedded server, count every table, remove the server."""
     from ..demo.server import ServerError, embedded_bin_dir, temporary_server
@@ -277,12 +282,12 @@ async def restore_dump(
                 ],
                 capture_output=True,
                 text=True,
-                timeout=timeout,
+                timeout=limit,
                 check=False,
             )
 
         result = await asyncio.to_thread(restore)
-        conn = await db.connect(dsn, statement_timeout=timeout, read_only=True)
+        conn = await db.connect(dsn, statement_timeout=limit, read_only=True)
         try:
             restored: dict[tuple[str, str], int] = {}
             for r in await conn.fetch(db.load_sql("diag_table_estimates")):
@@ -294,9 +299,7 @@ async def restore_dump(
         finally:
             await conn.close()
         if not restored and result.returncode != 0:
-            raise ServerError(
-                "pg_restore failed: " + " ".join(result.stderr.split())[:500]
-            )
+            raise ServerError("pg_restore failed: " + " ".join(result.stderr.split())[:500])
         keys = sorted(set(restored) | set(live_estimates))
         tables = [
             {

@@ -53,13 +53,10 @@ async def check_capabilities(ctx: Context) -> list[Check]:
     gaps = [i for i in items if not i["ok"]]
     blocking = [i for i in gaps if i["blocking"]]
     details = [{k: v for k, v in i.items() if k != "blocking"} for i in items]
-    summary = (
-        f"role {role}{' (superuser)' if su else ''}: "
-        + (
-            "sees everything the console reads"
-            if not gaps
-            else f"{len(gaps)} gap(s): " + "; ".join(i["capability"].split(" (")[0] for i in gaps)
-        )
+    summary = f"role {role}{' (superuser)' if su else ''}: " + (
+        "sees everything the console reads"
+        if not gaps
+        else f"{len(gaps)} gap(s): " + "; ".join(i["capability"].split(" (")[0] for i in gaps)
     )
     return [
         Check(

@@ -90,12 +90,12 @@ async def check_orphans(ctx: Context) -> list[Check]:
                 "_parent_cols": list(fk["parent_columns"]),
             }
         )
-    for rel in ctx.config.integrity.relations:
-        cs, ct, cc = rel.child.split(".")
-        ps, pt, pc = rel.parent.split(".")
+    for declared in ctx.config.integrity.relations:
+        cs, ct, cc = declared.child.split(".")
+        ps, pt, pc = declared.parent.split(".")
         relations.append(
             {
-                "key": f"{rel.child}->{rel.parent}",
+                "key": f"{declared.child}->{declared.parent}",
                 "constraint": "(declared in config)",
                 "table": f"{cs}.{ct}",
                 "columns": [cc],
@@ -189,8 +189,10 @@ async def check_not_valid(ctx: Context) -> list[Check]:
             "integrity.not_valid_constraints",
             items,
             status="warning",
-            found=lambda k: f"{len(k)} constraint(s) NOT VALID (existing rows never checked): "
-            + ", ".join(i["constraint"] for i in k[:5]),
+            found=lambda k: (
+                f"{len(k)} constraint(s) NOT VALID (existing rows never checked): "
+                + ", ".join(i["constraint"] for i in k[:5])
+            ),
             clean="every constraint is validated",
             fix="check for violations (integrity.orphans), fix them, then ALTER TABLE … VALIDATE CONSTRAINT …",
         )
@@ -215,8 +217,10 @@ async def check_fk_triggers(ctx: Context) -> list[Check]:
             "integrity.fk_triggers_disabled",
             items,
             status="critical",
-            found=lambda k: f"foreign keys not enforced on {len(k)} table(s) (triggers disabled): "
-            + ", ".join(i["table"] for i in k[:5]),
+            found=lambda k: (
+                f"foreign keys not enforced on {len(k)} table(s) (triggers disabled): "
+                + ", ".join(i["table"] for i in k[:5])
+            ),
             clean="foreign-key triggers enabled everywhere",
             fix="ALTER TABLE <table> ENABLE TRIGGER ALL;  then look for orphans written meanwhile",
         )

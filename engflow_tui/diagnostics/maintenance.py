@@ -35,16 +35,20 @@ async def check_unused(ctx: Context) -> list[Check]:
         }
         for r in rows
     ]
-    since = f" since the statistics reset ({reset:%Y-%m-%d})" if reset else " since statistics began"
+    since = (
+        f" since the statistics reset ({reset:%Y-%m-%d})" if reset else " since statistics began"
+    )
     return [
         finding(
             ctx,
             "maintenance.unused_indexes",
             items,
             status="warning",
-            found=lambda k: f"{len(k)} index(es) never scanned{since}, "
-            f"{size_text(sum(i['size_bytes'] for i in k))} in all: "
-            + ", ".join(i["index"] for i in k[:5]),
+            found=lambda k: (
+                f"{len(k)} index(es) never scanned{since}, "
+                f"{size_text(sum(i['size_bytes'] for i in k))} in all: "
+                + ", ".join(i["index"] for i in k[:5])
+            ),
             clean="every index has been used",
             fix="check replicas and monthly jobs use none of them, then DROP INDEX CONCURRENTLY …;",
         )
@@ -77,8 +81,10 @@ async def check_duplicates(ctx: Context) -> list[Check]:
             "maintenance.duplicate_indexes",
             items,
             status="warning",
-            found=lambda k: f"{len(k)} set(s) of identical indexes: "
-            + "; ".join(f"{i['table']} ({', '.join(i['indexes'])})" for i in k[:3]),
+            found=lambda k: (
+                f"{len(k)} set(s) of identical indexes: "
+                + "; ".join(f"{i['table']} ({', '.join(i['indexes'])})" for i in k[:3])
+            ),
             clean="no duplicate indexes",
             fix="keep one index of each set: DROP INDEX CONCURRENTLY the others (see each fix)",
         )
@@ -106,8 +112,11 @@ async def check_unindexed_fks(ctx: Context) -> list[Check]:
             "maintenance.unindexed_foreign_keys",
             items,
             status="warning",
-            found=lambda k: f"{len(k)} foreign key(s) without an index (deleting a parent scans "
-            "the child): " + ", ".join(f"{i['table']}({', '.join(i['columns'])})" for i in k[:5]),
+            found=lambda k: (
+                f"{len(k)} foreign key(s) without an index (deleting a parent scans "
+                "the child): "
+                + ", ".join(f"{i['table']}({', '.join(i['columns'])})" for i in k[:5])
+            ),
             clean="every foreign key has an index on its columns",
             fix="CREATE INDEX CONCURRENTLY ON <child> (<fk columns>);  (see each fix)",
         )
@@ -160,8 +169,10 @@ async def check_vacuum(ctx: Context) -> list[Check]:
             "maintenance.vacuum",
             items,
             status="warning",
-            found=lambda k: f"{len(k)} table(s) need vacuum or analyze: "
-            + ", ".join(f"{i['key']} ({i['problem']})" for i in k[:3]),
+            found=lambda k: (
+                f"{len(k)} table(s) need vacuum or analyze: "
+                + ", ".join(f"{i['key']} ({i['problem']})" for i in k[:3])
+            ),
             clean=f"dead tuples and statistics fine on {len(rows)} table(s)",
             fix="VACUUM (ANALYZE) <table>;  and check autovacuum keeps up (autovacuum settings per table)",
             action="Run ANALYZE" if stale_any else None,
@@ -199,9 +210,11 @@ async def check_bloat(ctx: Context) -> list[Check]:
             "maintenance.bloat",
             items,
             status="warning",
-            found=lambda k: "estimated bloat: "
-            + ", ".join(f"{i['table']} {i['bloat']} of {i['size']}" for i in k[:3])
-            + note,
+            found=lambda k: (
+                "estimated bloat: "
+                + ", ".join(f"{i['table']} {i['bloat']} of {i['size']}" for i in k[:3])
+                + note
+            ),
             clean="no table with an estimated bloat over half its size" + note,
             fix="VACUUM <table>; if it stays large, pg_repack or VACUUM FULL in a maintenance window",
             value=None,

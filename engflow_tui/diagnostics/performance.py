@@ -52,9 +52,7 @@ def blocking_tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "seconds": round(r.get("state_seconds") or 0.0, 1),
                 "wait_event": r.get("wait_event"),
                 "query": " ".join((r.get("query") or "").split())[:300],
-                "backend_start": r["backend_start"].isoformat()
-                if r.get("backend_start")
-                else None,
+                "backend_start": r["backend_start"].isoformat() if r.get("backend_start") else None,
             }
         )
         for child in sorted(waiters.get(pid, [])):
@@ -130,7 +128,7 @@ async def check_sessions(ctx: Context) -> list[Check]:
             for c in ("queries.long_running", "connections.by_state")
         ]
     limit = ctx.config.diagnose.long_running_query
-    long = [
+    long: list[dict[str, Any]] = [
         {
             "key": str(s.pid),
             "pid": s.pid,
@@ -163,7 +161,9 @@ async def check_sessions(ctx: Context) -> list[Check]:
         else None,
     )
     states = dict(sorted(conns.by_state.items(), key=lambda kv: -kv[1]))
-    hidden = f"; {conns.hidden} of other roles hidden (GRANT pg_read_all_stats)" if conns.hidden else ""
+    hidden = (
+        f"; {conns.hidden} of other roles hidden (GRANT pg_read_all_stats)" if conns.hidden else ""
+    )
     by_state = Check(
         "connections.by_state",
         "ok",

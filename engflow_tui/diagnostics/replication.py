@@ -19,7 +19,9 @@ async def check_lag(ctx: Context) -> list[Check]:
         return [Check("replication.lag", "ok", "no standby connected", 0, details=[])]
     hidden = [r for r in rows if r["state"] is None]
     worst = max((r["replay_lag_s"] or 0.0) for r in rows)
-    status = "critical" if worst >= LAG_CRITICAL_S else "warning" if worst >= LAG_WARNING_S else "ok"
+    status = (
+        "critical" if worst >= LAG_CRITICAL_S else "warning" if worst >= LAG_WARNING_S else "ok"
+    )
     not_streaming = [r for r in rows if r["state"] not in (None, "streaming")]
     if not_streaming and status == "ok":
         status = "warning"
@@ -82,8 +84,10 @@ async def check_slots(ctx: Context) -> list[Check]:
             "replication.slots",
             items,
             status="critical" if severe else "warning",
-            found=lambda k: f"{len(k)} slot(s) inactive or holding WAL: "
-            + ", ".join(f"{i['slot']} ({i['retained'] or '?'} retained)" for i in k[:5]),
+            found=lambda k: (
+                f"{len(k)} slot(s) inactive or holding WAL: "
+                + ", ".join(f"{i['slot']} ({i['retained'] or '?'} retained)" for i in k[:5])
+            ),
             clean=f"{len(rows)} replication slot(s), all active"
             if rows
             else "no replication slots",

@@ -46,8 +46,10 @@ async def check_rls_tables(ctx: Context) -> list[Check]:
             "rls.policy_without_rls",
             without,
             status="critical",
-            found=lambda k: f"{len(k)} table(s) have policies that do not apply (RLS off): "
-            + ", ".join(i["key"] for i in k[:5]),
+            found=lambda k: (
+                f"{len(k)} table(s) have policies that do not apply (RLS off): "
+                + ", ".join(i["key"] for i in k[:5])
+            ),
             clean=f"no policy on a table without RLS in {schemas}",
             fix="ALTER TABLE <table> ENABLE ROW LEVEL SECURITY;  (its policies then apply)",
             action="Enable RLS",
@@ -57,9 +59,11 @@ async def check_rls_tables(ctx: Context) -> list[Check]:
             "rls.no_policies",
             no_policies,
             status="warning",
-            found=lambda k: f"{len(k)} table(s) with RLS on and no policy (every API role is "
-            "denied every row — the runbook's 403 on authorised operations): "
-            + ", ".join(i["key"] for i in k[:5]),
+            found=lambda k: (
+                f"{len(k)} table(s) with RLS on and no policy (every API role is "
+                "denied every row — the runbook's 403 on authorised operations): "
+                + ", ".join(i["key"] for i in k[:5])
+            ),
             clean=f"every table with RLS in {schemas} has a policy",
             fix="CREATE POLICY … ON <table> …;  (or disable RLS if the table is not served)",
         ),
@@ -86,8 +90,10 @@ async def check_always_true(ctx: Context) -> list[Check]:
             "rls.always_true_policies",
             items,
             status="warning",
-            found=lambda k: f"{len(k)} write policy(ies) that allow every row (USING/WITH CHECK true): "
-            + ", ".join(f"{i['table']}.{i['policy']}" for i in k[:5]),
+            found=lambda k: (
+                f"{len(k)} write policy(ies) that allow every row (USING/WITH CHECK true): "
+                + ", ".join(f"{i['table']}.{i['policy']}" for i in k[:5])
+            ),
             clean="no write policy is always true",
             fix="narrow USING / WITH CHECK (e.g. auth.uid() = user_id), or exclude the key if intended",
         )
@@ -111,8 +117,10 @@ async def check_bypass_roles(ctx: Context) -> list[Check]:
             "security.bypass_rls_roles",
             items,
             status="warning",
-            found=lambda k: f"{len(k)} login role(s) ignore RLS (superuser or BYPASSRLS): "
-            + ", ".join(i["role"] for i in k[:8]),
+            found=lambda k: (
+                f"{len(k)} login role(s) ignore RLS (superuser or BYPASSRLS): "
+                + ", ".join(i["role"] for i in k[:8])
+            ),
             clean="no login role bypasses RLS (besides the bootstrap superuser)",
             fix="ALTER ROLE <role> NOBYPASSRLS;  / NOSUPERUSER — or exclude the roles your platform needs",
         )
@@ -136,8 +144,10 @@ async def check_definer_views(ctx: Context) -> list[Check]:
             "security.definer_views",
             items,
             status="warning",
-            found=lambda k: f"{len(k)} view(s) run with their owner's rights and bypass the caller's RLS: "
-            + ", ".join(i["view"] for i in k[:5]),
+            found=lambda k: (
+                f"{len(k)} view(s) run with their owner's rights and bypass the caller's RLS: "
+                + ", ".join(i["view"] for i in k[:5])
+            ),
             clean="every view in the exposed schemas runs with the caller's rights",
             fix="ALTER VIEW <view> SET (security_invoker = true);  (PostgreSQL 15+)",
         )
@@ -163,10 +173,12 @@ async def check_search_path(ctx: Context) -> list[Check]:
             "security.function_search_path",
             items,
             status="critical" if definer else "warning",
-            found=lambda k: f"{len(k)} function(s) without a fixed search_path"
-            + (f" ({definer} SECURITY DEFINER)" if definer else "")
-            + ": "
-            + ", ".join(i["key"] for i in k[:5]),
+            found=lambda k: (
+                f"{len(k)} function(s) without a fixed search_path"
+                + (f" ({definer} SECURITY DEFINER)" if definer else "")
+                + ": "
+                + ", ".join(i["key"] for i in k[:5])
+            ),
             clean="every function in the exposed schemas fixes its search_path",
             fix="ALTER FUNCTION <fn>(<args>) SET search_path = '';  (and qualify the names it uses)",
         )
@@ -217,8 +229,10 @@ async def check_unknown_clients(ctx: Context) -> list[Check]:
         check_id,
         items,
         status="warning",
-        found=lambda k: f"{sum(i['sessions'] for i in k)} session(s) from {len(k)} address(es) "
-        f"outside allowed_cidrs: " + ", ".join(sorted({i["address"] for i in k})[:5]) + note,
+        found=lambda k: (
+            f"{sum(i['sessions'] for i in k)} session(s) from {len(k)} address(es) "
+            f"outside allowed_cidrs: " + ", ".join(sorted({i["address"] for i in k})[:5]) + note
+        ),
         clean=f"every client address is inside {', '.join(cidrs)}" + note,
         fix="check who they are (user, application); revoke access in pg_hba.conf / the "
         "provider's network restrictions, or add the network to [security] allowed_cidrs",

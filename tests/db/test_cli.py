@@ -247,3 +247,39 @@ def test_config_with_secret_in_query_string_is_refused_and_never_shown(tmp_path:
     path.write_text('[targets.p]\ndsn = "postgresql://u@h:99999/db"\n')
     result = run("config", "check", str(path), cwd=tmp_path)
     assert result.returncode == 2 and "targets.p.dsn: port '99999'" in result.stderr
+
+
+async def test_diagnose_fail_on_for_ci(db, tmp_path: Path) -> None:
+    import asyncio
+
+    # Deterministic: the cache hit rate of a fresh database and the archiver are left out.
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[targets.ci]\ndsn = "{db.dsn()}"\n'
+        '[diagnose]\nexclude = ["cache.hit_rate", "backup.archiver"]\n'
+    )
+    async with session(db.dsn()) as admin:
+        # A warning only: RLS on and no policy (every API role denied every row).
+        await admin.execute("CREATE TABLE public.logs (id int); ALTER TABLE logs ENABLE ROW LEVEL SECURITY")
+
+    def diagnose(*extra: str) -> subprocess.CompletedProcess[str]:
+        return run("diagnose", "--quick", "--config", str(config), *extra, cwd=tmp_path)
+
+    plain = await asyncio.to_thread(diagnose, "--format", "json")
+    no_traceback(plain)
+    data = json.loads(plain.stdout)
+    assert plain.returncode == 1 and data["status"] == "warning", plain.stdout
+    warning = next(c for c in data["checks"] if c["id"] == "rls.no_policies")
+    assert warning["section"] == "Security" and warning["details"][0]["key"] == "public.logs"
+    assert (await asyncio.to_thread(diagnose, "--fail-on", "critical")).returncode == 0
+    assert (await asyncio.to_thread(diagnose, "--fail-on", "warning")).returncode == 1
+
+    async with session(db.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.orcamentos (id int)")  # RLS off: critical
+    assert (await asyncio.to_thread(diagnose, "--fail-on", "critical")).returncode == 2
+    md = await asyncio.to_thread(diagnose, "--format", "markdown", "--fail-on", "critical")
+    assert md.returncode == 2 and "| critical | `rls.disabled` |" in md.stdout
+
+    bad = await asyncio.to_thread(diagnose, "--fail-on", "info")
+    assert bad.returncode == 2 and "invalid choice: 'info'" in bad.stderr
+    no_traceback(bad)

@@ -126,7 +126,9 @@ async def test_relations_declared_in_config_without_a_foreign_key(db) -> None:
     assert orphans.details[0]["key"] == "public.anexos.projeto_id->public.projetos.id"
     assert orphans.details[0]["samples"] == ["[99]"]
     # A wrong column name in the config is that relation's error, not a crash.
-    bad = IntegrityConfig(relations=(IntegrityRelation("public.anexos.nope", "public.projetos.id"),))
+    bad = IntegrityConfig(
+        relations=(IntegrityRelation("public.anexos.nope", "public.projetos.id"),)
+    )
     checks = await diagnose(dsn, integrity=bad)
     assert checks["integrity.orphans"].status == "unknown"
     assert "nope" in checks["integrity.orphans"].details[0]["error"]
@@ -265,7 +267,7 @@ async def test_definer_view_and_function_search_path(db) -> None:
     checks = await diagnose(dsn)
     views = checks["security.definer_views"]
     assert views.status == "warning" and views.details[0]["key"] == "public.v"
-    assert 'SET (security_invoker = true)' in views.details[0]["fix"]
+    assert "SET (security_invoker = true)" in views.details[0]["fix"]
     fns = checks["security.function_search_path"]
     assert fns.status == "warning" and fns.details[0]["key"] == "public.my_fn"
     assert fns.details[0]["function"] == "public.my_fn(a integer)"
@@ -308,10 +310,15 @@ async def test_client_from_an_address_outside_the_allowlist(db) -> None:
 
 async def test_blocking_chain_of_three_sessions_names_the_root_blocker(db) -> None:
     dsn = db.dsn()
-    await admin_sql(dsn, "CREATE TABLE public.t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0), (2, 0)")
-    async with session(dsn, "root-batch") as a, session(dsn, "middle") as b, session(
-        dsn, "victim"
-    ) as c:
+    await admin_sql(
+        dsn,
+        "CREATE TABLE public.t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0), (2, 0)",
+    )
+    async with (
+        session(dsn, "root-batch") as a,
+        session(dsn, "middle") as b,
+        session(dsn, "victim") as c,
+    ):
         pid_a = await a.fetchval("SELECT pg_backend_pid()")
         pid_b = await b.fetchval("SELECT pg_backend_pid()")
         pid_c = await c.fetchval("SELECT pg_backend_pid()")
@@ -484,7 +491,9 @@ async def test_failing_wal_archiving_is_critical(tmp_path: Path) -> None:
     )
     try:
         dsn = server.dsn()
-        await admin_sql(dsn, "CREATE TABLE t (id int); INSERT INTO t VALUES (1); SELECT pg_switch_wal()")
+        await admin_sql(
+            dsn, "CREATE TABLE t (id int); INSERT INTO t VALUES (1); SELECT pg_switch_wal()"
+        )
 
         async def failed() -> bool:
             async with session(dsn) as conn:
@@ -549,7 +558,11 @@ async def test_restore_of_the_newest_dump_into_a_scratch_server(db, tmp_path: Pa
     before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("engflow-restore-*"))
     report = await restore_dump(
         dump,
-        {("public", "clientes"): 500.0, ("public", "Orçamentos"): 2.0, ("public", "after_dump"): -1.0},
+        {
+            ("public", "clientes"): 500.0,
+            ("public", "Orçamentos"): 2.0,
+            ("public", "after_dump"): -1.0,
+        },
     )
     tables = {(t["schema"], t["table"]): t for t in report.tables}
     assert tables[("public", "clientes")] == {

@@ -99,9 +99,7 @@ async def test_terminate_the_root_blocker_from_the_locks_finding(db18, tmp_path:
         async def blocked() -> bool:
             async with session(dsn) as probe:
                 return bool(
-                    await probe.fetchval(
-                        "SELECT cardinality(pg_blocking_pids($1)) > 0", victim_pid
-                    )
+                    await probe.fetchval("SELECT cardinality(pg_blocking_pids($1)) > 0", victim_pid)
                 )
 
         await wait_for(blocked)
@@ -152,8 +150,9 @@ async def test_test_restore_from_the_palette_in_read_only_mode(db18, tmp_path: P
         )
         await pilot.press("y")
         await wait_for(
-            lambda: isinstance(app.screen, ActionResultModal)
-            and bool(app.screen.query("#result-body")),
+            lambda: (
+                isinstance(app.screen, ActionResultModal) and bool(app.screen.query("#result-body"))
+            ),
             timeout=60,
         )
         text = static_text(app.screen.query_one("#result-title", Static))

@@ -52,6 +52,17 @@ CORE = [
     "engflow_tui.history.recording",
     "engflow_tui.history.replay",
     "engflow_tui.history.commands",
+    "engflow_tui.actions.restore",
+    "engflow_tui.diagnostics",
+    "engflow_tui.diagnostics.base",
+    "engflow_tui.diagnostics.backups",
+    "engflow_tui.diagnostics.capabilities",
+    "engflow_tui.diagnostics.connectivity",
+    "engflow_tui.diagnostics.integrity",
+    "engflow_tui.diagnostics.maintenance",
+    "engflow_tui.diagnostics.performance",
+    "engflow_tui.diagnostics.replication",
+    "engflow_tui.diagnostics.security",
 ]
 
 

@@ -1,0 +1,163 @@
+"""[diagnose], [security], [integrity], [backups]: good files, bad files (file + key in one line),
+the shipped example documenting every key with its default, and --fail-on's exit codes."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from engflow_tui.config import (
+    BackupsConfig,
+    DiagnoseConfig,
+    IntegrityRelation,
+    SecurityConfig,
+    load_config,
+)
+from engflow_tui.config_dump import dump_config
+from engflow_tui.diagnose import Check, Report, by_section, render_text
+from engflow_tui.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_good_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        """
+[diagnose]
+exclude = ["maintenance.unused_indexes", "security.function_search_path:public.my_fn"]
+orphan_count_timeout = "2s"
+long_running_query = "90s"
+[security]
+allowed_cidrs = ["10.0.0.0/8", "192.0.2.10"]
+[[integrity.relations]]
+child = "public.anexos.projeto_id"
+parent = "public.projetos.id"
+[backups]
+path = "/var/backups/engflow"
+max_age = "2d"
+""",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.diagnose.exclude == (
+        "maintenance.unused_indexes",
+        "security.function_search_path:public.my_fn",
+    )
+    assert config.diagnose.orphan_count_timeout == 2.0
+    assert config.diagnose.long_running_query == 90.0
+    assert config.security.allowed_cidrs == ("10.0.0.0/8", "192.0.2.10")
+    assert config.integrity.relations == (
+        IntegrityRelation("public.anexos.projeto_id", "public.projetos.id"),
+    )
+    assert config.backups.path == "/var/backups/engflow" and config.backups.max_age == 172800.0
+    # `config show` writes it back and it loads to the same thing.
+    again = tmp_path / "again.toml"
+    again.write_text(dump_config(config), encoding="utf-8")
+    reloaded = load_config(again)
+    assert reloaded.diagnose == config.diagnose and reloaded.integrity == config.integrity
+    assert reloaded.backups == config.backups and reloaded.security == config.security
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[diagnose]\nexclud = []", "diagnose.exclud: unknown key (did you mean 'exclude'?)"),
+        (
+            '[diagnose]\nexclude = ["Not A Check!"]',
+            "diagnose.exclude: 'Not A Check!' is not a check id",
+        ),
+        ('[diagnose]\norphan_count_timeout = "soon"', "diagnose.orphan_count_timeout: 'soon'"),
+        ('[security]\nallowed_cidrs = ["10.0.0.0/33"]', "security.allowed_cidrs: '10.0.0.0/33'"),
+        (
+            '[security]\nallowed_cidrs = "10.0.0.0/8"',
+            "security.allowed_cidrs: must be a non-empty list",
+        ),
+        ("[integrity]\nrelations = 3", "integrity.relations: must be an array of tables"),
+        (
+            '[[integrity.relations]]\nchild = "anexos.projeto_id"\nparent = "public.projetos.id"',
+            "integrity.relations[0].child: must be schema.table.column",
+        ),
+        (
+            '[[integrity.relations]]\nchild = "public.a.b"',
+            "integrity.relations[0].parent: must be schema.table.column",
+        ),
+        ('[[integrity.relations]]\nchild = "public.a.b"\nparnet = "x"', "(did you mean 'parent'?)"),
+        ("[backups]\npath = 5", "backups.path: must be a non-empty string"),
+        ('[backups]\nmax_age = "-1h"', "backups.max_age"),
+        ("[diagnostics]\n", "diagnostics: unknown key (did you mean 'diagnose'?)"),
+    ],
+)
+def test_bad_file_is_one_line_naming_file_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and expected in message, message
+    assert "\n" not in message
+
+
+def test_example_documents_every_key_with_its_default() -> None:
+    path = ROOT / "config.toml.example"
+    text = path.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    config = load_config(path)
+    for section, cls in (
+        ("diagnose", DiagnoseConfig),
+        ("security", SecurityConfig),
+        ("backups", BackupsConfig),
+    ):
+        documented = set(data.get(section, {}))
+        for f in dataclasses.fields(cls):
+            assert f.name in documented or f"# {f.name} =" in text, f"{section}.{f.name}"
+        for key in documented:
+            assert getattr(getattr(config, section), key) == getattr(cls(), key), key
+    assert "# child = " in text and "# parent = " in text
+
+
+def _report(*statuses: str, reachable: bool = True) -> Report:
+    checks = [Check(f"maintenance.c{i}", s, "x") for i, s in enumerate(statuses)]
+    return Report("t", datetime.now(UTC), checks, reachable=reachable)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "fail_on", "code"),
+    [
+        (("ok", "warning"), None, 1),
+        (("ok", "warning"), "critical", 0),
+        (("ok", "warning"), "warning", 1),
+        (("critical", "warning"), "critical", 2),
+        (("critical",), "warning", 2),
+        (("ok", "unknown"), "warning", 0),
+        (("ok",), None, 0),
+    ],
+)
+def test_fail_on(statuses: tuple[str, ...], fail_on: str | None, code: int) -> None:
+    assert _report(*statuses).exit_code_failing_on(fail_on) == code
+
+
+def test_unreachable_is_3_whatever_fail_on_says() -> None:
+    assert _report("unknown", reachable=False).exit_code_failing_on("critical") == 3
+
+
+def test_sections_worst_first_and_text_groups_them() -> None:
+    checks = [
+        Check("database.reachable", "ok", "up"),
+        Check("maintenance.vacuum", "warning", "dead tuples"),
+        Check("rls.disabled", "critical", "1 table"),
+        Check("capabilities", "unknown", "cannot see"),
+    ]
+    assert [s for s, _, _ in by_section(checks)] == [
+        "Security",
+        "Maintenance",
+        "Privileges",
+        "Connectivity",
+    ]
+    text = render_text(Report("t", datetime.now(UTC), checks))
+    assert text.index("== Security (critical)") < text.index("== Maintenance (warning)")
+    assert text.index("== Maintenance (warning)") < text.index("== Connectivity (ok)")
