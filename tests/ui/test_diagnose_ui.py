@@ -79,6 +79,17 @@ async def test_sections_worst_first_drill_down_and_enable_rls(db18, tmp_path: Pa
         await wait_for(lambda: screen.runs >= 2, timeout=30)
         await select_check(pilot, screen, "rls.policy_without_rls")
         assert screen.selected_check().status == "ok"  # type: ignore[union-attr]
+        # A check without a console action says so, with its fix, instead of doing anything.
+        await select_check(pilot, screen, "capabilities")
+        await pilot.press("a")
+        assert isinstance(app.screen, DiagnoseScreen)
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.dashboard)
+        # The palette reaches it by name too.
+        app.run_palette_name("Diagnose")
+        await screen_is(app, DiagnoseScreen)
+        again = app.screen
+        await wait_for(lambda: again.runs >= 1, timeout=30)
     async with session(dsn) as admin:
         assert await admin.fetchval(
             "SELECT relrowsecurity FROM pg_class WHERE relname = 'orcamentos'"

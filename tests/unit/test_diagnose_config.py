@@ -161,3 +161,12 @@ def test_sections_worst_first_and_text_groups_them() -> None:
     text = render_text(Report("t", datetime.now(UTC), checks))
     assert text.index("== Security (critical)") < text.index("== Maintenance (warning)")
     assert text.index("== Maintenance (warning)") < text.index("== Connectivity (ok)")
+
+
+def test_readme_documents_every_check() -> None:
+    from engflow_tui.diagnostics import check_ids
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| check id |") :]
+    for check_id in check_ids():
+        assert f"`{check_id}`" in table, check_id
