@@ -87,7 +87,8 @@ class DiagnoseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         checks = self.query_one("#checks", DataTable)
-        for column in ("status", "section", "check", "summary"):
+        checks.add_column("status", key="status", width=10)
+        for column in ("section", "check", "summary"):
             checks.add_column(column, key=column)
         checks.focus()
         self.action_rerun()
@@ -131,7 +132,7 @@ class DiagnoseScreen(Screen[None]):
         for section, _status, checks in by_section(report.checks):
             for c in checks:
                 table.add_row(
-                    Text(f" {c.status.upper()} ", style=STATUS_STYLE[c.status]),
+                    Text(f" {c.status.upper():8} ", style=STATUS_STYLE[c.status]),
                     section,
                     Text(c.id, style="bold"),
                     _cell(c.summary),
@@ -211,17 +212,18 @@ class DiagnoseScreen(Screen[None]):
         if check is None:
             return
         text = Text()
-        text.append(f"{check.id}: ", style="bold")
-        text.append(check.summary + "\n")
-        fix = (item or {}).get("fix") or check.fix
-        if fix:
-            text.append("fix: ", style="bold")
-            text.append(str(fix) + "\n", style="italic")
+        text.append(f"{check.id}", style="bold")
         chosen = action_for(check, item)
-        if chosen is not None:
+        if chosen is not None:  # first, so a small terminal always shows it
             name, target = chosen
             where = ", ".join(f"{k} {v}" for k, v in target.items() if k != "backend_start")
+            text.append("  ·  ")
             text.append(f"a: {name}" + (f" ({where})" if where else ""), style="bold cyan")
+        text.append("\n" + check.summary)
+        fix = (item or {}).get("fix") or check.fix
+        if fix:
+            text.append("\nfix: ", style="bold")
+            text.append(str(fix), style="italic")
         self.query_one("#check-detail", Static).update(text)
 
     # ------------------------------------------------------------------ fixing
