@@ -295,6 +295,8 @@ class DiagnoseConfig:
     """Each diagnostic query is cancelled after this long (the check then says so)."""
     orphan_count_timeout: float = 5.0
     """Counting the orphans of one foreign key stops after this long; the report says the count was cut short."""
+    orphan_total_timeout: float = 60.0
+    """All orphan counts together stop after this long; the relations left are reported as not counted."""
     long_running_query: float = 300.0
     """Statements running longer than this are reported by queries.long_running."""
 
@@ -762,6 +764,7 @@ _DIAGNOSE_KINDS = {
     "exclude": "strlist",
     "statement_timeout": "duration",
     "orphan_count_timeout": "duration",
+    "orphan_total_timeout": "duration",
     "long_running_query": "duration",
 }
 _BACKUPS_KINDS = {"path": "str", "glob": "str", "max_age": "duration"}

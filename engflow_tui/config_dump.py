@@ -30,6 +30,7 @@ _DURATIONS = {
     "hourly_retention",
     "daily_retention",
     "orphan_count_timeout",
+    "orphan_total_timeout",
     "long_running_query",
     "max_age",
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ class Context:
     version_num: int
     quick: bool = False
     exclude: frozenset[str] = field(default_factory=frozenset)
+    clock: Callable[[], float] = time.monotonic
+    """For the time budgets (a test gives its own)."""
 
     @property
     def schemas(self) -> list[str]:

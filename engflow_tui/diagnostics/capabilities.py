@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..db import quote_ident
 from ..diagnose import Check
 from .base import Context, Probe
 
@@ -13,7 +14,7 @@ from .base import Context, Probe
 async def check_capabilities(ctx: Context) -> list[Check]:
     r = await ctx.fetchrow("diag_capabilities")
     assert r is not None
-    role = r["role"]
+    role = quote_ident(r["role"])
     su = r["superuser"]
     items: list[dict[str, Any]] = [
         {

@@ -164,6 +164,33 @@ async def test_orphan_count_is_bounded_and_says_it_was_cut_short(db) -> None:
     assert "orphan_count_timeout" in (check.fix or "")
 
 
+async def test_all_orphan_counts_share_one_budget(db) -> None:
+    dsn = db.dsn()
+    await admin_sql(
+        dsn,
+        """
+        CREATE TABLE public.p (id int PRIMARY KEY);
+        CREATE TABLE public.a (p_id int REFERENCES p (id));
+        CREATE TABLE public.b (p_id int REFERENCES p (id));
+        CREATE TABLE public.c (p_id int REFERENCES p (id));
+        """,
+    )
+    ticks = iter(range(0, 1000, 10))  # every look at the clock: 10 s later
+    conn = await engdb.connect(dsn, statement_timeout=5)
+    try:
+        config, target = make_config(dsn, diagnose=DiagnoseConfig(orphan_total_timeout=25.0))
+        snapshot = Snapshot("t", None, Health(DbState.CONNECTED), *(Unavailable("x"),) * 3)  # type: ignore[arg-type]
+        ctx = Context(conn, config, target, snapshot, 180000, clock=lambda: float(next(ticks)))
+        [check] = await check_orphans(ctx)
+    finally:
+        await conn.close()
+    assert check.status == "unknown"
+    assert [d["table"] for d in check.details] == ["public.c"]
+    assert check.details[0]["not_counted"] is True
+    assert "1 relation(s) not counted (orphan_total_timeout 25s spent)" in check.summary
+    assert "2 of 3 relation(s) fully checked" in check.summary
+
+
 async def test_disabled_foreign_key_triggers(db) -> None:
     dsn = db.dsn()
     await admin_sql(
@@ -614,7 +641,7 @@ async def test_pg_monitor_only_role_gets_useful_output_and_honest_gaps(db) -> No
     assert caps.status == "ok"  # pg_monitor brings pg_read_all_stats
     gaps = {d["capability"].split(" (")[0]: d for d in caps.details if not d["ok"]}
     assert "pg_signal_backend" in gaps and gaps["pg_signal_backend"]["fix"].startswith(
-        f"GRANT pg_signal_backend TO {role};"
+        f'GRANT pg_signal_backend TO "{role}";'
     )
     # The catalogue checks need no privilege at all.
     assert checks["maintenance.unindexed_foreign_keys"].status == "warning"
@@ -631,7 +658,7 @@ async def test_role_without_monitoring_grants_is_told_which_grant(db) -> None:
         await admin_sql(dsn, f"DROP ROLE {role}")
     caps = next(c for c in report.checks if c.id == "capabilities")
     assert caps.status == "warning"
-    assert f"GRANT pg_read_all_stats TO {role};" in (caps.fix or "")
+    assert f'GRANT pg_read_all_stats TO "{role}";' in (caps.fix or "")
 
 
 async def test_clean_database_every_check_ok(db, tmp_path: Path) -> None:
