@@ -777,7 +777,7 @@ def _diagnostics_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str,
 
     raw = reader.table(data, "diagnose")
     reader.check_keys(raw, set(_DIAGNOSE_KINDS), "diagnose.")
-    values = {
+    values: dict[str, Any] = {
         k: () if v == [] else reader.convert(f"diagnose.{k}", v, _DIAGNOSE_KINDS[k])
         for k, v in raw.items()
     }
