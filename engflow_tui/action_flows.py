@@ -71,6 +71,11 @@ class ActionFlows:
                         f"{action}: cancelled, nothing was run", timeout=4, markup=False
                     )
                     return
+            if action == TEST_RESTORE:
+                self.app.notify(
+                    "Test restore: restoring into a scratch server… the console stays live",
+                    timeout=6,
+                )
             result = await self.runner.execute(plan)  # refuses (and records it) when read-only
             self.app.refresh_dashboard()
             await self.app.push_screen_wait(ActionResultModal(result))
