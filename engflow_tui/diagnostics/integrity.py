@@ -49,6 +49,9 @@ async def count_orphans(
     try:
         async with ctx.conn.transaction(readonly=True):
             await ctx.conn.execute("SELECT set_config('statement_timeout', $1, true)", timeout_ms)
+            # With row_security off a table whose policies would filter this role's rows raises
+            # an error instead of silently hiding rows (a false "no orphans").
+            await ctx.conn.execute("SELECT set_config('row_security', 'off', true)")
             orphans = int(await ctx.conn.fetchval(count_sql))
             samples = (
                 [r["sample"] for r in await ctx.conn.fetch(sample_sql, SAMPLE_SIZE)]
@@ -61,6 +64,13 @@ async def count_orphans(
             raise
         if error.sqlstate in ("57014", "timeout"):
             return {"orphans": None, "cut_short": True}
+        if error.sqlstate == "42501" and "row-level security" in str(error):
+            return {
+                "orphans": None,
+                "cannot_see": f"row-level security hides rows from this role ({error})",
+                "fix": "count as a role that owns the tables or has BYPASSRLS "
+                "(e.g. a dedicated audit role), or exclude the key",
+            }
         if error.sqlstate == "42501":
             return {
                 "orphans": None,

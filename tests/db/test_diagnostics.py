@@ -647,6 +647,35 @@ async def test_pg_monitor_only_role_gets_useful_output_and_honest_gaps(db) -> No
     assert checks["maintenance.unindexed_foreign_keys"].status == "warning"
 
 
+async def test_rls_never_turns_into_a_false_no_orphans(db) -> None:
+    dsn = db.dsn()
+    role = f"reader_{db.name}"
+    await admin_sql(
+        dsn,
+        f"""
+        CREATE ROLE {role} LOGIN IN ROLE pg_monitor;
+        CREATE TABLE public.p (id int PRIMARY KEY);
+        CREATE TABLE public.c (id int, p_id int);
+        INSERT INTO public.c VALUES (1, 42);
+        ALTER TABLE public.c ADD FOREIGN KEY (p_id) REFERENCES public.p (id) NOT VALID;
+        ALTER TABLE public.c ENABLE ROW LEVEL SECURITY;
+        GRANT SELECT ON public.p, public.c TO {role};
+        """,
+    )
+    try:
+        as_reader = await diagnose(db.dsn(user=role))
+        as_owner = await diagnose(dsn)
+    finally:
+        await admin_sql(dsn, f"DROP OWNED BY {role}; DROP ROLE {role}")
+    # The reader's SELECT would see no row of c (no policy): it must not say "no orphans".
+    reader = as_reader["integrity.orphans"]
+    assert reader.status == "unknown"
+    assert "row-level security hides rows" in reader.details[0]["cannot_see"]
+    assert "BYPASSRLS" in reader.details[0]["fix"]
+    assert as_owner["integrity.orphans"].status == "critical"
+    assert as_owner["integrity.orphans"].details[0]["samples"] == ["[42]"]
+
+
 async def test_role_without_monitoring_grants_is_told_which_grant(db) -> None:
     dsn = db.dsn()
     role = f"plain_{db.name}"
