@@ -89,14 +89,19 @@ async def run_diagnosis(config: Config, target: TargetConfig, *, quick: bool = F
             application_name="engflow-tui-diagnose",
         )
     except DatabaseError as exc:
-        checks.append(
-            Check(
-                "database.reachable",
-                "unknown",
-                f"diagnostic connection failed: {exc}",
+        # Reachable a moment ago, but the checks could not connect (out of slots, a restart).
+        checks = [
+            replace(
+                c,
+                status="warning",
+                summary=f"{c.summary}; then the diagnostic connection failed: {exc} — "
+                "the other checks did not run",
                 fix=exc.fix,
             )
-        )
+            if c.id == "database.reachable"
+            else c
+            for c in checks
+        ]
         return Report(report.target, report.generated_at, checks)
     try:
         ctx = Context(conn, config, target, snapshot, version_num, quick, exclude)

@@ -121,7 +121,7 @@ class DiagnoseScreen(Screen[None]):
         heading = Text()
         heading.append(f" {report.status.upper()} ", style=STATUS_STYLE[report.status])
         heading.append(
-            f"  {self.target_name} · {report.generated_at:%H:%M:%S} · "
+            f"  {self.target_name} · {report.generated_at:%H:%M:%S} UTC · "
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             + " · Enter findings · a run its fix · r again · Esc back"
         )
