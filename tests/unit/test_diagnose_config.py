@@ -170,3 +170,48 @@ def test_readme_documents_every_check() -> None:
     table = readme[readme.index("| check id |") :]
     for check_id in check_ids():
         assert f"`{check_id}`" in table, check_id
+
+
+@pytest.mark.parametrize(
+    ("check", "item", "expected"),
+    [
+        (Check("capabilities", "warning", "x"), None, None),
+        (
+            Check("rls.disabled", "critical", "x", action="Enable RLS"),
+            {"schema": "public", "table": "t", "policies": 0},
+            ("Enable RLS", {"schema": "public", "table": "t"}),
+        ),
+        (Check("rls.disabled", "critical", "x", action="Enable RLS"), None, ("Enable RLS", {})),
+        (
+            Check(
+                "locks.blocking",
+                "warning",
+                "x",
+                action="Terminate session",
+                action_target={"pid": 1, "backend_start": "t0"},
+            ),
+            None,
+            ("Terminate session", {"pid": 1, "backend_start": "t0"}),
+        ),
+        (
+            Check(
+                "locks.blocking",
+                "warning",
+                "x",
+                action="Terminate session",
+                action_target={"pid": 1, "backend_start": "t0"},
+            ),
+            {"pid": 7, "backend_start": "t7", "depth": 1},
+            ("Terminate session", {"pid": 7, "backend_start": "t7"}),
+        ),
+        (
+            Check("connections.idle_in_transaction", "warning", "x", action="Terminate idle transactions"),
+            {"pid": 3},
+            ("Terminate idle transactions", {}),
+        ),
+    ],
+)
+def test_the_action_a_finding_offers(check: Check, item, expected) -> None:  # type: ignore[no-untyped-def]
+    from engflow_tui.screens.diagnose_screen import action_for
+
+    assert action_for(check, item) == expected
