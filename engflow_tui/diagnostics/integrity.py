@@ -20,17 +20,27 @@ SAMPLE_SIZE = 5
 
 
 def _templates(
-    child: tuple[str, str], child_cols: list[str], parent: tuple[str, str], parent_cols: list[str]
+    child: tuple[str, str],
+    child_cols: list[str],
+    parent: tuple[str, str],
+    parent_cols: list[str],
+    match_full: bool = False,
 ) -> dict[str, str]:
     q = db.quote_ident
+    columns = ", ".join(f"c.{q(col)}" for col in child_cols)
+    n = len(child_cols)
     return {
+        # MATCH FULL: a key that is partly NULL is a violation too.
+        "partial": f"num_nulls({columns}) BETWEEN 1 AND {n - 1}"
+        if match_full and n > 1
+        else "false",
         "child": qualified(*child),
         "parent": qualified(*parent),
         "not_null": " AND ".join(f"c.{q(col)} IS NOT NULL" for col in child_cols),
         "join": " AND ".join(
             f"p.{q(pc)} = c.{q(cc)}" for cc, pc in zip(child_cols, parent_cols, strict=True)
         ),
-        "columns": ", ".join(f"c.{q(col)}" for col in child_cols),
+        "columns": columns,
     }
 
 
@@ -40,9 +50,10 @@ async def count_orphans(
     child_cols: list[str],
     parent: tuple[str, str],
     parent_cols: list[str],
+    match_full: bool = False,
 ) -> dict[str, Any]:
     """Orphans of one relation: {"orphans": n, "samples": [...]} or {"cut_short": True} or {"error": ...}."""
-    values = _templates(child, child_cols, parent, parent_cols)
+    values = _templates(child, child_cols, parent, parent_cols, match_full)
     count_sql = fill_template(db.load_sql("diag_orphan_count"), values)
     sample_sql = fill_template(db.load_sql("diag_orphan_sample"), values)
     timeout_ms = str(max(int(ctx.config.diagnose.orphan_count_timeout * 1000), 1))
@@ -98,6 +109,7 @@ async def check_orphans(ctx: Context) -> list[Check]:
                 "_parent": (fk["parent_schema"], fk["parent_table"]),
                 "_child_cols": list(fk["child_columns"]),
                 "_parent_cols": list(fk["parent_columns"]),
+                "_match_full": fk["match_full"],
             }
         )
     for declared in ctx.config.integrity.relations:
@@ -115,6 +127,7 @@ async def check_orphans(ctx: Context) -> list[Check]:
                 "_parent": (ps, pt),
                 "_child_cols": [cc],
                 "_parent_cols": [pc],
+                "_match_full": False,
             }
         )
     kept, dropped = ctx.keep(check_id, relations)
@@ -129,7 +142,12 @@ async def check_orphans(ctx: Context) -> list[Check]:
             findings.append({**public, "orphans": None, "not_counted": True})
             continue
         outcome = await count_orphans(
-            ctx, rel["_child"], rel["_child_cols"], rel["_parent"], rel["_parent_cols"]
+            ctx,
+            rel["_child"],
+            rel["_child_cols"],
+            rel["_parent"],
+            rel["_parent_cols"],
+            rel["_match_full"],
         )
         if outcome.get("orphans"):
             total += outcome["orphans"]

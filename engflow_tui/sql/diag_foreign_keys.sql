@@ -7,6 +7,7 @@ SELECT con.conname AS constraint_name,
        pn.nspname AS parent_schema,
        pc.relname AS parent_table,
        con.convalidated AS validated,
+       con.confmatchtype = 'f' AS match_full,
        ARRAY(SELECT a.attname::text
                FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, n)
                JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum

@@ -107,6 +107,26 @@ async def test_orphans_behind_not_valid_and_composite_keys_with_odd_names(db) ->
     assert checks["integrity.not_valid_constraints"].status == "ok"
 
 
+async def test_match_full_key_partly_null_is_a_violation(db) -> None:
+    dsn = db.dsn()
+    await admin_sql(
+        dsn,
+        """
+        CREATE TABLE public.p (a int, b int, PRIMARY KEY (a, b));
+        CREATE TABLE public.c (a int, b int);
+        INSERT INTO public.p VALUES (1, 1);
+        INSERT INTO public.c VALUES (1, 1), (1, NULL), (NULL, NULL);
+        ALTER TABLE public.c ADD CONSTRAINT c_full FOREIGN KEY (a, b) REFERENCES public.p (a, b)
+            MATCH FULL NOT VALID;
+        """,
+    )
+    check = (await diagnose(dsn))["integrity.orphans"]
+    assert check.status == "critical"
+    assert check.details[0]["orphans"] == 1 and check.details[0]["samples"] == ["[1, null]"]
+    await admin_sql(dsn, "DELETE FROM public.c WHERE b IS NULL AND a IS NOT NULL")
+    assert (await diagnose(dsn))["integrity.orphans"].status == "ok"
+
+
 async def test_relations_declared_in_config_without_a_foreign_key(db) -> None:
     dsn = db.dsn()
     await admin_sql(

@@ -205,7 +205,12 @@ def test_readme_documents_every_check() -> None:
             ("Terminate session", {"pid": 7, "backend_start": "t7"}),
         ),
         (
-            Check("connections.idle_in_transaction", "warning", "x", action="Terminate idle transactions"),
+            Check(
+                "connections.idle_in_transaction",
+                "warning",
+                "x",
+                action="Terminate idle transactions",
+            ),
             {"pid": 3},
             ("Terminate idle transactions", {}),
         ),
