@@ -109,7 +109,16 @@ class EngFlowApp(App[None]):
             )
             if self.incidents is not None:  # checklist steps go to the open incident's timeline
                 self._checklists.listeners.append(self.incidents.on_checklist_step)
+            self._checklists.diagnose = self._diagnose_checks
         return self._checklists
+
+    async def _diagnose_checks(self, ids: set[str], snapshot: Any) -> dict[str, Any]:
+        """Auto items that name a diagnose check run it, on the dashboard's latest snapshot."""
+        from .diagnostics import checks_for
+
+        if self.target is None:
+            return {}
+        return await checks_for(self.config, self.target, ids, snapshot)
 
     def action_run_checklist(self) -> None:
         if self.dashboard is None:

@@ -25,7 +25,16 @@ async def run_auto(
     run = ChecklistRun.start(
         checklist, target.name, config.console.operator, datetime.now(UTC), mode="auto"
     )
-    session = ChecklistSession(checklist, run, store, monitor, config.console.operator)
+    from ..diagnostics import checks_for
+
+    session = ChecklistSession(
+        checklist,
+        run,
+        store,
+        monitor,
+        config.console.operator,
+        diagnose=lambda ids, snapshot: checks_for(config, target, ids, snapshot),
+    )
     try:
         await monitor.poll()
         await session.verify([i.id for i in checklist.items if i.verify])

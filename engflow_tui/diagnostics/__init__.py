@@ -14,6 +14,7 @@ from .. import db
 from ..config import Config, TargetConfig
 from ..diagnose import Check, Report, build_report
 from ..errors import DatabaseError
+from ..model import Snapshot
 from . import (
     backups,
     capabilities,
@@ -120,6 +121,50 @@ async def run_diagnosis(config: Config, target: TargetConfig, *, quick: bool = F
     return Report(report.target, report.generated_at, checks)
 
 
+async def checks_for(
+    config: Config, target: TargetConfig, ids: set[str], snapshot: Snapshot | None
+) -> dict[str, Check]:
+    """Only the checks named, on a snapshot already taken (the checklists' auto items): the
+    snapshot's own checks, plus the diagnostic probes that produce the others, on one short-lived
+    connection. Never raises for what it finds; a check that could not run is ``unknown``."""
+    if snapshot is None:
+        return {}
+    exclude = frozenset(config.diagnose.exclude)
+    base = build_report(snapshot, config.thresholds, exclude=exclude)
+    found = {c.id: c for c in base.checks if c.id in ids}
+    probes = [p for p in PROBES if set(p.ids) & (ids - set(found))]
+    if not probes or not base.reachable:
+        return found
+    try:
+        conn = await db.connect(
+            target.dsn,
+            password=target.password(),
+            timeout=config.console.connect_timeout,
+            statement_timeout=config.diagnose.statement_timeout,
+            application_name="engflow-tui-diagnose",
+        )
+    except DatabaseError as exc:
+        return found | {
+            i: Check(i, "unknown", f"cannot connect to check: {exc}", fix=exc.fix)
+            for p in probes
+            for i in p.ids
+            if i in ids
+        }
+    try:
+        version = conn.get_server_version()
+        ctx = Context(
+            conn, config, target, snapshot, version.major * 10000 + version.minor, False, exclude
+        )
+        for probe in probes:
+            found |= {c.id: c for c in await run_probe(ctx, probe) if c.id in ids}
+    finally:
+        try:
+            await conn.close(timeout=2)
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            conn.terminate()
+    return found
+
+
 async def _enrich(ctx: Context, check: Check) -> Check:
     if check.id != "cache.hit_rate":
         return check
@@ -130,4 +175,4 @@ async def _enrich(ctx: Context, check: Check) -> Check:
         return replace(check, details={"tables_error": str(error)})
 
 
-__all__ = ["PROBES", "Report", "check_ids", "run_diagnosis"]
+__all__ = ["PROBES", "Report", "check_ids", "checks_for", "run_diagnosis"]

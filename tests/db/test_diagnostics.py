@@ -740,3 +740,63 @@ async def test_clean_database_every_check_ok(db, tmp_path: Path) -> None:
     quick = await run_diagnosis(replace(config), target, quick=True)
     assert "integrity.orphans" not in {c.id for c in quick.checks}
     assert "locks.blocking" in {c.id for c in quick.checks}
+
+
+# ---------------------------------------------------------------------------- checklist auto items
+
+
+async def test_checklist_auto_items_read_the_diagnostic_checks(db, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from engflow_tui.checklists.loader import load_catalog
+    from engflow_tui.checklists.run import ChecklistRun, RunStore
+    from engflow_tui.checklists.session import ChecklistSession
+    from engflow_tui.diagnostics import checks_for
+    from engflow_tui.monitor import live_monitor
+
+    dsn = db.dsn()
+    await admin_sql(
+        dsn,
+        """
+        CREATE TABLE public.p (id int PRIMARY KEY);
+        CREATE TABLE public.c (id int, p_id int);
+        INSERT INTO public.c VALUES (1, 9);
+        ALTER TABLE public.c ADD FOREIGN KEY (p_id) REFERENCES public.p (id) NOT VALID;
+        ALTER TABLE public.p ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE public.c ENABLE ROW LEVEL SECURITY;
+        """,
+    )
+    config, target = make_config(dsn)
+    checklist = load_catalog().checklists["daily-morning"]
+
+    async def verify() -> ChecklistRun:
+        monitor = live_monitor(config, target, light_first_cycle=False)
+        run_ = ChecklistRun.start(checklist, "t", "alice", datetime.now(UTC))
+        session_ = ChecklistSession(
+            checklist,
+            run_,
+            RunStore(tmp_path),
+            monitor,
+            "alice",
+            diagnose=lambda ids, snap: checks_for(config, target, ids, snap),
+        )
+        try:
+            await monitor.poll()
+            await session_.verify([i.id for i in checklist.items if i.verify])
+        finally:
+            await monitor.close()
+        return run_
+
+    item = (await verify()).item("fk-violations")
+    assert item.status == "fail" and "1 orphan row(s)" in (item.detail or "")
+    await admin_sql(dsn, "DELETE FROM public.c")
+    assert (await verify()).item("fk-violations").status == "pass"
+    # Only the checks asked for run.
+    monitor = live_monitor(config, target, light_first_cycle=False)
+    try:
+        snapshot = await monitor.poll()
+    finally:
+        await monitor.close()
+    found = await checks_for(config, target, {"integrity.orphans", "rls.disabled"}, snapshot)
+    assert set(found) == {"integrity.orphans", "rls.disabled"}
+    assert await checks_for(config, target, {"integrity.orphans"}, None) == {}
