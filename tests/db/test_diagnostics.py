@@ -47,6 +47,9 @@ async def diagnose(dsn: str, *, quick: bool = False, **sections: object) -> dict
 async def admin_sql(dsn: str, sql: str) -> None:
     async with session(dsn) as conn:
         await conn.execute(sql)
+        # Statistics (scans, changes since analyze) reach shared memory before this returns, so
+        # the diagnosis that follows sees them (PostgreSQL 15+ flushes them lazily otherwise).
+        await conn.execute("SELECT pg_stat_force_next_flush()")
 
 
 # ------------------------------------------------------------------------------------ integrity
