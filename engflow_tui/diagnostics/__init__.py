@@ -27,6 +27,9 @@ from . import (
 )
 from .base import Context, Probe, run_probe
 
+LOCK_TIMEOUT = 2.0
+"""A catalogue read that waits for a table another transaction locks gives up after this."""
+
 PROBES: tuple[Probe, ...] = (
     connectivity.PROBES
     + performance.PROBES
@@ -88,6 +91,7 @@ async def run_diagnosis(config: Config, target: TargetConfig, *, quick: bool = F
             timeout=config.console.connect_timeout,
             statement_timeout=timeout,
             application_name="engflow-tui-diagnose",
+            lock_timeout=LOCK_TIMEOUT,
         )
     except DatabaseError as exc:
         # Reachable a moment ago, but the checks could not connect (out of slots, a restart).
@@ -142,6 +146,7 @@ async def checks_for(
             timeout=config.console.connect_timeout,
             statement_timeout=config.diagnose.statement_timeout,
             application_name="engflow-tui-diagnose",
+            lock_timeout=LOCK_TIMEOUT,
         )
     except DatabaseError as exc:
         return found | {

@@ -17,6 +17,8 @@ from ..durations import format_duration
 from .base import Context, Probe, fill_template, finding, qualified
 
 SAMPLE_SIZE = 5
+LOCK_WAIT = 1.0
+"""Seconds a count waits for a table another transaction locks (a migration) before giving up."""
 
 
 def _templates(
@@ -57,9 +59,14 @@ async def count_orphans(
     count_sql = fill_template(db.load_sql("diag_orphan_count"), values)
     sample_sql = fill_template(db.load_sql("diag_orphan_sample"), values)
     timeout_ms = str(max(int(ctx.config.diagnose.orphan_count_timeout * 1000), 1))
+    # Below the statement timeout, so a locked table is reported as such.
+    lock_wait = min(ctx.config.diagnose.orphan_count_timeout / 2, LOCK_WAIT)
+    lock_ms = str(max(int(lock_wait * 1000), 1))
     try:
         async with ctx.conn.transaction(readonly=True):
             await ctx.conn.execute("SELECT set_config('statement_timeout', $1, true)", timeout_ms)
+            # A migration holding the table: give up soon instead of waiting the whole budget.
+            await ctx.conn.execute("SELECT set_config('lock_timeout', $1, true)", lock_ms)
             # With row_security off a table whose policies would filter this role's rows raises
             # an error instead of silently hiding rows (a false "no orphans").
             await ctx.conn.execute("SELECT set_config('row_security', 'off', true)")
@@ -75,6 +82,8 @@ async def count_orphans(
             raise
         if error.sqlstate in ("57014", "timeout"):
             return {"orphans": None, "cut_short": True}
+        if error.sqlstate == "55P03":
+            return {"orphans": None, "cut_short": True, "reason": "another transaction locks it"}
         if error.sqlstate == "42501" and "row-level security" in str(error):
             return {
                 "orphans": None,

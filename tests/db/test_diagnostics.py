@@ -184,6 +184,7 @@ async def test_orphan_count_is_bounded_and_says_it_was_cut_short(db) -> None:
     assert check.status == "unknown"
     assert "1 count(s) cut short after 200ms" in check.summary
     assert check.details[0]["cut_short"] is True and check.details[0]["orphans"] is None
+    assert check.details[0]["reason"] == "another transaction locks it"
     assert "orphan_count_timeout" in (check.fix or "")
 
 
