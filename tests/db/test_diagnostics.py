@@ -804,3 +804,35 @@ async def test_checklist_auto_items_read_the_diagnostic_checks(db, tmp_path: Pat
     found = await checks_for(config, target, {"integrity.orphans", "rls.disabled"}, snapshot)
     assert set(found) == {"integrity.orphans", "rls.disabled"}
     assert await checks_for(config, target, {"integrity.orphans"}, None) == {}
+
+
+async def test_restore_of_an_unreadable_dump_fails_clearly_and_cleans_up(tmp_path: Path) -> None:
+    from engflow_tui.demo.server import ServerError
+
+    bad = tmp_path / "broken.dump"
+    bad.write_bytes(b"PGDMP but not really")
+    before = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("engflow-restore-*"))
+    with pytest.raises(ServerError, match="pg_restore failed"):
+        await restore_dump(bad, {})
+    assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("engflow-restore-*")) == before
+
+
+def test_test_restore_plan_says_what_is_missing(tmp_path: Path) -> None:
+    from engflow_tui.actions.model import ActionError
+    from engflow_tui.actions.restore import plan_test_restore
+
+    config, target = make_config("postgresql://h/db")
+    with pytest.raises(ActionError, match="no backup directory configured") as info:
+        plan_test_restore(config, target)
+    assert "[backups] path" in (info.value.fix or "")
+    empty = replace(config, backups=BackupsConfig(path=str(tmp_path)))
+    with pytest.raises(ActionError, match=r"no file matching \*\.dump"):
+        plan_test_restore(empty, target)
+    (tmp_path / "old.dump").write_bytes(b"x")
+    (tmp_path / "new.dump").write_bytes(b"yy")
+    old = time.time() - 3600
+    os.utime(tmp_path / "old.dump", (old, old))
+    plan = plan_test_restore(empty, target)
+    assert plan.params["dump"] == str(tmp_path / "new.dump")  # the newest
+    assert plan.params["live_database_untouched"] is True
+    assert plan.targets[0].details["files"] == 2
