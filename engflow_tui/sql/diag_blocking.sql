@@ -1,9 +1,12 @@
 -- diag_blocking: sessions that wait for a lock another session holds and the sessions they wait
--- for, each with the pids blocking it (pg_blocking_pids). PostgreSQL 13-18.
+-- for, each with the pids blocking it (pg_blocking_pids). Only sessions waiting on a lock are
+-- asked (pg_blocking_pids is not free), plus those whose wait this role cannot see (needs
+-- pg_read_all_stats). PostgreSQL 13-18.
 WITH w AS (
     SELECT a.pid, pg_blocking_pids(a.pid) AS blocked_by
       FROM pg_stat_activity a
      WHERE a.pid <> pg_backend_pid()
+       AND (a.wait_event_type = 'Lock' OR (a.backend_type IS NULL AND a.datid IS NOT NULL))
 )
 SELECT a.pid,
        coalesce(w.blocked_by, '{}'::int[]) AS blocked_by,
