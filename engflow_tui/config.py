@@ -787,6 +787,14 @@ def _diagnostics_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str,
                 "diagnose.exclude",
                 f"{item!r} is not a check id or check_id:key (e.g. 'security.function_search_path:public.my_fn')",
             )
+        from .diagnostics import check_ids  # only when there is something to check
+
+        check_id = item.split(":", 1)[0]
+        if check_id not in check_ids():
+            raise reader.fail(
+                "diagnose.exclude",
+                f"no check {check_id!r}{_did_you_mean(check_id, check_ids())}",
+            )
     diagnose = DiagnoseConfig(**values)
 
     raw = reader.table(data, "security")

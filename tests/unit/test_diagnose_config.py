@@ -68,6 +68,10 @@ max_age = "2d"
     [
         ("[diagnose]\nexclud = []", "diagnose.exclud: unknown key (did you mean 'exclude'?)"),
         (
+            '[diagnose]\nexclude = ["maintenance.unused_index:public.x"]',
+            "diagnose.exclude: no check 'maintenance.unused_index' (did you mean 'maintenance.unused_indexes'?)",
+        ),
+        (
             '[diagnose]\nexclude = ["Not A Check!"]',
             "diagnose.exclude: 'Not A Check!' is not a check id",
         ),
