@@ -76,7 +76,6 @@ async def run_diagnosis(config: Config, target: TargetConfig, *, quick: bool = F
     monitor = Monitor(collector, config, target)
     try:
         snapshot = await monitor.poll()
-        version_num = collector._version_num or 0  # noqa: SLF001 - the collector knows it
     finally:
         await monitor.close()
     exclude = frozenset(config.diagnose.exclude)
@@ -109,6 +108,8 @@ async def run_diagnosis(config: Config, target: TargetConfig, *, quick: bool = F
         ]
         return Report(report.target, report.generated_at, checks)
     try:
+        version = conn.get_server_version()
+        version_num = version.major * 10000 + version.minor
         ctx = Context(conn, config, target, snapshot, version_num, quick, exclude)
         for probe in PROBES:
             if quick and not probe.quick:
