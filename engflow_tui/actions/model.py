@@ -62,6 +62,8 @@ class ActionResult:
         """One line: "2 terminated, 1 already gone or changed"."""
         if self.error and not self.outcomes:
             return self.error
+        if self.plan.params.get("summary_first") and self.outcomes:
+            return self.outcomes[0].message  # e.g. the test restore's overall figures
         word = self.plan.params.get("done_word", "done")
         if len(self.outcomes) == 1 and self.outcomes[0].message not in (word, "done"):
             return self.outcomes[0].message  # e.g. RLS enabled on "public"."Orçamentos Antigos"

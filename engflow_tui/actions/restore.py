@@ -66,6 +66,7 @@ def plan_test_restore(config: Config, target: TargetConfig) -> ActionPlan:
             "dump": str(dump),
             "done_word": "tables restored",
             "live_database_untouched": True,
+            "summary_first": True,
         },
     )
 

@@ -167,7 +167,7 @@ async def test_test_restore_from_the_palette_in_read_only_mode(db18, tmp_path: P
             timeout=60,
         )
         text = static_text(app.screen.query_one("#result-title", Static))
-        assert "1 table(s), 40 row(s)" in text or "tables restored" in text
+        assert "restored n.dump: 1 table(s), 40 row(s) in" in text
         body = static_text(app.screen.query_one("#result-body", Static))
         assert "public.clientes" in body and "40 rows restored, live estimate 40" in body
     records = audit(tmp_path)
