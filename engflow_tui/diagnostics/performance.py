@@ -48,7 +48,8 @@ def blocking_tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "user": r.get("user"),
                 "application": r.get("application"),
                 "client_addr": r.get("client_addr"),
-                "state": r.get("state"),
+                # pg_blocking_pids names a prepared transaction's lock holder as pid 0.
+                "state": r.get("state") if pid else "prepared transaction",
                 "seconds": round(r.get("state_seconds") or 0.0, 1),
                 "wait_event": r.get("wait_event"),
                 "query": " ".join((r.get("query") or "").split())[:300],
@@ -85,6 +86,8 @@ async def check_blocking(ctx: Context) -> list[Check]:
     roots = [n for n in tree if n["depth"] == 0 and not n["blocked_by"]]
     longest = max(n["seconds"] for n in waiting)
     top = roots[0] if roots else None
+    if top is not None and top["pid"] == 0:
+        top = None  # nothing to terminate: ROLLBACK PREPARED / COMMIT PREPARED ends it
     status = "critical" if longest >= BLOCKED_CRITICAL_SECONDS else "warning"
     depth = max(n["depth"] for n in tree)
     summary = f"{len(waiting)} session(s) wait for a lock (longest {format_age(longest)})"
@@ -94,6 +97,8 @@ async def check_blocking(ctx: Context) -> list[Check]:
             f"{top['state']} for {format_age(top['seconds'])}) holds up "
             f"{_count_below(top['pid'], _waiters(tree), set())} session(s), chain depth {depth}"
         )
+    elif roots and roots[0]["pid"] == 0:
+        summary += "; the root blocker is a prepared transaction (see pg_prepared_xacts)"
     return [
         Check(
             "locks.blocking",

@@ -224,3 +224,25 @@ def test_the_action_a_finding_offers(check: Check, item, expected) -> None:  # t
     from engflow_tui.screens.diagnose_screen import action_for
 
     assert action_for(check, item) == expected
+
+
+def test_blocking_tree_roots_first_by_how_many_they_hold_up() -> None:
+    from engflow_tui.diagnostics.performance import blocking_tree
+
+    def row(pid: int, *blocked_by: int) -> dict:  # type: ignore[type-arg]
+        return {"pid": pid, "blocked_by": list(blocked_by), "user": "u", "state": "active"}
+
+    rows = [row(1), row(2, 1), row(3), row(4, 3), row(5, 3), row(6, 4), row(7, 99)]
+    tree = [(n["pid"], n["depth"], n["root"]) for n in blocking_tree(rows)]
+    # 3 holds up three sessions (4, 5, and 6 behind 4): it comes first; 1 holds up one;
+    # 99 is a blocker this role cannot see (or a prepared transaction, pid 0): still listed.
+    assert tree == [
+        (3, 0, 3),
+        (4, 1, 3),
+        (6, 2, 3),
+        (5, 1, 3),
+        (1, 0, 1),
+        (2, 1, 1),
+        (99, 0, 99),
+        (7, 1, 99),
+    ]
