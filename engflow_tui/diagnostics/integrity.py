@@ -2,8 +2,11 @@
 foreign key — validated or NOT VALID — and behind relations declared in config, NOT VALID
 constraints, disabled foreign-key triggers.
 
-Each orphan count runs in its own read-only transaction with its own statement_timeout, so a huge
-table costs at most ``diagnose.orphan_count_timeout`` and the report says the count was cut short.
+The counts run on the read-only diagnostic connection under their own statement_timeout and
+lock_timeout (diag_orphan_settings, undone afterwards), so a huge or locked table costs at most
+``diagnose.orphan_count_timeout`` and the report says the count was cut short; all of them
+together stop after ``diagnose.orphan_total_timeout``. row_security is off for them: RLS that
+would hide rows from the role is an error ("cannot see"), never a false "no orphans".
 Must not import Textual.
 """
 
@@ -58,24 +61,16 @@ async def count_orphans(
     values = _templates(child, child_cols, parent, parent_cols, match_full)
     count_sql = fill_template(db.load_sql("diag_orphan_count"), values)
     sample_sql = fill_template(db.load_sql("diag_orphan_sample"), values)
-    timeout_ms = str(max(int(ctx.config.diagnose.orphan_count_timeout * 1000), 1))
-    # Below the statement timeout, so a locked table is reported as such.
-    lock_wait = min(ctx.config.diagnose.orphan_count_timeout / 2, LOCK_WAIT)
-    lock_ms = str(max(int(lock_wait * 1000), 1))
+    # The connection runs under diag_orphan_settings (see check_orphans): one round trip per
+    # count (two when there are orphans), no transaction to open and close.
+    limit = ctx.config.diagnose.orphan_count_timeout + 1.0  # the server's timeout fires first
     try:
-        async with ctx.conn.transaction(readonly=True):
-            await ctx.conn.execute("SELECT set_config('statement_timeout', $1, true)", timeout_ms)
-            # A migration holding the table: give up soon instead of waiting the whole budget.
-            await ctx.conn.execute("SELECT set_config('lock_timeout', $1, true)", lock_ms)
-            # With row_security off a table whose policies would filter this role's rows raises
-            # an error instead of silently hiding rows (a false "no orphans").
-            await ctx.conn.execute("SELECT set_config('row_security', 'off', true)")
-            orphans = int(await ctx.conn.fetchval(count_sql))
-            samples = (
-                [r["sample"] for r in await ctx.conn.fetch(sample_sql, SAMPLE_SIZE)]
-                if orphans
-                else []
-            )
+        orphans = int(await ctx.conn.fetchval(count_sql, timeout=limit))
+        samples = (
+            [r["sample"] for r in await ctx.conn.fetch(sample_sql, SAMPLE_SIZE, timeout=limit)]
+            if orphans
+            else []
+        )
     except Exception as exc:  # noqa: BLE001 - one relation's failure is that relation's finding
         error = db.translate_error(exc)
         if db.is_connection_lost(exc):
@@ -140,6 +135,22 @@ async def check_orphans(ctx: Context) -> list[Check]:
             }
         )
     kept, dropped = ctx.keep(check_id, relations)
+    timeout_ms = str(max(int(ctx.config.diagnose.orphan_count_timeout * 1000), 1))
+    # Below the statement timeout, so a table a migration holds is reported as such, soon.
+    lock_wait = min(ctx.config.diagnose.orphan_count_timeout / 2, LOCK_WAIT)
+    lock_ms = str(max(int(lock_wait * 1000), 1))
+    await ctx.conn.execute(db.load_sql("diag_orphan_settings"), timeout_ms, lock_ms)
+    try:
+        findings, counts = await _count_all(ctx, kept)
+    finally:
+        if not ctx.conn.is_closed():
+            await ctx.conn.execute(db.load_sql("diag_orphan_reset"))
+    return [_orphans_check(ctx, check_id, kept, dropped, findings, counts)]
+
+
+async def _count_all(
+    ctx: Context, kept: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], tuple[int, int, int, int, int]]:
     findings: list[dict[str, Any]] = []
     total = cut = blind = failed = skipped = 0
     # Many foreign keys over big tables: the whole check is bounded too, not only each count.
@@ -170,6 +181,18 @@ async def check_orphans(ctx: Context) -> list[Check]:
         elif "error" in outcome:
             failed += 1
             findings.append({**public, **outcome})
+    return findings, (total, cut, blind, failed, skipped)
+
+
+def _orphans_check(
+    ctx: Context,
+    check_id: str,
+    kept: list[dict[str, Any]],
+    dropped: int,
+    findings: list[dict[str, Any]],
+    counts: tuple[int, int, int, int, int],
+) -> Check:
+    total, cut, blind, failed, skipped = counts
     with_orphans = sum(1 for f in findings if f.get("orphans"))
     parts = []
     if with_orphans:
@@ -205,17 +228,15 @@ async def check_orphans(ctx: Context) -> list[Check]:
         fix = "raise diagnose.orphan_count_timeout / orphan_total_timeout, or count off-peak"
     elif blind:
         fix = "GRANT SELECT on those tables to the monitoring role"
-    return [
-        Check(
-            check_id,
-            status,
-            summary,
-            total,
-            details=findings,
-            fix=fix,
-            excluded=dropped,
-        )
-    ]
+    return Check(
+        check_id,
+        status,
+        summary,
+        total,
+        details=findings,
+        fix=fix,
+        excluded=dropped,
+    )
 
 
 async def check_not_valid(ctx: Context) -> list[Check]:
