@@ -266,22 +266,29 @@ def _connection_checks(conns: ConnectionStats, t: Thresholds) -> list[Check]:
 def _rls_check(rls: RlsStatus, exclude: frozenset[str] = frozenset()) -> Check:
     all_off = rls.disabled
     off = tuple(t for t in all_off if not is_excluded(exclude, "rls.disabled", _key(t)))
+    schemas = ", ".join(rls.schemas)
+    excluded = len(all_off) - len(off)
+    if off:
+        summary = f"{len(off)} table(s) without row-level security in {schemas}: " + ", ".join(
+            t.qualified for t in off
+        )
+    elif excluded:
+        summary = f"RLS on for every table in {schemas} not excluded by config"
+    else:
+        summary = f"RLS on for all {len(rls.tables)} table(s) in {schemas}"
+    if excluded:
+        summary += f" ({excluded} excluded)"
     return Check(
         "rls.disabled",
         "critical" if off else "ok",
-        (
-            f"{len(off)} table(s) without row-level security in {', '.join(rls.schemas)}: "
-            + ", ".join(t.qualified for t in off)
-        )
-        if off
-        else f"RLS on for all {len(rls.tables)} table(s) in {', '.join(rls.schemas)}",
+        summary,
         len(off),
         details=[{"schema": t.schema, "table": t.table, "policies": t.policy_count} for t in off],
         fix="ALTER TABLE <table> ENABLE ROW LEVEL SECURITY;  (check its policies first)"
         if off
         else None,
         action="Enable RLS" if off else None,
-        excluded=len(all_off) - len(off),
+        excluded=excluded,
     )
 
 

@@ -268,6 +268,19 @@ async def test_policy_on_a_table_without_rls_and_rls_without_policies(db) -> Non
     assert checks["rls.disabled"].status == "ok"
 
 
+async def test_rls_disabled_excluded_by_schema_table(db) -> None:
+    dsn = db.dsn()
+    await admin_sql(dsn, "CREATE TABLE public.audit_trail (id int); CREATE TABLE public.x (id int)")
+    exclude = DiagnoseConfig(exclude=("rls.disabled:public.audit_trail",))
+    check = (await diagnose(dsn, quick=True, diagnose=exclude))["rls.disabled"]
+    assert check.status == "critical" and check.excluded == 1
+    assert check.details == [{"schema": "public", "table": "x", "policies": 0}]
+    both = DiagnoseConfig(exclude=("rls.disabled:public.audit_trail", "rls.disabled:public.x"))
+    check = (await diagnose(dsn, quick=True, diagnose=both))["rls.disabled"]
+    assert check.status == "ok" and check.excluded == 2
+    assert "(2 excluded)" in check.summary
+
+
 async def test_always_true_write_policy_and_exclusion_by_key(db) -> None:
     dsn = db.dsn()
     await admin_sql(
