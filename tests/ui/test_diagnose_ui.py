@@ -32,6 +32,7 @@ async def open_diagnose(app, pilot) -> DiagnoseScreen:  # type: ignore[no-untype
 async def select_check(pilot, screen: DiagnoseScreen, check_id: str) -> None:  # type: ignore[no-untyped-def]
     checks = screen.query_one("#checks", DataTable)
     checks.focus()
+    await pilot.press("ctrl+home")  # from the top
     for _ in range(checks.row_count):
         if (c := screen.selected_check()) is not None and c.id == check_id:
             return
@@ -173,3 +174,53 @@ async def test_test_restore_from_the_palette_in_read_only_mode(db18, tmp_path: P
     records = audit(tmp_path)
     assert [r["event"] for r in records] == ["started", "finished"]
     assert records[0]["action"] == "Test restore"
+
+
+async def test_run_analyze_and_terminate_idle_from_their_findings(db18, tmp_path: Path) -> None:
+    dsn = db18.dsn()
+    async with session(dsn) as admin:
+        await admin.execute(
+            "CREATE TABLE public.events (id int) WITH (autovacuum_enabled = off); "
+            "INSERT INTO public.events SELECT generate_series(1, 5000)"
+        )
+        await admin.execute("SELECT pg_stat_force_next_flush()")
+    async with session(dsn, "stuck-batch") as stuck:
+        stuck_pid = await stuck.fetchval("SELECT pg_backend_pid()")
+        await stuck.execute("BEGIN; SELECT 1")
+        await asyncio.sleep(0.6)  # past the 0.5 s threshold of make_app
+        app = make_app(dsn, tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(app)
+            screen = await open_diagnose(app, pilot)
+            # Stale statistics -> Run ANALYZE on that table.
+            await select_check(pilot, screen, "maintenance.vacuum")
+            await pilot.press("enter")
+            assert table_dicts(screen.query_one("#findings", DataTable))[0]["key"] == (
+                "public.events"
+            )
+            await pilot.press("a")
+            await screen_is(app, ConfirmActionModal)
+            targets = table_dicts(app.screen.query_one("#targets", DataTable))
+            assert targets[0]["target"] == '"public"."events"'
+            await pilot.press("y")
+            await screen_is(app, ActionResultModal)
+            await pilot.press("enter")
+            await screen_is(app, DiagnoseScreen)
+            # Idle in transaction -> Terminate idle transactions (its own dialog lists them).
+            await select_check(pilot, screen, "connections.idle_in_transaction")
+            assert "a: Terminate idle transactions" in static_text(
+                screen.query_one("#check-detail", Static)
+            )
+            await pilot.press("a")
+            await screen_is(app, ConfirmActionModal)
+            modal = app.screen
+            await wait_for(lambda: modal.query_one("#targets", DataTable).row_count >= 1)
+            pids = [r["pid"] for r in table_dicts(modal.query_one("#targets", DataTable))]
+            assert str(stuck_pid) in pids
+            await pilot.press("n")  # cancelled: nothing runs
+            await screen_is(app, DiagnoseScreen)
+        assert await alive(dsn, stuck_pid)
+    async with session(dsn) as admin:
+        assert await admin.fetchval(
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'events'"
+        )
