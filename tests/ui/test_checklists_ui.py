@@ -360,3 +360,17 @@ async def test_an_incident_procedure_is_one_run_timed_from_the_declaration(
         assert app.screen.session.run.run_id == run.run_id
         assert app.screen.session.run.counts()["done"] == 1
     assert len(RunStore(tmp_path / "checklists").all()) == 1
+
+
+async def test_every_screen_or_action_a_shipped_item_opens_is_in_the_palette(
+    db18, tmp_path: Path
+) -> None:
+    from engflow_tui.checklists.loader import load_catalog
+
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(100, 32)):
+        await wait_for(lambda: app.dashboard is not None)
+        opens = {
+            i.open for c in load_catalog().checklists.values() for i in c.items if i.open
+        }
+        assert sorted(name for name in opens if not app.has_command(name)) == []
