@@ -202,6 +202,16 @@ class EngFlowApp(App[None]):
                 return
         self.notify(f"no command named {name!r}", severity="warning", markup=False)
 
+    def back_to(self, kind: type[Screen[Any]]) -> bool:
+        """A screen of this kind already open below: pop back to it (one of each, never two
+        stacked copies) and say True."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, kind):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return True
+        return False
+
     def action_show_diagnose(self) -> None:
         """The Diagnose screen: the full diagnosis of the open target, in a worker."""
         from .diagnostics import run_diagnosis
@@ -211,7 +221,10 @@ class EngFlowApp(App[None]):
         if target is None:
             self.notify("open a target first", severity="warning")
             return
-        self.push_screen(DiagnoseScreen(lambda: run_diagnosis(self.config, target), target.name))
+        if not self.back_to(DiagnoseScreen):
+            self.push_screen(
+                DiagnoseScreen(lambda: run_diagnosis(self.config, target), target.name)
+            )
 
     def action_show_audit_log(self) -> None:
         if self.flows is not None:
@@ -244,7 +257,8 @@ class EngFlowApp(App[None]):
             )
             return
         limit = self.config.capacity.storage_limit
-        self.push_screen(TrendsScreen(lambda window: load_trends(store, window, limit)))
+        if not self.back_to(TrendsScreen):
+            self.push_screen(TrendsScreen(lambda window: load_trends(store, window, limit)))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

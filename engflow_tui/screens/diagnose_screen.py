@@ -52,7 +52,10 @@ def action_for(check: Check, item: dict[str, Any] | None) -> tuple[str, dict[str
     if item is not None and fields and all(item.get(f) is not None for f in fields):
         return check.action, {f: item[f] for f in fields}
     if check.action in ("Enable RLS", "Run ANALYZE") and item is None:
-        return check.action, {}  # the action asks which table
+        only = check.details if isinstance(check.details, list) and len(check.details) == 1 else []
+        if fields and only and all(only[0].get(f) is not None for f in fields):
+            return check.action, {f: only[0][f] for f in fields}  # the one finding: no question
+        return check.action, {}  # several: the action asks which table
     return check.action, dict(check.action_target or {})
 
 
@@ -70,7 +73,7 @@ class DiagnoseScreen(Screen[None]):
     """
 
     def __init__(self, run: Callable[[], Awaitable[Report]], target_name: str) -> None:
-        super().__init__(id="diagnose-screen")
+        super().__init__()
         self.produce_report = run
         self.target_name = target_name
         self.report: Report | None = None

@@ -32,7 +32,7 @@ class TrendsScreen(Screen[None]):
     ]
 
     def __init__(self, load: Loader, window: str = "hours") -> None:
-        super().__init__(id="trends")
+        super().__init__()
         self.load = load
         self.window = window
         self.report: TrendsReport | None = None

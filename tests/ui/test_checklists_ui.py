@@ -374,3 +374,31 @@ async def test_every_screen_or_action_a_shipped_item_opens_is_in_the_palette(
             i.open for c in load_catalog().checklists.values() for i in c.items if i.open
         }
         assert sorted(name for name in opens if not app.has_command(name)) == []
+
+
+async def test_an_item_opening_a_screen_already_open_goes_back_to_it(db18, tmp_path: Path) -> None:
+    """Diagnose (D) or Trends (H) open, then a checklist over it whose item opens the same
+    screen: back to that screen, never a second copy (two copies used to crash the console)."""
+    from engflow_tui.screens.diagnose_screen import DiagnoseScreen
+    from engflow_tui.screens.trends_screen import TrendsScreen
+
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.monitor.latest is not None)
+        for key, kind, checklist, item in (
+            ("D", DiagnoseScreen, "daily-morning", "fk-violations"),
+            ("H", TrendsScreen, "weekly-operations", "data-growth"),
+        ):
+            await pilot.press(key)
+            await wait_for(lambda kind=kind: isinstance(app.screen, kind))
+            below = app.screen
+            app.checklists.start(checklist)
+            await wait_for(lambda: isinstance(app.screen, ChecklistScreen) and app.screen.is_mounted)
+            await pilot.pause()
+            lst = app.screen.query_one("#checklist-items", OptionList)
+            lst.highlighted = lst.get_option_index(item)
+            await pilot.press("enter")
+            await wait_for(lambda below=below: app.screen is below)
+            assert sum(isinstance(s, kind) for s in app.screen_stack) == 1
+            await pilot.press("escape")
+            await wait_for(lambda: app.screen is app.dashboard)

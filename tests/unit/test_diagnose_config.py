@@ -246,3 +246,19 @@ def test_blocking_tree_roots_first_by_how_many_they_hold_up() -> None:
         (99, 0, 99),
         (7, 1, 99),
     ]
+
+
+def test_a_check_with_one_table_acts_on_it_and_with_several_asks() -> None:
+    from engflow_tui.diagnose import Check
+    from engflow_tui.screens.diagnose_screen import action_for
+
+    one = [{"schema": "public", "table": "orcamentos_historico", "policies": 0}]
+    check = Check("rls.disabled", "critical", "1 table", 1, details=one, action="Enable RLS")
+    assert action_for(check, None) == (
+        "Enable RLS",
+        {"schema": "public", "table": "orcamentos_historico"},
+    )
+    two = one + [{"schema": "public", "table": "anexos", "policies": 0}]
+    check = Check("rls.disabled", "critical", "2 tables", 2, details=two, action="Enable RLS")
+    assert action_for(check, None) == ("Enable RLS", {})  # the action's picker asks which
+    assert action_for(check, two[1]) == ("Enable RLS", {"schema": "public", "table": "anexos"})
