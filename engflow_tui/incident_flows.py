@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header
@@ -39,6 +39,8 @@ from .widgets.incident_bar import IncidentBar
 if TYPE_CHECKING:
     from .app import EngFlowApp
     from .incidents.report import ChecklistResults
+
+_S = TypeVar("_S", bound=Screen[Any])
 
 
 @functools.cache
@@ -305,9 +307,25 @@ class IncidentFlows:
         if self.log.incident is None:
             self.app.notify("no incident: declare one first (I)", severity="warning")
             return
-        if not isinstance(self.app.screen, _ui().IncidentScreen):
+        if not self._back_to(_ui().IncidentScreen):
             self.app.push_screen(_ui().IncidentScreen())
         self.app.call_after_refresh(self.changed)
+
+    def _back_to(self, kind: type[_S]) -> _S | None:
+        """The screen of this kind already in the stack, made the top one by closing the full
+        screens opened over it (what Esc would do); None when there is none, or when a dialog
+        lies between (the palette runs over dialogs: closing one would lose what it holds)."""
+        stack = self.app.screen_stack
+        for index in range(len(stack) - 1, -1, -1):
+            screen = stack[index]
+            if isinstance(screen, kind):
+                above = stack[index + 1 :]
+                if any(isinstance(s, ModalScreen) for s in above):
+                    return None
+                for _ in above:
+                    self.app.pop_screen()
+                return screen
+        return None
 
     def do_show_escalation(self) -> None:
         incident = self.log.incident
@@ -322,7 +340,11 @@ class IncidentFlows:
             text = f"{incident.id} SEV{incident.severity}: escalated to {done}. " + (
                 pending[0] if pending else "Escalation complete for this severity."
             )
-        self.app.push_screen(_ui().EscalationScreen(self.config.escalation, text))
+        screen = self._back_to(_ui().EscalationScreen)
+        if screen is not None:
+            screen.show_now(text)
+        else:
+            self.app.push_screen(_ui().EscalationScreen(self.config.escalation, text))
 
     def do_acknowledge(self) -> None:
         incident = self.log.incident

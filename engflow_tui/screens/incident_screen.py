@@ -119,7 +119,7 @@ class IncidentScreen(Screen[None]):
     """
 
     def __init__(self) -> None:
-        super().__init__(id="incident-screen")
+        super().__init__()  # no fixed id: a second instance in the stack must not crash
         self._rows = 0
         self._entries: tuple[TimelineEntry, ...] = ()
 

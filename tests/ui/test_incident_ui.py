@@ -293,6 +293,18 @@ async def test_message_copy_and_post_to_a_real_webhook(db18, tmp_path: Path, mon
             assert "Incident alert sent via clipboard: copied (OSC 52)" in texts
 
 
+async def run_palette(app: EngFlowApp, pilot, name: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("ctrl+p")
+    await pilot.press(*name)
+    await wait_for(
+        lambda: (
+            bool(app.screen.query("CommandList"))
+            and name in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+        )
+    )
+    await pilot.press("enter")
+
+
 async def test_a_restarted_console_resumes_the_open_incident(db18, tmp_path: Path) -> None:
     clock = Clock()
     log = IncidentLog(IncidentStore(tmp_path / "incident.json"), clock)
@@ -327,16 +339,7 @@ async def test_a_restarted_console_resumes_the_open_incident(db18, tmp_path: Pat
         await wait_for(lambda: bool(app.screen.query(IncidentBar)))
         await pilot.press("escape")
         await wait_for(lambda: app.screen is app.dashboard)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Show escalation")
-        await wait_for(
-            lambda: (
-                bool(app.screen.query("CommandList"))
-                and "Show escalation"
-                in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
-            )
-        )
-        await pilot.press("enter")
+        await run_palette(app, pilot, "Show escalation")
         await screen_is(app, EscalationScreen)
         levels = app.screen.query_one("#levels", Static).content.plain
         assert "Level 1 — Application Support" in levels
@@ -377,3 +380,73 @@ async def test_declaring_opens_the_severity_procedure_and_its_steps_reach_the_ti
         section = report.read_text().split("## Checklist results", 1)[1].split("## Messages", 1)[0]
         assert "### SEV3 — functional problems (respond < 30 min)" in section
         assert "- [x] Isolate the problem" in section and "- [ ] Implement the fix" in section
+
+
+async def test_showing_the_incident_again_goes_back_to_it_never_a_second_copy(
+    db18, tmp_path: Path
+) -> None:
+    """I from a screen opened over the Incident screen (the procedure's checklist, the
+    Escalation screen, an entry's detail) returns to that Incident screen; E likewise."""
+    from engflow_tui.screens.checklist_screen import ChecklistScreen
+
+    app = make_app(db18.dsn(), tmp_path, Clock(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app)
+        await declare(app, pilot, "Login fails", 2, "nobody can log in")
+        await screen_is(app, ChecklistScreen)
+
+        def incident_screens() -> list[IncidentScreen]:
+            return [s for s in app.screen_stack if isinstance(s, IncidentScreen)]
+
+        await pilot.press("I")
+        await screen_is(app, IncidentScreen)
+        first = app.screen
+        await pilot.press("c")  # the procedure's checklist, over the Incident screen
+        await screen_is(app, ChecklistScreen)
+        await pilot.press("I")
+        await screen_is(app, IncidentScreen)
+        assert app.screen is first
+        assert incident_screens() == [first]
+
+        await pilot.press("E")
+        await screen_is(app, EscalationScreen)
+        escalation = app.screen
+        await pilot.press("I")
+        await screen_is(app, IncidentScreen)
+        assert app.screen is first
+        assert incident_screens() == [first]
+        assert escalation not in app.screen_stack
+
+        await pilot.press("E")
+        await screen_is(app, EscalationScreen)
+        await pilot.press("escape")
+        await screen_is(app, IncidentScreen)
+        app.action_incident("show_escalation")  # as the palette's Show escalation does
+        await screen_is(app, EscalationScreen)
+        app.action_incident("show_escalation")
+        await pilot.pause()
+        assert sum(isinstance(s, EscalationScreen) for s in app.screen_stack) == 1
+        await pilot.press("escape")
+        await screen_is(app, IncidentScreen)
+
+        await wait_for(lambda: len(timeline(app)) >= 1)
+        await pilot.press("enter")  # an entry's detail
+        await screen_is(app, MessageModal)
+        detail = app.screen
+        await pilot.press("I")  # a dialog takes no console keys
+        await pilot.pause()
+        assert app.screen is detail
+        # The palette runs over dialogs: Show incident opens over it, and the dialog (which
+        # may hold typed text) is still there below.
+        await run_palette(app, pilot, "Show incident")
+        await screen_is(app, IncidentScreen)
+        assert app.screen is not first
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is detail)
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is first)
+        await pilot.press("I")
+        await pilot.pause()
+        assert app.screen is first
+        assert incident_screens() == [first]
+        assert app.is_running
