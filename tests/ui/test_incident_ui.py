@@ -17,7 +17,6 @@ from engflow_tui.config import (
     IncidentsConfig,
     NotificationsConfig,
     TargetConfig,
-    WebhookConfig,
 )
 from engflow_tui.incidents.log import IncidentLog, IncidentStore
 from engflow_tui.screens.action_result_modal import ActionResultModal
@@ -52,6 +51,8 @@ class Clock:
 
 
 def make_app(dsn: str, tmp_path: Path, clock: Clock, hook_env: str | None = None) -> EngFlowApp:
+    """hook_env: incidents.webhook_url_env only, never an alert webhook: alerts that fire on the
+    shared test server (a rollback burst from another test) must not post to the test's hook."""
     target = TargetConfig(name="prod", dsn=dsn)
     config = Config(
         console=ConsoleConfig(
@@ -62,11 +63,11 @@ def make_app(dsn: str, tmp_path: Path, clock: Clock, hook_env: str | None = None
             state_dir=str(tmp_path / "state"),
         ),
         incidents=IncidentsConfig(
-            state_file=str(tmp_path / "incident.json"), reports_dir=str(tmp_path / "reports")
+            state_file=str(tmp_path / "incident.json"),
+            reports_dir=str(tmp_path / "reports"),
+            webhook_url_env=hook_env,
         ),
-        notifications=NotificationsConfig(
-            bell=False, webhooks=(WebhookConfig("slack", hook_env),) if hook_env else ()
-        ),
+        notifications=NotificationsConfig(bell=False),
         targets={"prod": target},
     )
     return EngFlowApp(config, target, incident_clock=clock)
@@ -78,6 +79,11 @@ async def started(app: EngFlowApp) -> None:
 
 async def screen_is(app: EngFlowApp, kind: type) -> None:
     await wait_for(lambda: isinstance(app.screen, kind))
+
+
+async def dialog_ready(app: EngFlowApp, kind: type) -> None:
+    """The dialog is up AND has its focus: a key typed before that goes to no widget (lost)."""
+    await wait_for(lambda: isinstance(app.screen, kind) and app.focused is not None)
 
 
 def bar_text(app: EngFlowApp) -> str:
@@ -245,9 +251,9 @@ async def test_message_copy_and_post_to_a_real_webhook(db18, tmp_path: Path, mon
             await started(app)
             await declare(app, pilot, "API slow", 2, "pages take 5 s")
             await pilot.press("M")
-            await screen_is(app, TablePickerModal)
+            await dialog_ready(app, TablePickerModal)
             await pilot.press("enter")  # Incident alert
-            await screen_is(app, IncidentMessageModal)
+            await dialog_ready(app, IncidentMessageModal)
             area = app.screen.query_one(TextArea)
             assert area.text.startswith("🚨 INCIDENT ALERT - SEVERITY 2")
             assert "Issue: API slow" in area.text
@@ -259,31 +265,31 @@ async def test_message_copy_and_post_to_a_real_webhook(db18, tmp_path: Path, mon
             assert app.clipboard.startswith("🚨 INCIDENT ALERT")
 
             # Post: confirmation first; the receiver refuses; the text comes back.
-            await pilot.press("M", "enter")
-            await screen_is(app, IncidentMessageModal)
+            await pilot.press("M")
+            await dialog_ready(app, TablePickerModal)
+            await pilot.press("enter")
+            await dialog_ready(app, IncidentMessageModal)
             await pilot.press(*"EDITED ")  # the cursor starts at the top
             await pilot.press("f4")
-            await screen_is(app, ConfirmModal)
+            await dialog_ready(app, ConfirmModal)
             await pilot.press("y")
-            await screen_is(app, MessageModal)
+            await dialog_ready(app, MessageModal)
             assert "HTTP 500: channel_is_archived" in static_text(
                 app.screen.query_one("#message-body")
             )
             await pilot.press("enter")
-            await screen_is(app, IncidentMessageModal)
+            await dialog_ready(app, IncidentMessageModal)
             assert app.screen.query_one(TextArea).text.startswith("EDITED ")
 
             server.routes["/hook"] = Route(200, "ok", content_type="text/plain")
             await pilot.press("f4")
-            await screen_is(app, ConfirmModal)
+            await dialog_ready(app, ConfirmModal)
             await pilot.press("y")
-            await wait_for(lambda: len(server.requests) == 2)
-            await wait_for(
-                lambda: (
-                    app.incidents.log.incident.timeline[-1].text
-                    == "Incident alert sent via webhook $ENGFLOW_TEST_SLACK: HTTP 200"
-                )
-            )
+            sent = "Incident alert sent via webhook $ENGFLOW_TEST_SLACK: HTTP 200"
+            # Found, not read at [-1]: the timeline is in time order, and alert entries carry real
+            # timestamps, later than this test's fixed clock.
+            await wait_for(lambda: sent in [e.text for e in app.incidents.log.incident.timeline])
+            assert len(server.requests) == 2, server.requests
             assert json.loads(server.requests[1]["body"])["text"].startswith("EDITED 🚨")
             texts = [e.text for e in app.incidents.log.incident.timeline]
             assert (
@@ -450,3 +456,4 @@ async def test_showing_the_incident_again_goes_back_to_it_never_a_second_copy(
         assert app.screen is first
         assert incident_screens() == [first]
         assert app.is_running
+
