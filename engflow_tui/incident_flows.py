@@ -93,6 +93,8 @@ class IncidentFlows:
         )
         self._audit_seen: tuple[float, int] | None = None
         self._rung: set[tuple[str, datetime]] = set()
+        self._filled: dict[str, str] = {}
+        """Each message template as last filled: the editor asks before discarding other text."""
         self.checklist_results: ChecklistResults | None = None
         """Set by the checklists: the Markdown of the incident's checklist results."""
 
@@ -496,12 +498,13 @@ class IncidentFlows:
         text = _ui().templates.fill(
             template, self.log.incident, settings.system, settings.status_page_url
         )
+        self._filled[template] = text
         self.edit_message(template, text)
 
     def edit_message(self, template: str, text: str) -> None:
         hook = incident_webhook_env(self.config)
         self.app.push_screen(
-            _ui().IncidentMessageModal(template, text, hook),
+            _ui().IncidentMessageModal(template, text, hook, self._filled.get(template)),
             lambda result: self._message_chosen(template, result),
         )
 

@@ -457,3 +457,59 @@ async def test_showing_the_incident_again_goes_back_to_it_never_a_second_copy(
         assert incident_screens() == [first]
         assert app.is_running
 
+
+async def test_a_malformed_webhook_url_keeps_the_text_and_esc_asks_before_discarding_edits(
+    db18, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("ENGFLOW_TEST_SLACK", "http://[::1")  # httpx.InvalidURL
+    app = make_app(db18.dsn(), tmp_path, Clock(), hook_env="ENGFLOW_TEST_SLACK")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app)
+        await declare(app, pilot, "API slow", 2, "pages take 5 s")
+
+        async def open_editor() -> TextArea:
+            await pilot.press("M")
+            await dialog_ready(app, TablePickerModal)
+            await pilot.press("enter")  # Incident alert
+            await dialog_ready(app, IncidentMessageModal)
+            return app.screen.query_one(TextArea)
+
+        # Unchanged: Esc closes at once, nothing to lose.
+        await open_editor()
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, IncidentMessageModal))
+        assert not isinstance(app.screen, ConfirmModal)
+
+        await open_editor()
+        await pilot.press(*"TYPED ")
+        await pilot.press("f4")
+        await dialog_ready(app, ConfirmModal)
+        await pilot.press("y")
+        await dialog_ready(app, MessageModal)
+        body = static_text(app.screen.query_one("#message-body"))
+        assert "did not take the message: InvalidURL" in body
+        assert "[::1" not in body
+        texts = [e.text for e in app.incidents.log.incident.timeline]
+        assert any(
+            t.startswith("Incident alert NOT sent via webhook $ENGFLOW_TEST_SLACK: InvalidURL")
+            for t in texts
+        ), texts
+        await pilot.press("enter")
+        await dialog_ready(app, IncidentMessageModal)
+        editor = app.screen
+        assert app.screen.query_one(TextArea).text.startswith("TYPED 🚨")
+
+        # Esc with edited text asks; n (or Esc) goes back to the text as it was.
+        await pilot.press("escape")
+        await dialog_ready(app, ConfirmModal)
+        assert "Discard your edits" in static_text(app.screen.query_one("#confirm-title"))
+        await pilot.press("n")
+        await wait_for(lambda: app.screen is editor and app.focused is not None)
+        assert app.screen.query_one(TextArea).text.startswith("TYPED 🚨")
+        await pilot.press(*"AGAIN ")  # a reopened editor's cursor is at the top
+        assert app.screen.query_one(TextArea).text.startswith("AGAIN TYPED 🚨")
+        await pilot.press("escape")
+        await dialog_ready(app, ConfirmModal)
+        await pilot.press("y")
+        await wait_for(lambda: not any(s is editor for s in app.screen_stack))
+        assert not isinstance(app.screen, (ConfirmModal, IncidentMessageModal))
