@@ -357,8 +357,9 @@ class IncidentLog:
         return len(entries)
 
     def sync_audit(self, records: Iterable[Mapping[str, Any]]) -> int:
-        """Audit-log records of actions finished, failed or refused since the declaration ->
-        timeline entries (each once, the whole record kept for the report)."""
+        """Audit-log records of actions finished, failed or refused on the incident's target since
+        the declaration -> timeline entries (each once, the whole record kept for the report).
+        The audit log is shared by the consoles of one operator, whatever target each watches."""
         if not self.open:
             return 0
         incident = self._current()
@@ -366,6 +367,8 @@ class IncidentLog:
         entries = []
         for record in records:
             if record.get("event") not in ("finished", "failed", "refused"):
+                continue
+            if record.get("target") != incident.target:
                 continue
             try:
                 at = datetime.fromisoformat(str(record.get("ts")))

@@ -151,7 +151,12 @@ def test_timeline_collects_alerts_actions_notes_newest_last() -> None:
         log.record_alert_events([AlertEvent("fired", alert, at), AlertEvent("repeat", alert, at)])
         == 1
     )
-    before = {"ts": "2026-11-25T13:59:00.000000Z", "event": "finished", "action": "Old"}
+    before = {
+        "ts": "2026-11-25T13:59:00.000000Z",
+        "event": "finished",
+        "action": "Old",
+        "target": "prod",
+    }
     audit = {
         "ts": "2026-11-25T14:01:00.000000Z",
         "event": "finished",
@@ -159,9 +164,13 @@ def test_timeline_collects_alerts_actions_notes_newest_last() -> None:
         "summary": "1 done",
         "statement": "ALTER TABLE ...",
         "operator": "ana",
+        "target": "prod",
     }
     started = dict(audit, event="started")
-    assert log.sync_audit([audit, started, before]) == 1
+    # The audit log is shared by consoles on other targets: their actions are not this incident's.
+    elsewhere = dict(audit, target="staging", action="Terminate idle transactions")
+    untargeted = {k: v for k, v in dict(audit, action="Mystery").items() if k != "target"}
+    assert log.sync_audit([audit, started, before, elsewhere, untargeted]) == 1
     assert log.sync_audit([audit]) == 0, "an audit record is recorded once"
     clock.advance(minutes=2)
     log.note("restarted the pooler")
@@ -182,6 +191,7 @@ def test_templates_filled_from_a_known_state() -> None:
                 "event": "finished",
                 "action": "Emergency fallback",
                 "summary": "fallback enabled",
+                "target": "prod",
             }
         ]
     )
@@ -226,6 +236,7 @@ def test_report_has_every_section() -> None:
                 "statement": 'ALTER TABLE "public"."x" ENABLE ROW LEVEL SECURITY',
                 "error": "lock timeout",
                 "outcomes": [{"target": "public.x", "status": "failed", "message": "lock timeout"}],
+                "target": "prod",
             }
         ]
     )
@@ -375,3 +386,4 @@ def test_many_subjects_of_one_rule_in_one_poll_are_one_entry() -> None:
     assert [e.text for e in entries[1:]] == [
         f"RESOLVED RLS Violation (critical): public.x{i}: RLS is OFF" for i in range(3)
     ]
+
