@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .incidents.report import ChecklistResults
 
 _S = TypeVar("_S", bound=Screen[Any])
+_T = TypeVar("_T")
 
 
 @functools.cache
@@ -168,6 +169,8 @@ class IncidentFlows:
 
     def tick(self) -> None:
         """Every second: the bar's clock, new audit records, reminders and passed deadlines."""
+        if self.log.refresh():  # another console of this operator changed the incident
+            self.changed()
         incident = self.log.incident
         if incident is None:
             return
@@ -224,6 +227,16 @@ class IncidentFlows:
             )
             if self.config.notifications.bell:
                 self.app.bell()
+
+    def _apply(self, change: Callable[[], _T], what: str) -> _T | None:
+        """A change the operator asked for; None (and why, with what they typed) when another
+        console resolved or replaced the incident meanwhile."""
+        try:
+            return change()
+        except ValueError as exc:
+            self.changed()
+            self.app.notify(f"not recorded: {what} — {exc}", severity="error", timeout=20)
+            return None
 
     # ---------------------------------------------------------------- entry points
 
@@ -353,7 +366,8 @@ class IncidentFlows:
         if incident is not None and incident.acknowledged_at is not None:
             self.app.notify("already acknowledged", timeout=3)
             return
-        self.log.acknowledge()
+        if self._apply(self.log.acknowledge, "the acknowledgement") is None:
+            return
         self.changed()
         self.app.notify("incident acknowledged", timeout=3)
 
@@ -364,7 +378,8 @@ class IncidentFlows:
             if value == Status.RESOLVED.value:
                 self.do_resolve()
             elif value is not None:
-                self.log.set_status(Status(value))
+                if self._apply(lambda: self.log.set_status(Status(value)), value) is None:
+                    return
                 self.changed()
 
         self.app.push_screen(_ui().TablePickerModal("Incident status", items), chosen)
@@ -374,7 +389,8 @@ class IncidentFlows:
 
         def chosen(value: str | None) -> None:
             if value is not None:
-                self.log.set_severity(int(value))
+                if self._apply(lambda: self.log.set_severity(int(value)), f"SEV{value}") is None:
+                    return
                 self._rung.clear()
                 self.changed()
 
@@ -408,7 +424,9 @@ class IncidentFlows:
             def noted(note: str | None) -> None:
                 if note is None:
                     return
-                self.log.escalate(levels, note)
+                what = f"escalation to {' + '.join(levels)}: {note}"
+                if self._apply(lambda: self.log.escalate(levels, note), what) is None:
+                    return
                 self.changed()
                 self.app.notify(f"escalated to {' + '.join(levels)}", timeout=4, markup=False)
 
@@ -425,7 +443,8 @@ class IncidentFlows:
     def do_note(self) -> None:
         def noted(text: str | None) -> None:
             if text and text.strip():
-                self.log.note(text)
+                if self._apply(lambda: self.log.note(text), f"the note {text!r}") is None:
+                    return
                 self.changed()
                 self.app.notify("note added to the timeline", timeout=2)
 
@@ -440,8 +459,9 @@ class IncidentFlows:
         incident = self.log.incident
 
         def chosen(text: str | None) -> None:
-            if text is not None:
-                self.log.set_eta(text)
+            if text is None:
+                return
+            if self._apply(lambda: self.log.set_eta(text), f"ETA {text!r}") is not None:
                 self.changed()
 
         self.app.push_screen(
@@ -457,7 +477,9 @@ class IncidentFlows:
         def resolved(summary: str | None) -> None:
             if summary is None:
                 return
-            incident = self.log.resolve(summary)
+            incident = self._apply(lambda: self.log.resolve(summary), f"resolved: {summary}")
+            if incident is None:
+                return
             self.changed()
             self.app.notify(
                 f"{incident.id} resolved in {format_age(incident.elapsed(self.clock()))}: "

@@ -513,3 +513,32 @@ async def test_a_malformed_webhook_url_keeps_the_text_and_esc_asks_before_discar
         await pilot.press("y")
         await wait_for(lambda: not any(s is editor for s in app.screen_stack))
         assert not isinstance(app.screen, (ConfirmModal, IncidentMessageModal))
+
+
+async def test_a_change_after_another_console_resolved_the_incident_is_refused_and_said(
+    db18, tmp_path: Path
+) -> None:
+    clock = Clock()
+    other = IncidentLog(IncidentStore(tmp_path / "incident.json"), clock)
+    other.declare("Database unreachable", 1, "every user", "ana", "prod")
+    app = make_app(db18.dsn(), tmp_path, clock)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await started(app)
+        await wait_for(lambda: bool(app.screen.query(IncidentBar)))
+        await pilot.press("N")
+        await dialog_ready(app, TextPromptModal)
+        other.resolve("fixed from the other console")  # meanwhile, in another console
+        await pilot.press(*"pooler restarted", "enter")
+        await wait_for(
+            lambda: any(
+                "not recorded: the note 'pooler restarted'" in t.render().plain
+                and "is resolved" in t.render().plain
+                for t in app.screen.query("Toast")
+            )
+        )
+        assert app.is_running
+        assert not app.incidents.log.open
+        await wait_for(lambda: "RESOLVED" in bar_text(app))
+    saved = json.loads((tmp_path / "incident.json").read_text())
+    assert saved["status"] == "RESOLVED"
+    assert all(e["text"] != "pooler restarted" for e in saved["timeline"])
