@@ -77,5 +77,5 @@ class EscalationScreen(Screen[None]):
     def show_now(self, now_text: str) -> None:
         """Shown again (back to it rather than a second copy): what the incident needs now."""
         self.now_text = now_text
-        if self.is_mounted:
-            self.query_one("#escalation-now", Static).update(self._now())
+        for shown in self.query("#escalation-now").results(Static):  # none before compose
+            shown.update(self._now())

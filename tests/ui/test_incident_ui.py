@@ -542,3 +542,23 @@ async def test_a_change_after_another_console_resolved_the_incident_is_refused_a
     saved = json.loads((tmp_path / "incident.json").read_text())
     assert saved["status"] == "RESOLVED"
     assert all(e["text"] != "pooler restarted" for e in saved["timeline"])
+
+
+async def test_an_incident_screen_refreshed_before_it_is_composed_shows_it_once_mounted(
+    db18, tmp_path: Path
+) -> None:
+    """The one-second clock or an alert may refresh a just-pushed Incident screen before its
+    widgets exist: no crash (NoMatches), and the screen shows the incident once they do."""
+    clock = Clock()
+    IncidentLog(IncidentStore(tmp_path / "incident.json"), clock).declare(
+        "Database unreachable", 1, "every user", "ana", "prod"
+    )
+    app = make_app(db18.dsn(), tmp_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app)
+        app.push_screen(IncidentScreen())
+        app.incidents.tick()  # before the screen has composed
+        await screen_is(app, IncidentScreen)
+        await pilot.pause()
+        assert "Database unreachable" in static_text(app.screen.query_one("#incident-summary"))
+        assert timeline(app)[0][2].startswith("declared SEV1")
