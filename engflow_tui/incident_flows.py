@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header
@@ -39,6 +39,9 @@ from .widgets.incident_bar import IncidentBar
 if TYPE_CHECKING:
     from .app import EngFlowApp
     from .incidents.report import ChecklistResults
+
+_S = TypeVar("_S", bound=Screen[Any])
+_T = TypeVar("_T")
 
 
 @functools.cache
@@ -91,6 +94,8 @@ class IncidentFlows:
         )
         self._audit_seen: tuple[float, int] | None = None
         self._rung: set[tuple[str, datetime]] = set()
+        self._filled: dict[str, str] = {}
+        """Each message template as last filled: the editor asks before discarding other text."""
         self.checklist_results: ChecklistResults | None = None
         """Set by the checklists: the Markdown of the incident's checklist results."""
 
@@ -164,6 +169,8 @@ class IncidentFlows:
 
     def tick(self) -> None:
         """Every second: the bar's clock, new audit records, reminders and passed deadlines."""
+        if self.log.refresh():  # another console of this operator changed the incident
+            self.changed()
         incident = self.log.incident
         if incident is None:
             return
@@ -220,6 +227,16 @@ class IncidentFlows:
             )
             if self.config.notifications.bell:
                 self.app.bell()
+
+    def _apply(self, change: Callable[[], _T], what: str) -> _T | None:
+        """A change the operator asked for; None (and why, with what they typed) when another
+        console resolved or replaced the incident meanwhile."""
+        try:
+            return change()
+        except ValueError as exc:
+            self.changed()
+            self.app.notify(f"not recorded: {what} — {exc}", severity="error", timeout=20)
+            return None
 
     # ---------------------------------------------------------------- entry points
 
@@ -305,9 +322,25 @@ class IncidentFlows:
         if self.log.incident is None:
             self.app.notify("no incident: declare one first (I)", severity="warning")
             return
-        if not isinstance(self.app.screen, _ui().IncidentScreen):
+        if not self._back_to(_ui().IncidentScreen):
             self.app.push_screen(_ui().IncidentScreen())
         self.app.call_after_refresh(self.changed)
+
+    def _back_to(self, kind: type[_S]) -> _S | None:
+        """The screen of this kind already in the stack, made the top one by closing the full
+        screens opened over it (what Esc would do); None when there is none, or when a dialog
+        lies between (the palette runs over dialogs: closing one would lose what it holds)."""
+        stack = self.app.screen_stack
+        for index in range(len(stack) - 1, -1, -1):
+            screen = stack[index]
+            if isinstance(screen, kind):
+                above = stack[index + 1 :]
+                if any(isinstance(s, ModalScreen) for s in above):
+                    return None
+                for _ in above:
+                    self.app.pop_screen()
+                return screen
+        return None
 
     def do_show_escalation(self) -> None:
         incident = self.log.incident
@@ -322,14 +355,19 @@ class IncidentFlows:
             text = f"{incident.id} SEV{incident.severity}: escalated to {done}. " + (
                 pending[0] if pending else "Escalation complete for this severity."
             )
-        self.app.push_screen(_ui().EscalationScreen(self.config.escalation, text))
+        screen = self._back_to(_ui().EscalationScreen)
+        if screen is not None:
+            screen.show_now(text)
+        else:
+            self.app.push_screen(_ui().EscalationScreen(self.config.escalation, text))
 
     def do_acknowledge(self) -> None:
         incident = self.log.incident
         if incident is not None and incident.acknowledged_at is not None:
             self.app.notify("already acknowledged", timeout=3)
             return
-        self.log.acknowledge()
+        if self._apply(self.log.acknowledge, "the acknowledgement") is None:
+            return
         self.changed()
         self.app.notify("incident acknowledged", timeout=3)
 
@@ -340,7 +378,8 @@ class IncidentFlows:
             if value == Status.RESOLVED.value:
                 self.do_resolve()
             elif value is not None:
-                self.log.set_status(Status(value))
+                if self._apply(lambda: self.log.set_status(Status(value)), value) is None:
+                    return
                 self.changed()
 
         self.app.push_screen(_ui().TablePickerModal("Incident status", items), chosen)
@@ -350,7 +389,8 @@ class IncidentFlows:
 
         def chosen(value: str | None) -> None:
             if value is not None:
-                self.log.set_severity(int(value))
+                if self._apply(lambda: self.log.set_severity(int(value)), f"SEV{value}") is None:
+                    return
                 self._rung.clear()
                 self.changed()
 
@@ -384,7 +424,9 @@ class IncidentFlows:
             def noted(note: str | None) -> None:
                 if note is None:
                     return
-                self.log.escalate(levels, note)
+                what = f"escalation to {' + '.join(levels)}: {note}"
+                if self._apply(lambda: self.log.escalate(levels, note), what) is None:
+                    return
                 self.changed()
                 self.app.notify(f"escalated to {' + '.join(levels)}", timeout=4, markup=False)
 
@@ -401,7 +443,8 @@ class IncidentFlows:
     def do_note(self) -> None:
         def noted(text: str | None) -> None:
             if text and text.strip():
-                self.log.note(text)
+                if self._apply(lambda: self.log.note(text), f"the note {text!r}") is None:
+                    return
                 self.changed()
                 self.app.notify("note added to the timeline", timeout=2)
 
@@ -416,8 +459,9 @@ class IncidentFlows:
         incident = self.log.incident
 
         def chosen(text: str | None) -> None:
-            if text is not None:
-                self.log.set_eta(text)
+            if text is None:
+                return
+            if self._apply(lambda: self.log.set_eta(text), f"ETA {text!r}") is not None:
                 self.changed()
 
         self.app.push_screen(
@@ -433,7 +477,9 @@ class IncidentFlows:
         def resolved(summary: str | None) -> None:
             if summary is None:
                 return
-            incident = self.log.resolve(summary)
+            incident = self._apply(lambda: self.log.resolve(summary), f"resolved: {summary}")
+            if incident is None:
+                return
             self.changed()
             self.app.notify(
                 f"{incident.id} resolved in {format_age(incident.elapsed(self.clock()))}: "
@@ -474,12 +520,13 @@ class IncidentFlows:
         text = _ui().templates.fill(
             template, self.log.incident, settings.system, settings.status_page_url
         )
+        self._filled[template] = text
         self.edit_message(template, text)
 
     def edit_message(self, template: str, text: str) -> None:
         hook = incident_webhook_env(self.config)
         self.app.push_screen(
-            _ui().IncidentMessageModal(template, text, hook),
+            _ui().IncidentMessageModal(template, text, hook, self._filled.get(template)),
             lambda result: self._message_chosen(template, result),
         )
 

@@ -18,7 +18,14 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from ..config import Config, ConsoleConfig, HistoryConfig, TargetConfig, Thresholds
+from ..config import (
+    Config,
+    ConsoleConfig,
+    HistoryConfig,
+    IncidentsConfig,
+    TargetConfig,
+    Thresholds,
+)
 from ..errors import ConfigError, ServerStartError
 from .server import LocalPostgres, ServerError, embedded_bin_dir, free_port, temporary_server
 
@@ -81,6 +88,11 @@ def demo_config(
         thresholds=Thresholds(idle_in_transaction=30.0),
         # Sparklines and Trends fill within minutes instead of an hour (history beside the data).
         history=HistoryConfig(sample_interval=10.0, size_interval=60.0),
+        # A practice incident never resumes, or replaces, the operator's real one.
+        incidents=IncidentsConfig(
+            state_file=str(server.base_dir / "incident.json"),
+            reports_dir=str(server.base_dir / "incidents"),
+        ),
     )
     return config, target
 

@@ -1,6 +1,10 @@
 """IncidentLog: the open incident and everything that happens to it, saved atomically on every
 change so a killed console resumes it. Must not import Textual.
 
+Two consoles of one operator share the file: every change is made under an exclusive lock on
+``<file>.lock``, on the file as it is on disk (re-read first when another console wrote it since
+we last read or wrote it), so neither silently overwrites the other's changes.
+
 Other parts of the console feed the timeline through public methods: :meth:`IncidentLog.record`
 (checklist steps), :meth:`IncidentLog.record_alert_events` (the alert engine's events) and
 :meth:`IncidentLog.sync_audit` (actions, read back from the audit log).
@@ -9,14 +13,20 @@ Other parts of the console feed the timeline through public methods: :meth:`Inci
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: changes are still re-based, only unlocked
+    fcntl = None  # type: ignore[assignment]
 
 from .model import Escalation, Incident, Status, TimelineEntry
 
@@ -130,12 +140,48 @@ class IncidentStore:
     path: Path
     archive_dir: Path | None = None
     problem: str | None = field(default=None, init=False)
+    _seen: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    """The file as we last read or wrote it (mtime, size, inode): anything else is another's."""
 
     @classmethod
     def from_settings(cls, state_file: str, reports_dir: str) -> IncidentStore:
         return cls(Path(os.path.expanduser(state_file)), Path(os.path.expanduser(reports_dir)))
 
+    def _signature(self) -> tuple[int, int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+    def changed(self) -> bool:
+        """Written (by another console) since we last read or wrote it."""
+        return self._signature() != self._seen
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive between consoles for one read-change-write (a lock on a sidecar file: the
+        incident file itself is replaced on every write)."""
+        fd = None
+        if fcntl is not None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(
+                    self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600
+                )
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # cannot lock (read-only dir...): the save says what is wrong
+                if fd is not None:
+                    os.close(fd)
+                fd = None
+        try:
+            yield
+        finally:
+            if fd is not None:
+                os.close(fd)  # releases the lock
+
     def load(self) -> Incident | None:
+        self._seen = self._signature()  # before reading: a write in between is seen next time
         try:
             return from_dict(json.loads(self.path.read_text(encoding="utf-8")))
         except FileNotFoundError:
@@ -144,6 +190,7 @@ class IncidentStore:
             aside = self.path.with_suffix(self.path.suffix + f".corrupt-{os.getpid()}")
             try:
                 self.path.replace(aside)
+                self._seen = None
                 self.problem = (
                     f"incident file {self.path} was unreadable ({exc}); set aside as {aside.name}"
                 )
@@ -155,6 +202,7 @@ class IncidentStore:
         text = json.dumps(to_dict(incident), ensure_ascii=False, indent=1, default=str)
         try:
             write_atomic(self.path, text)
+            self._seen = self._signature()
             if not incident.open and self.archive_dir is not None:
                 write_atomic(self.archive_dir / f"{incident.id}.json", text)
             self.problem = None
@@ -164,6 +212,29 @@ class IncidentStore:
 
 # ------------------------------------------------------------------------------ the log
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _change(
+    method: Callable[Concatenate[IncidentLog, _P], _R],
+) -> Callable[Concatenate[IncidentLog, _P], _R]:
+    """A change, made under the file's lock on the incident as it is on disk now."""
+
+    @functools.wraps(method)
+    def changing(self: IncidentLog, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if self.store is None or self._changing:
+            return method(self, *args, **kwargs)
+        with self.store.locked():
+            self._changing = True
+            try:
+                self.refresh()
+                return method(self, *args, **kwargs)
+            finally:
+                self._changing = False
+
+    return changing
+
 
 class IncidentLog:
     """The current incident (open, or resolved and not yet replaced) and its changes."""
@@ -172,11 +243,23 @@ class IncidentLog:
         self.store = store
         self.clock = clock
         self.incident: Incident | None = None
+        self._changing = False
         loaded = store.load() if store is not None else None
         if loaded is not None and loaded.open:
             self.incident = loaded
         self.resumed = self.incident is not None
         """True when an open incident was resumed from the file at start."""
+
+    def refresh(self) -> bool:
+        """Re-read the file if another console wrote it since we last read or wrote it (True
+        then). A file gone or unreadable keeps what we hold: the next change writes it again."""
+        if self.store is None or not self.store.changed():
+            return False
+        loaded = self.store.load()
+        if loaded is None:
+            return False
+        self.incident = loaded
+        return True
 
     @property
     def problem(self) -> str | None:
@@ -199,7 +282,9 @@ class IncidentLog:
         return TimelineEntry(at or self.clock(), kind, text, dict(data or {}))
 
     def _current(self) -> Incident:
-        if self.incident is None or not self.incident.open:
+        if self.incident is not None and not self.incident.open:
+            raise ValueError(f"{self.incident.id} is resolved (here or in another console)")
+        if self.incident is None:
             raise ValueError("no open incident: declare one first")
         return self.incident
 
@@ -209,6 +294,7 @@ class IncidentLog:
 
     # ---------------------------------------------------------------- lifecycle
 
+    @_change
     def declare(
         self,
         title: str,
@@ -241,6 +327,7 @@ class IncidentLog:
         text = f"declared SEV{severity}: {title}" + (f" — impact: {impact}" if impact else "")
         return self._append(incident, self._entry("declared", text, now))
 
+    @_change
     def acknowledge(self, at: datetime | None = None) -> Incident:
         incident = self._current()
         if incident.acknowledged_at is not None:
@@ -252,6 +339,7 @@ class IncidentLog:
         )
         return self._append(incident, entry, acknowledged_at=now)
 
+    @_change
     def set_status(self, status: Status, at: datetime | None = None) -> Incident:
         if status is Status.RESOLVED:
             return self.resolve(at=at)
@@ -261,6 +349,7 @@ class IncidentLog:
         entry = self._entry("status", f"status {incident.status.value} -> {status.value}", at)
         return self._append(incident, entry, status=status)
 
+    @_change
     def set_severity(self, severity: int, at: datetime | None = None) -> Incident:
         incident = self._current()
         if severity not in (1, 2, 3, 4):
@@ -271,6 +360,7 @@ class IncidentLog:
         entry = self._entry("severity", f"severity SEV{incident.severity} -> SEV{severity}", now)
         return self._append(incident, entry, severity=severity, severity_since=now)
 
+    @_change
     def escalate(
         self, levels: Iterable[str], note: str = "", at: datetime | None = None
     ) -> Incident:
@@ -287,6 +377,7 @@ class IncidentLog:
             escalations=(*incident.escalations, escalation),
         )
 
+    @_change
     def resolve(self, summary: str = "", at: datetime | None = None) -> Incident:
         incident = self._current()
         now = at or self.clock()
@@ -298,11 +389,13 @@ class IncidentLog:
             incident, self._entry("resolved", text, now), status=Status.RESOLVED, resolved_at=now
         )
 
+    @_change
     def set_eta(self, eta: str, at: datetime | None = None) -> Incident:
         incident = self._current()
         entry = self._entry("eta", f"ETA: {eta.strip() or 'unknown'}", at)
         return self._append(incident, entry, eta=eta.strip())
 
+    @_change
     def note(self, text: str, at: datetime | None = None) -> Incident:
         incident = self._current()
         if not text.strip():
@@ -311,6 +404,7 @@ class IncidentLog:
 
     # ---------------------------------------------------------------- fed by the console
 
+    @_change
     def record(
         self, kind: str, text: str, at: datetime | None = None, data: dict[str, Any] | None = None
     ) -> bool:
@@ -320,6 +414,7 @@ class IncidentLog:
         self._append(self._current(), self._entry(kind, text, at, data))
         return True
 
+    @_change
     def record_alert_events(self, events: Iterable[Any]) -> int:
         """Alert engine events (fired / resolved; repeats are not news) -> timeline entries.
         One rule firing for many subjects in one poll (2,000 tables without RLS) is one entry."""
@@ -356,9 +451,11 @@ class IncidentLog:
             self._append(self._current(), *entries)
         return len(entries)
 
+    @_change
     def sync_audit(self, records: Iterable[Mapping[str, Any]]) -> int:
-        """Audit-log records of actions finished, failed or refused since the declaration ->
-        timeline entries (each once, the whole record kept for the report)."""
+        """Audit-log records of actions finished, failed or refused on the incident's target since
+        the declaration -> timeline entries (each once, the whole record kept for the report).
+        The audit log is shared by the consoles of one operator, whatever target each watches."""
         if not self.open:
             return 0
         incident = self._current()
@@ -366,6 +463,8 @@ class IncidentLog:
         entries = []
         for record in records:
             if record.get("event") not in ("finished", "failed", "refused"):
+                continue
+            if record.get("target") != incident.target:
                 continue
             try:
                 at = datetime.fromisoformat(str(record.get("ts")))
@@ -396,6 +495,7 @@ class IncidentLog:
             self._append(incident, *entries)
         return len(entries)
 
+    @_change
     def message_sent(
         self,
         template: str,
@@ -419,6 +519,7 @@ class IncidentLog:
         changes = {"last_update_at": now} if ok else {}
         return self._append(incident, entry, **changes)
 
+    @_change
     def report_exported(self, path: str, at: datetime | None = None) -> None:
         if self.incident is not None:
             self._append(self.incident, self._entry("report", f"report exported to {path}", at))

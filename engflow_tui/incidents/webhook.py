@@ -6,8 +6,18 @@ Must not import Textual.
 from __future__ import annotations
 
 import os
+import re
 
 from ..config import Config
+
+
+def _without_url(message: str, url: str) -> str:
+    """The exception's text with the URL and its longer pieces (tokens live there) masked."""
+    message = message.replace(url, "<webhook URL>")
+    for piece in sorted(set(re.split(r"[/?#&=@:\[\]]+", url)), key=len, reverse=True):
+        if len(piece) >= 6:
+            message = message.replace(piece, "…")
+    return message
 
 
 def incident_webhook_env(config: Config) -> str | None:
@@ -32,8 +42,10 @@ async def post_text(url_env: str, text: str, seconds: float = 10.0) -> tuple[boo
             response = await client.post(url, json={"text": text})
     except httpx.TimeoutException:
         return False, f"no answer within {seconds:g}s"
-    except httpx.HTTPError as exc:
-        return False, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - httpx.InvalidURL and kin are no HTTPError
+        return False, _without_url(
+            f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, url
+        )
     if response.status_code < 300:
         return True, f"HTTP {response.status_code}"
     body = response.text.strip().replace("\n", " ")[:200]

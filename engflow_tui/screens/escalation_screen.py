@@ -44,14 +44,14 @@ class EscalationScreen(Screen[None]):
     """
 
     def __init__(self, config: EscalationConfig, now_text: str = "") -> None:
-        super().__init__(id="escalation-screen")
+        super().__init__()  # no fixed id: a second instance in the stack must not crash
         self.config = config
         self.now_text = now_text
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with VerticalScroll(id="escalation-body"):
-            yield Static(self.now_text or "No open incident.", id="escalation-now", markup=False)
+            yield Static(self._now(), id="escalation-now", markup=False)
             yield Static(
                 f"Escalation matrix (business days start {self.config.business_day_start}, "
                 f"UTC{self.config.business_utc_offset:+g})",
@@ -70,3 +70,12 @@ class EscalationScreen(Screen[None]):
             yield Static("Contact levels", classes="heading")
             yield Static(render_levels(self.config), id="levels")
         yield Footer(compact=True)
+
+    def _now(self) -> str:
+        return self.now_text or "No open incident."
+
+    def show_now(self, now_text: str) -> None:
+        """Shown again (back to it rather than a second copy): what the incident needs now."""
+        self.now_text = now_text
+        for shown in self.query("#escalation-now").results(Static):  # none before compose
+            shown.update(self._now())

@@ -1,6 +1,7 @@
 """IncidentMessageModal: a filled communication template, editable, then copy (OSC 52), save to a
 file or post to the webhook. Returns (verb, edited text) — the flow does it and, if it fails or
-is cancelled, reopens the editor with the text, so nothing typed is lost."""
+is cancelled, reopens the editor with the text, so nothing typed is lost. Closing it with text
+that differs from the template as filled asks first."""
 
 from __future__ import annotations
 
@@ -27,11 +28,15 @@ class IncidentMessageModal(ModalScreen[tuple[str, str] | None]):
     IncidentMessageModal Button { min-width: 10; }
     """
 
-    def __init__(self, template: str, text: str, webhook: str | None) -> None:
+    def __init__(
+        self, template: str, text: str, webhook: str | None, original: str | None = None
+    ) -> None:
         super().__init__()
         self.template = template
         self.text = text
         self.webhook = webhook
+        self.original = text if original is None else original
+        """The template as filled: closing with any other text asks before discarding it."""
 
     def compose(self) -> ComposeResult:
         where = f"${self.webhook}" if self.webhook else "no webhook configured"
@@ -56,4 +61,20 @@ class IncidentMessageModal(ModalScreen[tuple[str, str] | None]):
 
     def action_choose(self, verb: str) -> None:
         text = self.query_one("#message-text", TextArea).text
+        if verb == "close" and text != self.original:
+            from .confirm_modal import ConfirmModal
+
+            def answered(discard: bool | None) -> None:
+                if discard:
+                    self.dismiss(None)
+
+            self.app.push_screen(
+                ConfirmModal(
+                    f"Discard your edits to the {self.template}?",
+                    "n / Esc: back to the editor, the text as you left it.",
+                    yes="Discard",
+                ),
+                answered,
+            )
+            return
         self.dismiss(None if verb == "close" else (verb, text))

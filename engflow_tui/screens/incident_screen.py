@@ -119,9 +119,10 @@ class IncidentScreen(Screen[None]):
     """
 
     def __init__(self) -> None:
-        super().__init__(id="incident-screen")
+        super().__init__()  # no fixed id: a second instance in the stack must not crash
         self._rows = 0
         self._entries: tuple[TimelineEntry, ...] = ()
+        self._pending: tuple[Incident, list[Deadline], datetime] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -135,7 +136,16 @@ class IncidentScreen(Screen[None]):
         yield table
         yield Footer(compact=True)
 
+    def on_mount(self) -> None:
+        if self._pending is not None:
+            self.refill(*self._pending)
+
     def refill(self, incident: Incident, deadlines: list[Deadline], now: datetime) -> None:
+        if not self.query("#incident-summary"):
+            # Pushed, not composed yet (the clock or an alert got here first): shown on mount.
+            self._pending = (incident, deadlines, now)
+            return
+        self._pending = None
         self.query_one("#incident-summary", Static).update(render_summary(incident, now))
         self.query_one("#incident-deadlines", Static).update(render_deadlines(deadlines, now))
         if len(incident.timeline) == self._rows:

@@ -119,6 +119,33 @@ async def test_webhook_unset_or_unreachable_is_said(monkeypatch) -> None:
     assert base not in what, "the URL (it may embed a secret) is never shown"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",  # httpx.InvalidURL, which is no httpx.HTTPError
+        "https://hooks.example.com:x/services/T0SECRET/B0SECRET/XXSECRETXX",
+        "ftp://hooks.example.com/services/T0SECRET/XXSECRETXX",  # UnsupportedProtocol
+    ],
+)
+async def test_a_malformed_webhook_url_is_a_failure_said_never_a_raise(
+    url: str, monkeypatch
+) -> None:
+    monkeypatch.setenv("ENGFLOW_INCIDENT_HOOK", url)
+    delivered, what = await post_text("ENGFLOW_INCIDENT_HOOK", "x", 2)
+    assert not delivered
+    assert what.split(":")[0] in ("InvalidURL", "UnsupportedProtocol"), what
+    assert "SECRET" not in what, "the URL (it may embed a secret) is never shown"
+
+
+def test_an_error_text_that_quotes_the_url_is_masked() -> None:
+    from engflow_tui.incidents.webhook import _without_url
+
+    url = "https://hooks.example.com/services/T0SECRET/XXSECRETXX"
+    assert "SECRET" not in _without_url(f"Bad: {url!r}", url)
+    assert "SECRET" not in _without_url("Bad path '/services/T0SECRET/XXSECRETXX'", url)
+    assert _without_url("Invalid port: 'x'", url) == "Invalid port: 'x'"
+
+
 def test_the_incident_webhook_defaults_to_the_first_slack_receiver() -> None:
     from engflow_tui.config import parse_config
 

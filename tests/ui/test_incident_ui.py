@@ -17,7 +17,6 @@ from engflow_tui.config import (
     IncidentsConfig,
     NotificationsConfig,
     TargetConfig,
-    WebhookConfig,
 )
 from engflow_tui.incidents.log import IncidentLog, IncidentStore
 from engflow_tui.screens.action_result_modal import ActionResultModal
@@ -52,6 +51,8 @@ class Clock:
 
 
 def make_app(dsn: str, tmp_path: Path, clock: Clock, hook_env: str | None = None) -> EngFlowApp:
+    """hook_env: incidents.webhook_url_env only, never an alert webhook: alerts that fire on the
+    shared test server (a rollback burst from another test) must not post to the test's hook."""
     target = TargetConfig(name="prod", dsn=dsn)
     config = Config(
         console=ConsoleConfig(
@@ -62,11 +63,11 @@ def make_app(dsn: str, tmp_path: Path, clock: Clock, hook_env: str | None = None
             state_dir=str(tmp_path / "state"),
         ),
         incidents=IncidentsConfig(
-            state_file=str(tmp_path / "incident.json"), reports_dir=str(tmp_path / "reports")
+            state_file=str(tmp_path / "incident.json"),
+            reports_dir=str(tmp_path / "reports"),
+            webhook_url_env=hook_env,
         ),
-        notifications=NotificationsConfig(
-            bell=False, webhooks=(WebhookConfig("slack", hook_env),) if hook_env else ()
-        ),
+        notifications=NotificationsConfig(bell=False),
         targets={"prod": target},
     )
     return EngFlowApp(config, target, incident_clock=clock)
@@ -78,6 +79,11 @@ async def started(app: EngFlowApp) -> None:
 
 async def screen_is(app: EngFlowApp, kind: type) -> None:
     await wait_for(lambda: isinstance(app.screen, kind))
+
+
+async def dialog_ready(app: EngFlowApp, kind: type) -> None:
+    """The dialog is up AND has its focus: a key typed before that goes to no widget (lost)."""
+    await wait_for(lambda: isinstance(app.screen, kind) and app.focused is not None)
 
 
 def bar_text(app: EngFlowApp) -> str:
@@ -245,9 +251,9 @@ async def test_message_copy_and_post_to_a_real_webhook(db18, tmp_path: Path, mon
             await started(app)
             await declare(app, pilot, "API slow", 2, "pages take 5 s")
             await pilot.press("M")
-            await screen_is(app, TablePickerModal)
+            await dialog_ready(app, TablePickerModal)
             await pilot.press("enter")  # Incident alert
-            await screen_is(app, IncidentMessageModal)
+            await dialog_ready(app, IncidentMessageModal)
             area = app.screen.query_one(TextArea)
             assert area.text.startswith("🚨 INCIDENT ALERT - SEVERITY 2")
             assert "Issue: API slow" in area.text
@@ -259,31 +265,31 @@ async def test_message_copy_and_post_to_a_real_webhook(db18, tmp_path: Path, mon
             assert app.clipboard.startswith("🚨 INCIDENT ALERT")
 
             # Post: confirmation first; the receiver refuses; the text comes back.
-            await pilot.press("M", "enter")
-            await screen_is(app, IncidentMessageModal)
+            await pilot.press("M")
+            await dialog_ready(app, TablePickerModal)
+            await pilot.press("enter")
+            await dialog_ready(app, IncidentMessageModal)
             await pilot.press(*"EDITED ")  # the cursor starts at the top
             await pilot.press("f4")
-            await screen_is(app, ConfirmModal)
+            await dialog_ready(app, ConfirmModal)
             await pilot.press("y")
-            await screen_is(app, MessageModal)
+            await dialog_ready(app, MessageModal)
             assert "HTTP 500: channel_is_archived" in static_text(
                 app.screen.query_one("#message-body")
             )
             await pilot.press("enter")
-            await screen_is(app, IncidentMessageModal)
+            await dialog_ready(app, IncidentMessageModal)
             assert app.screen.query_one(TextArea).text.startswith("EDITED ")
 
             server.routes["/hook"] = Route(200, "ok", content_type="text/plain")
             await pilot.press("f4")
-            await screen_is(app, ConfirmModal)
+            await dialog_ready(app, ConfirmModal)
             await pilot.press("y")
-            await wait_for(lambda: len(server.requests) == 2)
-            await wait_for(
-                lambda: (
-                    app.incidents.log.incident.timeline[-1].text
-                    == "Incident alert sent via webhook $ENGFLOW_TEST_SLACK: HTTP 200"
-                )
-            )
+            sent = "Incident alert sent via webhook $ENGFLOW_TEST_SLACK: HTTP 200"
+            # Found, not read at [-1]: the timeline is in time order, and alert entries carry real
+            # timestamps, later than this test's fixed clock.
+            await wait_for(lambda: sent in [e.text for e in app.incidents.log.incident.timeline])
+            assert len(server.requests) == 2, server.requests
             assert json.loads(server.requests[1]["body"])["text"].startswith("EDITED 🚨")
             texts = [e.text for e in app.incidents.log.incident.timeline]
             assert (
@@ -291,6 +297,18 @@ async def test_message_copy_and_post_to_a_real_webhook(db18, tmp_path: Path, mon
                 "HTTP 500: channel_is_archived" in texts
             )
             assert "Incident alert sent via clipboard: copied (OSC 52)" in texts
+
+
+async def run_palette(app: EngFlowApp, pilot, name: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("ctrl+p")
+    await pilot.press(*name)
+    await wait_for(
+        lambda: (
+            bool(app.screen.query("CommandList"))
+            and name in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+        )
+    )
+    await pilot.press("enter")
 
 
 async def test_a_restarted_console_resumes_the_open_incident(db18, tmp_path: Path) -> None:
@@ -327,16 +345,7 @@ async def test_a_restarted_console_resumes_the_open_incident(db18, tmp_path: Pat
         await wait_for(lambda: bool(app.screen.query(IncidentBar)))
         await pilot.press("escape")
         await wait_for(lambda: app.screen is app.dashboard)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Show escalation")
-        await wait_for(
-            lambda: (
-                bool(app.screen.query("CommandList"))
-                and "Show escalation"
-                in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
-            )
-        )
-        await pilot.press("enter")
+        await run_palette(app, pilot, "Show escalation")
         await screen_is(app, EscalationScreen)
         levels = app.screen.query_one("#levels", Static).content.plain
         assert "Level 1 — Application Support" in levels
@@ -377,3 +386,179 @@ async def test_declaring_opens_the_severity_procedure_and_its_steps_reach_the_ti
         section = report.read_text().split("## Checklist results", 1)[1].split("## Messages", 1)[0]
         assert "### SEV3 — functional problems (respond < 30 min)" in section
         assert "- [x] Isolate the problem" in section and "- [ ] Implement the fix" in section
+
+
+async def test_showing_the_incident_again_goes_back_to_it_never_a_second_copy(
+    db18, tmp_path: Path
+) -> None:
+    """I from a screen opened over the Incident screen (the procedure's checklist, the
+    Escalation screen, an entry's detail) returns to that Incident screen; E likewise."""
+    from engflow_tui.screens.checklist_screen import ChecklistScreen
+
+    app = make_app(db18.dsn(), tmp_path, Clock(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app)
+        await declare(app, pilot, "Login fails", 2, "nobody can log in")
+        await screen_is(app, ChecklistScreen)
+
+        def incident_screens() -> list[IncidentScreen]:
+            return [s for s in app.screen_stack if isinstance(s, IncidentScreen)]
+
+        await pilot.press("I")
+        await screen_is(app, IncidentScreen)
+        first = app.screen
+        await pilot.press("c")  # the procedure's checklist, over the Incident screen
+        await screen_is(app, ChecklistScreen)
+        await pilot.press("I")
+        await screen_is(app, IncidentScreen)
+        assert app.screen is first
+        assert incident_screens() == [first]
+
+        await pilot.press("E")
+        await screen_is(app, EscalationScreen)
+        escalation = app.screen
+        await pilot.press("I")
+        await screen_is(app, IncidentScreen)
+        assert app.screen is first
+        assert incident_screens() == [first]
+        assert escalation not in app.screen_stack
+
+        await pilot.press("E")
+        await screen_is(app, EscalationScreen)
+        await pilot.press("escape")
+        await screen_is(app, IncidentScreen)
+        app.action_incident("show_escalation")  # as the palette's Show escalation does
+        await screen_is(app, EscalationScreen)
+        app.action_incident("show_escalation")
+        await pilot.pause()
+        assert sum(isinstance(s, EscalationScreen) for s in app.screen_stack) == 1
+        await pilot.press("escape")
+        await screen_is(app, IncidentScreen)
+
+        await wait_for(lambda: len(timeline(app)) >= 1)
+        await pilot.press("enter")  # an entry's detail
+        await screen_is(app, MessageModal)
+        detail = app.screen
+        await pilot.press("I")  # a dialog takes no console keys
+        await pilot.pause()
+        assert app.screen is detail
+        # The palette runs over dialogs: Show incident opens over it, and the dialog (which
+        # may hold typed text) is still there below.
+        await run_palette(app, pilot, "Show incident")
+        await screen_is(app, IncidentScreen)
+        assert app.screen is not first
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is detail)
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is first)
+        await pilot.press("I")
+        await pilot.pause()
+        assert app.screen is first
+        assert incident_screens() == [first]
+        assert app.is_running
+
+
+async def test_a_malformed_webhook_url_keeps_the_text_and_esc_asks_before_discarding_edits(
+    db18, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("ENGFLOW_TEST_SLACK", "http://[::1")  # httpx.InvalidURL
+    app = make_app(db18.dsn(), tmp_path, Clock(), hook_env="ENGFLOW_TEST_SLACK")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app)
+        await declare(app, pilot, "API slow", 2, "pages take 5 s")
+
+        async def open_editor() -> TextArea:
+            await pilot.press("M")
+            await dialog_ready(app, TablePickerModal)
+            await pilot.press("enter")  # Incident alert
+            await dialog_ready(app, IncidentMessageModal)
+            return app.screen.query_one(TextArea)
+
+        # Unchanged: Esc closes at once, nothing to lose.
+        await open_editor()
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, IncidentMessageModal))
+        assert not isinstance(app.screen, ConfirmModal)
+
+        await open_editor()
+        await pilot.press(*"TYPED ")
+        await pilot.press("f4")
+        await dialog_ready(app, ConfirmModal)
+        await pilot.press("y")
+        await dialog_ready(app, MessageModal)
+        body = static_text(app.screen.query_one("#message-body"))
+        assert "did not take the message: InvalidURL" in body
+        assert "[::1" not in body
+        texts = [e.text for e in app.incidents.log.incident.timeline]
+        assert any(
+            t.startswith("Incident alert NOT sent via webhook $ENGFLOW_TEST_SLACK: InvalidURL")
+            for t in texts
+        ), texts
+        await pilot.press("enter")
+        await dialog_ready(app, IncidentMessageModal)
+        editor = app.screen
+        assert app.screen.query_one(TextArea).text.startswith("TYPED 🚨")
+
+        # Esc with edited text asks; n (or Esc) goes back to the text as it was.
+        await pilot.press("escape")
+        await dialog_ready(app, ConfirmModal)
+        assert "Discard your edits" in static_text(app.screen.query_one("#confirm-title"))
+        await pilot.press("n")
+        await wait_for(lambda: app.screen is editor and app.focused is not None)
+        assert app.screen.query_one(TextArea).text.startswith("TYPED 🚨")
+        await pilot.press(*"AGAIN ")  # a reopened editor's cursor is at the top
+        assert app.screen.query_one(TextArea).text.startswith("AGAIN TYPED 🚨")
+        await pilot.press("escape")
+        await dialog_ready(app, ConfirmModal)
+        await pilot.press("y")
+        await wait_for(lambda: not any(s is editor for s in app.screen_stack))
+        assert not isinstance(app.screen, (ConfirmModal, IncidentMessageModal))
+
+
+async def test_a_change_after_another_console_resolved_the_incident_is_refused_and_said(
+    db18, tmp_path: Path
+) -> None:
+    clock = Clock()
+    other = IncidentLog(IncidentStore(tmp_path / "incident.json"), clock)
+    other.declare("Database unreachable", 1, "every user", "ana", "prod")
+    app = make_app(db18.dsn(), tmp_path, clock)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await started(app)
+        await wait_for(lambda: bool(app.screen.query(IncidentBar)))
+        await pilot.press("N")
+        await dialog_ready(app, TextPromptModal)
+        other.resolve("fixed from the other console")  # meanwhile, in another console
+        await pilot.press(*"pooler restarted", "enter")
+        await wait_for(
+            lambda: any(
+                "not recorded: the note 'pooler restarted'" in t.render().plain
+                and "is resolved" in t.render().plain
+                for t in app.screen.query("Toast")
+            )
+        )
+        assert app.is_running
+        assert not app.incidents.log.open
+        await wait_for(lambda: "RESOLVED" in bar_text(app))
+    saved = json.loads((tmp_path / "incident.json").read_text())
+    assert saved["status"] == "RESOLVED"
+    assert all(e["text"] != "pooler restarted" for e in saved["timeline"])
+
+
+async def test_an_incident_screen_refreshed_before_it_is_composed_shows_it_once_mounted(
+    db18, tmp_path: Path
+) -> None:
+    """The one-second clock or an alert may refresh a just-pushed Incident screen before its
+    widgets exist: no crash (NoMatches), and the screen shows the incident once they do."""
+    clock = Clock()
+    IncidentLog(IncidentStore(tmp_path / "incident.json"), clock).declare(
+        "Database unreachable", 1, "every user", "ana", "prod"
+    )
+    app = make_app(db18.dsn(), tmp_path, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app)
+        app.push_screen(IncidentScreen())
+        app.incidents.tick()  # before the screen has composed
+        await screen_is(app, IncidentScreen)
+        await pilot.pause()
+        assert "Database unreachable" in static_text(app.screen.query_one("#incident-summary"))
+        assert timeline(app)[0][2].startswith("declared SEV1")

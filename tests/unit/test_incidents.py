@@ -151,7 +151,12 @@ def test_timeline_collects_alerts_actions_notes_newest_last() -> None:
         log.record_alert_events([AlertEvent("fired", alert, at), AlertEvent("repeat", alert, at)])
         == 1
     )
-    before = {"ts": "2026-11-25T13:59:00.000000Z", "event": "finished", "action": "Old"}
+    before = {
+        "ts": "2026-11-25T13:59:00.000000Z",
+        "event": "finished",
+        "action": "Old",
+        "target": "prod",
+    }
     audit = {
         "ts": "2026-11-25T14:01:00.000000Z",
         "event": "finished",
@@ -159,9 +164,13 @@ def test_timeline_collects_alerts_actions_notes_newest_last() -> None:
         "summary": "1 done",
         "statement": "ALTER TABLE ...",
         "operator": "ana",
+        "target": "prod",
     }
     started = dict(audit, event="started")
-    assert log.sync_audit([audit, started, before]) == 1
+    # The audit log is shared by consoles on other targets: their actions are not this incident's.
+    elsewhere = dict(audit, target="staging", action="Terminate idle transactions")
+    untargeted = {k: v for k, v in dict(audit, action="Mystery").items() if k != "target"}
+    assert log.sync_audit([audit, started, before, elsewhere, untargeted]) == 1
     assert log.sync_audit([audit]) == 0, "an audit record is recorded once"
     clock.advance(minutes=2)
     log.note("restarted the pooler")
@@ -182,6 +191,7 @@ def test_templates_filled_from_a_known_state() -> None:
                 "event": "finished",
                 "action": "Emergency fallback",
                 "summary": "fallback enabled",
+                "target": "prod",
             }
         ]
     )
@@ -226,6 +236,7 @@ def test_report_has_every_section() -> None:
                 "statement": 'ALTER TABLE "public"."x" ENABLE ROW LEVEL SECURITY',
                 "error": "lock timeout",
                 "outcomes": [{"target": "public.x", "status": "failed", "message": "lock timeout"}],
+                "target": "prod",
             }
         ]
     )
@@ -375,3 +386,68 @@ def test_many_subjects_of_one_rule_in_one_poll_are_one_entry() -> None:
     assert [e.text for e in entries[1:]] == [
         f"RESOLVED RLS Violation (critical): public.x{i}: RLS is OFF" for i in range(3)
     ]
+
+
+def test_two_consoles_on_one_incident_file_keep_each_others_changes(tmp_path: Path) -> None:
+    path = tmp_path / "incident.json"
+    clock = Clock()
+    first = declared(2, clock, IncidentStore(path))
+    second = IncidentLog(IncidentStore(path), clock)  # a second console of the same operator
+    assert second.incident is not None
+    assert second.incident.id == first.incident.id
+
+    clock.advance(minutes=1)
+    first.note("from the first console")
+    clock.advance(minutes=1)
+    second.note("from the second console")  # written over the first's note before: lost
+    clock.advance(minutes=1)
+    first.acknowledge()
+
+    def notes(log: IncidentLog) -> list[str]:
+        return [e.text for e in log.incident.timeline if e.kind == "note"]
+
+    on_disk = IncidentLog(IncidentStore(path), clock)
+    assert notes(on_disk) == ["from the first console", "from the second console"]
+    assert on_disk.incident.acknowledged_at == clock.now
+
+    # The display picks up the other console's changes, once.
+    assert second.refresh()
+    assert not second.refresh()
+    assert notes(second) == notes(on_disk)
+    assert second.incident.acknowledged_at == clock.now
+
+    # Resolved in one console: the other's next change is refused with the reason, and the
+    # resolution is not undone.
+    first.resolve("pooler restarted")
+    with pytest.raises(ValueError, match="resolved"):
+        second.note("too late")
+    saved = json.loads(path.read_text())
+    assert saved["status"] == "RESOLVED"
+    assert "too late" not in path.read_text()
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    """The read-change-write is under a lock: changes made at the same moment all land."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "incident.json"
+    declared(2, store=IncidentStore(path))
+    script = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+        from engflow_tui.incidents.log import IncidentLog, IncidentStore
+        log = IncidentLog(IncidentStore(Path(sys.argv[1])))
+        for n in range(40):
+            log.note(f"{sys.argv[2]} {n}")
+        """
+    )
+    writers = [
+        subprocess.Popen([sys.executable, "-c", script, str(path), name]) for name in ("a", "b")
+    ]
+    assert [w.wait(timeout=60) for w in writers] == [0, 0]
+    notes = [e.text for e in IncidentLog(IncidentStore(path)).incident.timeline if e.kind == "note"]
+    assert len(notes) == 80
+    assert sorted(notes) == sorted(f"{w} {n}" for w in "ab" for n in range(40))
