@@ -63,6 +63,7 @@ class EngFlowApp(App[None]):
         self.incidents.checklist_results = lambda incident: self.checklists.results_between(
             incident.target, incident.declared_at, incident.resolved_at
         )
+        self.incidents.recording = self._incident_recording
         self.incidents.start()
         if self.target is not None:
             self._open(self.target)
@@ -96,6 +97,23 @@ class EngFlowApp(App[None]):
             )
             self._flows = ActionFlows(self, ActionRunner(self.config, self.target, audit))
         return self._flows
+
+    def _incident_recording(self, incident: Any) -> str | None:
+        """The incident's window of a recording of its target, beside its report."""
+        from datetime import UTC
+        from pathlib import Path
+
+        from .history.recording import attach_window
+
+        end = incident.resolved_at or datetime.now(UTC)
+        reports = Path(self.config.incidents.reports_dir).expanduser()
+        return attach_window(
+            Path(self.config.console.state_dir).expanduser() / "recordings",
+            incident.target,
+            incident.declared_at,
+            end,
+            reports / f"{incident.id}.rec",
+        )
 
     @property
     def checklists(self) -> Any:

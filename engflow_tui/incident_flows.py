@@ -38,7 +38,7 @@ from .widgets.incident_bar import IncidentBar
 
 if TYPE_CHECKING:
     from .app import EngFlowApp
-    from .incidents.report import ChecklistResults
+    from .incidents.report import ChecklistResults, RecordingAttachment
 
 _S = TypeVar("_S", bound=Screen[Any])
 _T = TypeVar("_T")
@@ -97,6 +97,8 @@ class IncidentFlows:
         self._filled: dict[str, str] = {}
         """Each message template as last filled: the editor asks before discarding other text."""
         self.checklist_results: ChecklistResults | None = None
+        self.recording: RecordingAttachment | None = None
+        """Attaches the recording window of the incident to its report (set by the app)."""
         """Set by the checklists: the Markdown of the incident's checklist results."""
 
     # ---------------------------------------------------------------- wiring
@@ -619,7 +621,10 @@ class IncidentFlows:
         assert incident is not None
         path = self.reports_dir / f"{incident.id}.md"
         try:
-            write_atomic(path, _ui().markdown(incident, self.clock(), self.checklist_results))
+            write_atomic(
+                path,
+                _ui().markdown(incident, self.clock(), self.checklist_results, self.recording),
+            )
         except OSError as exc:
             self.app.push_screen(
                 _ui().MessageModal(

@@ -16,7 +16,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -287,3 +287,45 @@ def export_window(source: Path, target: Path, start: datetime, end: datetime) ->
         return len(rows)
     finally:
         recording.close()
+
+
+BEFORE = timedelta(minutes=10)
+"""An incident's recording window starts this long before its declaration (what led to it)."""
+AFTER = timedelta(minutes=5)
+
+
+def attach_window(
+    recordings: Path, target: str, start: datetime, end: datetime, dest: Path
+) -> str | None:
+    """An incident's attachment: of the recordings of ``target`` in ``recordings``, the one with
+    the most frames in [start - 10 min, end + 5 min] is cut to that window into ``dest`` (a
+    replayable file). Returns the report's Markdown about it, or None when no recording covers
+    the window. Damaged or foreign files are skipped, never fatal."""
+    lo, hi = (start - BEFORE).timestamp(), (end + AFTER).timestamp()
+    best: tuple[int, Path] | None = None
+    for path in sorted(recordings.glob("*.rec")) if recordings.is_dir() else []:
+        try:
+            recording = Recording(path)
+        except RecordingError:
+            continue
+        try:
+            if recording.target != target:
+                continue
+            inside = bisect.bisect_right(recording.times, hi) - bisect.bisect_left(
+                recording.times, lo
+            )
+        finally:
+            recording.conn.close()
+        if inside > 0 and (best is None or inside > best[0]):
+            best = (inside, path)
+    if best is None:
+        return None
+    try:
+        count = export_window(best[1], dest, start - BEFORE, end + AFTER)
+    except (RecordingError, OSError, sqlite3.DatabaseError) as exc:
+        return f"A recording covers the incident ({best[1]}) but could not be cut: {exc}"
+    return (
+        f"`{dest}`: {count} snapshots of `{target}` from 10 min before the declaration to "
+        f"5 min after {'the resolution' if end != start else 'the export'} "
+        f"(cut from `{best[1]}`). Replay it: `engflow-tui replay {dest}`"
+    )

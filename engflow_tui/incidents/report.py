@@ -13,6 +13,8 @@ from .model import Incident, TimelineEntry
 
 ChecklistResults = Callable[[Incident], str | None]
 """A hook returning the Markdown of the incident's checklist results (None: not available)."""
+RecordingAttachment = Callable[[Incident], str | None]
+"""A hook that attaches the recording window of the incident and says where (None: none)."""
 
 
 def _t(at: datetime) -> str:
@@ -48,7 +50,10 @@ def _entries(incident: Incident, kind: str) -> list[TimelineEntry]:
 
 
 def markdown(
-    incident: Incident, now: datetime, checklist_results: ChecklistResults | None = None
+    incident: Incident,
+    now: datetime,
+    checklist_results: ChecklistResults | None = None,
+    recording: RecordingAttachment | None = None,
 ) -> str:
     out = [f"# Incident {incident.id}: {incident.title}", "", "## Summary", ""]
     out += [
@@ -109,6 +114,14 @@ def markdown(
     else:
         steps = _entries(incident, "checklist")
         out += [f"- {_t(e.at)} {e.text}" for e in steps] or ["No checklist step was recorded."]
+
+    out += ["", "## Recording", ""]
+    attached = recording(incident) if recording is not None else None
+    out.append(
+        attached
+        or "No recording covers the incident (`engflow-tui record` in a tmux pane or cron keeps "
+        "one for the next post-mortem)."
+    )
 
     out += ["", "## Messages sent", ""]
     messages = _entries(incident, "message")

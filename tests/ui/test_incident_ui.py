@@ -404,14 +404,16 @@ async def test_showing_the_incident_again_goes_back_to_it_never_a_second_copy(
         def incident_screens() -> list[IncidentScreen]:
             return [s for s in app.screen_stack if isinstance(s, IncidentScreen)]
 
+        checklist = app.screen
+        await pilot.press("I")
+        await screen_is(app, IncidentScreen)
+        await pilot.press("c")  # the procedure's checklist: the one already open, not a copy
+        await screen_is(app, ChecklistScreen)
+        assert app.screen is checklist
+        assert sum(isinstance(s, ChecklistScreen) for s in app.screen_stack) == 1
         await pilot.press("I")
         await screen_is(app, IncidentScreen)
         first = app.screen
-        await pilot.press("c")  # the procedure's checklist, over the Incident screen
-        await screen_is(app, ChecklistScreen)
-        await pilot.press("I")
-        await screen_is(app, IncidentScreen)
-        assert app.screen is first
         assert incident_screens() == [first]
 
         await pilot.press("E")

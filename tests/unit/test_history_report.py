@@ -255,3 +255,34 @@ def test_history_commands_refuse_bad_input(
         code = exc.code  # type: ignore[assignment]
     assert code == 2
     assert expected in capsys.readouterr().err
+
+
+def test_an_incident_report_attaches_the_window_of_its_targets_recording(tmp_path: Path) -> None:
+    """The recording of the incident's target with the most frames around the incident is cut
+    to [declared - 10 min, resolved + 5 min] beside the report; others and junk are skipped."""
+    from engflow_tui.history.recording import attach_window
+    from engflow_tui.incidents.model import Incident
+    from engflow_tui.incidents.report import markdown
+
+    recordings = tmp_path / "recordings"
+    for name, target, minutes in (("prod.rec", "production", 60), ("other.rec", "staging", 60)):
+        writer = RecordingWriter(recordings / name, target)
+        for i in range(minutes):
+            writer.add(replace(full_snapshot(), taken_at=NOW + timedelta(minutes=i)))
+        writer.close()
+    (recordings / "junk.rec").write_bytes(b"not sqlite at all")
+    declared, resolved = NOW + timedelta(minutes=30), NOW + timedelta(minutes=40)
+    dest = tmp_path / "reports" / "INC-1.rec"
+    dest.parent.mkdir()
+    line = attach_window(recordings, "production", declared, resolved, dest)
+    assert line is not None and "26 snapshots of `production`" in line  # minutes 20..45
+    assert f"engflow-tui replay {dest}" in line
+    window = Recording(dest)
+    assert window.target == "production" and len(window) == 26
+    assert attach_window(recordings, "nowhere", declared, resolved, tmp_path / "x.rec") is None
+
+    incident = Incident("INC-1", "API 500", 1, "all users", "ana", declared, target="production")
+    report = markdown(incident, resolved, recording=lambda i: line)
+    section = report.split("## Recording", 1)[1].split("## Messages sent", 1)[0]
+    assert "26 snapshots" in section
+    assert "No recording covers" in markdown(incident, resolved)
