@@ -82,7 +82,8 @@ class EngFlowApp(App[None]):
             self.monitor_factory(self.config, target), self.config, read_only=read_only
         )
         self.push_screen(self.dashboard)
-        self.checklists.offer_resume()
+        # After the first data: reading the run store and the checklist screens can wait.
+        self.set_timer(1.0, lambda: self.checklists.offer_resume())
 
     @property
     def flows(self) -> Any:

@@ -191,7 +191,9 @@ def test_killed_console_loses_nothing_and_the_next_one_resumes_the_run(db18, tmp
         app = EngFlowApp(config, target)
         async with app.run_test(size=(100, 32)) as pilot:
             await wait_for(lambda: app.dashboard is not None)
-            assert any("1 unfinished checklist run" in str(n.message) for n in app._notifications)
+            await wait_for(
+                lambda: any("1 unfinished checklist" in str(n.message) for n in app._notifications)
+            )
             await pilot.press("C")
             await wait_for(lambda: isinstance(app.screen, TablePickerModal))
             await pilot.press("enter")
@@ -216,7 +218,9 @@ async def test_resume_offers_the_unfinished_run_with_its_ticks(db18, tmp_path: P
     second = make_app(db18.dsn(), tmp_path)
     async with second.run_test(size=(100, 32)) as pilot:
         await wait_for(lambda: second.dashboard is not None)
-        assert any("1 unfinished checklist run" in str(n.message) for n in second._notifications)
+        await wait_for(
+            lambda: any("1 unfinished checklist" in str(n.message) for n in second._notifications)
+        )
         await pilot.press("C")
         await wait_for(lambda: isinstance(second.screen, TablePickerModal))
         options = second.screen.query_one(OptionList)
