@@ -837,6 +837,13 @@ def _diagnostics_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str,
     backups = BackupsConfig(
         **{k: reader.convert(f"backups.{k}", v, _BACKUPS_KINDS[k]) for k, v in raw.items()}
     )
+    glob = raw.get("glob")
+    if isinstance(glob, str) and (not glob.strip() or glob.startswith("/") or ".." in glob):
+        raise reader.fail(
+            "backups.glob",
+            f"{glob!r}: give a pattern relative to backups.path, like \"*.dump\" "
+            "(the directory goes in backups.path)",
+        )
     return {
         "diagnose": diagnose,
         "security": SecurityConfig(allowed_cidrs=cidrs),

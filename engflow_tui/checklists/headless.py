@@ -18,8 +18,14 @@ async def run_auto(
     from ..collectors.postgres import PostgresCollector
     from ..monitor import Monitor
 
+    from dataclasses import replace
+
     collector = PostgresCollector(
-        target, config, statement_timeout=10.0, include_slow_queries=True, light_first_cycle=False
+        target,
+        replace(config, history=replace(config.history, enabled=False)),  # not the history's
+        statement_timeout=10.0,
+        include_slow_queries=True,
+        light_first_cycle=False,
     )
     monitor = Monitor(collector, config, target)
     run = ChecklistRun.start(

@@ -62,6 +62,10 @@ def _parse_ts(value: Any) -> datetime | None:
         return None
 
 
+LOCK_WAIT = 0.2
+"""Seconds a monitoring query may wait for a lock before it gives up (55P03)."""
+
+
 @dataclass(slots=True)
 class _Cadence:
     """When a slow probe last ran, and its last result."""
@@ -169,6 +173,9 @@ class PostgresCollector:
                 password=self.target.password(),
                 timeout=self.config.console.connect_timeout,
                 statement_timeout=self.statement_timeout,
+                # A probe that needs a table lock (the history's table sizes) never queues
+                # behind a migration's ACCESS EXCLUSIVE: it gives up and keeps its last value.
+                lock_timeout=LOCK_WAIT,
             )
         except DatabaseError:
             self._next_connect_at = now + self._backoff
@@ -305,6 +312,10 @@ class PostgresCollector:
             if db.is_connection_lost(exc):
                 self._last_error = str(error)
                 await self.close()
+                return cadence.value
+            if error.sqlstate == "55P03":
+                # A table locked by someone else (a migration): not the database's health.
+                # Keep the last value, try again at the next cadence.
                 return cadence.value
             if error.sqlstate in {"57014", "timeout"}:
                 degraded.append(f"{probe.__name__.removeprefix('_probe_')} timed out")

@@ -68,7 +68,8 @@ async def run_diagnosis(config: Config, target: TargetConfig, *, quick: bool = F
     timeout = config.diagnose.statement_timeout
     collector = PostgresCollector(
         target,
-        config,
+        # The history's own probes (table sizes, statement totals) are not part of a diagnosis.
+        replace(config, history=replace(config.history, enabled=False)),
         statement_timeout=timeout,
         include_slow_queries=not quick,
         light_first_cycle=False,

@@ -227,12 +227,18 @@ def _orphans_check(
     elif cut or skipped:
         fix = "raise diagnose.orphan_count_timeout / orphan_total_timeout, or count off-peak"
     elif blind:
-        fix = "GRANT SELECT on those tables to the monitoring role"
+        reasons = " ".join(str(f.get("cannot_see", "")) for f in findings)
+        fix = (
+            "count as a role that owns the tables or has BYPASSRLS: row-level security hides "
+            "rows from this one"
+            if "row-level security" in reasons or "RLS" in reasons
+            else "GRANT SELECT on those tables to the monitoring role"
+        )
     return Check(
         check_id,
         status,
         summary,
-        total,
+        total if checked > 0 or total else None,  # nothing counted is not "0 orphans"
         details=findings,
         fix=fix,
         excluded=dropped,

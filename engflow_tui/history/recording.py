@@ -237,9 +237,12 @@ def parse_seek(text: str, current: datetime) -> datetime:
     text = text.strip()
     if text[:1] in "+-":
         seconds = parse_duration(text[1:])
-        return current.fromtimestamp(
-            current.timestamp() + (seconds if text[0] == "+" else -seconds), current.tzinfo
-        )
+        try:
+            return current.fromtimestamp(
+                current.timestamp() + (seconds if text[0] == "+" else -seconds), current.tzinfo
+            )
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"{text!r}: too far from the recording") from None
     local = current.astimezone()
     for fmt in ("%H:%M:%S", "%H:%M"):
         try:

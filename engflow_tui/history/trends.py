@@ -159,9 +159,14 @@ class TableGrowth:
 
 
 def table_growth(
-    store: HistoryStore, now: datetime, span: timedelta = timedelta(days=30), top: int = 10
+    store: HistoryStore,
+    now: datetime,
+    span: timedelta = timedelta(days=30),
+    top: int = 10,
+    min_span: timedelta = MIN_TREND,
 ) -> list[TableGrowth]:
-    """The tables that grow fastest over ``span`` (bytes/month), fastest first."""
+    """The tables that grow fastest over ``span`` (bytes/month), fastest first; a table with
+    less than ``min_span`` of size samples is not projected."""
     start = now - span
     tier = None
     out = []
@@ -169,8 +174,10 @@ def table_growth(
         points = [
             (p.t, p.mean) for p in _points(store, "table.size", table, start, now, tier, False)
         ]
+        if not points or points[-1][0] - points[0][0] < min_span:
+            continue  # minutes of data make absurd monthly slopes: no projection yet
         rate = growth_per_month(points)
-        if rate is not None and points:
+        if rate is not None:
             out.append(TableGrowth(table, points[-1][1], rate))
     out.sort(key=lambda g: (-g.per_month, g.table))
     return out[:top]

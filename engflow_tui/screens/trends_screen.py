@@ -68,6 +68,15 @@ class TrendsScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - a store problem is shown, not raised
             body.update(Text(f"cannot read the history: {exc}", style="bold yellow"))
             return
+        if report is None:  # the store thread could not open the file (it said why, once)
+            body.update(
+                Text(
+                    "cannot read the history: the store could not be opened (see the notice "
+                    "on the dashboard)",
+                    style="bold yellow",
+                )
+            )
+            return
         self.report = report
         try:
             body.update(trends_renderable(report, self.size.width or 80))
@@ -77,6 +86,8 @@ class TrendsScreen(Screen[None]):
 
     def on_resize(self) -> None:
         if self.report is not None:
-            self.query_one("#trends-body", Static).update(
-                trends_renderable(self.report, self.size.width or 80)
-            )
+            try:
+                renderable = trends_renderable(self.report, self.size.width or 80)
+            except Exception as exc:  # noqa: BLE001 - a rendering bug is shown, not fatal
+                renderable = Text(f"cannot show the trends: {type(exc).__name__}: {exc}")
+            self.query_one("#trends-body", Static).update(renderable)

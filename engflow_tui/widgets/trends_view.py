@@ -98,7 +98,9 @@ def capacity_text(cap: Capacity, now: datetime) -> Text:
 
 def growth_table(report: TrendsReport) -> RenderableType:
     if not report.growth:
-        return Text("Table growth: no table sizes sampled yet (every 10 min)", style="dim")
+        return Text(
+            "Table growth: needs 6 h of table-size samples (taken every 10 min)", style="dim"
+        )
     table = Table(title="Top growing tables", title_justify="left", expand=True, show_edge=False)
     table.add_column("table", overflow="ellipsis", no_wrap=True, ratio=1)
     table.add_column("size", justify="right", no_wrap=True)

@@ -343,3 +343,25 @@ async def test_first_cycle_is_light_and_the_next_brings_the_costly_probes(db) ->
     second = await collector.collect()
     assert isinstance(second.slow_queries, SlowQueries) and second.health.database_size_bytes
     await collector.close()
+
+
+async def test_a_table_locked_by_a_migration_does_not_stall_or_degrade_the_console(db) -> None:
+    """The history's table-size probe needs a lock on every table: behind a migration's ACCESS
+    EXCLUSIVE it gives up at once (lock_timeout) and keeps its last value; the database is not
+    reported degraded and the snapshot does not wait for the statement timeout."""
+    async with session(db.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.migrating (id int)")
+    collector = make_collector(db.dsn())
+    try:
+        first = await collector.collect()
+        assert first.table_sizes is not None
+        async with session(db.dsn(), application="migration") as migration:
+            await migration.execute("BEGIN")
+            await migration.execute("LOCK TABLE public.migrating IN ACCESS EXCLUSIVE MODE")
+            collector.force_refresh()  # every slow probe due again, table sizes included
+            snapshot = await collector.collect()
+            await migration.execute("ROLLBACK")
+        assert snapshot.health.state is DbState.CONNECTED, snapshot.health.error
+        assert snapshot.table_sizes == first.table_sizes  # the last good value, kept
+    finally:
+        await collector.close()

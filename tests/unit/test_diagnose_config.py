@@ -93,6 +93,8 @@ max_age = "2d"
         ('[[integrity.relations]]\nchild = "public.a.b"\nparnet = "x"', "(did you mean 'parent'?)"),
         ("[backups]\npath = 5", "backups.path: must be a non-empty string"),
         ('[backups]\nmax_age = "-1h"', "backups.max_age"),
+        ('[backups]\nglob = "/tmp/dumps/*.dump"', "backups.glob: '/tmp/dumps/*.dump': give a pattern"),
+        ('[backups]\nglob = "../*.dump"', "backups.glob: '../*.dump': give a pattern"),
         ("[diagnostics]\n", "diagnostics: unknown key (did you mean 'diagnose'?)"),
     ],
 )

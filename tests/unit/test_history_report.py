@@ -196,6 +196,8 @@ def test_parse_seek_clock_time_is_local() -> None:
     assert parse_seek("03:12", NOW) == local.replace(hour=3, minute=12, second=0)
     with pytest.raises(ValueError, match="give a time"):
         parse_seek("yesterday", NOW)
+    with pytest.raises(ValueError, match="too far from the recording"):
+        parse_seek("+9999999999999999999999999999h", NOW)
 
 
 def test_damaged_recording_is_a_clear_error(tmp_path: Path) -> None:
