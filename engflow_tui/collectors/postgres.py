@@ -313,12 +313,13 @@ class PostgresCollector:
                 self._last_error = str(error)
                 await self.close()
                 return cadence.value
-            if error.sqlstate == "55P03":
-                # A table locked by someone else (a migration): not the database's health.
-                # Keep the last value, try again at the next cadence.
+            if error.sqlstate == "55P03" and probe == self._probe_table_sizes:
+                # The history's sizes behind a migration's table lock: not the database's
+                # health. Keep the last value, try again at the next cadence.
                 return cadence.value
-            if error.sqlstate in {"57014", "timeout"}:
-                degraded.append(f"{probe.__name__.removeprefix('_probe_')} timed out")
+            if error.sqlstate in {"57014", "timeout", "55P03"}:
+                why = "timed out waiting for a lock" if error.sqlstate == "55P03" else "timed out"
+                degraded.append(f"{probe.__name__.removeprefix('_probe_')} {why}")
                 cadence.timed_out = True
                 cadence.last_run = now - cadence.interval + 2 * self.config.console.refresh_interval
                 return cadence.value  # keep the last good value
