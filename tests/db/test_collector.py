@@ -353,6 +353,7 @@ async def test_a_table_locked_by_a_migration_does_not_stall_or_degrade_the_conso
         await admin.execute("CREATE TABLE public.migrating (id int)")
     collector = make_collector(db.dsn())
     try:
+        collector.force_refresh()  # the history's sizes wait one interval after a start
         first = await collector.collect()
         assert first.table_sizes is not None
         async with session(db.dsn(), application="migration") as migration:
@@ -363,5 +364,21 @@ async def test_a_table_locked_by_a_migration_does_not_stall_or_degrade_the_conso
             await migration.execute("ROLLBACK")
         assert snapshot.health.state is DbState.CONNECTED, snapshot.health.error
         assert snapshot.table_sizes == first.table_sizes  # the last good value, kept
+    finally:
+        await collector.close()
+
+
+async def test_the_historys_costly_probes_wait_one_interval_after_start(db) -> None:
+    """Start-up stays light: table sizes and statement totals (for the history store) are not
+    read by the first cycles, only after history.size_interval (or at once on `r`)."""
+    collector = make_collector(db.dsn())
+    try:
+        first = await collector.collect()
+        second = await collector.collect()
+        assert first.table_sizes is None and second.table_sizes is None
+        assert second.statement_totals is None
+        collector.force_refresh()
+        third = await collector.collect()
+        assert third.table_sizes is not None
     finally:
         await collector.close()
