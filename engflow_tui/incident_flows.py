@@ -21,8 +21,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Header
 
 from .actions.audit import AuditLog
+from .atomic import write_text
 from .durations import format_age
-from .incidents.log import IncidentLog, IncidentStore, utc_now, write_atomic
+from .incidents.log import IncidentLog, IncidentStore, utc_now
 from .incidents.model import SEVERITY_HELP, Status
 from .incidents.timers import (
     ALARM,
@@ -547,7 +548,7 @@ class IncidentFlows:
             slug = re.sub(r"[^a-z]+", "-", template.lower()).strip("-")
             path = self.reports_dir / f"{incident.id}-{slug}-{self.clock():%H%M%S}.txt"
             try:
-                write_atomic(path, text + "\n")
+                write_text(path, text + "\n")
             except OSError as exc:
                 self.app.push_screen(
                     _ui().MessageModal(
@@ -621,7 +622,7 @@ class IncidentFlows:
         assert incident is not None
         path = self.reports_dir / f"{incident.id}.md"
         try:
-            write_atomic(
+            write_text(
                 path,
                 _ui().markdown(incident, self.clock(), self.checklist_results, self.recording),
             )

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_text
 from ..model import Alert
 from .metrics import Metrics
 from .rules import Rule
@@ -107,13 +107,7 @@ class AlertStore:
 
     def save(self, data: dict[str, Any]) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".alerts-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False, default=str)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            write_text(self.path, json.dumps(data, ensure_ascii=False, default=str))
             self.problem = None
         except OSError as exc:
             self.problem = f"cannot write the alert history {self.path}: {exc.strerror or exc}"

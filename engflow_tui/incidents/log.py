@@ -16,7 +16,6 @@ import contextlib
 import functools
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: changes are still re-based, only unlocked
     fcntl = None  # type: ignore[assignment]
 
+from ..atomic import write_text
 from .model import Escalation, Incident, Status, TimelineEntry
 
 Clock = Callable[[], datetime]
@@ -111,27 +111,6 @@ def from_dict(data: Mapping[str, Any]) -> Incident:
     )
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """tmp + fsync + rename: a reader (or a restart) sees the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)  # the rename itself survives a crash
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 @dataclass
 class IncidentStore:
     """The current incident in one JSON file; resolved incidents are also archived as
@@ -201,10 +180,10 @@ class IncidentStore:
     def save(self, incident: Incident) -> None:
         text = json.dumps(to_dict(incident), ensure_ascii=False, indent=1, default=str)
         try:
-            write_atomic(self.path, text)
+            write_text(self.path, text)
             self._seen = self._signature()
             if not incident.open and self.archive_dir is not None:
-                write_atomic(self.archive_dir / f"{incident.id}.json", text)
+                write_text(self.archive_dir / f"{incident.id}.json", text)
             self.problem = None
         except OSError as exc:
             self.problem = f"cannot save the incident to {self.path}: {exc.strerror or exc}"
