@@ -29,6 +29,14 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(value: str) -> str:
+    """A string as an SQL literal, for statements the console *shows* (a fix to copy); the
+    statements it runs bind their values."""
+    if "\x00" in value:
+        raise ValueError("text contains a NUL byte")
+    return "'" + value.replace("'", "''") + "'"
+
+
 def quote_qualified(schema: str, name: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(name)}"
 

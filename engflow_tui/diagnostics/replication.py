@@ -4,6 +4,7 @@ WAL they retain, which fills the disk of the primary). Must not import Textual.
 
 from __future__ import annotations
 
+from ..db import quote_literal
 from ..diagnose import Check
 from ..durations import format_age
 from .base import Context, Probe, finding, size_text
@@ -68,7 +69,8 @@ async def check_slots(ctx: Context) -> list[Check]:
             "wal_status": r["wal_status"],
             "retained": size_text(r["retained_bytes"]) if r["retained_bytes"] is not None else None,
             "retained_bytes": r["retained_bytes"],
-            "fix": f"SELECT pg_drop_replication_slot('{r['slot']}');  -- if nothing will consume it",
+            "fix": f"SELECT pg_drop_replication_slot({quote_literal(r['slot'])});"
+            "  -- if nothing will consume it",
         }
         for r in rows
         if not r["active"]

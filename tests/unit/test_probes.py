@@ -311,3 +311,11 @@ async def test_acknowledged_alerts_are_kept_alive_in_alertmanager(
         await notifier.close()
     body = json.loads(server.requests[0]["body"])
     assert body[0]["endsAt"] == (now + timedelta(minutes=5)).isoformat()
+
+
+def test_a_shown_fix_quotes_its_literal() -> None:
+    """A replication slot named with a quote still gives a fix that can be pasted and run."""
+    from engflow_tui.db import quote_literal
+
+    assert quote_literal("ops'slot") == "'ops''slot'"
+    assert quote_literal("plain") == "'plain'"
