@@ -133,7 +133,9 @@ class ChecklistFlows:
     ) -> None:
         checklist = self.catalog.get(checklist_id)
         if checklist is None:
-            self.app.notify(f"no checklist named {checklist_id!r}", severity="warning", markup=False)
+            self.app.notify(
+                f"no checklist named {checklist_id!r}", severity="warning", markup=False
+            )
             return
         operator = self.app.config.console.operator
         run = ChecklistRun.start(checklist, self._target(), operator, datetime.now(UTC))
@@ -211,7 +213,5 @@ class ChecklistFlows:
         """The runs of ``target`` started in [start, end] (an incident's report section)."""
         first = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         last = end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if end else "9999"
-        runs = [
-            r for r in self.store.all() if r.target == target and first <= r.started_at <= last
-        ]
+        runs = [r for r in self.store.all() if r.target == target and first <= r.started_at <= last]
         return runs_section(runs)

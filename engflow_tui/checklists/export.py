@@ -90,7 +90,6 @@ def heading_of(run: ChecklistRun, incident: str = "") -> str:
 
 
 def render_markdown(run: ChecklistRun, incident: str = "") -> str:
-    date = run.started_at[:10]
     heading = heading_of(run, incident)
     out = [f"# {heading}", ""]
     out.append(f"{run.title} — target `{run.target}` — run `{run.run_id}`")

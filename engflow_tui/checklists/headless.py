@@ -15,10 +15,10 @@ async def run_auto(
     config: Config, target: TargetConfig, checklist: Checklist, store: RunStore
 ) -> tuple[ChecklistRun, str | None]:
     """The finished auto run and, if it could not be saved, why."""
+    from dataclasses import replace
+
     from ..collectors.postgres import PostgresCollector
     from ..monitor import Monitor
-
-    from dataclasses import replace
 
     collector = PostgresCollector(
         target,

@@ -69,7 +69,9 @@ def _keys(raw: Mapping[str, Any], known: set[str], path: str, where: str) -> Non
 
 def _condition(raw: Any, path: str, where: str, metrics: Iterable[str] | None) -> Condition:
     if not isinstance(raw, dict):
-        raise ChecklistFileError(path, where, "must be a table like { metric = ..., op = ..., value = ... }")
+        raise ChecklistFileError(
+            path, where, "must be a table like { metric = ..., op = ..., value = ... }"
+        )
     _keys(raw, _CONDITION, path, where + ".")
     if ("metric" in raw) == ("diagnose" in raw):
         raise ChecklistFileError(path, where, "give exactly one of metric or diagnose")
@@ -88,7 +90,9 @@ def _condition(raw: Any, path: str, where: str, metrics: Iterable[str] | None) -
             raise ChecklistFileError(path, where + ".op", "missing (value needs an op)")
         return Condition(metric=metric)
     if op not in OPS:
-        raise ChecklistFileError(path, where + ".op", f"must be one of {', '.join(OPS)}, not {op!r}")
+        raise ChecklistFileError(
+            path, where + ".op", f"must be one of {', '.join(OPS)}, not {op!r}"
+        )
     value = raw.get("value")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ChecklistFileError(path, where + ".value", "must be a number")

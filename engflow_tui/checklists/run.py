@@ -80,7 +80,12 @@ class ChecklistRun:
     # ---- construction -------------------------------------------------------------------------
     @classmethod
     def start(
-        cls, checklist: Checklist, target: str, operator: str, now: datetime, mode: str = "interactive"
+        cls,
+        checklist: Checklist,
+        target: str,
+        operator: str,
+        now: datetime,
+        mode: str = "interactive",
     ) -> ChecklistRun:
         stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
         run = cls(
@@ -90,9 +95,7 @@ class ChecklistRun:
             target=target,
             operator=operator,
             started_at=_iso(now) or "",
-            items=[
-                ItemState(i.id, i.text, i.section, i.kind, i.timebox) for i in checklist.items
-            ],
+            items=[ItemState(i.id, i.text, i.section, i.kind, i.timebox) for i in checklist.items],
             mode=mode,
             printed_heading=checklist.printed_heading,
             printed_section=checklist.printed_section,
@@ -107,7 +110,9 @@ class ChecklistRun:
         fatal: the run stays readable."""
         item_fields = set(ItemState.__dataclass_fields__)
         run_fields = set(cls.__dataclass_fields__) - {"items"}
-        items = [ItemState(**{k: v for k, v in i.items() if k in item_fields}) for i in data["items"]]
+        items = [
+            ItemState(**{k: v for k, v in i.items() if k in item_fields}) for i in data["items"]
+        ]
         return cls(items=items, **{k: v for k, v in data.items() if k in run_fields})
 
     def as_dict(self) -> dict[str, Any]:
@@ -149,7 +154,9 @@ class ChecklistRun:
         """Tick a manual item, or untick it. Auto items are verified, not ticked."""
         item = self.item(item_id)
         if item.kind != "manual":
-            raise ValueError("an auto item is verified (r); a failed one can be overridden with a note")
+            raise ValueError(
+                "an auto item is verified (r); a failed one can be overridden with a note"
+            )
         if item.status == "done":
             item.status, item.checked_at, item.checked_by = "pending", None, None
             self._event(now, "unticked", f"{by} unticked: {item.text}")
@@ -199,7 +206,12 @@ class ChecklistRun:
         item = self.item(item_id)
         if item.status != "skipped":
             raise ValueError("not skipped")
-        item.status, item.skip_reason, item.checked_at, item.checked_by = "pending", None, None, None
+        item.status, item.skip_reason, item.checked_at, item.checked_by = (
+            "pending",
+            None,
+            None,
+            None,
+        )
         self._event(now, "unskipped", f"{by} took back the skip of {item.text}")
         return item
 
@@ -221,7 +233,9 @@ class ChecklistRun:
         self.finished_at, self.signed_by = _iso(now), by
         left = len(self.outstanding())
         self._event(
-            now, "signed", f"{by} signed {self.title}" + (f" with {left} item(s) outstanding" if left else "")
+            now,
+            "signed",
+            f"{by} signed {self.title}" + (f" with {left} item(s) outstanding" if left else ""),
         )
 
 

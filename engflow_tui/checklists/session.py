@@ -66,17 +66,21 @@ class ChecklistSession:
         self.save_problem = None
         return None
 
-    def _apply(self, operation: Callable[[], ItemState]) -> str | None:
+    def _apply(self, operation: Callable[[], object]) -> str | None:
+        """Apply one change, save the run at once, tell the listener what happened."""
         before = len(self.run.events)
         try:
             operation()
         except ValueError as exc:
             return str(exc)
         problem = self.save()
+        self._tell(before)
+        return problem
+
+    def _tell(self, before: int) -> None:
         if self.listener is not None:
             for event in self.run.events[before:]:
                 self.listener(event["kind"], event["text"])
-        return problem
 
     def item(self, item_id: str) -> Item:
         return self.checklist.item(item_id)
@@ -101,13 +105,7 @@ class ChecklistSession:
         return self._apply(lambda: self.run.override(item_id, note, self.operator, self.clock()))
 
     def finish(self, notes: str | None = None) -> str | None:
-        before = len(self.run.events)
-        self.run.finish(self.operator, self.clock(), notes)
-        problem = self.save()
-        if self.listener is not None:
-            for event in self.run.events[before:]:
-                self.listener(event["kind"], event["text"])
-        return problem
+        return self._apply(lambda: self.run.finish(self.operator, self.clock(), notes))
 
     # ---- verification -------------------------------------------------------------------------
     async def facts(self, items: list[Item]) -> Facts:
@@ -166,7 +164,5 @@ class ChecklistSession:
         for item_id, v in verdicts.items():
             self.run.record(item_id, v, "console")
         self.save()
-        if self.listener is not None:
-            for event in self.run.events[before:]:
-                self.listener(event["kind"], event["text"])
+        self._tell(before)
         return verdicts

@@ -13,8 +13,17 @@ from datetime import datetime
 from typing import Any
 
 from ..alerts.metrics import MetricHistory, Metrics
-from ..model import Alert, ConnectionStats, DbState, HostMetrics, RlsStatus, Severity, Snapshot
-from ..model import SlowQueries, Unavailable
+from ..model import (
+    Alert,
+    ConnectionStats,
+    DbState,
+    HostMetrics,
+    RlsStatus,
+    Severity,
+    SlowQueries,
+    Snapshot,
+    Unavailable,
+)
 from .model import Condition, Item
 
 
@@ -79,22 +88,30 @@ def _live(facts: Facts) -> Snapshot | NotMeasured:
     return snap
 
 
+def _record(facts: Facts, name: str) -> Any:
+    """One record of the live snapshot (connections, rls, ...), or why it cannot be read."""
+    snap = _live(facts)
+    if isinstance(snap, NotMeasured):
+        return snap
+    value = getattr(snap, name)
+    return _why(value) if isinstance(value, Unavailable) else value
+
+
 def _reachable(facts: Facts) -> Measured | NotMeasured:
     if facts.snapshot is None:
         return NotMeasured("no data from the database yet")
     health = facts.snapshot.health
     if health.state is DbState.DOWN:
         return Measured(0, "down", f"the database does not answer: {health.error}")
-    return Measured(1, "reachable", f"{health.state.value}, round trip {health.latency_ms or 0:.0f} ms")
+    return Measured(
+        1, "reachable", f"{health.state.value}, round trip {health.latency_ms or 0:.0f} ms"
+    )
 
 
 def _connections(facts: Facts) -> Measured | NotMeasured:
-    snap = _live(facts)
-    if isinstance(snap, NotMeasured):
-        return snap
-    conns = snap.connections
-    if isinstance(conns, Unavailable):
-        return _why(conns)
+    conns = _record(facts, "connections")
+    if isinstance(conns, NotMeasured):
+        return conns
     assert isinstance(conns, ConnectionStats)
     return Measured(
         conns.usage_pct,
@@ -192,12 +209,9 @@ def _alerts(severities: tuple[Severity, ...]) -> Probe:
 
 
 def _rls(facts: Facts) -> Measured | NotMeasured:
-    snap = _live(facts)
-    if isinstance(snap, NotMeasured):
-        return snap
-    rls = snap.rls
-    if isinstance(rls, Unavailable):
-        return _why(rls)
+    rls = _record(facts, "rls")
+    if isinstance(rls, NotMeasured):
+        return rls
     assert isinstance(rls, RlsStatus)
     off = rls.disabled
     return Measured(
@@ -210,12 +224,9 @@ def _rls(facts: Facts) -> Measured | NotMeasured:
 
 
 def _slow(facts: Facts) -> Measured | NotMeasured:
-    snap = _live(facts)
-    if isinstance(snap, NotMeasured):
-        return snap
-    slow = snap.slow_queries
-    if isinstance(slow, Unavailable):
-        return _why(slow)
+    slow = _record(facts, "slow_queries")
+    if isinstance(slow, NotMeasured):
+        return slow
     assert isinstance(slow, SlowQueries)
     return Measured(
         len(slow.queries),
@@ -257,9 +268,7 @@ def _writes_per_hour(facts: Facts) -> Measured | NotMeasured:
         return NotMeasured("needs at least a minute of console history (keep the console open)")
     first, last = samples[0], samples[-1]
     hours = (last.t - first.t).total_seconds() / 3600
-    total = sum(
-        max(0, n - (first.writes or {}).get(t, n)) for t, n in (last.writes or {}).items()
-    )
+    total = sum(max(0, n - (first.writes or {}).get(t, n)) for t, n in (last.writes or {}).items())
     rate = total / hours
     return Measured(
         rate,
@@ -331,7 +340,11 @@ def _one(condition: Condition, facts: Facts) -> tuple[str, str | None, str]:
         check = facts.checks.get(condition.diagnose)
         if check is None:
             return "pending", None, f"the diagnose check {condition.diagnose} did not run"
-        value = None if check.value is None else f"{check.value}{' ' + check.unit if check.unit else ''}"
+        value = (
+            None
+            if check.value is None
+            else f"{check.value}{' ' + check.unit if check.unit else ''}"
+        )
         status = {"ok": "pass", "warning": "fail", "critical": "fail"}.get(check.status, "pending")
         return status, value, check.summary
     measured = METRICS[condition.metric or ""](facts)

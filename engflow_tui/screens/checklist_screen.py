@@ -5,7 +5,7 @@ at once. Receives a ChecklistSession; holds no SQL."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -103,7 +103,9 @@ class ChecklistScreen(Screen[None]):
             if state.section != section:
                 section = state.section
                 options.append(
-                    Option(section_line(section, state.timebox, run, now), id=f"§{n}", disabled=True)
+                    Option(
+                        section_line(section, state.timebox, run, now), id=f"§{n}", disabled=True
+                    )
                 )
             options.append(Option(item_line(state, run, now, width), id=state.id))
         lst = self.query_one("#checklist-items", OptionList)
@@ -163,7 +165,11 @@ class ChecklistScreen(Screen[None]):
             return
         self._show_detail(item_id)
         state = self.session.state(item_id)
-        if self.session.item(item_id).verify and state.status == "pending" and not self.session.run.finished:
+        if (
+            self.session.item(item_id).verify
+            and state.status == "pending"
+            and not self.session.run.finished
+        ):
             last = state.checked_at
             age = (
                 (self._now() - datetime.fromisoformat(last.replace("Z", "+00:00"))).total_seconds()

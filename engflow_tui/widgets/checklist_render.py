@@ -85,7 +85,9 @@ def head_line(checklist: Checklist, run: ChecklistRun, now: datetime) -> Text:
     completed = counts["done"] + counts["pass"]
     text = Text()
     text.append(run.title, style="bold")
-    text.append(f"   {completed}/{total} done", style="bold green" if completed == total else "bold")
+    text.append(
+        f"   {completed}/{total} done", style="bold green" if completed == total else "bold"
+    )
     if counts["fail"]:
         text.append(f"  {counts['fail']} failed", style="bold white on red")
     if counts["skipped"]:
@@ -121,9 +123,7 @@ def detail(
     parts.append(head)
     parts.append(Text(item.text))
     if item.verify:
-        parts.append(
-            Text("checks: " + "; ".join(c.describe() for c in item.verify), style="cyan")
-        )
+        parts.append(Text("checks: " + "; ".join(c.describe() for c in item.verify), style="cyan"))
     if state.value or state.detail:
         measured = Text("measured: ", style="bold")
         if state.value:
@@ -146,7 +146,11 @@ def detail(
     if item.reference:
         from .render import highlighted
 
-        lexer = "sql" if item.reference.lstrip().upper().startswith(("SELECT", "ANALYZE", "ALTER")) else "bash"
+        lexer = (
+            "sql"
+            if item.reference.lstrip().upper().startswith(("SELECT", "ANALYZE", "ALTER"))
+            else "bash"
+        )
         parts.append(Text("reference:", style="bold"))
         parts.append(highlighted(item.reference.strip("\n"), lexer, word_wrap=True))
     if item.runbook:
