@@ -75,6 +75,9 @@ class _Cadence:
     value: Any = None
     timed_out: bool = False
     """The last run hit statement_timeout: the state stays degraded until a run succeeds."""
+    quiet_on_lock: bool = False
+    """A lock wait (a migration holding a table) keeps the last value without degrading the
+    state: for probes that are not about the database's health (the history's table sizes)."""
 
     def due(self, now: float) -> bool:
         return now - self.last_run >= self.interval
@@ -127,7 +130,9 @@ class PostgresCollector:
         # The history's own probes are the costliest (table sizes: ~220 ms at 2,000 tables):
         # their first run waits one interval, so start-up stays light; `r` runs them at once.
         started = monotonic()
-        self._table_sizes = _Cadence(config.history.size_interval, last_run=started)
+        self._table_sizes = _Cadence(
+            config.history.size_interval, last_run=started, quiet_on_lock=True
+        )
         self._statement_totals = _Cadence(config.history.size_interval, last_run=started)
         self._lock = asyncio.Lock()
 
@@ -316,10 +321,8 @@ class PostgresCollector:
                 self._last_error = str(error)
                 await self.close()
                 return cadence.value
-            if error.sqlstate == "55P03" and probe == self._probe_table_sizes:
-                # The history's sizes behind a migration's table lock: not the database's
-                # health. Keep the last value, try again at the next cadence.
-                return cadence.value
+            if error.sqlstate == "55P03" and cadence.quiet_on_lock:
+                return cadence.value  # try again at the next cadence
             if error.sqlstate in {"57014", "timeout", "55P03"}:
                 why = "timed out waiting for a lock" if error.sqlstate == "55P03" else "timed out"
                 degraded.append(f"{probe.__name__.removeprefix('_probe_')} {why}")
