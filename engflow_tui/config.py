@@ -48,7 +48,7 @@ class ConsoleConfig:
     """Seconds between two HTTP probes (REST API, app health) and host-metrics scrapes."""
     http_timeout: float = 5.0
     """An HTTP probe without an answer after this long is a timeout."""
-    max_sessions: int = 200
+    max_sessions: int = 50
     """At most this many sessions are shipped to the session table (counts are always complete)."""
     slow_queries_limit: int = 20
     """Top N statements shown in the slow-queries panel."""
@@ -841,7 +841,7 @@ def _diagnostics_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str,
     if isinstance(glob, str) and (not glob.strip() or glob.startswith("/") or ".." in glob):
         raise reader.fail(
             "backups.glob",
-            f"{glob!r}: give a pattern relative to backups.path, like \"*.dump\" "
+            f'{glob!r}: give a pattern relative to backups.path, like "*.dump" '
             "(the directory goes in backups.path)",
         )
     return {

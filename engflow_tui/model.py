@@ -84,9 +84,13 @@ class ConnectionStats:
     oldest_idle_in_transaction_seconds: float | None
     sessions: tuple[SessionRow, ...]
     sessions_truncated: int = 0
-    """How many sessions were not shipped (counts above remain complete)."""
+    """How many sessions matching the filter were not shipped (counts remain complete)."""
     hidden: int = 0
     """Sessions of other roles whose details this role may not read (needs pg_read_all_stats)."""
+    session_filter: str = ""
+    """The text the shipped sessions were filtered on by the server ("" = none)."""
+    matched: int | None = None
+    """How many sessions matched ``session_filter`` (None: not known)."""
 
     @property
     def usage_pct(self) -> float:

@@ -219,6 +219,13 @@ class Monitor:
         self._next_http = float("-inf")
         self.source.force_refresh()
 
+    def set_session_filter(self, text: str) -> None:
+        """Ask the source for the sessions containing ``text`` (sources without a server-side
+        filter, such as a replay, keep shipping what they have: the panel filters those)."""
+        setter = getattr(self.source, "set_session_filter", None)
+        if setter is not None:
+            setter(text)
+
     async def close(self) -> None:
         await self.notifier.close()
         if self.prober is not None:

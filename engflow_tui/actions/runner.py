@@ -191,7 +191,7 @@ class ActionRunner:
                 r["policy_count"],
                 r["owner"],
             )
-            for r in rows
+            for r in sorted(rows, key=lambda r: (r["schema"], r["table"]))
             if not r["rls_enabled"]
         ]
 

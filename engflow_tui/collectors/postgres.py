@@ -53,15 +53,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _parse_ts(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-
-
 LOCK_WAIT = 0.2
 """Seconds a monitoring query may wait for a lock before it gives up (55P03)."""
 
@@ -120,6 +111,10 @@ class PostgresCollector:
         self._cache_pct: float | None = None
         self._slow = _Cadence(config.console.slow_queries_interval)
         self._rls = _Cadence(config.console.catalog_interval)
+        self._catalog_seen: int | None = None
+        """The catalogue change counter of this refresh (None: not known, before PG 15)."""
+        self._catalog_scanned: int | None = None
+        """The counter when the RLS scan last succeeded."""
         self._size = _Cadence(config.console.size_interval)
         self._activity = _Cadence(
             max(config.console.catalog_interval, config.console.size_interval)
@@ -135,6 +130,12 @@ class PostgresCollector:
         )
         self._statement_totals = _Cadence(config.history.size_interval, last_run=started)
         self._lock = asyncio.Lock()
+        self.session_filter = ""
+        """Text the shipped sessions must contain (the connections panel's filter): the server
+        filters before the max_sessions cap, so a session past the cap can still be found."""
+
+    def set_session_filter(self, text: str) -> None:
+        self.session_filter = text.strip()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -218,7 +219,9 @@ class PostgresCollector:
         try:
             t0 = self._monotonic()
             row = await self._conn.fetchrow(
-                db.load_sql("activity", self._version_num or 0), self.config.console.max_sessions
+                db.load_sql("activity", self._version_num or 0),
+                self.config.console.max_sessions,
+                self.session_filter.lower() or None,
             )
             latency_ms = (self._monotonic() - t0) * 1000.0
         except BaseException as exc:  # noqa: BLE001
@@ -241,11 +244,14 @@ class PostgresCollector:
         self._down_since = None
         self._last_error = None
         connections = self._connections(row) if row is not None else connections_unavailable
+        self._catalog_seen = row["catalog_changes"] if row is not None else None
         now = self._monotonic()
 
         light, self._light_cycle = self._light_cycle, False
         slow = size = activity = archiver = users = table_sizes = statement_totals = None
-        rls = await self._run_cadence(self._rls, now, self._probe_rls, degraded)
+        rls = await self._run_cadence(
+            self._rls, now, self._probe_rls, degraded, due=self._rls_due(now)
+        )
         if not light:
             if self.include_slow_queries:
                 slow = await self._run_cadence(self._slow, now, self._probe_slow_queries, degraded)
@@ -304,8 +310,9 @@ class PostgresCollector:
         now: float,
         probe: Callable[[], Any],
         degraded: list[str],
+        due: bool | None = None,
     ) -> Any:
-        if not cadence.due(now) or not self.connected:
+        if not (cadence.due(now) if due is None else due) or not self.connected:
             if cadence.timed_out:
                 degraded.append(f"{probe.__name__.removeprefix('_probe_')} timed out")
             return cadence.value
@@ -367,22 +374,21 @@ class PostgresCollector:
     # ------------------------------------------------------------------ probes
 
     def _connections(self, row: Any) -> ConnectionStats:
-        sessions_raw = json.loads(row["sessions"] or "[]")
         sessions = tuple(
             SessionRow(
-                pid=s["pid"],
-                user=s.get("user"),
-                application=s.get("application"),
-                client_addr=s.get("client_addr"),
-                state=s.get("state"),
-                backend_start=_parse_ts(s.get("backend_start")),
-                state_age_seconds=s.get("state_age_seconds"),
-                xact_age_seconds=s.get("xact_age_seconds"),
-                query_age_seconds=s.get("query_age_seconds"),
-                wait_event=s.get("wait_event"),
-                query=s.get("query"),
+                pid=s[0],
+                user=s[1],
+                application=s[2],
+                client_addr=s[3],
+                state=s[4],
+                backend_start=s[5],
+                state_age_seconds=s[6],
+                xact_age_seconds=s[7],
+                query_age_seconds=s[8],
+                wait_event=s[9],
+                query=s[10],
             )
-            for s in sessions_raw
+            for s in row["sessions"] or ()
         )
         total = row["total"]
         return ConnectionStats(
@@ -392,8 +398,10 @@ class PostgresCollector:
             by_state=json.loads(row["by_state"] or "{}"),
             oldest_idle_in_transaction_seconds=row["oldest_idle_in_transaction"],
             sessions=sessions,
-            sessions_truncated=max(total - len(sessions), 0),
+            sessions_truncated=max(row["matched"] - len(sessions), 0),
             hidden=row["hidden"],
+            session_filter=self.session_filter,
+            matched=row["matched"],
         )
 
     def _cache_hit(self, hit: int | None, read: int | None) -> float | None:
@@ -473,8 +481,26 @@ class PostgresCollector:
     async def _probe_size(self) -> int:
         return int(await self._conn.fetchval(db.load_sql("database_size")))
 
+    def _rls_due(self, now: float) -> bool:
+        """The RLS scan reads every table (5 ms at 2,000) and its answer changes only with DDL.
+        Where the server counts catalogue writes (PostgreSQL 15+), the scan runs when the count
+        moved (DDL: seen within a refresh or two, instead of up to catalog_interval later), at
+        most every catalog_interval / 3 (an application creating temporary tables moves it all
+        the time), and every 4 x catalog_interval regardless. Elsewhere: every catalog_interval."""
+        cadence = self._rls
+        if self._catalog_seen is None or cadence.timed_out or cadence.last_run == float("-inf"):
+            return cadence.due(now)
+        since = now - cadence.last_run
+        if since >= 4 * cadence.interval:
+            return True
+        return self._catalog_seen != self._catalog_scanned and since >= cadence.interval / 3
+
     async def _probe_rls(self) -> RlsStatus:
+        seen = self._catalog_seen
         rows = await self._conn.fetch(db.load_sql("rls_status"), list(self.target.exposed_schemas))
+        self._catalog_scanned = seen
+        # Tables without RLS first, then by name (sorted here: the server's sort cost a third).
+        rows.sort(key=lambda r: (r["rls_enabled"], r["schema"], r["table"]))
         return RlsStatus(
             schemas=self.target.exposed_schemas,
             tables=tuple(

@@ -275,7 +275,10 @@ class DashboardScreen(Screen[None]):
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter-input", Input)
         panel = self._filter_panel or self._focused_panel()
-        panel.set_filter("")
+        had_filter = bool(panel.filter_text)
+        self._set_filter(panel, "")
+        if had_filter and isinstance(panel, ConnectionsPanel) and not self.paused:
+            self._wake.set()  # every session again now, not at the next refresh
         if box.has_class("visible"):
             box.remove_class("visible")
             panel.table.focus()
@@ -283,13 +286,21 @@ class DashboardScreen(Screen[None]):
     @on(Input.Changed, "#filter-input")
     def _filter_changed(self, event: Input.Changed) -> None:
         if self._filter_panel is not None:
-            self._filter_panel.set_filter(event.value)
+            self._set_filter(self._filter_panel, event.value)
 
     @on(Input.Submitted, "#filter-input")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.input.remove_class("visible")
         if self._filter_panel is not None:
             self._filter_panel.table.focus()
+            if isinstance(self._filter_panel, ConnectionsPanel) and not self.paused:
+                self._wake.set()  # the server's matches now, not at the next refresh
+
+    def _set_filter(self, panel: TablePanel, text: str) -> None:
+        panel.set_filter(text)
+        if isinstance(panel, ConnectionsPanel):
+            # Only some sessions are shipped (console.max_sessions): the server filters first.
+            self.monitor.set_session_filter(text)
 
     def action_request(self, action: str) -> None:
         self.post_message(ActionRequested(action))

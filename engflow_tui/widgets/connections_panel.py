@@ -51,10 +51,15 @@ class ConnectionsPanel(TablePanel):
                 else:
                     summary.append_text(spark)
             note = (
-                f"+{stats.sessions_truncated} sessions not listed"
+                f"+{stats.sessions_truncated} sessions not listed: / to filter"
                 if stats.sessions_truncated
                 else ""
             )
+            if stats.session_filter and stats.matched is not None:
+                # Filtered by the server: the counts are of every session, the table of matches.
+                note = f"{stats.matched} of {stats.total} sessions match"
+                if stats.sessions_truncated:
+                    note += f", {stats.sessions_truncated} not listed"
             self.show(summary, session_rows(stats, thresholds), note)
 
     def selected_session(self) -> tuple[int, str | None] | None:

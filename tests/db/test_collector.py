@@ -83,6 +83,44 @@ async def test_session_list_is_capped_but_counts_are_complete(db) -> None:
     assert conns.sessions_truncated == conns.total - 2
 
 
+async def test_session_filter_runs_on_the_server_so_it_finds_sessions_past_the_cap(db) -> None:
+    collector = make_collector(db.dsn(), max_sessions=2)
+    async with (
+        session(db.dsn(), "busy-1") as busy,
+        session(db.dsn(), "busy-2"),
+        session(db.dsn(), "busy-3"),
+        session(db.dsn(), "Needle_App 100%"),
+    ):
+        await busy.execute("BEGIN; SELECT 1")  # worst first: it is listed, the needle is not
+        snap = await collector.collect()
+        conns = snap.connections
+        assert isinstance(conns, ConnectionStats)
+        assert "Needle_App 100%" not in {s.application for s in conns.sessions}
+        # Case-insensitive; "%" and "_" are plain characters, not patterns.
+        collector.set_session_filter("needle_app 100%")
+        snap = await collector.collect()
+        filtered = snap.connections
+        assert isinstance(filtered, ConnectionStats)
+        assert [s.application for s in filtered.sessions] == ["Needle_App 100%"]
+        assert filtered.matched == 1 and filtered.sessions_truncated == 0
+        assert filtered.session_filter == "needle_app 100%"
+        assert filtered.total == conns.total, "the counts stay those of every session"
+        assert filtered.by_state == conns.by_state
+        # A filter matching more than the cap: the cap applies to the matches.
+        collector.set_session_filter("BUSY-")
+        snap = await collector.collect()
+        busy_only = snap.connections
+        assert isinstance(busy_only, ConnectionStats)
+        assert busy_only.matched == 3 and len(busy_only.sessions) == 2
+        assert busy_only.sessions_truncated == 1
+        assert busy_only.sessions[0].application == "busy-1", "worst first among the matches"
+        collector.set_session_filter("")
+        snap = await collector.collect()
+        assert isinstance(snap.connections, ConnectionStats)
+        assert snap.connections.matched == snap.connections.total
+    await collector.close()
+
+
 async def test_rls_status_lists_tables_without_rls_first(db) -> None:
     async with session(db.dsn()) as admin:
         await admin.execute(
@@ -382,3 +420,61 @@ async def test_the_historys_costly_probes_wait_one_interval_after_start(db) -> N
         assert third.table_sizes is not None
     finally:
         await collector.close()
+
+
+async def test_rls_scan_runs_when_ddl_is_seen_not_on_every_refresh(db) -> None:
+    """PostgreSQL 15+ counts catalogue writes: the RLS scan follows DDL within a refresh,
+    is skipped while nothing changed, is throttled under churn, and has a safety net."""
+    clock = [1000.0]
+    target = TargetConfig(name="t", dsn=db.dsn(), exposed_schemas=("public",))
+    config = Config(
+        console=ConsoleConfig(catalog_interval=300.0, slow_queries_interval=3600.0),
+        targets={"t": target},
+    )
+    collector = PostgresCollector(
+        target, config, light_first_cycle=False, monotonic=lambda: clock[0]
+    )
+
+    async def ddl(admin: asyncpg.Connection, statement: str) -> None:
+        await admin.execute(statement)
+        # Make the DDL's statistics visible now (a backend flushes them within seconds).
+        await admin.execute("SELECT pg_stat_force_next_flush()")
+        await admin.execute("SELECT 1")
+
+    async def scans(admin: asyncpg.Connection) -> int:
+        return int(
+            await admin.fetchval(
+                "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+                "WHERE query LIKE '%FROM pg_policy GROUP BY polrelid%' "
+                "AND query NOT LIKE '%pg_stat_statements%' "
+                "AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+
+    async def guarded_rls() -> bool:
+        snap = await collector.collect()
+        assert isinstance(snap.rls, RlsStatus)
+        return next(t for t in snap.rls.tables if t.table == "guarded").rls_enabled
+
+    async with session(db.dsn()) as admin:
+        await ddl(
+            admin, "CREATE TABLE guarded (id int); ALTER TABLE guarded ENABLE ROW LEVEL SECURITY"
+        )
+        assert await guarded_rls() is True
+        assert await scans(admin) == 1
+        clock[0] += 101  # past catalog_interval / 3: nothing changed, no scan
+        assert await guarded_rls() is True
+        assert await scans(admin) == 1
+        await ddl(admin, "ALTER TABLE guarded DISABLE ROW LEVEL SECURITY")
+        assert await guarded_rls() is False, "the DDL is seen at the next refresh"
+        assert await scans(admin) == 2
+        await ddl(admin, "ALTER TABLE guarded ENABLE ROW LEVEL SECURITY")
+        clock[0] += 50  # churn: at most one scan per catalog_interval / 3
+        assert await guarded_rls() is False
+        clock[0] += 51
+        assert await guarded_rls() is True
+        assert await scans(admin) == 3
+        clock[0] += 4 * 300  # the safety net, without any change
+        await guarded_rls()
+        assert await scans(admin) == 4
+    await collector.close()

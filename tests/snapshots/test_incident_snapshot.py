@@ -37,7 +37,8 @@ def declared_app(screen: str) -> tuple[EngFlowApp, object]:
     app = make_app(clock)
 
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+        # Two snapshots: the first one's alert toasts have all been posted (then cleared below).
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 2)
         log = app.incidents.log
         log.declare("Database unreachable", 1, "every user gets 500", "ana", "production")
         clock[0] = DECLARED + timedelta(minutes=1)

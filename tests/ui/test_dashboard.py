@@ -9,7 +9,7 @@ from textual.widgets import Input, Static
 from engflow_tui.app import EngFlowApp
 from engflow_tui.config import Config, ConsoleConfig, TargetConfig, Thresholds
 from engflow_tui.demo.server import temporary_server
-from engflow_tui.model import DbState
+from engflow_tui.model import DbState, RlsStatus
 from engflow_tui.screens.help_screen import HelpScreen
 from engflow_tui.widgets.alerts_panel import AlertsPanel
 from engflow_tui.widgets.connections_panel import ConnectionsPanel
@@ -40,6 +40,18 @@ async def applied(app: EngFlowApp, count: int = 1) -> None:
     )
 
 
+async def full_snapshot(app: EngFlowApp) -> None:
+    """Until a snapshot with the slow-cadence probes is on screen (the first reads activity
+    only, or may meet a server still starting)."""
+    await wait_for(
+        lambda: (
+            app.dashboard is not None
+            and app.dashboard.snapshot is not None
+            and isinstance(app.dashboard.snapshot.rls, RlsStatus)
+        )
+    )
+
+
 async def test_panels_show_the_situation_in_the_database(db18) -> None:
     async with session(db18.dsn()) as admin:
         await admin.execute(
@@ -53,7 +65,7 @@ async def test_panels_show_the_situation_in_the_database(db18) -> None:
         await asyncio.sleep(0.6)
         app = make_app(db18.dsn())
         async with app.run_test(size=(140, 45)) as pilot:
-            await applied(app, 2)
+            await full_snapshot(app)
             await pilot.pause()
             screen = app.screen
             health = static_text(screen.query_one(HealthPanel))
@@ -101,9 +113,15 @@ async def test_filter_pause_refresh_help_and_quit_keys(db18) -> None:
             assert "filter: beta" in str(conns.border_title)
             await applied(app)  # the filter survives a refresh
             assert [r["application"] for r in table_dicts(conns.table)] == ["beta-app"]
-            # Escape clears it.
+            # Escape clears it (the server had shipped only the matches: it polls again at once).
             await pilot.press("escape")
-            assert {"alpha-app", "beta-app"} <= {r["application"] for r in table_dicts(conns.table)}
+            await wait_for(
+                lambda: (
+                    {"alpha-app", "beta-app"}
+                    <= {r["application"] for r in table_dicts(conns.table)}
+                ),
+                timeout=1.0,
+            )
 
             # p pauses: no snapshot is applied while paused, the status line says so.
             await pilot.press("p")
@@ -233,8 +251,46 @@ async def test_text_that_looks_like_markup_is_shown_literally(db18) -> None:
             assert any(
                 r["application"] == "[bold]app[/]" and "'[/a-z]'" in r["query"] for r in rows
             )
-            tables = {r["table"] for r in table_dicts(app.screen.query_one(RlsPanel).table)}
-            assert {"public.x[/b]", "public.[red]orders"} <= tables
+            rls = app.screen.query_one(RlsPanel)
+            await wait_for(
+                lambda: (
+                    {"public.x[/b]", "public.[red]orders"}
+                    <= {r["table"] for r in table_dicts(rls.table)}
+                )
+            )
+            await pilot.pause()
             # Rendered, not just stored: the screen shows the brackets.
             svg = app.export_screenshot()
             assert "[/a-z]" in svg and "x[/b]" in svg
+
+
+async def test_connections_filter_finds_a_session_the_cap_left_out(db18) -> None:
+    target = TargetConfig(name="prod-test", dsn=db18.dsn())
+    config = Config(
+        console=ConsoleConfig(refresh_interval=0.3, max_sessions=2),
+        targets={"prod-test": target},
+    )
+    async with (
+        session(db18.dsn(), "batch-1") as b1,
+        session(db18.dsn(), "batch-2") as b2,
+        session(db18.dsn(), "lost-worker"),
+    ):
+        for conn in (b1, b2):
+            await conn.execute("BEGIN; SELECT 1")  # worst first: these two fill the cap
+        app = EngFlowApp(config, target)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await applied(app)
+            await pilot.pause()
+            conns = app.screen.query_one(ConnectionsPanel)
+            assert "lost-worker" not in {r["application"] for r in table_dicts(conns.table)}
+            assert "sessions not listed: / to filter" in str(conns.border_subtitle)
+            await pilot.press("slash", *"lost", "enter")
+            await wait_for(
+                lambda: [r["application"] for r in table_dicts(conns.table)] == ["lost-worker"]
+            )
+            await wait_for(lambda: "1 of " in str(conns.border_subtitle))
+            assert "sessions match" in str(conns.border_subtitle)
+            await pilot.press("escape")
+            await applied(app, 2)
+            assert "lost-worker" not in {r["application"] for r in table_dicts(conns.table)}
+            assert "sessions not listed" in str(conns.border_subtitle)
