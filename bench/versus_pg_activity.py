@@ -22,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,6 +200,9 @@ def proc_peak_rss_mb(pid: int) -> float:
 
 def run_console(server: LocalPostgres, seconds: float) -> dict[str, float]:
     dsn = server.dsn(DB, user="bench_console")
+    # A state directory of its own, as on a first start: no alert history, incident or metrics
+    # store left by earlier runs (or by the user).
+    state = tempfile.mkdtemp(prefix="engflow-bench-state-")
     started = time.time()
     proc = subprocess.Popen(
         [
@@ -216,11 +220,12 @@ def run_console(server: LocalPostgres, seconds: float) -> dict[str, float]:
         ],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "XDG_STATE_HOME": state},
     )
     time.sleep(min(seconds / 2, 30))
     held = asyncio.run(connections_of(server, "bench_console"))
     out, _ = proc.communicate(timeout=seconds + 120)
+    shutil.rmtree(state, ignore_errors=True)
     figures = json.loads(out.strip().splitlines()[-1])
     figures["connections"] = held
     return figures
@@ -368,7 +373,9 @@ def report(results: list[dict[str, object]], seconds: float) -> None:
                 f"{row['scale']:6} {label:34} {fmt.format(cv):>14} {fmt.format(pv):>14} {ratio:>8}"
             )
         print(f"{row['scale']:6} {'UI time per refresh p99 (ms)':34} {c['ui_p99_ms']:>14.1f}")
-        print(f"{row['scale']:6} {'UI time of the initial fill (ms)':34} {c['ui_initial_fill_ms']:>14.1f}")
+        print(
+            f"{row['scale']:6} {'UI time of the initial fill (ms)':34} {c['ui_initial_fill_ms']:>14.1f}"
+        )
         print(f"{row['scale']:6} {'event-loop lag p99 (ms)':34} {c['lag_p99_ms']:>14.1f}")
         print(f"{row['scale']:6} {'diagnose --quick (s)':34} {row['diagnose_quick_s']:>14.2f}")
         print()

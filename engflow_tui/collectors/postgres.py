@@ -92,8 +92,8 @@ class PostgresCollector:
         self._monotonic = monotonic
         self.include_slow_queries = include_slow_queries
         self.light_first_cycle = light_first_cycle
-        """After each (re)connect, the first snapshot reads activity and RLS only (the dashboard
-        polls again right after); diagnose wants everything at once."""
+        """After each (re)connect, the first snapshot reads activity only (the dashboard polls
+        again right after: first data on screen sooner); diagnose wants everything at once."""
         self._light_cycle = False
         interval = config.console.refresh_interval
         # Below the refresh interval so a stuck probe never makes polls pile up.
@@ -248,11 +248,11 @@ class PostgresCollector:
         now = self._monotonic()
 
         light, self._light_cycle = self._light_cycle, False
-        slow = size = activity = archiver = users = table_sizes = statement_totals = None
-        rls = await self._run_cadence(
-            self._rls, now, self._probe_rls, degraded, due=self._rls_due(now)
-        )
+        slow = size = activity = archiver = users = table_sizes = statement_totals = rls = None
         if not light:
+            rls = await self._run_cadence(
+                self._rls, now, self._probe_rls, degraded, due=self._rls_due(now)
+            )
             if self.include_slow_queries:
                 slow = await self._run_cadence(self._slow, now, self._probe_slow_queries, degraded)
             size = await self._run_cadence(self._size, now, self._probe_size, degraded)

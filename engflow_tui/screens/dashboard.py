@@ -60,6 +60,13 @@ class DashboardScreen(Screen[None]):
         self._health_extra_rows = 0
         self._wake = asyncio.Event()
         self._filter_panel: TablePanel | None = None
+        # The first poll starts now, while the screen is composed and painted: connecting and
+        # the first query overlap the UI's start-up instead of following it.
+        self._first_poll: asyncio.Future[Snapshot] | None = None
+        try:
+            self._first_poll = asyncio.ensure_future(monitor.poll())
+        except RuntimeError:  # no running loop (built outside the app): the worker polls
+            self._first_poll = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -86,6 +93,8 @@ class DashboardScreen(Screen[None]):
 
     async def on_unmount(self) -> None:
         self.workers.cancel_group(self, "poll")
+        if self._first_poll is not None and not self._first_poll.done():
+            self._first_poll.cancel()
         await self.monitor.close()
 
     # ------------------------------------------------------------------ polling
@@ -96,7 +105,8 @@ class DashboardScreen(Screen[None]):
         while True:
             if not self.paused:
                 try:
-                    snapshot = await self.monitor.poll()
+                    first_poll, self._first_poll = self._first_poll, None
+                    snapshot = await (first_poll or self.monitor.poll())
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - the loop must survive anything

@@ -61,6 +61,8 @@ async def test_rls_violation_fires_and_resolves(db) -> None:
     async with session(db.dsn()) as admin:
         await admin.execute("CREATE TABLE public.orcamentos (id int)")
         monitor = monitor_for(db.dsn())
+        first = await monitor.poll()  # activity only: first data on screen sooner
+        assert "rls_violation:public.orcamentos" not in firing(first)
         snap = await monitor.poll()
         alert = firing(snap)["rls_violation:public.orcamentos"]
         assert alert.title == "RLS Violation" and "RLS is OFF in an exposed schema" in alert.message
