@@ -21,6 +21,20 @@ from .screens.target_picker import TargetPickerScreen
 
 MonitorFactory = Callable[[Config, TargetConfig], Monitor]
 
+_OPENS_SCREEN = frozenset(
+    {
+        "help",
+        "incident",
+        "run_checklist",
+        "show_alerts",
+        "show_diagnose",
+        "show_audit_log",
+        "show_trends",
+        "show_dashboard",
+        "command_palette",
+    }
+)
+
 
 class EngFlowApp(App[None]):
     TITLE = "EngFlow Ops Console"
@@ -51,6 +65,8 @@ class EngFlowApp(App[None]):
         self.target = target
         self.monitor_factory = monitor_factory
         self.dashboard: DashboardScreen | None = None
+        self._pending_dashboard: DashboardScreen | None = None
+        """Built, its first poll under way, not shown yet (at most half a second)."""
         self._flows: Any = None
         self._checklists: Any = None
         self.incident_clock = incident_clock
@@ -78,12 +94,35 @@ class EngFlowApp(App[None]):
         self.target = target
         self.sub_title = target.name
         read_only = self.config.console.read_only or target.read_only
-        self.dashboard = DashboardScreen(
+        dashboard = DashboardScreen(
             self.monitor_factory(self.config, target), self.config, read_only=read_only
         )
-        self.push_screen(self.dashboard)
+        # Its first poll is under way: the dashboard is shown when it is done (one paint, with
+        # data: painting the empty panels first delayed the data by a tenth of a second) or
+        # after half a second (a slow or unreachable server: it says CONNECTING meanwhile).
+        self._pending_dashboard = dashboard
+
+        async def show(*_: object) -> None:
+            if self._pending_dashboard is dashboard:
+                self._pending_dashboard = None
+                await self.push_screen(dashboard)  # mounted (first data applied) on return
+                self.dashboard = dashboard
+
+        first = dashboard.first_poll
+        if first is None:
+            self.call_later(show)
+        else:
+            first.add_done_callback(lambda _done: self.call_later(show))
+            self.set_timer(0.5, show)
         # After the first data: reading the run store and the checklist screens can wait.
         self.set_timer(1.0, lambda: self.checklists.offer_resume())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # In the half second before the dashboard shows, a screen opened from the keyboard
+        # would end up beneath it: those keys wait for it.
+        if self._pending_dashboard is not None and action in _OPENS_SCREEN:
+            return False
+        return True
 
     @property
     def flows(self) -> Any:

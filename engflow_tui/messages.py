@@ -15,12 +15,20 @@ class SnapshotReady(Message):
     notices of that poll."""
 
     def __init__(
-        self, snapshot: Snapshot, events: Sequence[Any] = (), notices: Sequence[str] = ()
+        self,
+        snapshot: Snapshot,
+        events: Sequence[Any] = (),
+        notices: Sequence[str] = (),
+        *,
+        applied: bool = False,
     ) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.events = tuple(events)
         self.notices = tuple(notices)
+        self.applied = applied
+        """Already on screen (the first poll, applied before the first paint): the message
+        still announces its events and goes up to the app."""
 
     def can_replace(self, message: Message) -> bool:
         # A busy UI skips stale snapshots — but never one that carries alert events or notices.

@@ -80,9 +80,32 @@ class DashboardScreen(Screen[None]):
         yield Input(placeholder="filter rows (Enter keeps, Esc clears)", id="filter-input")
         yield Footer(compact=True)
 
+    @property
+    def first_poll(self) -> asyncio.Future[Snapshot] | None:
+        """The first poll while it has not been shown (the app shows this screen when it is
+        done, so the first paint already has data)."""
+        return self._first_poll
+
     def on_mount(self) -> None:
         self._render_status()
         self.query_one("#connections-panel", ConnectionsPanel).table.focus()
+        first = self._first_poll
+        if first is not None and first.done() and not first.cancelled():
+            # Already there: applied before the screen's first paint, not one message later.
+            self._first_poll = None
+            error = first.exception()
+            if error is None:
+                self._apply_safely(first.result())
+                self.post_message(
+                    SnapshotReady(
+                        first.result(),
+                        self.monitor.events,
+                        self.monitor.take_notices(),
+                        applied=True,
+                    )
+                )
+            else:
+                self.post_message(PollFailed(f"{type(error).__name__}: {error}"))
         self.run_worker(
             self._poll_loop(),
             name="poll",
@@ -101,7 +124,7 @@ class DashboardScreen(Screen[None]):
 
     async def _poll_loop(self) -> None:
         interval = self.config.console.refresh_interval
-        first = True
+        first = self.snapshots_applied == 0  # else the first (light) poll is on screen already
         while True:
             if not self.paused:
                 try:
@@ -126,8 +149,15 @@ class DashboardScreen(Screen[None]):
                 pass
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if not message.applied:
+            self._apply_safely(message.snapshot)
+        self._announce_all(message.events)
+        for notice in message.notices:
+            self.notify(notice, severity="warning", timeout=10, markup=False)
+
+    def _apply_safely(self, snapshot: Snapshot) -> None:
         try:
-            self.apply_snapshot(message.snapshot)
+            self.apply_snapshot(snapshot)
         except Exception as exc:  # noqa: BLE001 - a rendering bug must not take the console down
             self.log.error(f"cannot show the snapshot: {exc!r}")
             self.notify(
@@ -136,9 +166,6 @@ class DashboardScreen(Screen[None]):
                 timeout=10,
                 markup=False,
             )
-        self._announce_all(message.events)
-        for notice in message.notices:
-            self.notify(notice, severity="warning", timeout=10, markup=False)
 
     def _announce_all(self, events: tuple[Any, ...]) -> None:
         """One toast per event, or one summary when a poll brings many (2,000 tables without RLS

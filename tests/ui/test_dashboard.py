@@ -224,7 +224,8 @@ async def test_large_tables_are_capped_with_a_visible_count(db18) -> None:
         )
     app = make_app(db18.dsn())
     async with app.run_test(size=(140, 45)) as pilot:
-        panel = app.screen.query_one(RlsPanel)
+        await wait_for(lambda: app.dashboard is not None)
+        panel = app.dashboard.query_one(RlsPanel)
         await wait_for(lambda: panel.table.row_count > 0, timeout=15)
         await pilot.pause()
         assert panel.table.row_count == 300
@@ -294,3 +295,39 @@ async def test_connections_filter_finds_a_session_the_cap_left_out(db18) -> None
             await applied(app, 2)
             assert "lost-worker" not in {r["application"] for r in table_dicts(conns.table)}
             assert "sessions not listed" in str(conns.border_subtitle)
+
+
+async def test_a_server_that_does_not_answer_shows_connecting_and_keys_wait_for_the_dashboard(
+    tmp_path,
+) -> None:
+    """The dashboard waits for its first poll (so its first paint has data), but never more than
+    half a second: a server that accepts and then says nothing gets the dashboard, CONNECTING."""
+    import socket
+
+    from engflow_tui.screens.table_picker_modal import TablePickerModal
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts TCP, never answers the startup message
+    try:
+        port = silent.getsockname()[1]
+        target = TargetConfig(name="silent", dsn=f"postgresql://ops@127.0.0.1:{port}/postgres")
+        config = Config(
+            console=ConsoleConfig(connect_timeout=5.0, state_dir=str(tmp_path)),
+            targets={"silent": target},
+        )
+        app = EngFlowApp(config, target)
+        async with app.run_test(size=(120, 40)) as pilot:
+            assert app.dashboard is None
+            await pilot.press("C")  # would open the checklists beneath the coming dashboard
+            await pilot.pause()
+            assert not isinstance(app.screen, TablePickerModal)
+            await wait_for(lambda: app.dashboard is not None, timeout=2.0)
+            assert app.screen is app.dashboard
+            assert "CONNECTING" in static_text(app.screen.query_one("#status-line", Static))
+            await pilot.press("C")  # now it opens, on top of the dashboard
+            await wait_for(lambda: isinstance(app.screen, TablePickerModal))
+            await pilot.press("escape")
+            await pilot.press("q")
+    finally:
+        silent.close()
