@@ -117,6 +117,7 @@ class IncidentFlows:
                 timeout=8,
                 markup=False,
             )
+        self.show_bar()  # the screen already shown (started after the dashboard's first paint)
 
     def _screen_changed(self, screen: Screen[Any]) -> None:
         self.show_bar(screen)
