@@ -73,11 +73,28 @@ class EngFlowApp(App[None]):
         self.incidents: Any = None
 
     def on_mount(self) -> None:
+        if not self.is_headless:
+            self._exit_on_signals()
         if self.target is not None:
             self._open(self.target)  # incident mode starts once the dashboard shows
         else:
             self._start_incidents()
             self.push_screen(TargetPickerScreen(list(self.config.targets.values())), self._picked)
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM and SIGHUP end the console the way q does — terminal restored, history
+        closed, the demo's server removed — from the event loop, never by an exception raised
+        in the middle of whatever was running (that could leave Textual's threads alive and the
+        process hanging at exit)."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, lambda code=128 + sig: self.exit(return_code=code))
+            except (NotImplementedError, RuntimeError, ValueError):  # not on this platform
+                continue
 
     def _start_incidents(self) -> None:
         """Incident mode: the open incident's bar on every screen, its clock and reminders."""
