@@ -221,7 +221,9 @@ class PostgresCollector:
             row = await self._conn.fetchrow(
                 db.load_sql("activity", self._version_num or 0),
                 self.config.console.max_sessions,
-                self.session_filter.lower() or None,
+                # Folded by the server's lower() like the text it is compared with (Python's
+                # lower() folds non-ASCII letters a C-locale server leaves as they are).
+                self.session_filter or None,
             )
             latency_ms = (self._monotonic() - t0) * 1000.0
         except BaseException as exc:  # noqa: BLE001

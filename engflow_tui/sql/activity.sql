@@ -1,7 +1,7 @@
 -- activity: one row; client-backend counts by state (all databases, this console excluded),
 -- max_connections, the oldest idle-in-transaction age, up to $1 sessions worst first among
--- those whose text contains $2 (lower case; NULL: all), this database's counters, and a
--- catalogue change counter (PostgreSQL 15+). PostgreSQL 13-18. Without pg_read_all_stats,
+-- those whose text contains $2 (both folded by the server's lower(); NULL: all), this
+-- database's counters, and a catalogue change counter (PostgreSQL 15+). PostgreSQL 13-18. Without pg_read_all_stats,
 -- other roles' sessions show backend_type NULL: those attached to a database are counted as
 -- 'hidden'.
 -- Cost (benchmark: 230 sessions, this runs every refresh): the counts compute nothing per row;
@@ -23,7 +23,7 @@ WITH act AS MATERIALIZED (
      WHERE $2::text IS NULL
         OR strpos(lower(concat_ws(' ', pid, pg_get_userbyid(usesysid), application_name,
                                   coalesce(host(client_addr), 'local'), state,
-                                  wait_event_type || ':' || wait_event, query)), $2::text) > 0
+                                  wait_event_type || ':' || wait_event, query)), lower($2::text)) > 0
 ), listed AS (
     SELECT m.*,
            CASE m.state

@@ -90,7 +90,9 @@ async def test_session_filter_runs_on_the_server_so_it_finds_sessions_past_the_c
         session(db.dsn(), "busy-2"),
         session(db.dsn(), "busy-3"),
         session(db.dsn(), "Needle_App 100%"),
+        session(db.dsn(), "accents") as accents,
     ):
+        await accents.execute("SELECT 'ORÇAMENTOS pendentes'")  # its last query, shown while idle
         await busy.execute("BEGIN; SELECT 1")  # worst first: it is listed, the needle is not
         snap = await collector.collect()
         conns = snap.connections
@@ -106,6 +108,12 @@ async def test_session_filter_runs_on_the_server_so_it_finds_sessions_past_the_c
         assert filtered.session_filter == "needle_app 100%"
         assert filtered.total == conns.total, "the counts stay those of every session"
         assert filtered.by_state == conns.by_state
+        # Typed as the data is written, non-ASCII letters included, whatever the server's ctype
+        # (Python's lower() would fold the Ç that a C-locale server's lower() leaves alone).
+        collector.set_session_filter("ORÇAMENTOS")
+        snap = await collector.collect()
+        assert isinstance(snap.connections, ConnectionStats)
+        assert [s.application for s in snap.connections.sessions] == ["accents"]
         # A filter matching more than the cap: the cap applies to the matches.
         collector.set_session_filter("BUSY-")
         snap = await collector.collect()
