@@ -1,9 +1,9 @@
 -- activity: one row; client-backend counts by state (all databases, this console excluded),
 -- max_connections, the oldest idle-in-transaction age, up to $1 sessions worst first among
 -- those whose text contains $2 (both folded by the server's lower(); NULL: all), this
--- database's counters, and a catalogue change counter (PostgreSQL 15+). PostgreSQL 13-18. Without pg_read_all_stats,
--- other roles' sessions show backend_type NULL: those attached to a database are counted as
--- 'hidden'.
+-- database's counters, and a catalogue change counter (PostgreSQL 15+). PostgreSQL 13-18.
+-- Without pg_read_all_stats, other roles' sessions show backend_type NULL: those attached to a
+-- database are counted as 'hidden'.
 -- Cost (benchmark: 230 sessions, this runs every refresh): the counts compute nothing per row;
 -- user names, addresses and ages are computed only for the sessions listed; they come back as
 -- an array of binary records (json_agg looked every column's type up again for every row);
