@@ -145,9 +145,7 @@ class EngFlowApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In the half second before the dashboard shows, a screen opened from the keyboard
         # would end up beneath it: those keys wait for it.
-        if self._pending_dashboard is not None and action in _OPENS_SCREEN:
-            return False
-        return True
+        return self._pending_dashboard is None or action not in _OPENS_SCREEN
 
     @property
     def flows(self) -> Any:

@@ -88,8 +88,12 @@ async def test_an_open_alerts_screen_follows_the_live_state(db18) -> None:
         app = make_app(db18.dsn())
         async with app.run_test(size=(140, 45)) as pilot:
             await wait_for(
-                lambda: app.dashboard is not None
-                and any(a.title == "RLS Violation" for a in app.dashboard.monitor.engine.alerts())
+                lambda: (
+                    app.dashboard is not None
+                    and any(
+                        a.title == "RLS Violation" for a in app.dashboard.monitor.engine.alerts()
+                    )
+                )
             )
             await pilot.press("A")
             await wait_for(lambda: isinstance(app.screen, AlertsScreen))
