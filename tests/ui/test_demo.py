@@ -103,7 +103,7 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         "WHERE application_name LIKE 'engflow-%' AND application_name <> 'engflow-tui'"
                     )
-                    for _ in range(100):
+                    for _ in range(300):  # ~1.5 s here; up to 30 s on a loaded CI machine
                         n = await conn.fetchval(
                             "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'engflow-api'"
                         )
@@ -114,8 +114,10 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
                 finally:
                     await conn.close()
 
-            assert asyncio.run(kill_and_count()) >= 4, (
-                "the workload reconnects after its sessions are killed"
+            reconnected = asyncio.run(kill_and_count())
+            assert reconnected >= 4, (
+                "the workload reconnects after its sessions are killed "
+                f"(workload process alive: {bool(_processes_mentioning(f'127.0.0.1:{port}/engflow'))})"
             )
             assert _processes_mentioning(f"127.0.0.1:{port}/engflow") == workload
         if how == "q":
