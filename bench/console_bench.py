@@ -143,27 +143,29 @@ def main() -> None:
         # A state directory of its own: alert history, incidents and the metrics store of
         # earlier runs (or of the user) are not what a first start reads.
         state = tempfile.mkdtemp(prefix="engflow-bench-state-")
-        started = time.time()
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                "--dsn",
-                dsn,
-                "--seconds",
-                str(args.seconds),
-                "--refresh",
-                str(args.refresh),
-                "--started",
-                str(started),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "XDG_STATE_HOME": state},
-        )
-        shutil.rmtree(state, ignore_errors=True)
+        try:
+            started = time.time()
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    "--dsn",
+                    dsn,
+                    "--seconds",
+                    str(args.seconds),
+                    "--refresh",
+                    str(args.refresh),
+                    "--started",
+                    str(started),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT), "XDG_STATE_HOME": state},
+            )
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
         figures = json.loads(out.stdout.strip().splitlines()[-1])
     finally:
         for conn in idle:

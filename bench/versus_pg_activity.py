@@ -230,10 +230,12 @@ def run_console(server: LocalPostgres, seconds: float) -> dict[str, float]:
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT), "XDG_STATE_HOME": state},
     )
-    time.sleep(min(seconds / 2, 30))
-    held = asyncio.run(connections_of(server, "bench_console"))
-    out, _ = proc.communicate(timeout=seconds + 120)
-    shutil.rmtree(state, ignore_errors=True)
+    try:
+        time.sleep(min(seconds / 2, 30))
+        held = asyncio.run(connections_of(server, "bench_console"))
+        out, _ = proc.communicate(timeout=seconds + 120)
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
     figures = json.loads(out.strip().splitlines()[-1])
     figures["connections"] = held
     return figures
