@@ -127,9 +127,9 @@ class TableRls:
 
     @property
     def qualified(self) -> str:
-        from .db import quote_ident  # local: keeps model import-light
+        from .db import quote_qualified  # local: keeps model import-light
 
-        return f"{quote_ident(self.schema)}.{quote_ident(self.table)}"
+        return quote_qualified(self.schema, self.table)
 
 
 @dataclass(frozen=True, slots=True)

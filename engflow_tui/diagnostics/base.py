@@ -136,10 +136,6 @@ async def run_probe(ctx: Context, probe: Probe) -> list[Check]:
         return [failed_check(check_id, exc, ctx.config) for check_id in probe.ids]
 
 
-def qualified(schema: str, name: str) -> str:
-    return db.quote_qualified(schema, name)
-
-
 def size_text(n: int | float | None) -> str:
     if n is None:
         return "?"

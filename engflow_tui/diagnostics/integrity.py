@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import db
+from ..db import quote_qualified
 from ..diagnose import Check
 from ..durations import format_duration
-from .base import Context, Probe, fill_template, finding, qualified
+from .base import Context, Probe, fill_template, finding
 
 SAMPLE_SIZE = 5
 LOCK_WAIT = 1.0
@@ -39,8 +40,8 @@ def _templates(
         "partial": f"num_nulls({columns}) BETWEEN 1 AND {n - 1}"
         if match_full and n > 1
         else "false",
-        "child": qualified(*child),
-        "parent": qualified(*parent),
+        "child": quote_qualified(*child),
+        "parent": quote_qualified(*parent),
         "not_null": " AND ".join(f"c.{q(col)} IS NOT NULL" for col in child_cols),
         "join": " AND ".join(
             f"p.{q(pc)} = c.{q(cc)}" for cc, pc in zip(child_cols, parent_cols, strict=True)
@@ -90,7 +91,7 @@ async def count_orphans(
             return {
                 "orphans": None,
                 "cannot_see": str(error),
-                "fix": f"GRANT SELECT ON {qualified(*child)}, {qualified(*parent)} TO <monitoring role>;",
+                "fix": f"GRANT SELECT ON {quote_qualified(*child)}, {quote_qualified(*parent)} TO <monitoring role>;",
             }
         return {"orphans": None, "error": str(error)}
     return {"orphans": orphans, "samples": samples}
@@ -253,7 +254,7 @@ async def check_not_valid(ctx: Context) -> list[Check]:
             "table": f"{r['schema']}.{r['table']}",
             "constraint": r["constraint_name"],
             "kind": r["kind"],
-            "fix": f"ALTER TABLE {qualified(r['schema'], r['table'])} VALIDATE CONSTRAINT "
+            "fix": f"ALTER TABLE {quote_qualified(r['schema'], r['table'])} VALIDATE CONSTRAINT "
             f"{db.quote_ident(r['constraint_name'])};",
         }
         for r in rows
@@ -282,7 +283,7 @@ async def check_fk_triggers(ctx: Context) -> list[Check]:
             "table": f"{r['schema']}.{r['table']}",
             "constraints": list(r["constraints"]),
             "disabled_triggers": r["triggers"],
-            "fix": f"ALTER TABLE {qualified(r['schema'], r['table'])} ENABLE TRIGGER ALL;",
+            "fix": f"ALTER TABLE {quote_qualified(r['schema'], r['table'])} ENABLE TRIGGER ALL;",
         }
         for r in rows
     ]

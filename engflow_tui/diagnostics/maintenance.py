@@ -6,10 +6,10 @@ Must not import Textual.
 
 from __future__ import annotations
 
-from ..db import quote_ident
+from ..db import quote_ident, quote_qualified
 from ..diagnose import Check
 from ..durations import format_age
-from .base import Context, Probe, finding, qualified, size_text
+from .base import Context, Probe, finding, size_text
 
 DEAD_MIN = 1000
 """Dead tuples below this never warrant a vacuum finding (autovacuum's own base threshold is 50)."""
@@ -31,7 +31,7 @@ async def check_unused(ctx: Context) -> list[Check]:
             "table": f"{r['schema']}.{r['table']}",
             "size": size_text(r["size_bytes"]),
             "size_bytes": r["size_bytes"],
-            "fix": f"DROP INDEX CONCURRENTLY {qualified(r['schema'], r['index'])};",
+            "fix": f"DROP INDEX CONCURRENTLY {quote_qualified(r['schema'], r['index'])};",
         }
         for r in rows
     ]
@@ -70,7 +70,8 @@ async def check_duplicates(ctx: Context) -> list[Check]:
                 "keep": indexes[0],
                 "size": size_text(r["size_bytes"]),
                 "fix": " ".join(
-                    f"DROP INDEX CONCURRENTLY {qualified(r['schema'], name)};" for name in redundant
+                    f"DROP INDEX CONCURRENTLY {quote_qualified(r['schema'], name)};"
+                    for name in redundant
                 )
                 or "two constraints share the definition: drop one constraint",
             }
@@ -100,7 +101,7 @@ async def check_unindexed_fks(ctx: Context) -> list[Check]:
             "constraint": r["constraint_name"],
             "columns": list(r["columns"]),
             "rows_estimate": int(r["rows_estimate"]),
-            "fix": f"CREATE INDEX CONCURRENTLY ON {qualified(r['schema'], r['table'])} ("
+            "fix": f"CREATE INDEX CONCURRENTLY ON {quote_qualified(r['schema'], r['table'])} ("
             + ", ".join(quote_ident(c) for c in r["columns"])
             + ");",
         }
@@ -158,7 +159,7 @@ async def check_vacuum(ctx: Context) -> list[Check]:
                 else "never",
                 "stale_statistics": stale,
                 "fix": ("ANALYZE " if stale and dead < DEAD_MIN else "VACUUM (ANALYZE) ")
-                + qualified(r["schema"], r["table"])
+                + quote_qualified(r["schema"], r["table"])
                 + ";",
             }
         )
@@ -190,7 +191,7 @@ async def check_bloat(ctx: Context) -> list[Check]:
             "size": size_text(r["size_bytes"]),
             "bloat": size_text(r["bloat_bytes"]),
             "bloat_pct": round(100.0 * r["bloat_bytes"] / r["size_bytes"]),
-            "fix": f"VACUUM {qualified(r['schema'], r['table'])};  (space returns to the OS only "
+            "fix": f"VACUUM {quote_qualified(r['schema'], r['table'])};  (space returns to the OS only "
             "with VACUUM FULL / pg_repack, which lock or copy the table)",
         }
         for r in rows

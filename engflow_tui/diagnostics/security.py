@@ -11,9 +11,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from ..db import quote_qualified
 from ..diagnose import Check
 from ..model import Unavailable
-from .base import Context, Probe, finding, qualified
+from .base import Context, Probe, finding
 
 
 async def check_rls_tables(ctx: Context) -> list[Check]:
@@ -134,7 +135,7 @@ async def check_definer_views(ctx: Context) -> list[Check]:
             "key": f"{r['schema']}.{r['view']}",
             "view": f"{r['schema']}.{r['view']}",
             "owner": r["owner"],
-            "fix": f"ALTER VIEW {qualified(r['schema'], r['view'])} SET (security_invoker = true);",
+            "fix": f"ALTER VIEW {quote_qualified(r['schema'], r['view'])} SET (security_invoker = true);",
         }
         for r in rows
     ]
@@ -161,7 +162,7 @@ async def check_search_path(ctx: Context) -> list[Check]:
             "key": f"{r['schema']}.{r['function']}",
             "function": f"{r['schema']}.{r['function']}({r['arguments']})",
             "security_definer": r["security_definer"],
-            "fix": f"ALTER FUNCTION {qualified(r['schema'], r['function'])}({r['arguments']}) "
+            "fix": f"ALTER FUNCTION {quote_qualified(r['schema'], r['function'])}({r['arguments']}) "
             "SET search_path = '';",
         }
         for r in rows
