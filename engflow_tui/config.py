@@ -41,7 +41,8 @@ class ConsoleConfig:
     slow_queries_interval: float = 30.0
     """Seconds between two pg_stat_statements reads (they are expensive on busy servers)."""
     catalog_interval: float = 30.0
-    """Seconds between two RLS / policy catalogue scans."""
+    """Seconds between two RLS / policy catalogue scans; on PostgreSQL 15+ the scan follows DDL
+    instead, at most every third of this and at least every four times it."""
     size_interval: float = 60.0
     """Seconds between two database-size reads (cost grows with the number of relations)."""
     http_interval: float = 10.0
@@ -49,7 +50,8 @@ class ConsoleConfig:
     http_timeout: float = 5.0
     """An HTTP probe without an answer after this long is a timeout."""
     max_sessions: int = 50
-    """At most this many sessions are shipped to the session table (counts are always complete)."""
+    """At most this many sessions are shipped to the session table, worst first, after the
+    panel's filter (applied by the server); the counts are always complete."""
     slow_queries_limit: int = 20
     """Top N statements shown in the slow-queries panel."""
 
