@@ -70,8 +70,22 @@ class _Cadence:
     """A lock wait (a migration holding a table) keeps the last value without degrading the
     state: for probes that are not about the database's health (the history's table sizes)."""
 
+    follows_changes: bool = False
+    """The probe's answer changes only when ``seen`` (a change counter read every refresh)
+    moves: it runs then, at most every interval / 3 (the counter may move all the time), and
+    every 4 x interval regardless. Without a counter (None): every interval."""
+    seen: int | None = None
+    """The change counter of this refresh."""
+    scanned: int | None = None
+    """The change counter when the probe last succeeded."""
+
     def due(self, now: float) -> bool:
-        return now - self.last_run >= self.interval
+        since = now - self.last_run
+        if not self.follows_changes or self.seen is None or self.timed_out or since == float("inf"):
+            return since >= self.interval
+        if since >= 4 * self.interval:
+            return True
+        return self.seen != self.scanned and since >= self.interval / 3
 
 
 class PostgresCollector:
@@ -110,11 +124,9 @@ class PostgresCollector:
         self._prev_blocks: tuple[int, int] | None = None
         self._cache_pct: float | None = None
         self._slow = _Cadence(config.console.slow_queries_interval)
-        self._rls = _Cadence(config.console.catalog_interval)
-        self._catalog_seen: int | None = None
-        """The catalogue change counter of this refresh (None: not known, before PG 15)."""
-        self._catalog_scanned: int | None = None
-        """The counter when the RLS scan last succeeded."""
+        # The RLS scan reads every table (5 ms at 2,000) and its answer changes only with DDL:
+        # it follows the catalogue write counter the activity probe reads (PostgreSQL 15+).
+        self._rls = _Cadence(config.console.catalog_interval, follows_changes=True)
         self._size = _Cadence(config.console.size_interval)
         self._activity = _Cadence(
             max(config.console.catalog_interval, config.console.size_interval)
@@ -246,15 +258,13 @@ class PostgresCollector:
         self._down_since = None
         self._last_error = None
         connections = self._connections(row) if row is not None else connections_unavailable
-        self._catalog_seen = row["catalog_changes"] if row is not None else None
+        self._rls.seen = row["catalog_changes"] if row is not None else None
         now = self._monotonic()
 
         light, self._light_cycle = self._light_cycle, False
         slow = size = activity = archiver = users = table_sizes = statement_totals = rls = None
         if not light:
-            rls = await self._run_cadence(
-                self._rls, now, self._probe_rls, degraded, due=self._rls_due(now)
-            )
+            rls = await self._run_cadence(self._rls, now, self._probe_rls, degraded)
             if self.include_slow_queries:
                 slow = await self._run_cadence(self._slow, now, self._probe_slow_queries, degraded)
             size = await self._run_cadence(self._size, now, self._probe_size, degraded)
@@ -312,9 +322,8 @@ class PostgresCollector:
         now: float,
         probe: Callable[[], Any],
         degraded: list[str],
-        due: bool | None = None,
     ) -> Any:
-        if not (cadence.due(now) if due is None else due) or not self.connected:
+        if not cadence.due(now) or not self.connected:
             if cadence.timed_out:
                 degraded.append(f"{probe.__name__.removeprefix('_probe_')} timed out")
             return cadence.value
@@ -483,24 +492,10 @@ class PostgresCollector:
     async def _probe_size(self) -> int:
         return int(await self._conn.fetchval(db.load_sql("database_size")))
 
-    def _rls_due(self, now: float) -> bool:
-        """The RLS scan reads every table (5 ms at 2,000) and its answer changes only with DDL.
-        Where the server counts catalogue writes (PostgreSQL 15+), the scan runs when the count
-        moved (DDL: seen within a refresh or two, instead of up to catalog_interval later), at
-        most every catalog_interval / 3 (an application creating temporary tables moves it all
-        the time), and every 4 x catalog_interval regardless. Elsewhere: every catalog_interval."""
-        cadence = self._rls
-        if self._catalog_seen is None or cadence.timed_out or cadence.last_run == float("-inf"):
-            return cadence.due(now)
-        since = now - cadence.last_run
-        if since >= 4 * cadence.interval:
-            return True
-        return self._catalog_seen != self._catalog_scanned and since >= cadence.interval / 3
-
     async def _probe_rls(self) -> RlsStatus:
-        seen = self._catalog_seen
+        seen = self._rls.seen
         rows = await self._conn.fetch(db.load_sql("rls_status"), list(self.target.exposed_schemas))
-        self._catalog_scanned = seen
+        self._rls.scanned = seen
         # Tables without RLS first, then by name (sorted here: the server's sort cost a third).
         rows.sort(key=lambda r: (r["rls_enabled"], r["schema"], r["table"]))
         return RlsStatus(
