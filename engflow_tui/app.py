@@ -14,7 +14,7 @@ from textual.worker import Worker, WorkerState
 from .commands import palette_commands
 from .config import Config, TargetConfig
 from .messages import ActionRequested, AlertSelected, ChecklistRequested, SnapshotReady
-from .monitor import Monitor, live_monitor
+from .monitor import Monitor, console_monitor
 from .screens.dashboard import DashboardScreen
 from .screens.help_screen import HelpScreen
 from .screens.target_picker import TargetPickerScreen
@@ -57,7 +57,7 @@ class EngFlowApp(App[None]):
         config: Config,
         target: TargetConfig | None,
         *,
-        monitor_factory: MonitorFactory = live_monitor,
+        monitor_factory: MonitorFactory = console_monitor,
         incident_clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()

@@ -283,11 +283,20 @@ class _NoTarget(Exception):
 
 
 def run_console(config: Config, target: TargetConfig | None) -> int:
-    from .app import EngFlowApp
-
-    app = EngFlowApp(config, target)
+    app = build_console(config, target)
     app.run()
     return app.return_code or 0
+
+
+def build_console(config: Config, target: TargetConfig | None) -> Any:
+    """The console app. Its collector connects and reads now, in a thread of its own, while
+    the UI (Textual: most of the start-up) is imported."""
+    from .monitor import console_monitors
+
+    monitors = console_monitors(config, target)
+    from .app import EngFlowApp
+
+    return EngFlowApp(config, target, monitor_factory=monitors)
 
 
 def run_diagnose(args: argparse.Namespace) -> int:
@@ -338,8 +347,10 @@ def run_checklist(args: argparse.Namespace) -> int:
             print(f"no checklist runs yet (kept in {store.directory})")
         for run in runs:
             counts = run.counts()
-            state = f"signed by {run.signed_by}" if run.signed_by else (
-                "auto" if run.mode == "auto" else "UNFINISHED"
+            state = (
+                f"signed by {run.signed_by}"
+                if run.signed_by
+                else ("auto" if run.mode == "auto" else "UNFINISHED")
             )
             print(
                 f"{run.run_id:48} {run.started_at}  {run.target:16} {run.operator:12} {state}  "
@@ -360,7 +371,9 @@ def run_checklist(args: argparse.Namespace) -> int:
 
         close = difflib.get_close_matches(args.name, list(catalog.checklists), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"no checklist named {args.name!r}{hint}; see `engflow-tui checklist list`")
+        raise ConfigError(
+            f"no checklist named {args.name!r}{hint}; see `engflow-tui checklist list`"
+        )
     if not args.auto:
         raise ConfigError(
             "interactive runs happen in the console (press C there); "

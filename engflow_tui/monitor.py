@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -247,13 +248,54 @@ def history_store_for(config: Config, target: TargetConfig) -> Any:
     return StoreThread(store_path(config.console.state_dir, target.name), config.history)
 
 
-def live_monitor(config: Config, target: TargetConfig, **kwargs: object) -> Monitor:
-    from .collectors.postgres import PostgresCollector
+def live_monitor(
+    config: Config, target: TargetConfig, *, source: Any = None, **kwargs: object
+) -> Monitor:
+    """The target's monitor; ``source`` is its collector when one was built beforehand (see
+    ``threaded_collector``), else a PostgresCollector on the caller's loop."""
+    if source is None:
+        from .collectors.postgres import PostgresCollector
 
+        source = PostgresCollector(target, config, **kwargs)  # type: ignore[arg-type]
     return Monitor(
-        PostgresCollector(target, config, **kwargs),  # type: ignore[arg-type]
+        source,
         config,
         target,
         persist_alerts=True,
         history_store=history_store_for(config, target),
     )
+
+
+def threaded_collector(config: Config, target: TargetConfig) -> Any:
+    """The console's collector: on a loop and thread of its own (collectors.threaded), its
+    first collect already under way. Called before the UI is imported, it connects and reads
+    while the UI loads."""
+    from .collectors.threaded import ThreadedSource
+
+    def make() -> Any:
+        from .collectors.postgres import PostgresCollector  # asyncpg: imported in the thread
+
+        return PostgresCollector(target, config)
+
+    return ThreadedSource(make, name=f"collector {target.name}").start()
+
+
+def console_monitor(config: Config, target: TargetConfig) -> Monitor:
+    """The console's monitor: its collector on a thread of its own."""
+    return live_monitor(config, target, source=threaded_collector(config, target))
+
+
+def console_monitors(
+    config: Config, target: TargetConfig | None
+) -> Callable[[Config, TargetConfig], Monitor]:
+    """A monitor factory for the console whose first target's collector starts now: called
+    before the UI is imported, the first connection and query overlap its loading."""
+    early = {target.name: threaded_collector(config, target)} if target is not None else {}
+
+    def factory(config: Config, target: TargetConfig) -> Monitor:
+        source = early.pop(target.name, None)
+        if source is None:
+            return console_monitor(config, target)
+        return live_monitor(config, target, source=source)
+
+    return factory

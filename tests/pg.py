@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
 
@@ -63,3 +64,16 @@ async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05) -> 
         if loop.time() > deadline:
             raise AssertionError(f"condition not reached within {timeout}s: {predicate}")
         await asyncio.sleep(interval)
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A loopback port that accepts TCP and never answers the startup message: a server that
+    hangs. Yields the port; closed on exit."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        yield silent.getsockname()[1]
+    finally:
+        silent.close()

@@ -173,9 +173,9 @@ def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.
             os.environ.setdefault(DEMO_TOKEN_ENV, secrets.token_urlsafe(16))
             proc = start_workload(server, app_port)
         config, target = demo_config(server, interval, app_port)
-        from ..app import EngFlowApp
+        from ..cli import build_console
 
-        EngFlowApp(config, target).run()
+        build_console(config, target).run()
         return 0
     finally:
         for sig, handler in previous.items():

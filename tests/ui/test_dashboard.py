@@ -17,7 +17,7 @@ from engflow_tui.widgets.health_panel import HealthPanel
 from engflow_tui.widgets.rls_panel import RlsPanel
 from engflow_tui.widgets.slow_queries_panel import SlowQueriesPanel
 
-from ..pg import session, wait_for
+from ..pg import session, silent_server, wait_for
 from .helpers import static_text, table_dicts
 
 
@@ -302,15 +302,9 @@ async def test_a_server_that_does_not_answer_shows_connecting_and_keys_wait_for_
 ) -> None:
     """The dashboard waits for its first poll (so its first paint has data), but never more than
     half a second: a server that accepts and then says nothing gets the dashboard, CONNECTING."""
-    import socket
-
     from engflow_tui.screens.table_picker_modal import TablePickerModal
 
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)  # accepts TCP, never answers the startup message
-    try:
-        port = silent.getsockname()[1]
+    with silent_server() as port:
         target = TargetConfig(name="silent", dsn=f"postgresql://ops@127.0.0.1:{port}/postgres")
         config = Config(
             console=ConsoleConfig(connect_timeout=5.0, state_dir=str(tmp_path)),
@@ -329,5 +323,3 @@ async def test_a_server_that_does_not_answer_shows_connecting_and_keys_wait_for_
             await wait_for(lambda: isinstance(app.screen, TablePickerModal))
             await pilot.press("escape")
             await pilot.press("q")
-    finally:
-        silent.close()

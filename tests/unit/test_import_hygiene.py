@@ -13,6 +13,7 @@ CORE = [
     "engflow_tui.errors",
     "engflow_tui.durations",
     "engflow_tui.collectors.postgres",
+    "engflow_tui.collectors.threaded",
     "engflow_tui.alerts.engine",
     "engflow_tui.alerts.metrics",
     "engflow_tui.alerts.rules",
