@@ -467,4 +467,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry_point() -> None:
-    sys.exit(main())
+    code = main()
+    _exit_past_a_stuck_terminal_reader(code)
+    sys.exit(code)
+
+
+def _exit_past_a_stuck_terminal_reader(code: int) -> None:
+    """Everything is done (the console closed, the demo's server removed), but Textual's
+    terminal reader may still run: when the console was told to quit while it was starting
+    and its terminal then went away (SIGTERM, then the window closed), nothing stops that
+    thread, which spins on the dead terminal and keeps the process alive at full CPU. It
+    gets a moment to end, then the process exits without it."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "textual-input" and not thread.daemon:
+            thread.join(timeout=1.0)
+            if thread.is_alive():
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except (OSError, ValueError):
+                        pass
+                os._exit(code)
