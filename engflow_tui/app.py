@@ -16,8 +16,6 @@ from .config import Config, TargetConfig
 from .messages import ActionRequested, AlertSelected, ChecklistRequested, SnapshotReady
 from .monitor import Monitor, console_monitor
 from .screens.dashboard import DashboardScreen
-from .screens.help_screen import HelpScreen
-from .screens.target_picker import TargetPickerScreen
 
 MonitorFactory = Callable[[Config, TargetConfig], Monitor]
 
@@ -79,6 +77,8 @@ class EngFlowApp(App[None]):
             self._open(self.target)  # incident mode starts once the dashboard shows
         else:
             self._start_incidents()
+            from .screens.target_picker import TargetPickerScreen
+
             self.push_screen(TargetPickerScreen(list(self.config.targets.values())), self._picked)
 
     def _exit_on_signals(self) -> None:
@@ -130,7 +130,8 @@ class EngFlowApp(App[None]):
                 self._pending_dashboard = None
                 await self.push_screen(dashboard)  # mounted (first data applied) on return
                 self.dashboard = dashboard
-                # After the first paint (it needs none of it): ~20 ms less before the data.
+                # Before the first snapshot's message reaches the app (its alert events go to
+                # the open incident's timeline), so not after the first paint.
                 self._start_incidents()
 
         first = dashboard.first_poll
@@ -342,6 +343,8 @@ class EngFlowApp(App[None]):
             self.push_screen(TrendsScreen(lambda window: load_trends(store, window, limit)))
 
     def action_help(self) -> None:
+        from .screens.help_screen import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

@@ -32,6 +32,9 @@ from ..widgets.table_panel import TablePanel
 
 
 class DashboardScreen(Screen[None]):
+    # The sessions table has the keyboard from the start. Focusing it in on_mount instead came
+    # after Textual's own first-focusable pick: two focus changes, two restyles of the screen.
+    AUTO_FOCUS = "#connections-panel DataTable"
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="dashboard.filter"),
         Binding("p", "toggle_pause", "Pause", id="dashboard.pause"),
@@ -88,7 +91,6 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._render_status()
-        self.query_one("#connections-panel", ConnectionsPanel).table.focus()
         first = self._first_poll
         if first is not None and first.done() and not first.cancelled():
             # Already there: applied before the screen's first paint, not one message later.
