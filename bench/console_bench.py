@@ -6,7 +6,9 @@
 Without --dsn it starts an embedded PostgreSQL 18 with the demo schema and workload (plus
 --idle-sessions extra idle connections). The console runs headless (Textual run_test) in a child
 process so that its RSS is its own. Figures:
-  first data   process start (python launch + imports) -> first snapshot applied on screen
+  first data   process start (python launch + imports) -> end of the first paint showing the
+               first snapshot (headless: the compositor renders, only the terminal write is
+               skipped)
   rss          peak resident memory of the console process
   ui ms        UI-thread time to apply one snapshot to the five panels (p50 / p99 / max)
   loop lag     event-loop lag measured by a 10 ms ticker while refreshing (p99 / max)
@@ -19,14 +21,12 @@ import argparse
 import asyncio
 import json
 import os
-import resource
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+# Only what the console's own start needs is imported up here: the child's first-data figure
+# counts from its process start, so the benchmark's other modules are imported where used.
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,12 +40,21 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def child(dsn: str, seconds: float, refresh: float, started: float) -> dict[str, float]:
-    from engflow_tui.app import EngFlowApp
+    # The console's own start-up path (cli.build_console): the collector's thread connects and
+    # reads while the UI is imported.
+    from engflow_tui.cli import build_console
     from engflow_tui.config import Config, ConsoleConfig, TargetConfig
+
+    target = TargetConfig(name="bench", dsn=dsn)
+    config = Config(console=ConsoleConfig(refresh_interval=refresh), targets={"bench": target})
+    app = build_console(config, target)
     from engflow_tui.screens.dashboard import DashboardScreen
 
     apply_ms: list[float] = []
+    collect_ms: list[float] = []
+    painted: list[float] = []
     original = DashboardScreen.apply_snapshot
+    original_refresh = DashboardScreen._compositor_refresh
 
     def timed(self, snapshot):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
@@ -53,17 +62,24 @@ async def child(dsn: str, seconds: float, refresh: float, started: float) -> dic
         apply_ms.append((time.perf_counter() - t0) * 1000)
         collect_ms.append(snapshot.duration_ms)
 
-    collect_ms: list[float] = []
+    def refresh_then_mark(self):  # type: ignore[no-untyped-def]
+        # First data on screen = the end of the first paint (the compositor's render; headless,
+        # only the write to a terminal is skipped) after the first snapshot was applied.
+        original_refresh(self)
+        if apply_ms and not painted:
+            painted.append(time.time())
+
     DashboardScreen.apply_snapshot = timed  # type: ignore[method-assign]
-    target = TargetConfig(name="bench", dsn=dsn)
-    config = Config(console=ConsoleConfig(refresh_interval=refresh), targets={"bench": target})
-    app = EngFlowApp(config, target)
+    DashboardScreen._compositor_refresh = refresh_then_mark  # type: ignore[method-assign]
     lags: list[float] = []
     first_data = float("nan")
     async with app.run_test(size=(160, 50)) as pilot:
-        while not apply_ms:
+        while not painted:
             await asyncio.sleep(0.005)
-        first_data = time.time() - started
+        first_data = painted[0] - started
+        import resource
+        import statistics
+
         await pilot.pause()
         # First half: CPU with nothing else in the process; second half: loop lag, measured by
         # a 10 ms ticker (which itself costs CPU, so it is kept out of the CPU figure).
@@ -117,6 +133,10 @@ def main() -> None:
     if args.child:
         print(json.dumps(asyncio.run(child(args.dsn, args.seconds, args.refresh, args.started))))
         return
+
+    import shutil
+    import subprocess
+    import tempfile
 
     from engflow_tui.demo import _seed, demo_config, start_demo_server, start_workload, stop_process
 
