@@ -28,6 +28,7 @@ from ..widgets.render import STATE_STYLE
 from ..widgets.rls_panel import RlsPanel
 from ..widgets.slow_queries_panel import SlowQueriesPanel
 from ..widgets.sparkline import has_data
+from ..widgets.steady_static import SteadyStatic
 from ..widgets.table_panel import TablePanel
 
 
@@ -73,7 +74,7 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        yield Static(id="status-line")
+        yield SteadyStatic(id="status-line")
         with Grid(id="panels"):
             yield HealthPanel(id="health-panel")
             yield AlertsPanel(id="alerts-panel")
@@ -278,7 +279,7 @@ class DashboardScreen(Screen[None]):
         if self.read_only:
             text.append("  READ-ONLY ", style="bold white on blue")
         text.append(f"  {target.display_dsn}", style="dim")
-        self.query_one("#status-line", Static).update(text)
+        self.query_one("#status-line", SteadyStatic).show_content(text)
 
     # ------------------------------------------------------------------ actions
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.table import Table
-from textual.widgets import Static
-
 from ..model import DbState, Snapshot
 from .render import health_renderable, health_with_probes
 from .sparkline import cache_spark, has_data, rate_line
+from .steady_static import SteadyStatic
 
 
 COMPACT_BELOW = 44
@@ -42,7 +41,7 @@ def health_body(snapshot: Snapshot, panel_width: int = 40) -> object:
     )
 
 
-class HealthPanel(Static):
+class HealthPanel(SteadyStatic):
     DEFAULT_CSS = """
     HealthPanel { border: round $primary-darken-1; height: 100%; padding: 0 1; overflow-y: auto; }
     """
@@ -52,4 +51,4 @@ class HealthPanel(Static):
         self.update("[dim]connecting…[/]")
 
     def show(self, snapshot: Snapshot) -> None:
-        self.update(health_body(snapshot, self.size.width or 40))  # type: ignore[arg-type]
+        self.show_content(health_body(snapshot, self.size.width or 40))

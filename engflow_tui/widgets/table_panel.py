@@ -20,6 +20,7 @@ from textual.widgets.data_table import ColumnKey
 
 from ..model import Unavailable
 from .render import unavailable_text
+from .steady_static import SteadyStatic
 from .table_sync import Row, matches, sync_rows
 
 MIN_FLEX = 20
@@ -51,7 +52,9 @@ class TablePanel(Vertical):
         self.border_title = self.TITLE
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("waiting for the first snapshot…", style="dim"), classes="panel-summary")
+        yield SteadyStatic(
+            Text("waiting for the first snapshot…", style="dim"), classes="panel-summary"
+        )
         table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
         self._add_columns(table)
         yield table
@@ -116,7 +119,7 @@ class TablePanel(Vertical):
     # ------------------------------------------------------------------ data
 
     def show(self, summary: RenderableType, rows: list[Row], note: str = "") -> None:
-        self.query_one(".panel-summary", Static).update(summary)
+        self.query_one(".panel-summary", SteadyStatic).show_content(summary)
         self._rows = rows
         self.note = note
         self._apply()
