@@ -20,6 +20,7 @@ from textual.widgets.data_table import ColumnKey
 
 from ..model import Unavailable
 from .render import unavailable_text
+from .panel_table import PanelTable
 from .steady_static import SteadyStatic
 from .table_sync import Row, matches, sync_rows
 
@@ -55,7 +56,7 @@ class TablePanel(Vertical):
         yield SteadyStatic(
             Text("waiting for the first snapshot…", style="dim"), classes="panel-summary"
         )
-        table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = PanelTable(cursor_type="row", zebra_stripes=True)
         self._add_columns(table)
         yield table
 

@@ -1,0 +1,103 @@
+"""PanelTable: the dashboard panels' table — Textual's DataTable, with lines rendered one row at a
+time.
+
+DataTable keeps the rows, keys, cursor, selection and scrolling. Its own rendering re-renders
+every visible cell whenever any cell changes (one cache generation for the whole table), at
+about 0.2 ms a cell: the sessions panel, whose ages change at every refresh, cost 30-40 ms of
+the UI thread per refresh at 160x50. Here a line is one Text per row (~0.1 ms), and only the
+lines of the rows shown are rendered.
+
+What it draws: the header, the rows (height 1, which is what the panels add), zebra stripes
+and the row cursor, with DataTable's own component styles (so the theme and the focus state
+apply as they do to any DataTable). It does not draw row labels, fixed rows or columns, or the
+hover highlight: the panels use none of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+from textual.widgets import DataTable
+
+
+class PanelTable(DataTable[Any]):
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if self.show_header:
+            if y == 0:
+                labels = [column.label for column in self.ordered_columns]
+                return self._strip(-1, labels, base + self._style("datatable--header"), None)
+            y -= 1
+        index = y + self.scroll_offset.y
+        if not 0 <= index < self.row_count:
+            return Strip.blank(width, base)
+        style = base
+        if self.zebra_stripes:
+            style += self._style("datatable--odd-row" if index % 2 else "datatable--even-row")
+        over = None
+        if self.show_cursor and self.cursor_type == "row" and index == self.cursor_row:
+            # As DataTable draws it: the cursor's background under the cells' own (a red badge
+            # stays red), its colour over theirs.
+            cursor = self._style("datatable--cursor")
+            style += cursor
+            over = Style.from_color(color=cursor.color)
+        return self._strip(index, self.get_row_at(index), style, over)
+
+    def _style(self, component: str) -> Style:
+        # As DataTable asks for it (not partial): the cursor's colours follow the focus.
+        return self.get_component_rich_style(component)
+
+    def _strip(self, row: int, cells: list[Any], style: Style, over: Style | None) -> Strip:
+        """One line: each cell padded to its column, carrying the row and column in its style's
+        meta as DataTable's do (a click selects the row; exports place each cell)."""
+        pad = " " * self.cell_padding
+        console = self.app.console
+        segments: list[Segment] = []
+        used = 0
+        for column_index, (column, cell) in enumerate(
+            zip(self.ordered_columns, cells, strict=False)
+        ):
+            render_width = column.get_render_width(self)
+            cell_style = style + Style.from_meta({"row": row, "column": column_index})
+            segments.append(Segment(pad, cell_style))
+            text = _fit(cell, max(render_width - 2 * len(pad), 0))
+            # Text.render() leaves the text's own style to the caller (it covers the column).
+            text_style = cell_style + console.get_style(text.style) if text.style else cell_style
+            segments.extend(Segment.apply_style(text.render(console), text_style, over))
+            segments.append(Segment(pad, cell_style))
+            used += render_width
+        width = self.size.width
+        scroll_x = self.scroll_offset.x
+        rest = max(width + scroll_x - used, 0)
+        if rest:
+            meta = {"row": row, "column": 0, "out_of_bounds": True}
+            segments.append(Segment(" " * rest, style + Style.from_meta(meta)))
+        strip = Strip(segments)
+        if scroll_x:
+            strip = strip.crop(scroll_x, scroll_x + width)
+        return strip.adjust_cell_length(width, style).simplify()
+
+
+def _fit(cell: Any, room: int) -> Text:
+    """The cell as exactly ``room`` cells of text: cropped (with an ellipsis only when the
+    cell asks for one, as DataTable does), or padded on the side its justification asks for."""
+    text = cell.copy() if isinstance(cell, Text) else Text("" if cell is None else str(cell))
+    text.end = ""
+    length = text.cell_len
+    if length > room:
+        text.truncate(room, overflow="ellipsis" if text.overflow == "ellipsis" else "crop")
+        return text
+    gap = room - length
+    if gap:
+        if text.justify == "right":
+            return Text(" " * gap, end="") + text
+        if text.justify == "center":
+            left = gap // 2
+            return Text(" " * left, end="") + text + Text(" " * (gap - left), end="")
+        text.append(" " * gap)
+    return text
