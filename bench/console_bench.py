@@ -10,7 +10,8 @@ process so that its RSS is its own. Figures:
                first snapshot (headless: the compositor renders, only the terminal write is
                skipped)
   rss          peak resident memory of the console process
-  ui ms        UI-thread time to apply one snapshot to the five panels (p50 / p99 / max)
+  ui ms        UI-thread time per refresh: applying the snapshot to the five panels plus the
+               layout and render that follow (p50 / p99 / max)
   loop lag     event-loop lag measured by a 10 ms ticker while refreshing (p99 / max)
   collect ms   collector wall time per snapshot (p50 / p99), round trips included
 """
@@ -51,26 +52,46 @@ async def child(dsn: str, seconds: float, refresh: float, started: float) -> dic
     from engflow_tui.screens.dashboard import DashboardScreen
 
     apply_ms: list[float] = []
+    paint_ms: list[float] = []
+    """Per refresh: the layout and render of the dashboard until the next snapshot."""
     collect_ms: list[float] = []
     painted: list[float] = []
     original = DashboardScreen.apply_snapshot
     original_refresh = DashboardScreen._compositor_refresh
+    original_layout = DashboardScreen._refresh_layout
+    depth = [0]
 
     def timed(self, snapshot):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
         original(self, snapshot)
         apply_ms.append((time.perf_counter() - t0) * 1000)
+        paint_ms.append(0.0)
         collect_ms.append(snapshot.duration_ms)
+
+    def paint_timed(run):  # type: ignore[no-untyped-def]
+        # The layout calls the render inside it: each is counted once, at the outer call.
+        depth[0] += 1
+        t0 = time.perf_counter()
+        try:
+            run()
+        finally:
+            depth[0] -= 1
+            if depth[0] == 0 and paint_ms:
+                paint_ms[-1] += (time.perf_counter() - t0) * 1000
 
     def refresh_then_mark(self):  # type: ignore[no-untyped-def]
         # First data on screen = the end of the first paint (the compositor's render; headless,
         # only the write to a terminal is skipped) after the first snapshot was applied.
-        original_refresh(self)
+        paint_timed(lambda: original_refresh(self))
         if apply_ms and not painted:
             painted.append(time.time())
 
+    def layout_timed(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        paint_timed(lambda: original_layout(self, *args, **kwargs))
+
     DashboardScreen.apply_snapshot = timed  # type: ignore[method-assign]
     DashboardScreen._compositor_refresh = refresh_then_mark  # type: ignore[method-assign]
+    DashboardScreen._refresh_layout = layout_timed  # type: ignore[method-assign]
     lags: list[float] = []
     first_data = float("nan")
     async with app.run_test(size=(160, 50)) as pilot:
@@ -94,17 +115,22 @@ async def child(dsn: str, seconds: float, refresh: float, started: float) -> dic
             await asyncio.sleep(0.01)
             lags.append(max(0.0, (loop.time() - t0 - 0.01) * 1000))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ui = [a + p for a, p in zip(apply_ms, paint_ms)]
     return {
         "cpu_s_per_min": cpu_per_min,
         "first_data_s": first_data,
         "rss_mb": rss_mb,
         "refreshes": len(apply_ms),
-        # The first two refreshes fill the tables (the first cycle is light: activity only;
-        # the second brings the rest): a one-time cost, reported apart from the steady state.
-        "ui_initial_fill_ms": max(apply_ms[:2]),
-        "ui_p50_ms": statistics.median(apply_ms[2:] or apply_ms),
-        "ui_p99_ms": pct(apply_ms[2:] or apply_ms, 0.99),
-        "ui_max_ms": max(apply_ms[2:] or apply_ms),
+        # UI-thread time per refresh: applying the snapshot to the panels, plus the layout
+        # and render that it causes (until the next snapshot). The first two refreshes fill
+        # the tables (the first cycle is light: activity only; the second brings the rest):
+        # a one-time cost, reported apart from the steady state.
+        "ui_initial_fill_ms": max(a + p for a, p in zip(apply_ms[:2], paint_ms[:2])),
+        "ui_p50_ms": statistics.median(ui[2:] or ui),
+        "ui_p99_ms": pct(ui[2:] or ui, 0.99),
+        "ui_max_ms": max(ui[2:] or ui),
+        "apply_p99_ms": pct(apply_ms[2:] or apply_ms, 0.99),
+        "paint_p99_ms": pct(paint_ms[2:] or paint_ms, 0.99),
         "lag_p99_ms": pct(lags, 0.99),
         "lag_max_ms": max(lags),
         "collect_p50_ms": statistics.median(collect_ms),
@@ -210,6 +236,11 @@ def main() -> None:
             "UI time per refresh p50 / p99 / max",
             f"{figures['ui_p50_ms']:.1f} / {figures['ui_p99_ms']:.1f} / {figures['ui_max_ms']:.1f} ms",
             "budget 50 ms",
+        ),
+        (
+            "  of which applying / layout and render, p99",
+            f"{figures['apply_p99_ms']:.1f} / {figures['paint_p99_ms']:.1f} ms",
+            "",
         ),
         (
             "event-loop lag p99 / max",

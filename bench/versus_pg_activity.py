@@ -400,6 +400,10 @@ def report(results: list[dict[str, object]], seconds: float) -> None:
             )
         print(f"{row['scale']:6} {'UI time per refresh p99 (ms)':40} {c['ui_p99_ms']:>14.1f}")
         print(
+            f"{row['scale']:6} {'  of which apply / layout+render p99':40} "
+            f"{c['apply_p99_ms']:>6.1f} / {c['paint_p99_ms']:<6.1f}"
+        )
+        print(
             f"{row['scale']:6} {'UI time of the initial fill (ms)':40} {c['ui_initial_fill_ms']:>14.1f}"
         )
         print(f"{row['scale']:6} {'event-loop lag p99 (ms)':40} {c['lag_p99_ms']:>14.1f}")
