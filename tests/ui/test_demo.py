@@ -63,6 +63,7 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
         os.environ["TERM"] = "xterm-256color"
         os.environ["COLUMNS"], os.environ["LINES"] = "120", "40"
         os.execv(sys.executable, [sys.executable, "-m", "engflow_tui", "demo", "--refresh", "0.5"])
+    port = 0
     try:
         started = _read_until(fd, r"on 127\.0\.0\.1:\d+", 60)
         port = int(re.search(r"on 127\.0\.0\.1:(\d+)", started).group(1))
@@ -142,4 +143,24 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
         if pid:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+            if port:
+                _stop_what_the_demo_left(port)
         os.close(fd)
+
+
+def _stop_what_the_demo_left(port: int) -> None:
+    """After a failure the demo was killed before its cleanup: its workload and its server are
+    stopped by their own PIDs (found by this run's port), and the server's directory removed."""
+    import shutil
+
+    for leftover in _processes_mentioning(f"127.0.0.1:{port}/engflow"):
+        os.kill(leftover, signal.SIGKILL)
+    for postmaster in _processes_mentioning(f"-c port={port} "):
+        cmdline = Path(f"/proc/{postmaster}/cmdline").read_bytes().split(b"\0")
+        data = cmdline[cmdline.index(b"-D") + 1].decode() if b"-D" in cmdline else None
+        os.kill(postmaster, signal.SIGQUIT)  # immediate shutdown
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{postmaster}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if data and Path(data).parent.name.startswith("engflow-demo-"):  # the demo's temporary
+            shutil.rmtree(Path(data).parent, ignore_errors=True)
