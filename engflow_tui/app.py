@@ -142,7 +142,7 @@ class EngFlowApp(App[None]):
             self.set_timer(0.5, show)
         # After the first data: reading the run store and the checklist screens can wait.
         self.set_timer(1.0, lambda: self.checklists.offer_resume())
-        self.set_timer(3.0, _keep_startup_objects_out_of_the_collector)
+        self.set_timer(1.0, _keep_startup_objects_out_of_the_collector)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In the half second before the dashboard shows, a screen opened from the keyboard
