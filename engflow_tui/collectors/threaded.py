@@ -70,6 +70,8 @@ class ThreadedSource:
         return await self._ready.result().collect()
 
     async def collect(self) -> Snapshot:
+        if self._closed:
+            raise RuntimeError("the collector is closed")
         first, self._first = self._first, None
         future = first if first is not None else self._submit(self._collect_inner())
         return await asyncio.wrap_future(future)
