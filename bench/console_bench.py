@@ -118,7 +118,7 @@ async def child(dsn: str, seconds: float, refresh: float, started: float) -> dic
         # run_test lays the screen out once more on the way down (not a refresh's work).
         refreshes = len(apply_ms) - 1
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    ui = [a + p for a, p in zip(apply_ms[:refreshes], paint_ms[:refreshes])]
+    ui = [a + p for a, p in zip(apply_ms[:refreshes], paint_ms[:refreshes], strict=True)]
     return {
         "cpu_s_per_min": cpu_per_min,
         "first_data_s": first_data,
@@ -128,7 +128,7 @@ async def child(dsn: str, seconds: float, refresh: float, started: float) -> dic
         # and render that it causes (until the next snapshot). The first two refreshes fill
         # the tables (the first cycle is light: activity only; the second brings the rest):
         # a one-time cost, reported apart from the steady state.
-        "ui_initial_fill_ms": max(a + p for a, p in zip(apply_ms[:2], paint_ms[:2])),
+        "ui_initial_fill_ms": max(a + p for a, p in zip(apply_ms[:2], paint_ms[:2], strict=True)),
         "ui_p50_ms": statistics.median(ui[2:] or ui),
         "ui_p99_ms": pct(ui[2:] or ui, 0.99),
         "ui_max_ms": max(ui[2:] or ui),

@@ -478,6 +478,7 @@ def _exit_past_a_stuck_terminal_reader(code: int) -> None:
     and its terminal then went away (SIGTERM, then the window closed), nothing stops that
     thread, which spins on the dead terminal and keeps the process alive at full CPU. It
     gets a moment to end, then the process exits without it."""
+    import contextlib
     import threading
 
     for thread in threading.enumerate():
@@ -485,8 +486,6 @@ def _exit_past_a_stuck_terminal_reader(code: int) -> None:
             thread.join(timeout=1.0)
             if thread.is_alive():
                 for stream in (sys.stdout, sys.stderr):
-                    try:
+                    with contextlib.suppress(OSError, ValueError):
                         stream.flush()
-                    except (OSError, ValueError):
-                        pass
                 os._exit(code)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.table import Table
+
 from ..model import DbState, Snapshot
 from .render import health_renderable, health_with_probes
 from .sparkline import cache_spark, has_data, rate_line
 from .steady_static import SteadyStatic
-
 
 COMPACT_BELOW = 44
 """Panels narrower than this (80-column terminals) round the "1h" row's values."""

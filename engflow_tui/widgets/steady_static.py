@@ -22,9 +22,7 @@ class SteadyStatic(Static):
     def show_content(self, content: Any) -> None:
         self.update(content, layout=False)
         width = self.content_size.width
-        height = (
-            self.get_content_height(self.size, self.app.size, width) if width > 0 else None
-        )
+        height = self.get_content_height(self.size, self.app.size, width) if width > 0 else None
         if height is None or height != self._shown_height:
             self._shown_height = height
             self.refresh(layout=True)

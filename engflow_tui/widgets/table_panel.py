@@ -15,12 +15,12 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from ..model import Unavailable
-from .render import unavailable_text
 from .panel_table import PanelTable
+from .render import unavailable_text
 from .steady_static import SteadyStatic
 from .table_sync import Row, matches, sync_rows
 
