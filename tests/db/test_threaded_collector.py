@@ -24,7 +24,8 @@ def collector_threads() -> set[threading.Thread]:
 async def console_sessions(db) -> int:  # type: ignore[no-untyped-def]
     async with session(db.dsn(), "test-observer") as conn:
         return await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'engflow-tui'"
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE application_name = 'engflow-tui' AND datname = current_database()"
         )
 
 
