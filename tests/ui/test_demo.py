@@ -149,18 +149,18 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
 
 
 def _stop_what_the_demo_left(port: int) -> None:
-    """After a failure the demo was killed before its cleanup: its workload and its server are
-    stopped by their own PIDs (found by this run's port), and the server's directory removed."""
-    import shutil
+    """After a failure the demo was killed before its cleanup: its workload is stopped by its
+    own PID (found by this run's port), and its server removed as the demo would have
+    (LocalPostgres.remove: its own postmaster, then its temporary directory)."""
+    from engflow_tui.demo.server import LocalPostgres
 
     for leftover in _processes_mentioning(f"127.0.0.1:{port}/engflow"):
         os.kill(leftover, signal.SIGKILL)
     for postmaster in _processes_mentioning(f"-c port={port} "):
         cmdline = Path(f"/proc/{postmaster}/cmdline").read_bytes().split(b"\0")
-        data = cmdline[cmdline.index(b"-D") + 1].decode() if b"-D" in cmdline else None
-        os.kill(postmaster, signal.SIGQUIT)  # immediate shutdown
-        deadline = time.monotonic() + 10
-        while Path(f"/proc/{postmaster}").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if data and Path(data).parent.name.startswith("engflow-demo-"):  # the demo's temporary
-            shutil.rmtree(Path(data).parent, ignore_errors=True)
+        if b"-D" not in cmdline:
+            continue
+        base = Path(cmdline[cmdline.index(b"-D") + 1].decode()).parent
+        if base.name.startswith("engflow-demo-"):  # the demo's temporary server
+            bin_dir = Path(cmdline[0].decode()).parent
+            LocalPostgres(bin_dir=bin_dir, base_dir=base, port=port).remove()
