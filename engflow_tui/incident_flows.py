@@ -117,7 +117,7 @@ class IncidentFlows:
                 timeout=8,
                 markup=False,
             )
-        self.show_bar()  # the screen already shown (started after the dashboard's first paint)
+        self.show_bar()  # the screen already shown (started once the dashboard is mounted)
 
     def _screen_changed(self, screen: Screen[Any]) -> None:
         self.show_bar(screen)

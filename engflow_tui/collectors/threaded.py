@@ -51,11 +51,6 @@ class ThreadedSource:
         finally:
             self._loop.close()
 
-    @property
-    def inner(self) -> Any:
-        """The wrapped source (built in the thread: its imports overlap the caller's)."""
-        return self._ready.result()
-
     def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
@@ -111,4 +106,5 @@ class ThreadedSource:
 
     @property
     def connected(self) -> bool:
-        return bool(self._ready.done() and self._ready.exception() is None and self.inner.connected)
+        ready = self._ready
+        return bool(ready.done() and ready.exception() is None and ready.result().connected)
