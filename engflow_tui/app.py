@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from . import startup_gc
 from .commands import palette_commands
 from .config import Config, TargetConfig
 from .messages import ActionRequested, AlertSelected, ChecklistRequested, SnapshotReady
@@ -77,6 +78,7 @@ class EngFlowApp(App[None]):
             self._open(self.target)  # incident mode starts once the dashboard shows
         else:
             self._start_incidents()
+            self.set_timer(1.0, startup_gc.settle)  # the picker may wait for minutes
             from .screens.target_picker import TargetPickerScreen
 
             self.push_screen(TargetPickerScreen(list(self.config.targets.values())), self._picked)
@@ -142,7 +144,7 @@ class EngFlowApp(App[None]):
             self.set_timer(0.5, show)
         # After the first data: reading the run store and the checklist screens can wait.
         self.set_timer(1.0, lambda: self.checklists.offer_resume())
-        self.set_timer(1.0, _keep_startup_objects_out_of_the_collector)
+        self.set_timer(1.0, startup_gc.settle)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In the half second before the dashboard shows, a screen opened from the keyboard
@@ -394,17 +396,3 @@ class EngFlowApp(App[None]):
             self.checklists.start(message.name)
         else:
             self.checklists.open_procedure(message.name, incident.id, incident.declared_at)
-
-
-def _keep_startup_objects_out_of_the_collector() -> None:
-    """What the start-up built (modules, classes, Textual's DOM and styles) lives as long as
-    the console, yet Python's full collections walked all of it: 30-65 ms each, landing in the
-    middle of a refresh. It is moved out of the collector's reach (gc.freeze): later full
-    collections walk only what came after (~2.5 ms at large scale). Reference counting frees
-    everything as before; only reference cycles that were already garbage stay (no collection
-    first: that would be one more 60 ms pause). Once per process: a process that runs several
-    apps (the tests) would otherwise freeze the cycles of the apps it has closed."""
-    import gc
-
-    if gc.get_freeze_count() == 0:
-        gc.freeze()

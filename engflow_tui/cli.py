@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, startup_gc
 from .config import (
     MIN_REFRESH,
     Config,
@@ -435,6 +435,9 @@ def run_config(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command not in (None, "demo"):
+        # Only the console keeps the collector paused until it shows data (startup_gc).
+        startup_gc.resume()
     try:
         if args.command == "demo":
             from .demo import run_demo

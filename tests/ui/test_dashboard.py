@@ -323,3 +323,29 @@ async def test_a_server_that_does_not_answer_shows_connecting_and_keys_wait_for_
             await wait_for(lambda: isinstance(app.screen, TablePickerModal))
             await pilot.press("escape")
             await pilot.press("q")
+
+
+async def test_a_console_started_with_the_collector_paused_gets_it_back_once_up(db18) -> None:
+    # What the engflow-tui command does (engflow_tui.__main__): the garbage collector is
+    # paused before the imports; the console turns it back on once it has opened its target,
+    # and also while its target picker waits (that may be minutes).
+    import gc
+
+    from engflow_tui import startup_gc
+
+    two = Config(
+        console=ConsoleConfig(refresh_interval=0.3),
+        targets={n: TargetConfig(name=n, dsn=db18.dsn()) for n in ("alpha", "beta")},
+    )
+    try:
+        for app in (make_app(db18.dsn()), EngFlowApp(two, None)):
+            startup_gc.pause()
+            assert not gc.isenabled()
+            async with app.run_test(size=(120, 40)):
+                await wait_for(gc.isenabled, timeout=10)
+                assert not startup_gc.paused()
+                if app.target is not None:
+                    await applied(app)  # and the console runs on
+    finally:
+        startup_gc.resume()
+        gc.enable()
