@@ -316,7 +316,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scales", default="small,mid,large")
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--starts", type=int, default=5, help="starts per tool for first data")
+    parser.add_argument("--starts", type=int, default=9, help="starts per tool for first data")
     args = parser.parse_args()
     if shutil.which("pg_activity") is None or shutil.which("tmux") is None:
         sys.exit("needs pg_activity (pip install '.[bench]') and tmux (apt-get install tmux)")
@@ -346,8 +346,10 @@ def main() -> None:
                     figures["db_ms_per_min"] = ms * 60 / (time.time() - t0)
                     figures["calls"] = calls
                     row[tool] = figures
-                # Start-up varies by a few tenths of a second on a shared machine: the first-data
-                # figure is the median of several starts, the tools taking turns.
+                # Start-up varies by a few tenths of a second on a shared machine (single starts
+                # of either tool ranged 0.32-0.70 s in one run): the first-data figure is the
+                # median of several starts (9 by default; 5 left the median to two or three
+                # slow starts), the tools taking turns.
                 starts: dict[str, list[float]] = {"console": [], "pg_activity": []}
                 print(f"[{name}] {args.starts} starts of each tool…", file=sys.stderr)
                 for _ in range(args.starts):
