@@ -4,9 +4,10 @@ Start-up (imports, Textual's DOM and styles, the first snapshot) allocates a few
 thousand objects that live as long as the console. With the collector on, that allocation
 triggers ~170 collections, each walking what is already there: ~45 ms of the time to first
 data. The ``engflow-tui`` command pauses the collector before it imports anything
-(:func:`pause`); the console settles it once it shows data (:func:`settle`); every other
-command resumes it as soon as its arguments are read (:func:`resume`). Reference counting
-frees everything as before the whole time: only reference cycles wait.
+(:func:`pause`); the console settles it one second after it opens its target or shows its
+target picker, by when the first data is on screen (:func:`settle`); every other command
+resumes it as soon as its arguments are read (:func:`resume`). Reference counting frees
+everything as before the whole time: only reference cycles wait.
 
 Must not import Textual.
 """
