@@ -22,9 +22,34 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey
 
 
 class PanelTable(DataTable[Any]):
+    # Sizes. DataTable measures every new and every changed cell to size the columns that fit
+    # their content and the rows that grow with it (400 cells, ~10 ms, when the first snapshot
+    # fills the sessions table: before the first paint). The panels give each column its width
+    # (TablePanel sets the flexible one from the panel's size) and add rows one line high
+    # without labels: there, measuring decides nothing and is skipped. Any other table (a
+    # column sized by its content, a labelled or growing row) is measured as DataTable does.
+
+    def _update_dimensions(self, new_rows: Any) -> None:
+        new_rows = list(new_rows)
+        if self._sized_by_content(new_rows):
+            super()._update_dimensions(new_rows)
+        else:
+            super()._update_dimensions(())  # the scrollable size only: widths and row count
+
+    def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
+        if self._sized_by_content({cell.row_key for cell in updated_cells}):
+            super()._update_column_widths(updated_cells)
+
+    def _sized_by_content(self, row_keys: Any) -> bool:
+        if any(column.auto_width for column in self.columns.values()):
+            return True
+        rows = (self.rows.get(key) for key in row_keys)
+        return any(row is not None and (row.label is not None or row.auto_height) for row in rows)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base = self.rich_style

@@ -72,3 +72,29 @@ async def test_a_click_moves_the_cursor_and_a_second_click_selects_the_row() -> 
         await pilot.press("up", "enter")
         await pilot.pause()
         assert app.selected == ["b", "a"]
+
+
+class SizedTable(App[None]):
+    """A column with a width, and one sized by its content (no width)."""
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[Any] = PanelTable()
+        table.add_column("set", width=4, key="set")
+        table.add_column("fits", key="fits")
+        table.add_row("a", "b", key="r1")
+        yield table
+
+
+async def test_a_column_without_a_width_still_fits_its_longest_cell() -> None:
+    # Measuring cells is skipped when every column has a width (the panels); a column sized by
+    # its content is measured as DataTable does, when rows are added and when cells change.
+    app = SizedTable()
+    async with app.run_test(size=(60, 6)) as pilot:
+        table = app.query_one(PanelTable)
+        table.add_row("c", "a longer cell", key="r2")
+        await pilot.pause()
+        assert lines(app)[2] == " c     a longer cell"
+        table.update_cell("r1", "fits", "the longest cell of all", update_width=True)
+        await pilot.pause()
+        assert lines(app)[1] == " a     the longest cell of all"
+        assert lines(app)[0] == " set   fits"
