@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
@@ -64,6 +64,7 @@ class DashboardScreen(Screen[None]):
         self._health_extra_rows = 0
         self._wake = asyncio.Event()
         self._filter_panel: TablePanel | None = None
+        self._shown = False
         # The first poll starts now, while the screen is composed and painted: connecting and
         # the first query overlap the UI's start-up instead of following it.
         self._first_poll: asyncio.Future[Snapshot] | None = None
@@ -89,6 +90,15 @@ class DashboardScreen(Screen[None]):
         """The first poll while it has not been shown (the app shows this screen when it is
         done, so the first paint already has data)."""
         return self._first_poll
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual's own handler (Screen's, called after this one) restyles the whole screen
+        # when it is shown. The first time, the screen was styled a moment before, as it was
+        # mounted (its focus too: AUTO_FOCUS): that second pass (~12 ms, before the first paint)
+        # changes nothing. Later resumes (back from another screen) restyle as usual.
+        if not self._shown:
+            self._shown = True
+            event.refresh_styles = False
 
     def on_mount(self) -> None:
         self._render_status()
