@@ -1,10 +1,11 @@
 """HealthPanel: the database state in one word, latency, version, uptime, size, cache hit rate,
-and the last hour's sparklines (cache hit rate, TPS, errors) when the history has them."""
+and the last hour's sparklines (cache hit rate, TPS, errors) once the history has them."""
 
 from __future__ import annotations
 
 from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from ..model import DbState, Snapshot
 from .render import health_renderable, health_with_probes
@@ -23,19 +24,27 @@ def spark_width(panel_width: int) -> int:
 
 
 def health_body(snapshot: Snapshot, panel_width: int = 40) -> object:
-    """The panel's content: health (+ cache sparkline), the "1h" rates row, the HTTP probes."""
+    """The panel's content: health (+ cache sparkline), the "1h" rates row, the HTTP probes.
+    The "1h" row is there from the first snapshot ("collecting…" until the history has a
+    trend): the dashboard keeps its room, so nothing moves on screen when the trend arrives."""
     lines = snapshot.sparklines
-    if not has_data(lines) or snapshot.health.state is DbState.DOWN or lines is None:
+    if snapshot.health.state is DbState.DOWN:
         return health_with_probes(snapshot)
     width = spark_width(panel_width)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="ellipsis", no_wrap=True)
-    grid.add_row("1h", rate_line(lines, width, compact=panel_width < COMPACT_BELOW))
+    trend = lines if lines is not None and has_data(lines) else None
+    if trend is None:
+        grid.add_row("1h", Text("collecting…", style="dim"))
+    else:
+        grid.add_row("1h", rate_line(trend, width, compact=panel_width < COMPACT_BELOW))
     probes = health_with_probes(snapshot)
     rest = list(probes.renderables)[1:] if isinstance(probes, Group) else []
     return Group(
-        health_renderable(snapshot.health, snapshot.taken_at, cache_spark(lines, width)),
+        health_renderable(
+            snapshot.health, snapshot.taken_at, cache_spark(trend, width) if trend else None
+        ),
         grid,
         *rest,
     )

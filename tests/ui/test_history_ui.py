@@ -109,6 +109,44 @@ async def test_dashboard_sparklines_follow_the_snapshots() -> None:
         assert line.split()[0] == "▃▄▅▅▆▇█"
 
 
+class SameMinuteSource(SteppingSource):
+    """Its first four snapshots are taken within the same minute: the history has no trend
+    until the fifth, a minute later."""
+
+    async def collect(self) -> Snapshot:
+        snapshot = await super().collect()
+        return replace(snapshot, taken_at=T0 + timedelta(minutes=max(0, self.i - 4)))
+
+
+async def test_nothing_moves_on_the_dashboard_when_the_trend_arrives() -> None:
+    # The health panel's "1h" row has its room from the first snapshot: when the trend arrives
+    # (a minute into a fresh session) no panel moves under the operator's eyes, and the screen
+    # is not laid out again.
+    source = SameMinuteSource([10, 20, 30, 40, 50])
+    target = TargetConfig(name="production", dsn="postgresql://ops@db.example.com/postgres")
+    config = Config(
+        console=ConsoleConfig(refresh_interval=30),
+        history=HistoryConfig(sample_interval=60),
+        targets={"production": target},
+    )
+    app = EngFlowApp(config, target, monitor_factory=lambda c, t: Monitor(source, c, t))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 2)
+        await pilot.pause()
+        health = app.screen.query_one(HealthPanel)
+        panels = [health, *app.screen.query("#panels > *")]
+        assert "1h collecting…" in static_text(health)
+        before = [panel.region for panel in panels]
+        while app.dashboard.snapshots_applied < 5:
+            count = app.dashboard.snapshots_applied
+            await pilot.press("r")  # the next snapshot now
+            await wait_for(lambda n=count: app.dashboard.snapshots_applied > n)
+        await pilot.pause()
+        assert "collecting" not in static_text(health)
+        assert "/s" in static_text(health)  # the trend is on screen
+        assert [panel.region for panel in panels] == before
+
+
 async def test_sparklines_start_from_the_stored_last_hour(tmp_path: Path) -> None:
     clock = [T0 + timedelta(minutes=30)]
     store = StoreThread(tmp_path / "h.sqlite", clock=lambda: clock[0])
