@@ -74,11 +74,13 @@ class EngFlowApp(App[None]):
     def on_mount(self) -> None:
         if not self.is_headless:
             self._exit_on_signals()
+        # The garbage collector, paused by the command for the start-up (startup_gc): by then
+        # the first data is on screen, or the target picker waits for a choice.
+        self.set_timer(1.0, startup_gc.settle)
         if self.target is not None:
             self._open(self.target)  # incident mode starts once the dashboard shows
         else:
             self._start_incidents()
-            self.set_timer(1.0, startup_gc.settle)  # the picker may wait for minutes
             from .screens.target_picker import TargetPickerScreen
 
             self.push_screen(TargetPickerScreen(list(self.config.targets.values())), self._picked)
@@ -144,7 +146,6 @@ class EngFlowApp(App[None]):
             self.set_timer(0.5, show)
         # After the first data: reading the run store and the checklist screens can wait.
         self.set_timer(1.0, lambda: self.checklists.offer_resume())
-        self.set_timer(1.0, startup_gc.settle)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In the half second before the dashboard shows, a screen opened from the keyboard

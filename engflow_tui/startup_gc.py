@@ -4,8 +4,8 @@ Start-up (imports, Textual's DOM and styles, the first snapshot) allocates a few
 thousand objects that live as long as the console. With the collector on, that allocation
 triggers ~170 collections, each walking what is already there: ~45 ms of the time to first
 data. The ``engflow-tui`` command pauses the collector before it imports anything
-(:func:`pause`); the console settles it one second after it opens its target or shows its
-target picker, by when the first data is on screen (:func:`settle`); every other command
+(:func:`pause`); the console settles it one second after it starts, by when the first data
+is on screen or the target picker waits for a choice (:func:`settle`); every other command
 resumes it as soon as its arguments are read (:func:`resume`). Reference counting frees
 everything as before the whole time: only reference cycles wait.
 
@@ -40,7 +40,7 @@ def paused() -> bool:
 
 
 def settle() -> None:
-    """Once the console is up (shortly after it opened its target): what start-up built is
+    """Once the console is up (a second after it started): what start-up built is
     moved out of the collector's reach (gc.freeze), so later full collections walk only what
     came after (~2.5 ms at large scale instead of 30-65 ms each, landing inside refreshes).
 
