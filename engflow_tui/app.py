@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -17,6 +19,8 @@ from .config import Config, TargetConfig
 from .messages import ActionRequested, AlertSelected, ChecklistRequested, SnapshotReady
 from .monitor import Monitor, console_monitor
 from .screens.dashboard import DashboardScreen
+from .textsafe import inert
+from .widgets.inert_filter import InertFilter
 
 MonitorFactory = Callable[[Config, TargetConfig], Monitor]
 
@@ -70,6 +74,28 @@ class EngFlowApp(App[None]):
         self._checklists: Any = None
         self.incident_clock = incident_clock
         self.incidents: Any = None
+        self._inert_filter = InertFilter()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # Every line drawn passes through InertFilter: data that reached a widget without
+        # being made inert still never reaches the terminal as control bytes.
+        return [*super().get_line_filters(), self._inert_filter]
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Toasts carry server messages and names from the data: never read as markup (a name
+        # like "[@click=app.quit]" would otherwise become a link that runs an action), their
+        # control characters shown (Rich would silently drop some and keep ESC).
+        super().notify(
+            inert(message), title=title, severity=severity, timeout=timeout, markup=False
+        )
 
     def on_mount(self) -> None:
         if not self.is_headless:

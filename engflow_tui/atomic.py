@@ -4,11 +4,12 @@ No Textual."""
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from .textsafe import dumps
 
 
 def write_text(path: Path, text: str) -> None:
@@ -36,4 +37,4 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     """Replace ``path`` with ``data`` as JSON (mode 0600); raises OSError on failure."""
-    write_text(path, json.dumps(data, ensure_ascii=False, indent=1, default=str))
+    write_text(path, dumps(data, indent=1, default=str))

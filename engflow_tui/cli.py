@@ -22,6 +22,7 @@ from .config import (
     TargetConfig,
     check_target_environment,
     default_config_path,
+    dsn_has_password,
     find_config_path,
     load_config,
     pg_environment_present,
@@ -432,9 +433,18 @@ def run_config(args: argparse.Namespace) -> int:
     return 0
 
 
+DSN_PASSWORD_WARNING = (
+    "engflow-tui: warning: the --dsn carries a password, which every user of this machine can "
+    "read in `ps`; use PGPASSWORD, ~/.pgpass or a target's password_env instead"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    dsn = getattr(args, "dsn", None)
+    if dsn and dsn_has_password(dsn):
+        print(DSN_PASSWORD_WARNING, file=sys.stderr)
     if args.command not in (None, "demo"):
         # Only the console keeps the collector paused until it shows data (startup_gc).
         startup_gc.resume()

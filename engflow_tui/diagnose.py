@@ -6,7 +6,6 @@ connect). The JSON layout is a contract other tools rely on. Must not import Tex
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +21,7 @@ from .model import (
     TableRls,
     Unavailable,
 )
+from .textsafe import dumps, inert
 
 STATUS_ORDER = {"ok": 0, "unknown": 1, "warning": 2, "critical": 3}
 EXIT_CODES = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
@@ -321,7 +321,7 @@ def _slow_check(slow: SlowQueries) -> Check:
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str)
+    return dumps(report.as_dict(), indent=2, default=str)
 
 
 def worst(statuses: list[str]) -> str:
@@ -368,7 +368,7 @@ def render_text(report: Report) -> str:
                     lines.append(f"          … and {len(check.details) - 10} more (--format json)")
             if check.fix:
                 lines.append(f"          fix: {check.fix}")
-    return "\n".join(lines)
+    return inert("\n".join(lines))
 
 
 def render_markdown(report: Report) -> str:
@@ -395,7 +395,7 @@ def render_markdown(report: Report) -> str:
                     lines.append("- " + ", ".join(f"{k}: `{v}`" for k, v in item.items()))
             if check.fix:
                 lines += ["", f"Fix: {check.fix}"]
-    return "\n".join(lines) + "\n"
+    return inert("\n".join(lines) + "\n")
 
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}

@@ -5,6 +5,8 @@ Must not import Textual.
 
 from __future__ import annotations
 
+from .textsafe import inert
+
 
 class EngflowError(Exception):
     """An error with a message fit for an operator; ``exit_code`` for the CLI."""
@@ -12,7 +14,7 @@ class EngflowError(Exception):
     exit_code = 2
 
     def render(self) -> str:
-        return f"engflow-tui: {self}"
+        return f"engflow-tui: {inert(self)}"
 
 
 class ConfigError(EngflowError):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..textsafe import dumps
 from .model import ActionError, ActionPlan, ActionResult
 
 
@@ -33,7 +34,7 @@ class AuditLog:
 
     def append(self, record: dict[str, Any]) -> None:
         """Append one record durably; raises ActionError if it cannot (the action must not run)."""
-        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        line = dumps(record, default=str) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             created = not self.path.exists()

@@ -20,6 +20,7 @@ from ..config import Config, TargetConfig
 from ..durations import format_age, format_duration
 from ..errors import DatabaseError
 from ..model import TableRls
+from ..redact import redact_query
 from .audit import AuditLog
 from .model import ActionError, ActionPlan, ActionResult, ActionTarget, TargetOutcome
 
@@ -42,14 +43,6 @@ def _shown_sql(name: str) -> str:
     return "\n".join(line for line in lines if not line.startswith("--")).strip()
 
 
-_SECRET_IN_SQL = re.compile(r"(?i)\b(password|secret|token)(\s*=?\s*)'[^']*'")
-
-
-def redact_sql(text: str) -> str:
-    """A session's last query may be ALTER ROLE … PASSWORD '…': never store or show the secret."""
-    return _SECRET_IN_SQL.sub(r"\1\2'***'", text)
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -70,7 +63,8 @@ def _session_target(row: Any) -> ActionTarget:
             "backend_start": backend_start.isoformat(),
             "state_change": _iso(row.get("state_change")),
             "query_start": _iso(row.get("query_start")),
-            "query": redact_sql(" ".join((row["query"] or "").split())[:500]),
+            # A session's last query may carry credentials: never stored or shown.
+            "query": redact_query(" ".join((row["query"] or "").split()))[:500],
         },
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..atomic import write_text
 from ..model import Alert
+from ..textsafe import dumps
 from .metrics import Metrics
 from .rules import Rule
 
@@ -107,7 +108,7 @@ class AlertStore:
 
     def save(self, data: dict[str, Any]) -> None:
         try:
-            write_text(self.path, json.dumps(data, ensure_ascii=False, default=str))
+            write_text(self.path, dumps(data, default=str))
             self.problem = None
         except OSError as exc:
             self.problem = f"cannot write the alert history {self.path}: {exc.strerror or exc}"

@@ -3,9 +3,9 @@ No Textual."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from ..textsafe import dumps, inert
 from .run import ChecklistRun, ItemState
 
 MARK = {"done": "x", "pass": "x", "fail": " ", "pending": " ", "skipped": " "}
@@ -42,7 +42,7 @@ def as_json_dict(run: ChecklistRun) -> dict[str, Any]:
 
 
 def render_json(run: ChecklistRun) -> str:
-    return json.dumps(as_json_dict(run), indent=2, ensure_ascii=False)
+    return dumps(as_json_dict(run), indent=2)
 
 
 def _line(item: ItemState) -> list[str]:
@@ -116,7 +116,7 @@ def render_markdown(run: ChecklistRun, incident: str = "") -> str:
         + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         + f" (auto items: {auto_status(run)})",
     ]
-    return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+    return inert("\n".join(out).replace("\n\n\n", "\n\n") + "\n")
 
 
 def runs_section(runs: list[ChecklistRun]) -> str | None:

@@ -35,6 +35,7 @@ from ..model import (
     TableSize,
     Unavailable,
 )
+from ..redact import redact_optional, redact_query
 
 PGSS_MISSING_FIX = (
     "run CREATE EXTENSION pg_stat_statements; in this database (if the server does not preload it "
@@ -397,7 +398,8 @@ class PostgresCollector:
                 xact_age_seconds=s[7],
                 query_age_seconds=s[8],
                 wait_event=s[9],
-                query=s[10],
+                # Other sessions' text may carry their credentials: never held here.
+                query=redact_optional(s[10]),
             )
             for s in row["sessions"] or ()
         )
@@ -478,7 +480,7 @@ class PostgresCollector:
             text_sql = db.load_sql("slow_query_texts").replace("{pgss}", schema)
             for text_row in await self._conn.fetch(text_sql, missing):
                 query = text_row["query"] or ""
-                self._texts[text_row["queryid"]] = query
+                self._texts[text_row["queryid"]] = redact_query(query)
                 if db.QUERY_MARKER in query:
                     self._own_queryids.add(text_row["queryid"])
         return tuple(
@@ -555,7 +557,7 @@ class PostgresCollector:
             text_sql = db.load_sql("slow_query_texts").replace("{pgss}", schema)
             for text_row in await self._conn.fetch(text_sql, missing):
                 query = text_row["query"] or ""
-                self._texts[text_row["queryid"]] = query
+                self._texts[text_row["queryid"]] = redact_query(query)
                 if db.QUERY_MARKER in query:
                     self._own_queryids.add(text_row["queryid"])
             if len(self._texts) > 5000:  # bounded cache: keep what this result shows

@@ -12,6 +12,7 @@ from typing import Any
 from ..diagnose import Check
 from ..durations import format_age, format_duration
 from ..model import Unavailable
+from ..redact import redact_query
 from .base import Context, Probe
 
 BLOCKED_CRITICAL_SECONDS = 60.0
@@ -52,7 +53,7 @@ def blocking_tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "state": r.get("state") if pid else "prepared transaction",
                 "seconds": round(r.get("state_seconds") or 0.0, 1),
                 "wait_event": r.get("wait_event"),
-                "query": " ".join((r.get("query") or "").split())[:300],
+                "query": redact_query(" ".join((r.get("query") or "").split()))[:300],
                 "backend_start": r["backend_start"].isoformat() if r.get("backend_start") else None,
             }
         )

@@ -7,11 +7,11 @@ apart from the store reads. Must not import Textual.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..textsafe import dumps, inert
 from .store import HistoryStore
 from .trends import hit_rate, table_growth
 
@@ -168,7 +168,7 @@ def to_json(report: WeeklyReport) -> str:
     data["start"], data["end"] = report.start.isoformat(), report.end.isoformat()
     for item, s in zip(data["slower"], report.slower, strict=True):
         item["factor"] = round(s.factor, 2)
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return dumps(data, indent=2, default=str)
 
 
 def _cell(text: str) -> str:
@@ -246,4 +246,4 @@ def to_markdown(report: WeeklyReport) -> str:
         ]
     else:
         out.append("No alert fired.")
-    return "\n".join(out) + "\n"
+    return inert("\n".join(out) + "\n")

@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - not POSIX: changes are still re-based,
     fcntl = None  # type: ignore[assignment]
 
 from ..atomic import write_text
+from ..textsafe import dumps
 from .model import Escalation, Incident, Status, TimelineEntry
 
 Clock = Callable[[], datetime]
@@ -178,7 +179,7 @@ class IncidentStore:
             return None
 
     def save(self, incident: Incident) -> None:
-        text = json.dumps(to_dict(incident), ensure_ascii=False, indent=1, default=str)
+        text = dumps(to_dict(incident), indent=1, default=str)
         try:
             write_text(self.path, text)
             self._seen = self._signature()

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ..durations import format_age
+from ..textsafe import inert
 from .model import Incident, TimelineEntry
 
 ChecklistResults = Callable[[Incident], str | None]
@@ -149,4 +150,4 @@ def markdown(
         "- Team debriefing:",
         "",
     ]
-    return "\n".join(out)
+    return inert("\n".join(out))

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from ..actions.model import ActionResult
+from ..textsafe import inert
 
 STATUS_STYLE = {
     "done": "bold green",
@@ -25,13 +26,13 @@ def result_text(result: ActionResult) -> Text:
     for outcome in result.outcomes:
         text.append(f"{outcome.status.upper():8} ", style=STATUS_STYLE.get(outcome.status, ""))
         if outcome.target not in outcome.message:
-            text.append(f"{outcome.target}: ", style="bold")
-        text.append(outcome.message + "\n")
+            text.append(f"{inert(outcome.target, one_line=True)}: ", style="bold")
+        text.append(inert(outcome.message) + "\n")
     if result.error:
-        text.append("\n" + result.error + "\n", style="bold red")
+        text.append("\n" + inert(result.error) + "\n", style="bold red")
     if result.fix:
         text.append("fix: ", style="bold")
-        text.append(result.fix + "\n", style="italic")
+        text.append(inert(result.fix) + "\n", style="italic")
     return text
 
 

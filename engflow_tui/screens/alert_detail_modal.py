@@ -16,6 +16,7 @@ from textual.widgets import Button, Static
 
 from ..durations import format_age
 from ..model import Alert
+from ..textsafe import inert
 
 
 def runbook_text(section: dict[str, Any]) -> Text:
@@ -62,7 +63,7 @@ class AlertDetailModal(ModalScreen[str | None]):
         facts.append(f"{a.severity.value.upper()} · {a.state}", style="bold")
         if a.acknowledged:
             facts.append(" · acknowledged", style="green")
-        facts.append(f"\n{a.message}\n")
+        facts.append(f"\n{inert(a.message)}\n")
         if a.since is not None:
             facts.append(
                 f"since {a.since.astimezone():%Y-%m-%d %H:%M:%S} ({format_age((self.now - a.since).total_seconds())} ago)",
@@ -74,7 +75,9 @@ class AlertDetailModal(ModalScreen[str | None]):
                 facts.append(f"  peak {a.peak:g}", style="dim")
         with VerticalScroll():
             yield Static(
-                escape(f"{a.title}" + (f" — {a.subject}" if a.subject else "")),
+                escape(
+                    f"{a.title}" + (f" — {inert(a.subject, one_line=True)}" if a.subject else "")
+                ),
                 classes="title",
                 id="alert-title",
             )

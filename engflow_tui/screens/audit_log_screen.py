@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.text import Text
@@ -12,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..textsafe import dumps, inert
 from ..widgets.render import highlighted
 
 EVENT_STYLE = {"finished": "green", "failed": "bold red", "refused": "bold red", "started": "dim"}
@@ -49,10 +49,10 @@ class AuditLogScreen(Screen[None]):
             table.add_row(
                 str(r.get("ts", ""))[:19].replace("T", " "),
                 Text(str(r.get("event", "")), style=EVENT_STYLE.get(str(r.get("event")), "")),
-                Text(str(r.get("operator", ""))),
-                Text(str(r.get("target", ""))),
-                Text(str(r.get("action", ""))),
-                Text(str(r.get("summary", r.get("error", "")))),
+                Text(inert(r.get("operator", ""), one_line=True)),
+                Text(inert(r.get("target", ""), one_line=True)),
+                Text(inert(r.get("action", ""), one_line=True)),
+                Text(inert(r.get("summary", r.get("error", "")), one_line=True)),
                 key=str(index),
             )
         if not self.records:
@@ -65,7 +65,7 @@ class AuditLogScreen(Screen[None]):
         record = self.records[int(event.row_key.value)]
         self.query_one("#audit-detail", Static).update(
             highlighted(
-                json.dumps(record, indent=2, ensure_ascii=False),
+                dumps(record, indent=2),
                 "json",
                 word_wrap=True,
                 theme="ansi_dark",

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ..diagnose import Check, Report, by_section
+from ..textsafe import inert
 
 STATUS_STYLE = {
     "critical": "bold white on red",
@@ -40,7 +41,7 @@ def _cell(value: Any) -> Text:
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(v) for v in value)
     text = "" if value is None else str(value)
-    text = " ".join(text.split())
+    text = inert(" ".join(text.split()), one_line=True)
     return Text(text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 1] + "…")
 
 
@@ -110,7 +111,7 @@ class DiagnoseScreen(Screen[None]):
             report = await self.produce_report()
         except Exception as exc:  # noqa: BLE001 - shown on the screen, the app stays up
             self.query_one("#diagnose-heading", Static).update(
-                Text(f"Diagnosis failed: {exc}", style="bold red")
+                Text(f"Diagnosis failed: {inert(exc)}", style="bold red")
             )
             return
         self.show(report)
@@ -222,11 +223,11 @@ class DiagnoseScreen(Screen[None]):
             where = ", ".join(f"{k} {v}" for k, v in target.items() if k != "backend_start")
             text.append("  ·  ")
             text.append(f"a: {name}" + (f" ({where})" if where else ""), style="bold cyan")
-        text.append("\n" + check.summary)
+        text.append("\n" + inert(check.summary))
         fix = (item or {}).get("fix") or check.fix
         if fix:
             text.append("\nfix: ", style="bold")
-            text.append(str(fix), style="italic")
+            text.append(inert(fix), style="italic")
         self.query_one("#check-detail", Static).update(text)
 
     # ------------------------------------------------------------------ fixing

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from ..durations import format_age
 from ..incidents.model import Incident, TimelineEntry
 from ..incidents.timers import ALARM, WARNING, Deadline, describe, urgency
+from ..textsafe import inert
 
 KEYS_HINT = (
     "[b]k[/b] ack  [b]s[/b] status  [b]v[/b] severity  [b]e[/b] escalate  [b]n[/b] note  "
@@ -35,8 +36,8 @@ KIND_STYLE = {
 def render_summary(incident: Incident, now: datetime) -> Text:
     text = Text()
     text.append(f"{incident.id}  SEV{incident.severity}  {incident.status.value}\n", style="bold")
-    text.append(f"{incident.title}\n")
-    text.append(f"Impact: {incident.impact or '-'}   ETA: {incident.eta or '-'}\n")
+    text.append(f"{inert(incident.title)}\n")
+    text.append(f"Impact: {inert(incident.impact or '-')}   ETA: {inert(incident.eta or '-')}\n")
     acked = (
         f"acknowledged {incident.acknowledged_at.astimezone():%H:%M:%S}"
         if incident.acknowledged_at
@@ -87,7 +88,7 @@ def entry_detail(entry: TimelineEntry) -> str:
             lines.append(f"error: {audit['error']}")
     if entry.data.get("text"):
         lines += ["", entry.data["text"]]
-    return "\n".join(lines)
+    return inert("\n".join(str(line) for line in lines))
 
 
 class IncidentScreen(Screen[None]):
@@ -158,7 +159,7 @@ class IncidentScreen(Screen[None]):
             table.add_row(
                 entry.at.astimezone().strftime("%H:%M:%S"),
                 Text(entry.kind, style=KIND_STYLE.get(entry.kind, "")),
-                Text(entry.text),
+                Text(inert(entry.text, one_line=True)),
                 key=str(index),
             )
 

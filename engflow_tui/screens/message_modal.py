@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..textsafe import inert
+
 
 class MessageModal(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter,q", "dismiss", "Close", id="message.close")]
@@ -28,9 +30,9 @@ class MessageModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(escape(self.title_text), classes="title", id="message-title")
-            yield Static(escape(self.message), id="message-body")
+            yield Static(escape(inert(self.message)), id="message-body")
             if self.fix:
-                yield Static(f"[b]fix:[/b] [i]{escape(self.fix)}[/i]", id="message-fix")
+                yield Static(f"[b]fix:[/b] [i]{escape(inert(self.fix))}[/i]", id="message-fix")
             yield Button("Close (Enter)", id="close")
 
     def on_mount(self) -> None:

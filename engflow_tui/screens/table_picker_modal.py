@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..textsafe import inert
+
 
 class TablePickerModal(ModalScreen[str | None]):
     BINDINGS = [
@@ -53,7 +55,7 @@ class TablePickerModal(ModalScreen[str | None]):
         if not self.items:
             options.add_option(Option(self.empty_message, id="__none__", disabled=True))
         for key, label in matching:
-            options.add_option(Option(escape(label), id=key))
+            options.add_option(Option(escape(inert(label, one_line=True)), id=key))
         if matching:
             options.highlighted = 0
 

@@ -29,6 +29,7 @@ from ..model import (
     Snapshot,
     Unavailable,
 )
+from ..textsafe import inert
 
 STATE_STYLE = {
     DbState.CONNECTED: "bold green",
@@ -57,10 +58,10 @@ def human_bytes(value: int | None) -> str:
 def unavailable_text(item: Unavailable) -> Text:
     text = Text()
     text.append("unavailable: ", style="bold yellow")
-    text.append(item.reason)
+    text.append(inert(item.reason))
     if item.fix:
         text.append("\nfix: ", style="bold")
-        text.append(item.fix, style="italic")
+        text.append(inert(item.fix), style="italic")
     return text
 
 
@@ -75,15 +76,16 @@ def health_renderable(
         state.append(f" {health.latency_ms:.1f} ms")
     grid.add_row("db", state)
     if health.state is DbState.DOWN:
-        grid.add_row("error", Text(health.error or "-", style="red"))
+        grid.add_row("error", Text(inert(health.error or "-"), style="red"))
         if health.down_since is not None and taken_at is not None:
             grid.add_row("down for", format_age((taken_at - health.down_since).total_seconds()))
         return grid
     if health.error:
-        grid.add_row("why", Text(health.error, style="yellow"))
-    version = health.server_version or "-"
-    grid.add_row("server", f"PG {version} · up {format_age(health.uptime_seconds)}")
-    grid.add_row("size", f"{health.database or '-'}  {human_bytes(health.database_size_bytes)}")
+        grid.add_row("why", Text(inert(health.error), style="yellow"))
+    version = inert(health.server_version or "-", one_line=True)
+    grid.add_row("server", Text(f"PG {version} · up {format_age(health.uptime_seconds)}"))
+    database = inert(health.database or "-", one_line=True)
+    grid.add_row("size", Text(f"{database}  {human_bytes(health.database_size_bytes)}"))
     cache = "-" if health.cache_hit_pct is None else f"{health.cache_hit_pct:.1f} %"
     cache_style = (
         "" if health.cache_hit_pct is None or health.cache_hit_pct >= 80 else "bold yellow"
@@ -110,15 +112,15 @@ def probe_line(probe: HttpProbe) -> Text:
         slow = probe.latency_ms > 500
         text.append(f" {probe.latency_ms:.0f} ms", style="bold yellow" if slow else "")
     if probe.version:
-        text.append(f"  v{probe.version}", style="dim")
+        text.append(f"  v{inert(probe.version, one_line=True)}", style="dim")
     if probe.state != "ok" or "FALLBACK" in probe.detail:
-        text.append(f"  {probe.detail}", style="bold yellow")
+        text.append(f"  {inert(probe.detail, one_line=True)}", style="bold yellow")
     return text
 
 
 def host_line(host: HostMetrics | Unavailable) -> Text:
     if isinstance(host, Unavailable):
-        return Text(f"unavailable: {host.reason}", style="yellow")
+        return Text(f"unavailable: {inert(host.reason)}", style="yellow")
     text = Text()
     for label, value, limit in (
         ("cpu", host.cpu_pct, 80),
@@ -207,19 +209,21 @@ def session_rows(
                 key,
                 [
                     str(s.pid),
-                    Text(s.user or ""),  # Text, not str: DataTable would read "[...]" as markup
-                    Text(s.application or ""),
-                    Text(s.client_addr or "local"),
+                    # Text, not str: DataTable would read "[...]" as markup; inert: the names
+                    # are any client's to choose.
+                    Text(inert(s.user, one_line=True)),
+                    Text(inert(s.application, one_line=True)),
+                    Text(inert(s.client_addr or "local", one_line=True)),
                     state_cell(s.state, s.state_age_seconds, thresholds),
                     format_age(s.state_age_seconds),
                     # ClientRead on an idle session is the normal state, not a wait worth reading.
                     Text(
-                        s.wait_event
+                        inert(s.wait_event, one_line=True)
                         if s.wait_event
                         and (s.state == "active" or "ClientRead" not in s.wait_event)
                         else ""
                     ),
-                    Text(s.one_line_query(query_width)),
+                    Text(inert(s.one_line_query(query_width), one_line=True)),
                 ],
             )
         )
@@ -244,7 +248,7 @@ def slow_query_rows(slow: SlowQueries, query_width: int = 300) -> list[tuple[str
                     Text(f"{q.calls:,}", justify="right"),
                     Text(f"{q.total_ms:,.0f}", justify="right"),
                     Text(f"{q.rows:,}", justify="right"),
-                    Text(text),
+                    Text(inert(text, one_line=True)),
                 ],
             )
         )
@@ -258,7 +262,7 @@ def slow_queries_summary(slow: SlowQueries) -> Text:
         style="bold" if slow.queries else "green",
     )
     if slow.note:
-        text.append(f"\n{slow.note}", style="yellow")
+        text.append(f"\n{inert(slow.note)}", style="yellow")
     return text
 
 
@@ -272,7 +276,9 @@ def rls_rows(rls: RlsStatus) -> list[tuple[str, list[object]]]:
         policies = Text(str(t.policy_count), justify="right")
         if t.rls_enabled and t.policy_count == 0:
             policies.stylize("yellow")  # RLS on with no policy: every non-owner is denied
-        name = Text(f"{t.schema}.{t.table}", style="bold" if not t.rls_enabled else "")
+        name = Text(
+            inert(f"{t.schema}.{t.table}", one_line=True), style="bold" if not t.rls_enabled else ""
+        )
         # The key carries schema and table apart: either may contain dots.
         rows.append((json.dumps([t.schema, t.table]), [flag, policies, name]))
     return rows
@@ -322,7 +328,7 @@ def alert_rows(alerts: tuple[Alert, ...], now: datetime) -> list[tuple[str, list
         else:
             badge = Text(f" {a.severity.value.upper()} ", style=SEVERITY_STYLE[a.severity])
             title = Text(a.title + (" ✓ack" if a.acknowledged else ""), style="bold")
-        rows.append((a.key, [badge, title, since, Text(a.message)]))
+        rows.append((a.key, [badge, title, since, Text(inert(a.message, one_line=True))]))
     return rows
 
 

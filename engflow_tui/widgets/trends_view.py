@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..history.trends import WINDOWS, Capacity, Chart, TrendsReport
+from ..textsafe import inert
 from .render import human_bytes
 from .sparkline import spark
 
@@ -108,7 +109,7 @@ def growth_table(report: TrendsReport) -> RenderableType:
     for g in report.growth:
         rate = g.per_month
         table.add_row(
-            g.table,
+            Text(inert(g.table, one_line=True)),
             human_bytes(int(g.size_bytes)),
             ("+" if rate >= 0 else "-") + human_bytes(int(abs(rate))),
         )

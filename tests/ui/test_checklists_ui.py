@@ -5,11 +5,9 @@ resumes it with its ticks and notes."""
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,8 +24,8 @@ from engflow_tui.screens.table_picker_modal import TablePickerModal
 from engflow_tui.screens.text_prompt_modal import TextPromptModal
 
 from ..pg import session, wait_for
+from ..terminal import read_until as _read_until
 from .helpers import static_text
-from .test_demo import _read_until
 
 
 def make_app(dsn: str, state: Path) -> EngFlowApp:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import pty
 import re
-import select
 import signal
 import socket
 import sys
@@ -16,23 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-
-def _read_until(fd: int, pattern: str, timeout: float) -> str:
-    buffer = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buffer += chunk
-            if re.search(pattern.encode(), buffer):
-                return buffer.decode(errors="replace")
-    raise AssertionError(f"{pattern!r} not seen within {timeout}s; got {buffer[-2000:]!r}")
+from ..terminal import read_until as _read_until
 
 
 def _processes_mentioning(text: str) -> list[int]:
