@@ -10,7 +10,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from .actions.model import ActionError, ActionPlan
+from .actions.model import ActionError, ActionPlan, ActionResult
 from .actions.runner import (
     CANCEL_QUERY,
     EMERGENCY_FALLBACK,
@@ -65,11 +65,8 @@ class ActionFlows:
             # Read-only mode refuses in execute(); an action that leaves the database untouched
             # (Test restore) still runs there, so it is still confirmed.
             if not self.runner.read_only or plan.params.get("live_database_untouched"):
-                confirmed = await self.app.push_screen_wait(ConfirmActionModal(plan, replan))
-                if not confirmed:
-                    self.app.notify(
-                        f"{action}: cancelled, nothing was run", timeout=4, markup=False
-                    )
+                plan = await self._confirmed(plan, replan)
+                if plan is None:
                     return
             if action == TEST_RESTORE:
                 self.app.notify(
@@ -79,10 +76,42 @@ class ActionFlows:
             result = await self.runner.execute(plan)  # refuses (and records it) when read-only
             self.app.refresh_dashboard()
             await self.app.push_screen_wait(ActionResultModal(result))
+            await self._follow_up(result)
         except ActionError as exc:
             await self.app.push_screen_wait(MessageModal(f"{action}: not run", str(exc), exc.fix))
         finally:
             self.busy = False
+
+    async def _confirmed(self, plan: ActionPlan, replan: Any) -> ActionPlan | None:
+        """The plan as the operator confirmed it (the dialog may have re-listed or re-read its
+        targets meanwhile), or None when cancelled."""
+        refresh = None
+        if plan.action in (TERMINATE_SESSION, CANCEL_QUERY):
+            pid, started = plan.params["pid"], plan.params["backend_start"]
+            action = plan.action
+
+            def refresh() -> Any:
+                return self.runner.plan_session(action, pid, started)
+
+        modal = ConfirmActionModal(plan, replan, refresh)
+        if not await self.app.push_screen_wait(modal):
+            self.app.notify(f"{plan.action}: cancelled, nothing was run", timeout=4)
+            return None
+        return modal.plan
+
+    async def _follow_up(self, result: ActionResult) -> None:
+        """Cancel query whose statement ended meanwhile: offer the one running now, through a
+        confirmation of its own."""
+        if not any(o.follow_up == CANCEL_QUERY for o in result.outcomes):
+            return
+        params = result.plan.params
+        plan = await self.runner.plan_session(CANCEL_QUERY, params["pid"], params["backend_start"])
+        confirmed = await self._confirmed(plan, None)
+        if confirmed is None:
+            return
+        again = await self.runner.execute(confirmed)
+        self.app.refresh_dashboard()
+        await self.app.push_screen_wait(ActionResultModal(again))
 
     async def _plan(self, action: str, target: dict[str, Any]) -> tuple[ActionPlan | None, Any]:
         runner = self.runner

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from . import own_sessions
 from .errors import DatabaseError
 
 APPLICATION_NAME = "engflow-tui"
@@ -151,18 +152,33 @@ async def connect(
         settings["default_transaction_read_only"] = "on"
     if lock_timeout is not None:
         settings["lock_timeout"] = str(max(int(lock_timeout * 1000), 1))
+    conn = None
     try:
-        return await asyncpg.connect(
+        conn = await asyncpg.connect(
             **connect_kwargs(dsn, password),
             timeout=timeout,
             command_timeout=statement_timeout + 1.0,
             server_settings=settings,
             statement_cache_size=100,
         )
+        await _register_own(conn)
+        return conn
     except BaseException as exc:  # noqa: BLE001 - translated, CancelledError re-raised
+        if conn is not None:
+            conn.terminate()
         if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
             raise
         raise translate_error(exc) from None
+
+
+async def _register_own(conn: asyncpg.Connection) -> None:
+    """Make the connection known as the console's own (own_sessions) until it closes."""
+    pid = conn.get_server_pid()
+    started = await conn.fetchval(load_sql("own_backend"))
+    if started is None:
+        return
+    own_sessions.register(pid, started)
+    conn.add_termination_listener(lambda _conn: own_sessions.unregister(pid, started))
 
 
 # ---------------------------------------------------------------------------------------------

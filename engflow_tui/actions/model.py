@@ -41,6 +41,9 @@ class TargetOutcome:
     status: str
     """done | skipped | failed | refused"""
     message: str
+    follow_up: str | None = None
+    """An action the flow offers next, through its own confirmation (Cancel query: the
+    confirmed statement ended and the session runs another one)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from .. import db
+from .. import db, own_sessions
 from ..config import Config, TargetConfig
 from ..durations import format_age, format_duration
 from ..errors import DatabaseError
@@ -120,7 +120,9 @@ class ActionRunner:
     async def plan_terminate_idle(self, threshold: float | None = None) -> ActionPlan:
         seconds = self.config.thresholds.idle_in_transaction if threshold is None else threshold
         rows = await self._with_conn(
-            lambda c: c.fetch(db.load_sql("action_idle_in_transaction"), float(seconds))
+            lambda c: c.fetch(
+                db.load_sql("action_idle_in_transaction"), float(seconds), *own_sessions.params()
+            )
         )
         return ActionPlan(
             action=TERMINATE_IDLE,
@@ -143,10 +145,13 @@ class ActionRunner:
         """``backend_start`` is the one the operator saw: a pid reused since is refused."""
         if action not in (TERMINATE_SESSION, CANCEL_QUERY):
             raise ValueError(action)
-        row = await self._with_conn(lambda c: c.fetchrow(db.load_sql("action_session"), pid))
+        row = await self._with_conn(
+            lambda c: c.fetchrow(db.load_sql("action_session"), pid, *own_sessions.params())
+        )
         if row is None:
             raise ActionError(
-                f"pid {pid} is not a client session any more (or it is this console's own)"
+                f"pid {pid} is not a client session any more (or it is one of this console's own "
+                "connections)"
             )
         if backend_start is not None and row["backend_start"] != datetime.fromisoformat(
             backend_start
@@ -157,18 +162,32 @@ class ActionRunner:
                 "look at the refreshed Connections panel and select again",
             )
         name = "action_terminate_session" if action == TERMINATE_SESSION else "action_cancel_query"
+        warnings: tuple[str, ...] = ()
+        if action == CANCEL_QUERY and row["state"] != "active":
+            warnings = (
+                f"pid {pid} is {row['state'] or 'not running anything'}: no statement is "
+                "running, there is nothing to cancel right now.",
+            )
         return ActionPlan(
             action=action,
             target_name=self.target.name,
             targets=(_session_target(row),),
             statement=_shown_sql(name)
-            + f"\n-- $1 = {pid}, $2 = {row['backend_start'].isoformat()} (its backend_start)",
+            + f"\n-- $1 = {pid}, $2 = {row['backend_start'].isoformat()} (its backend_start)"
+            + ("" if action == TERMINATE_SESSION else ", $3 = the confirmed statement's query_start"),
             description=(
-                "Ends the session: its open transaction is rolled back."
+                "Ends the session whatever it is doing by then (the dialog shows what it does, "
+                "re-read every second): its open transaction is rolled back."
                 if action == TERMINATE_SESSION
-                else "Cancels the statement it is running; the session stays connected."
+                else "Cancels the statement shown (only that one: a statement started since is "
+                "left alone); the session stays connected."
             ),
-            params={"done_word": "terminated" if action == TERMINATE_SESSION else "cancelled"},
+            warnings=warnings,
+            params={
+                "done_word": "terminated" if action == TERMINATE_SESSION else "cancelled",
+                "pid": pid,
+                "backend_start": row["backend_start"].isoformat(),
+            },
         )
 
     async def rls_candidates(self) -> list[TableRls]:
@@ -366,12 +385,10 @@ class ActionRunner:
             ]
             if plan.action == TERMINATE_IDLE:
                 args.append(plan.params["threshold"])
-            elif plan.action == TERMINATE_SESSION:
-                args.append(_from_iso(target.details.get("state_change")))
-            else:  # CANCEL_QUERY: only the confirmed statement
+            elif plan.action == CANCEL_QUERY:  # only the confirmed statement
                 args.append(_from_iso(target.details.get("query_start")))
             try:
-                row = await conn.fetchrow(sql, *args)
+                row = await conn.fetchrow(sql, *args, *own_sessions.params())
             except Exception as exc:  # noqa: BLE001 - per target: one failure does not stop the others
                 error = db.translate_error(exc)
                 fix = SIGNAL_FIX if error.sqlstate == "42501" else error.fix
@@ -379,13 +396,49 @@ class ActionRunner:
                     TargetOutcome(target.label, "failed", f"{error}" + (f" — {fix}" if fix else ""))
                 )
                 continue
-            if row is None:
+            if row is None and plan.action == CANCEL_QUERY:
+                outcomes.append(await self._cancel_missed(conn, target))
+            elif row is None:
                 outcomes.append(TargetOutcome(target.label, "skipped", GONE))
+            elif plan.action == CANCEL_QUERY and row["state"] != "active":
+                outcomes.append(
+                    TargetOutcome(
+                        target.label,
+                        "skipped",
+                        f"nothing was running (the session is {row['state'] or 'not active'}): "
+                        "nothing was cancelled",
+                    )
+                )
             elif row["signalled"]:
                 outcomes.append(TargetOutcome(target.label, "done", plan.params["done_word"]))
             else:
                 outcomes.append(TargetOutcome(target.label, "skipped", "already gone"))
         return outcomes
+
+    async def _cancel_missed(self, conn: Any, target: ActionTarget) -> TargetOutcome:
+        """Why a confirmed Cancel query did not act: the session is gone, or it runs another
+        statement now (the outcome says which; the flow offers to cancel that one)."""
+        pid = target.details["pid"]
+        row = await conn.fetchrow(db.load_sql("action_session"), pid, *own_sessions.params())
+        if row is None or row["backend_start"] != datetime.fromisoformat(
+            target.details["backend_start"]
+        ):
+            return TargetOutcome(target.label, "skipped", "the session is gone: nothing to cancel")
+        if row["state"] != "active":
+            return TargetOutcome(
+                target.label,
+                "skipped",
+                f"the statement you confirmed has ended and pid {pid} is {row['state']}: "
+                "nothing was cancelled",
+            )
+        now_running = redact_query(" ".join((row["query"] or "").split()))[:200]
+        return TargetOutcome(
+            target.label,
+            "skipped",
+            f"the statement you confirmed has ended; pid {pid} now runs another one, not "
+            f"cancelled: {now_running}",
+            follow_up=CANCEL_QUERY,
+        )
 
     async def _enable_rls(self, conn: Any, plan: ActionPlan) -> list[TargetOutcome]:
         qualified = plan.params["qualified"]

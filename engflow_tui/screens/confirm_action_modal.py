@@ -20,6 +20,7 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from ..actions.model import ActionPlan
 from ..durations import format_duration, parse_duration
+from ..textsafe import inert
 from ..widgets.render import highlighted
 
 HIDDEN_DETAILS = {
@@ -33,17 +34,20 @@ HIDDEN_DETAILS = {
 }
 HEADERS = {"client_addr": "client", "query": "last query"}
 Replan = Callable[[float], Awaitable[ActionPlan]]
+Refresh = Callable[[], Awaitable[ActionPlan]]
+REFRESH_EVERY = 1.0
+"""Seconds between two re-reads of a session the dialog names (Terminate session, Cancel query)."""
 
 
 def policy_lines(policies: list[dict[str, Any]]) -> Text:
     text = Text()
     for p in policies:
-        text.append(f"  • {p['name']}", style="bold")
-        text.append(f"  {p['command']} to {p['roles']}")
+        text.append(f"  • {inert(p['name'], one_line=True)}", style="bold")
+        text.append(f"  {p['command']} to {inert(p['roles'], one_line=True)}")
         if p.get("using"):
-            text.append(f"  USING ({p['using']})", style="dim")
+            text.append(f"  USING ({inert(p['using'])})", style="dim")
         if p.get("check"):
-            text.append(f"  WITH CHECK ({p['check']})", style="dim")
+            text.append(f"  WITH CHECK ({inert(p['check'])})", style="dim")
         text.append("\n")
     return text
 
@@ -70,10 +74,16 @@ class ConfirmActionModal(ModalScreen[bool]):
     ConfirmActionModal Button { margin: 0 2; }
     """
 
-    def __init__(self, plan: ActionPlan, replan: Replan | None = None) -> None:
+    def __init__(
+        self, plan: ActionPlan, replan: Replan | None = None, refresh: Refresh | None = None
+    ) -> None:
         super().__init__()
         self.plan = plan
         self.replan = replan
+        self.refresh_plan = refresh
+        """Re-reads the target while the dialog is open: what is confirmed is what it shows."""
+        self.gone: str | None = None
+        """Why the target cannot be confirmed any more (it ended while the dialog was open)."""
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -100,6 +110,24 @@ class ConfirmActionModal(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.show_plan(self.plan)
         self.query_one("#cancel", Button).focus()
+        if self.refresh_plan is not None:
+            self.set_interval(REFRESH_EVERY, self._refresh)
+
+    @work(exclusive=True, group="refresh", exit_on_error=False)
+    async def _refresh(self) -> None:
+        if self.refresh_plan is None or self.gone is not None:
+            return
+        try:
+            plan = await self.refresh_plan()
+        except Exception as exc:  # noqa: BLE001 - the session ended, or the database went away
+            self.gone = str(exc)
+            warnings = self.query_one("#warnings", Static)
+            warnings.update(Text(f"⚠ {inert(self.gone)}: nothing can be confirmed any more."))
+            warnings.display = True
+            self.query_one("#confirm", Button).disabled = True
+            return
+        if plan != self.plan:
+            self.show_plan(plan)
 
     def show_plan(self, plan: ActionPlan) -> None:
         self.plan = plan
@@ -115,7 +143,10 @@ class ConfirmActionModal(ModalScreen[bool]):
             table.add_column(HEADERS.get(column, column), key=column)
         for t in plan.targets:
             cells = [
-                Text(t.label) if c == "target" else Text(_cell(t.details.get(c))) for c in columns
+                Text(inert(t.label, one_line=True))
+                if c == "target"
+                else Text(_cell(t.details.get(c)))
+                for c in columns
             ]
             table.add_row(*cells, key=t.key)
         table.display = bool(plan.targets)
@@ -134,15 +165,15 @@ class ConfirmActionModal(ModalScreen[bool]):
             )
         policy_widget.display = policies is not None
         self.query_one("#statement", Static).update(
-            highlighted(plan.statement, "sql", word_wrap=True, theme="ansi_dark")
+            highlighted(inert(plan.statement), "sql", word_wrap=True, theme="ansi_dark")
         )
         warnings = self.query_one("#warnings", Static)
-        warnings.update(Text("\n".join(f"⚠ {w}" for w in plan.warnings)))
+        warnings.update(Text("\n".join(f"⚠ {inert(w)}" for w in plan.warnings)))
         warnings.display = bool(plan.warnings)
         self.query_one("#confirm", Button).disabled = plan.empty
 
     def action_confirm(self) -> None:
-        if not self.plan.empty:
+        if not self.plan.empty and self.gone is None:
             self.dismiss(True)
 
     def action_cancel(self) -> None:
@@ -181,5 +212,5 @@ class ConfirmActionModal(ModalScreen[bool]):
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    text = " ".join(str(value).split())
+    text = inert(" ".join(str(value).split()), one_line=True)
     return text if len(text) <= 80 else text[:79] + "…"

@@ -1,5 +1,6 @@
 -- action_idle_in_transaction: client sessions idle in transaction (or aborted) for longer than
--- $1 seconds, oldest first, never this console's own sessions. PostgreSQL 13-18.
+-- $1 seconds, oldest first, never one of this console's own backends (the pid/backend_start
+-- pairs $2, $3: own_sessions — never recognised by a name a client can set). PostgreSQL 13-18.
 SELECT a.pid,
        a.usename AS "user",
        a.application_name AS application,
@@ -13,5 +14,6 @@ SELECT a.pid,
    AND a.state IN ('idle in transaction', 'idle in transaction (aborted)')
    AND a.state_change < now() - make_interval(secs => $1)
    AND a.pid <> pg_backend_pid()
-   AND a.application_name NOT LIKE 'engflow-tui%'
+   AND NOT EXISTS (SELECT 1 FROM unnest($2::int[], $3::timestamptz[]) AS own(pid, started)
+                    WHERE own.pid = a.pid AND own.started = a.backend_start)
  ORDER BY a.state_change

@@ -1,5 +1,6 @@
--- action_session: the session $1 with its details, if it is a client backend that is not this
--- console's (the target of Terminate session / Cancel query).
+-- action_session: the session $1 with its details, if it is a client backend that is not one
+-- of this console's own (the pid/backend_start pairs $2, $3: own_sessions) — the target of
+-- Terminate session / Cancel query, read when the dialog opens and again while it is open.
 SELECT a.pid,
        a.usename AS "user",
        a.application_name AS application,
@@ -14,4 +15,5 @@ SELECT a.pid,
  WHERE a.pid = $1
    AND a.backend_type = 'client backend'
    AND a.pid <> pg_backend_pid()
-   AND a.application_name NOT LIKE 'engflow-tui%'
+   AND NOT EXISTS (SELECT 1 FROM unnest($2::int[], $3::timestamptz[]) AS own(pid, started)
+                    WHERE own.pid = a.pid AND own.started = a.backend_start)

@@ -449,21 +449,81 @@ async def test_cancel_never_hits_a_statement_started_after_the_confirmation(
         )
         await asyncio.sleep(0.1)
         result = await runner.execute(plan)
-        assert result.summary() == "already gone or changed"
+        # Not cancelled, and said so: the flow offers to cancel the one running now.
+        outcome = result.outcomes[0]
+        assert outcome.status == "skipped"
+        assert "now runs another one, not cancelled" in outcome.message
+        assert "important_payment_batch" in outcome.message
+        assert outcome.follow_up == CANCEL_QUERY
         await second  # not cancelled
 
 
-async def test_terminate_session_leaves_a_session_that_moved_on(db, tmp_path: Path) -> None:
+async def test_cancel_query_on_an_idle_session_says_nothing_was_running(db, tmp_path: Path) -> None:
     dsn = db.dsn()
     runner = make_runner(dsn, tmp_path)
-    async with session(dsn, "batch") as client:
+    async with session(dsn, "idle-client") as client:
+        pid = await client.fetchval("SELECT pg_backend_pid()")
+        plan = await runner.plan_session(CANCEL_QUERY, pid)
+        assert any("nothing to cancel" in w for w in plan.warnings)
+        result = await runner.execute(plan)
+        assert result.outcomes[0].status == "skipped"
+        assert "nothing was running" in result.summary()
+        assert "cancelled" not in result.summary().replace("nothing was cancelled", "")
+
+
+async def test_terminate_session_ends_a_busy_session_that_ran_statements_meanwhile(
+    db, tmp_path: Path
+) -> None:
+    """The runaway session an engineer wants gone keeps running statements while the dialog is
+    open: Terminate checks it is the same backend, not that it stood still."""
+    dsn = db.dsn()
+    runner = make_runner(dsn, tmp_path)
+    async with session(dsn, "runaway-batch") as client:
         pid = await client.fetchval("SELECT pg_backend_pid()")
         await client.execute("BEGIN; SELECT 1")
         plan = await runner.plan_session(TERMINATE_SESSION, pid)  # confirmed: idle in transaction
-        await client.execute("COMMIT")
+        await client.execute("SELECT 2; COMMIT; SELECT 3")  # it moved on, as a runaway does
         result = await runner.execute(plan)
-        assert result.summary() == "already gone or changed"
-        assert await client.fetchval("SELECT 1") == 1
+        assert result.summary() == "1 terminated"
+        await wait_for(lambda: _not(alive(dsn, pid)))
+
+
+async def test_a_session_calling_itself_engflow_tui_is_not_immune(db, tmp_path: Path) -> None:
+    """A name is the client's to choose: a session named like the console, holding an ACCESS
+    EXCLUSIVE lock idle in transaction, is listed and terminated like any other; the console's
+    own connections (known by pid and backend_start) are still never targets."""
+    from engflow_tui.collectors.postgres import PostgresCollector
+
+    dsn = db.dsn()
+    runner = make_runner(dsn, tmp_path)
+    collector = PostgresCollector(TargetConfig(name="t", dsn=dsn), Config())
+    await collector.collect()
+    own = collector._conn.get_server_pid()
+    try:
+        async with (
+            session(dsn, "engflow-tui") as impostor,
+            session(dsn, "engflow-tui-action") as other,
+        ):
+            await impostor.execute("CREATE TABLE held (id int)")
+            pid = await impostor.fetchval("SELECT pg_backend_pid()")
+            other_pid = await other.fetchval("SELECT pg_backend_pid()")
+            await impostor.execute("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+            await other.execute("BEGIN; SELECT 1")
+            await asyncio.sleep(0.7)
+            plan = await runner.plan_terminate_idle()
+            listed = {t.details["pid"] for t in plan.targets}
+            assert {pid, other_pid} <= listed
+            assert own not in listed
+            single = await runner.plan_session(TERMINATE_SESSION, pid)  # x on it is not refused
+            assert single.targets[0].details["application"] == "engflow-tui"
+            result = await runner.execute(plan)
+            assert result.summary() == "2 terminated"
+            await wait_for(lambda: _not(alive(dsn, pid)))
+        with pytest.raises(ActionError, match="this console's own"):
+            await runner.plan_session(TERMINATE_SESSION, own)
+        assert not collector._conn.is_closed()
+    finally:
+        await collector.close()
 
 
 async def test_a_pid_reused_after_the_screen_was_drawn_is_refused(db, tmp_path: Path) -> None:

@@ -324,3 +324,35 @@ async def test_emergency_fallback_key_posts_after_confirmation(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+async def test_terminate_dialog_shows_what_the_session_does_until_confirmed(
+    db18, tmp_path: Path
+) -> None:
+    """The dialog re-reads the session while it is open: the engineer confirms what it does now,
+    and the busy session is terminated although it ran statements meanwhile."""
+    dsn = db18.dsn()
+    async with session(dsn, "runaway") as runaway:
+        pid = await runaway.fetchval("SELECT pg_backend_pid()")
+        await runaway.execute("BEGIN; SELECT 'first statement'")
+        app = make_app(dsn, tmp_path)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await started(app)
+            conns = app.dashboard.query_one("#connections-panel")
+            await wait_for(lambda: any(r["pid"] == str(pid) for r in table_dicts(conns.table)))
+            index = [r["pid"] for r in table_dicts(conns.table)].index(str(pid))
+            conns.table.move_cursor(row=index)
+            await pilot.press("x")
+            await screen_is(app, ConfirmActionModal)
+            modal = app.screen
+            rows = table_dicts(modal.query_one("#targets", DataTable))
+            assert "first statement" in rows[0]["last query"]
+            await runaway.execute("SELECT 'second statement'; COMMIT")
+            await wait_for(
+                lambda: "second statement"
+                in table_dicts(modal.query_one("#targets", DataTable))[0]["last query"]
+            )
+            await pilot.press("y")
+            await screen_is(app, ActionResultModal)
+            assert "1 terminated" in static_text(app.screen.query_one("#result-title", Static))
+        await wait_for(lambda: _dead(dsn, pid))
