@@ -12,6 +12,7 @@ from typing import Any
 
 from .config import Thresholds
 from .durations import format_age
+from .figures import idle_in_transaction, idle_sessions_over
 from .model import (
     ConnectionStats,
     DbState,
@@ -228,21 +229,29 @@ def _connection_checks(conns: ConnectionStats, t: Thresholds) -> list[Check]:
             "by_state": conns.by_state,
         },
     )
-    stuck = [
-        s
-        for s in conns.sessions
-        if (s.state or "").startswith("idle in transaction")
-        and (s.state_age_seconds or 0) > t.idle_in_transaction
-    ]
+    figure = idle_in_transaction(conns, t.idle_in_transaction)
+    longer = f"longer than {format_age(t.idle_in_transaction)}"
+    if figure.count is None:
+        return [
+            usage_check,
+            Check(
+                "connections.idle_in_transaction",
+                "unknown",
+                f"cannot see: {figure.unknown}",
+                fix=figure.fix,
+            ),
+        ]
+    stuck = idle_sessions_over(conns, t.idle_in_transaction)
+    listed = f" ({len(stuck)} listed)" if figure.count > len(stuck) else ""
     iit = Check(
         "connections.idle_in_transaction",
-        "warning" if stuck else "ok",
+        "warning" if figure.count else "ok",
         (
-            f"{len(stuck)} session(s) idle in transaction longer than {format_age(t.idle_in_transaction)}"
-            if stuck
-            else f"no session idle in transaction longer than {format_age(t.idle_in_transaction)}"
+            f"{figure.count} session(s) idle in transaction {longer}{listed}"
+            if figure.count
+            else f"no session idle in transaction {longer}"
         ),
-        len(stuck),
+        figure.count,
         details=[
             {
                 "pid": s.pid,
@@ -256,9 +265,9 @@ def _connection_checks(conns: ConnectionStats, t: Thresholds) -> list[Check]:
             for s in stuck
         ],
         fix="terminate them (console: Terminate idle transactions) or fix the client that leaves them open"
-        if stuck
+        if figure.count
         else None,
-        action="Terminate idle transactions" if stuck else None,
+        action="Terminate idle transactions" if figure.count else None,
     )
     return [usage_check, iit]
 

@@ -91,6 +91,16 @@ class ConnectionStats:
     """The text the shipped sessions were filtered on by the server ("" = none)."""
     matched: int | None = None
     """How many sessions matched ``session_filter`` (None: not known)."""
+    idle_in_transaction_over: int | None = None
+    """Sessions idle in transaction for longer than ``idle_threshold``, counted by the server
+    over every session (never cut by the list's filter or cap; None: not counted)."""
+    idle_in_transaction_pids: tuple[int, ...] = ()
+    """The pids of the (up to five) oldest of those."""
+    idle_threshold: float | None = None
+    """The threshold (seconds) ``idle_in_transaction_over`` was counted with."""
+    long_running: int | None = None
+    """Statements running for longer than ``long_running_threshold``, counted by the server."""
+    long_running_threshold: float | None = None
 
     @property
     def usage_pct(self) -> float:

@@ -91,6 +91,12 @@ def sample_snapshot() -> Snapshot:
             oldest_idle_in_transaction_seconds=2712.0,
             sessions=sessions,
             sessions_truncated=78,
+            # What the server counts over every session (the collector's activity probe).
+            idle_in_transaction_over=1,
+            idle_in_transaction_pids=(4242,),
+            idle_threshold=1800.0,
+            long_running=0,
+            long_running_threshold=300.0,
         ),
         slow_queries=SlowQueries(
             threshold_ms=100.0,

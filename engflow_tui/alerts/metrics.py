@@ -15,6 +15,7 @@ from typing import Any
 
 from ..config import Thresholds
 from ..durations import format_age
+from ..figures import idle_in_transaction
 from ..model import ConnectionStats, DbState, HostMetrics, RlsStatus, Snapshot
 
 KEEP = timedelta(minutes=65)
@@ -159,22 +160,23 @@ def derive(
                 f"{conns.total} of {conns.max_connections} connections in use ({usage:.0f} %)",
             )
         }
-        stuck = [
-            s
-            for s in conns.sessions
-            if (s.state or "").startswith("idle in transaction")
-            and (s.state_age_seconds or 0) > thresholds.idle_in_transaction
-        ]
-        detail = (
-            f"{len(stuck)} session(s) idle in transaction over {format_age(thresholds.idle_in_transaction)}"
-            + (
-                f" (oldest {format_age(max(s.state_age_seconds or 0 for s in stuck))}, pid "
-                f"{', '.join(str(s.pid) for s in stuck[:5])})"
-                if stuck
-                else ""
+        # Whole-server figures (figures.py): the panel's filter and max_sessions are a view and
+        # never decide whether this alert fires; unknown (hidden sessions) leaves it as it was.
+        stuck = idle_in_transaction(conns, thresholds.idle_in_transaction)
+        if stuck.count is not None:
+            detail = (
+                f"{stuck.count} session(s) idle in transaction over "
+                f"{format_age(thresholds.idle_in_transaction)}"
             )
-        )
-        out["connections.idle_in_transaction_over"] = {"": Metric(float(len(stuck)), detail)}
+            if stuck.count:
+                detail += (
+                    f" (oldest {format_age(stuck.oldest_seconds)}, pid "
+                    f"{', '.join(str(pid) for pid in stuck.pids)}"
+                    f"{', …' if stuck.count > len(stuck.pids) else ''})"
+                )
+            out["connections.idle_in_transaction_over"] = {
+                "": Metric(float(stuck.count), detail)
+            }
 
     if isinstance(snapshot.rls, RlsStatus):
         violations: dict[str, Metric] = {}

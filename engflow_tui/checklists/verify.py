@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ..alerts.metrics import MetricHistory, Metrics
+from ..figures import idle_in_transaction
 from ..model import (
     Alert,
     ConnectionStats,
@@ -122,10 +123,18 @@ def _connections(facts: Facts) -> Measured | NotMeasured:
 
 def _idle_in_tx(facts: Facts) -> Measured | NotMeasured:
     metric = _metric(facts, "connections.idle_in_transaction_over")
-    if metric is None:
-        snap = _live(facts)
-        return snap if isinstance(snap, NotMeasured) else NotMeasured("sessions are not visible")
-    return Measured(metric.value, f"{metric.value:.0f}", metric.detail)
+    if metric is not None:
+        return Measured(metric.value, f"{metric.value:.0f}", metric.detail)
+    conns = _record(facts, "connections")
+    if isinstance(conns, NotMeasured):
+        return conns
+    assert isinstance(conns, ConnectionStats)
+    if conns.idle_threshold is None:
+        return NotMeasured("sessions idle in transaction are not counted yet")
+    figure = idle_in_transaction(conns, conns.idle_threshold)
+    if figure.count is None:
+        return NotMeasured(f"{figure.unknown}" + (f" — fix: {figure.fix}" if figure.fix else ""))
+    return Measured(figure.count, str(figure.count), "sessions idle in transaction")
 
 
 def _cache(facts: Facts) -> Measured | NotMeasured:

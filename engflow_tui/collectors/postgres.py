@@ -237,6 +237,8 @@ class PostgresCollector:
                 # Folded by the server's lower() like the text it is compared with (Python's
                 # lower() folds non-ASCII letters a C-locale server leaves as they are).
                 self.session_filter or None,
+                float(self.config.thresholds.idle_in_transaction),
+                float(self.config.diagnose.long_running_query),
             )
             latency_ms = (self._monotonic() - t0) * 1000.0
         except BaseException as exc:  # noqa: BLE001
@@ -415,6 +417,11 @@ class PostgresCollector:
             hidden=row["hidden"],
             session_filter=self.session_filter,
             matched=row["matched"],
+            idle_in_transaction_over=row["idle_in_transaction_over"],
+            idle_in_transaction_pids=tuple(row["idle_in_transaction_pids"] or ()),
+            idle_threshold=float(self.config.thresholds.idle_in_transaction),
+            long_running=row["long_running"],
+            long_running_threshold=float(self.config.diagnose.long_running_query),
         )
 
     def _cache_hit(self, hit: int | None, read: int | None) -> float | None:

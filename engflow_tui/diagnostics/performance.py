@@ -11,6 +11,7 @@ from typing import Any
 
 from ..diagnose import Check
 from ..durations import format_age, format_duration
+from ..figures import HIDDEN_FIX, long_running
 from ..model import Unavailable
 from ..redact import redact_query
 from .base import Context, Probe
@@ -86,12 +87,21 @@ async def check_blocking(ctx: Context) -> list[Check]:
         return [Check("locks.blocking", "ok", "no session waits for another's lock", 0, details=[])]
     roots = [n for n in tree if n["depth"] == 0 and not n["blocked_by"]]
     longest = max(n["seconds"] for n in waiting)
+    # pg_blocking_pids sees every session; how long a session of another role has waited does
+    # not show without pg_read_all_stats: the wait is found, its length is unknown, never 0 s.
+    unseen = [n for n in tree if n["pid"] and n["state"] is None and n["user"] is None]
     top = roots[0] if roots else None
     if top is not None and top["pid"] == 0:
         top = None  # nothing to terminate: ROLLBACK PREPARED / COMMIT PREPARED ends it
     status = "critical" if longest >= BLOCKED_CRITICAL_SECONDS else "warning"
     depth = max(n["depth"] for n in tree)
-    summary = f"{len(waiting)} session(s) wait for a lock (longest {format_age(longest)})"
+    if unseen:
+        summary = (
+            f"{len(waiting)} session(s) wait for a lock (for how long cannot be seen: "
+            f"{len(unseen)} of the sessions involved belong to roles hidden from this one)"
+        )
+    else:
+        summary = f"{len(waiting)} session(s) wait for a lock (longest {format_age(longest)})"
     if top is not None:
         summary += (
             f"; root blocker pid {top['pid']} ({top['user']}, {top['application'] or '-'}, "
@@ -108,7 +118,8 @@ async def check_blocking(ctx: Context) -> list[Check]:
             len(waiting),
             details=tree,
             fix="end the root blocker's transaction (console: Terminate session on its pid), or "
-            "fix the client that holds it open; lock_timeout on DDL keeps queues from forming",
+            "fix the client that holds it open; lock_timeout on DDL keeps queues from forming"
+            + (f"; to see how long they wait: {HIDDEN_FIX}" if unseen else ""),
             action="Terminate session" if top is not None else None,
             action_target={"pid": top["pid"], "backend_start": top["backend_start"]}
             if top is not None
@@ -134,6 +145,7 @@ async def check_sessions(ctx: Context) -> list[Check]:
             for c in ("queries.long_running", "connections.by_state")
         ]
     limit = ctx.config.diagnose.long_running_query
+    figure = long_running(conns, limit)
     long: list[dict[str, Any]] = [
         {
             "key": str(s.pid),
@@ -149,28 +161,39 @@ async def check_sessions(ctx: Context) -> list[Check]:
         if s.state == "active" and (s.query_age_seconds or 0.0) > limit
     ]
     long.sort(key=lambda i: -i["seconds"])
+    if figure.count is None:
+        long_check = Check(
+            "queries.long_running", "unknown", f"cannot see: {figure.unknown}", fix=figure.fix
+        )
+        return [long_check, _by_state(conns)]
+    count = max(figure.count, len(long))
+    listed = f" ({len(long)} listed)" if count > len(long) else ""
     long_check = Check(
         "queries.long_running",
-        "warning" if long else "ok",
+        "warning" if count else "ok",
         (
-            f"{len(long)} statement(s) running longer than {format_duration(limit)} "
-            f"(longest {format_age(long[0]['seconds'])}, pid {long[0]['pid']})"
-            if long
+            f"{count} statement(s) running longer than {format_duration(limit)}{listed}"
+            + (f" (longest {format_age(long[0]['seconds'])}, pid {long[0]['pid']})" if long else "")
+            if count
             else f"no statement running longer than {format_duration(limit)}"
         ),
-        len(long),
+        count,
         details=long,
-        fix="look at its plan (EXPLAIN); Cancel query on its pid if it must stop" if long else None,
+        fix="look at its plan (EXPLAIN); Cancel query on its pid if it must stop" if count else None,
         action="Cancel query" if long else None,
         action_target={"pid": long[0]["pid"], "backend_start": long[0]["backend_start"]}
         if long
         else None,
     )
+    return [long_check, _by_state(conns)]
+
+
+def _by_state(conns: Any) -> Check:
     states = dict(sorted(conns.by_state.items(), key=lambda kv: -kv[1]))
     hidden = (
         f"; {conns.hidden} of other roles hidden (GRANT pg_read_all_stats)" if conns.hidden else ""
     )
-    by_state = Check(
+    return Check(
         "connections.by_state",
         "ok",
         f"{conns.total} client session(s): "
@@ -179,7 +202,6 @@ async def check_sessions(ctx: Context) -> list[Check]:
         conns.total,
         details=states,
     )
-    return [long_check, by_state]
 
 
 async def table_cache_details(ctx: Context, check: Check) -> Check:

@@ -1,7 +1,10 @@
 -- activity: one row; client-backend counts by state (all databases, this console excluded),
--- max_connections, the oldest idle-in-transaction age, up to $1 sessions worst first among
--- those whose text contains $2 (both folded by the server's lower(); NULL: all), this
--- database's counters, and a catalogue change counter (PostgreSQL 15+). PostgreSQL 13-18.
+-- max_connections, the oldest idle-in-transaction age, how many sessions are idle in
+-- transaction for longer than $3 seconds (with the pids of the five oldest) and how many
+-- statements run for longer than $4 seconds — whole-server figures, never cut by the list's
+-- filter or cap —, up to $1 sessions worst first among those whose text contains $2 (both
+-- folded by the server's lower(); NULL: all), this database's counters, and a catalogue change
+-- counter (PostgreSQL 15+). PostgreSQL 13-18.
 -- Without pg_read_all_stats, other roles' sessions show backend_type NULL: those attached to a
 -- database are counted as 'hidden'.
 -- Cost (benchmark: 230 sessions, this runs every refresh): the counts compute nothing per row;
@@ -45,6 +48,18 @@ SELECT (SELECT coalesce(sum(n), 0) FROM counts)::int AS total,
           FROM counts) AS by_state,
        (SELECT date_part('epoch', now() - min(oldest_change)) FROM counts
          WHERE state LIKE 'idle in transaction%') AS oldest_idle_in_transaction,
+       (SELECT count(*) FROM act
+         WHERE state LIKE 'idle in transaction%'
+           AND state_change < now() - make_interval(secs => $3::float8))::int
+         AS idle_in_transaction_over,
+       (SELECT array_agg(pid ORDER BY state_change)
+          FROM (SELECT pid, state_change FROM act
+                 WHERE state LIKE 'idle in transaction%'
+                   AND state_change < now() - make_interval(secs => $3::float8)
+                 ORDER BY state_change LIMIT 5) oldest) AS idle_in_transaction_pids,
+       (SELECT count(*) FROM act
+         WHERE state = 'active' AND query_start < now() - make_interval(secs => $4::float8))::int
+         AS long_running,
        -- One record per session, in this order: pid, user, application, client_addr, state,
        -- backend_start, state / transaction / query age (s), wait_event, query.
        (SELECT array_agg(ROW(l.pid,

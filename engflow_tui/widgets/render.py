@@ -168,6 +168,11 @@ def connections_summary(stats: ConnectionStats, thresholds: Thresholds) -> Text:
         )
         state_style = "bold yellow" if state.startswith("idle in transaction") and count else ""
         text.append(f"  {label} ", style="dim")
+        if stats.hidden and state.startswith("idle in transaction"):
+            # Other roles' sessions are hidden: how many of them are idle in a transaction is
+            # unknown, never 0 (the GRANT is on the line below).
+            text.append(f"{count}+?" if count else "?", style="bold yellow")
+            continue
         text.append(str(count), style=state_style)
     others = sum(v for k, v in stats.by_state.items() if k not in STATE_ORDER)
     if others:

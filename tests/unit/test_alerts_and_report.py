@@ -137,7 +137,13 @@ def test_report_ok_warning_unknown() -> None:
     snap = sample_snapshot()
     calm = replace(
         snap,
-        connections=replace(snap.connections, total=10, sessions=()),
+        connections=replace(
+            snap.connections,
+            total=10,
+            sessions=(),
+            idle_in_transaction_over=0,
+            idle_in_transaction_pids=(),
+        ),
         rls=replace(snap.rls, tables=snap.rls.tables[1:]),
         slow_queries=replace(snap.slow_queries, queries=()),
     )
