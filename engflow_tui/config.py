@@ -126,6 +126,14 @@ class Thresholds:
     """Connections in use, % of max_connections, that are critical."""
     cache_hit_warning_pct: float = 80.0
     """Cache hit rate below this warns (runbook: > 80 %)."""
+    min_transactions: int = 100
+    """The database error rate (High Error Rate) is computed only over a window with at least
+    this many transactions: a quiet night's 1 rollback in 10 does not page."""
+    min_probes: int = 10
+    """The REST API / app error rate needs at least this many probes in its window."""
+    min_cache_blocks: int = 1000
+    """The cache hit rate (Low Cache Hit Rate) needs at least this many block reads in its
+    window."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,6 +628,9 @@ _THRESHOLD_KINDS = {
     "connections_warning_pct": "number",
     "connections_critical_pct": "number",
     "cache_hit_warning_pct": "number",
+    "min_transactions": "int",
+    "min_probes": "int",
+    "min_cache_blocks": "int",
 }
 _HISTORY_KINDS = {
     "enabled": "bool",

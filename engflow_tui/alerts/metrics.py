@@ -96,12 +96,37 @@ class MetricHistory:
         start = now - timedelta(seconds=seconds)
         return [s for s in self.samples if s.t >= start]
 
+    def window(self, now: datetime, seconds: float) -> list[Sample]:
+        """The samples of the last ``seconds``, led by the last one before them (when there is
+        one): a rate over them spans the whole window, whatever the refresh interval."""
+        start = now - timedelta(seconds=seconds)
+        out: list[Sample] = []
+        lead: Sample | None = None
+        for sample in self.samples:
+            if sample.t >= start:
+                out.append(sample)
+            else:
+                lead = sample
+        return [lead, *out] if lead is not None else out
 
-def _delta(window: list[Sample], attr: str) -> tuple[int, int] | None:
-    points = [getattr(s, attr) for s in window if getattr(s, attr) is not None]
-    if len(points) < 2:
+
+RATE_WINDOW = 300.0
+"""Seconds every rate (error rates, cache hit rate) is computed over."""
+COVERED = 0.95
+"""A rate is known only when the data it is computed from spans this share of its window: at
+start (and after a gap, e.g. the database was down) a few seconds of data are no 5-minute rate."""
+
+
+def _covers(first: datetime, last: datetime, seconds: float) -> bool:
+    return (last - first).total_seconds() >= COVERED * seconds
+
+
+def _delta(window: list[Sample], attr: str, seconds: float) -> tuple[int, int] | None:
+    """(d0, d1) of a counter pair over the window, or None when the points do not cover it."""
+    points = [(s.t, getattr(s, attr)) for s in window if getattr(s, attr) is not None]
+    if len(points) < 2 or not _covers(points[0][0], points[-1][0], seconds):
         return None
-    first, last = points[0], points[-1]
+    (_, first), (_, last) = points[0], points[-1]
     d0, d1 = last[0] - first[0], last[1] - first[1]
     if d0 < 0 or d1 < 0:  # stats reset
         return None
@@ -129,10 +154,12 @@ def derive(
             "": Metric(health.latency_ms / 1000, f"round trip {health.latency_ms:.0f} ms")
         }
 
+    # Rates: known once their window is covered by data and over a minimum sample (see the
+    # [thresholds] min_* settings); unknown until then, never a rate of a few seconds.
     error_rates: dict[str, Metric] = {}
-    five = history.since(now, 300)
-    xact = _delta(five, "xact")
-    if xact is not None and sum(xact) >= 20:
+    five = history.window(now, RATE_WINDOW)
+    xact = _delta(five, "xact", RATE_WINDOW)
+    if xact is not None and sum(xact) >= max(thresholds.min_transactions, 1):
         commits, rollbacks = xact
         pct = 100.0 * rollbacks / (commits + rollbacks)
         error_rates["database"] = Metric(
@@ -140,8 +167,12 @@ def derive(
             f"{rollbacks} of {commits + rollbacks} transactions rolled back in the last 5 min ({pct:.1f} %)",
         )
     for name in ("api", "app"):
-        results = [s.http[name] for s in five if name in s.http]
-        if len(results) >= 3:
+        probed = [s for s in five if name in s.http]
+        results = [s.http[name] for s in probed]
+        if (
+            len(results) >= max(thresholds.min_probes, 2)
+            and _covers(probed[0].t, probed[-1].t, RATE_WINDOW)
+        ):
             errors = sum(1 for _, is_error in results if is_error)
             pct = 100.0 * errors / len(results)
             error_rates[name] = Metric(
@@ -212,8 +243,8 @@ def derive(
                 "": Metric(host.disk_pct, f"disk {host.mountpoint} {host.disk_pct:.0f} % used")
             }
 
-    blocks = _delta(five, "blocks")
-    if blocks is not None and sum(blocks) >= 1000:
+    blocks = _delta(five, "blocks", RATE_WINDOW)
+    if blocks is not None and sum(blocks) >= max(thresholds.min_cache_blocks, 1):
         hits, reads = blocks
         pct = 100.0 * hits / (hits + reads)
         out["cache.hit_rate_pct"] = {
