@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from . import startup_gc
 from .commands import palette_commands
-from .config import Config, TargetConfig
+from .config import Config, TargetConfig, incident_reports_dir
 from .messages import ActionRequested, AlertSelected, ChecklistRequested, SnapshotReady
 from .monitor import Monitor, console_monitor
 from .screens.dashboard import DashboardScreen
@@ -106,7 +106,7 @@ class EngFlowApp(App[None]):
         if self.target is not None:
             self._open(self.target)  # incident mode starts once the dashboard shows
         else:
-            self._start_incidents()
+            # Incidents belong to a target: incident mode starts once one is picked.
             from .screens.target_picker import TargetPickerScreen
 
             self.push_screen(TargetPickerScreen(list(self.config.targets.values())), self._picked)
@@ -200,7 +200,7 @@ class EngFlowApp(App[None]):
         from .history.recording import attach_window
 
         end = incident.resolved_at or datetime.now(UTC)
-        reports = Path(self.config.incidents.reports_dir).expanduser()
+        reports = incident_reports_dir(self.config)
         return attach_window(
             Path(self.config.console.state_dir).expanduser() / "recordings",
             incident.target,

@@ -259,10 +259,14 @@ def _runbook_update_cadence() -> Mapping[int, float]:
 class IncidentsConfig:
     status_update_every: Mapping[int, float] = field(default_factory=_runbook_update_cadence)
     """Remind the operator to send a status update this often, per severity ({1 = "15m", ...})."""
-    state_file: str = field(default_factory=lambda: f"{state_home()}/engflow-tui/incident.json")
-    """The open incident, saved on every change (a restarted console resumes it)."""
-    reports_dir: str = field(default_factory=lambda: f"{state_home()}/engflow-tui/incidents")
-    """Where exported reports, saved messages and resolved incidents go."""
+    state_file: str | None = None
+    """Where the open incident is saved on every change (a restarted console resumes it).
+    Default: one file per target, ``<console.state_dir>/incidents/<target>.json`` — an incident
+    belongs to its target. ``{target}`` in the path is replaced by the target's name; a path
+    without it is one incident shared by every target, on purpose."""
+    reports_dir: str | None = None
+    """Where exported reports, saved messages and resolved incidents go (default:
+    ``<console.state_dir>/incidents``)."""
     system: str = "EngFlow Production"
     """The system named in the communication templates."""
     status_page_url: str = "[status-page-url]"
@@ -1029,6 +1033,26 @@ def _incidents(reader: _Reader, raw: Mapping[str, Any]) -> IncidentsConfig:
             cadence[int(key)] = seconds
         values["status_update_every"] = cadence
     return IncidentsConfig(**values)
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "_"
+
+
+def incident_state_path(config: Config, target: str) -> Path:
+    """The file of ``target``'s open incident (incidents.state_file)."""
+    setting = config.incidents.state_file
+    if setting:
+        return Path(os.path.expanduser(setting.replace("{target}", _safe_name(target))))
+    return incident_reports_dir(config) / f"{_safe_name(target)}.json"
+
+
+def incident_reports_dir(config: Config) -> Path:
+    """Where reports, saved messages and resolved incidents go (incidents.reports_dir)."""
+    setting = config.incidents.reports_dir
+    if setting:
+        return Path(os.path.expanduser(setting))
+    return Path(os.path.expanduser(config.console.state_dir)) / "incidents"
 
 
 def load_config(path: Path) -> Config:

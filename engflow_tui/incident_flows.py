@@ -10,11 +10,9 @@ updates; nothing here polls the database.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.screen import ModalScreen, Screen
@@ -22,6 +20,7 @@ from textual.widgets import Header
 
 from .actions.audit import AuditLog
 from .atomic import write_text
+from .config import incident_reports_dir
 from .durations import format_age
 from .incidents.log import IncidentLog, IncidentStore, utc_now
 from .incidents.model import SEVERITY_HELP, Status
@@ -85,11 +84,9 @@ class IncidentFlows:
         self.app = app
         self.config = app.config
         self.clock = clock or utc_now
-        settings = self.config.incidents
-        self.log = log or IncidentLog(
-            IncidentStore.from_settings(settings.state_file, settings.reports_dir), self.clock
-        )
-        self.reports_dir = Path(os.path.expanduser(settings.reports_dir))
+        target = app.target.name if app.target is not None else ""
+        self.log = log or IncidentLog(IncidentStore.for_target(self.config, target), self.clock)
+        self.reports_dir = incident_reports_dir(self.config)
         self.audit = AuditLog.from_setting(
             self.config.console.audit_log, self.config.console.operator
         )
@@ -298,6 +295,8 @@ class IncidentFlows:
     def _declared(self, fields: dict[str, Any] | None) -> None:
         if fields is None:
             return
+        dashboard = self.app.dashboard
+        firing = dashboard.monitor.engine.alerts() if dashboard is not None else ()
         try:
             incident = self.log.declare(
                 fields["title"],
@@ -306,6 +305,7 @@ class IncidentFlows:
                 self.config.console.operator,
                 self.app.target.name if self.app.target else "",
                 fields.get("eta", ""),
+                firing=firing,
             )
         except ValueError as exc:
             self.app.notify(str(exc), severity="error", markup=False)

@@ -90,7 +90,7 @@ def demo_config(
         history=HistoryConfig(sample_interval=10.0, size_interval=60.0),
         # A practice incident never resumes, or replaces, the operator's real one.
         incidents=IncidentsConfig(
-            state_file=str(server.base_dir / "incident.json"),
+            state_file=str(server.base_dir / "incident-{target}.json"),
             reports_dir=str(server.base_dir / "incidents"),
         ),
     )

@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - not POSIX: changes are still re-based,
     fcntl = None  # type: ignore[assignment]
 
 from ..atomic import write_text
+from ..config import Config, incident_reports_dir, incident_state_path
 from ..textsafe import dumps
 from .model import Escalation, Incident, Status, TimelineEntry
 
@@ -39,6 +40,10 @@ GROUP_ALERTS_ABOVE = 3
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _hms(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%H:%M:%SZ")
 
 
 # ------------------------------------------------------------------------------ serialisation
@@ -124,8 +129,14 @@ class IncidentStore:
     """The file as we last read or wrote it (mtime, size, inode): anything else is another's."""
 
     @classmethod
-    def from_settings(cls, state_file: str, reports_dir: str) -> IncidentStore:
-        return cls(Path(os.path.expanduser(state_file)), Path(os.path.expanduser(reports_dir)))
+    def for_target(cls, config: Config, target: str) -> IncidentStore:
+        """The store of ``target``'s incident (incidents.state_file / reports_dir)."""
+        path = incident_state_path(config, target)
+        if config.incidents.state_file is None:
+            _adopt_legacy(
+                Path(config.console.state_dir).expanduser() / "incident.json", path, target
+            )
+        return cls(path, incident_reports_dir(config))
 
     def _signature(self) -> tuple[int, int, int] | None:
         try:
@@ -188,6 +199,20 @@ class IncidentStore:
             self.problem = None
         except OSError as exc:
             self.problem = f"cannot save the incident to {self.path}: {exc.strerror or exc}"
+
+
+def _adopt_legacy(legacy: Path, path: Path, target: str) -> None:
+    """Before incidents belonged to a target, one incident.json in the state directory held the
+    open incident of whatever target: it becomes its target's file (nothing is lost)."""
+    if path.exists() or not legacy.exists():
+        return
+    try:
+        owner = json.loads(legacy.read_text(encoding="utf-8")).get("target")
+        if owner in (target, "", None):
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.replace(legacy, path)
+    except (OSError, ValueError, AttributeError):
+        return  # unreadable: left where it is, for the operator to look at
 
 
 # ------------------------------------------------------------------------------ the log
@@ -284,7 +309,11 @@ class IncidentLog:
         target: str = "",
         eta: str = "",
         at: datetime | None = None,
+        firing: Iterable[Any] = (),
     ) -> Incident:
+        """``firing``: the target's alerts firing at the declaration (``model.Alert``): each is
+        recorded in the timeline at its own since-time — the report of a SEV1 declared after the
+        database went down starts with Database Down firing, not with its resolution."""
         if self.open:
             raise ValueError(f"incident {self.incident.id} is still open: resolve it first")  # type: ignore[union-attr]
         title, impact = title.strip(), impact.strip()
@@ -305,7 +334,41 @@ class IncidentLog:
             eta=eta.strip(),
         )
         text = f"declared SEV{severity}: {title}" + (f" — impact: {impact}" if impact else "")
-        return self._append(incident, self._entry("declared", text, now))
+        return self._append(
+            incident, self._entry("declared", text, now), *self._already_firing(firing, now)
+        )
+
+    def _already_firing(self, alerts: Iterable[Any], now: datetime) -> list[TimelineEntry]:
+        """Timeline entries for alerts firing before the declaration, one per rule when a rule
+        fires for many subjects (2,000 tables without RLS)."""
+        per_rule: dict[str, list[Any]] = {}
+        for alert in alerts:
+            if getattr(alert, "state", "firing") == "firing":
+                per_rule.setdefault(alert.rule, []).append(alert)
+        entries = []
+        for group in per_rule.values():
+            first = min(group, key=lambda a: a.since or now)
+            since = first.since or now
+            if len(group) > GROUP_ALERTS_ABOVE:
+                text = (
+                    f"FIRING {first.title} ×{len(group)} ({first.severity.value}) since "
+                    f"{_hms(since)}, before the declaration: {first.message}; …"
+                )
+                data = {"event": "firing", "keys": [a.key for a in group]}
+                entries.append(self._entry("alert", text, since, data))
+                continue
+            for alert in group:
+                at = alert.since or now
+                entries.append(
+                    self._entry(
+                        "alert",
+                        f"FIRING {alert.title} ({alert.severity.value}) since {_hms(at)}, "
+                        f"before the declaration: {alert.message}",
+                        at,
+                        {"event": "firing", "key": alert.key, "severity": alert.severity.value},
+                    )
+                )
+        return entries
 
     @_change
     def acknowledge(self, at: datetime | None = None) -> Incident:

@@ -564,3 +564,44 @@ async def test_an_incident_screen_refreshed_before_it_is_composed_shows_it_once_
         await pilot.pause()
         assert "Database unreachable" in static_text(app.screen.query_one("#incident-summary"))
         assert timeline(app)[0][2].startswith("declared SEV1")
+
+
+async def test_an_incident_belongs_to_its_target_and_lives_in_the_state_dir(
+    db18, tmp_path: Path
+) -> None:
+    """A SEV1 declared on production never shows in a console watching staging; its file is
+    under console.state_dir (no incidents.* path set)."""
+    state = tmp_path / "state"
+
+    def console(name: str) -> EngFlowApp:
+        target = TargetConfig(name=name, dsn=db18.dsn())
+        config = Config(
+            console=ConsoleConfig(
+                refresh_interval=0.3,
+                operator="ana",
+                audit_log=str(tmp_path / "audit.jsonl"),
+                state_dir=str(state),
+            ),
+            notifications=NotificationsConfig(bell=False),
+            targets={name: target},
+        )
+        return EngFlowApp(config, target, incident_clock=Clock(None))
+
+    production = console("production")
+    async with production.run_test(size=(100, 30)) as pilot:
+        await started(production)
+        await declare(production, pilot, "Database unreachable", 1, "every user")
+        await wait_for(lambda: production.incidents.log.open)
+    assert (state / "incidents" / "production.json").exists()
+    staging = console("staging")
+    async with staging.run_test(size=(100, 30)) as pilot:
+        await started(staging)
+        await pilot.pause()
+        assert staging.incidents is not None
+        assert not staging.incidents.log.open
+        assert not staging.screen.query(IncidentBar)
+    again = console("production")
+    async with again.run_test(size=(100, 30)) as pilot:
+        await started(again)
+        await wait_for(lambda: bool(again.screen.query(IncidentBar)))
+        assert "SEV1" in bar_text(again)

@@ -451,3 +451,66 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     notes = [e.text for e in IncidentLog(IncidentStore(path)).incident.timeline if e.kind == "note"]
     assert len(notes) == 80
     assert sorted(notes) == sorted(f"{w} {n}" for w in "ab" for n in range(40))
+
+
+def test_alerts_firing_before_the_declaration_are_in_its_timeline_and_report() -> None:
+    """A SEV1 declared after the database went down: its report starts with Database Down
+    firing (at its own time), not with its resolution."""
+    clock = Clock()
+    down_since = T0 - timedelta(minutes=4)
+    firing = [
+        Alert(
+            key="database_down",
+            rule="database_down",
+            severity=Severity.CRITICAL,
+            title="Database Down",
+            message="the database does not answer: connection refused",
+            since=down_since,
+        ),
+        *(
+            Alert(
+                key=f"rls_violation:public.t{i}",
+                rule="rls_violation",
+                severity=Severity.CRITICAL,
+                title="RLS Violation",
+                message=f'"public"."t{i}": RLS is OFF',
+                since=T0 - timedelta(minutes=1),
+                subject=f"public.t{i}",
+            )
+            for i in range(5)
+        ),
+        Alert(
+            key="user_growth",
+            rule="user_growth",
+            severity=Severity.INFO,
+            title="User Growth",
+            message="x",
+            since=T0,
+            state="pending",
+        ),
+    ]
+    log = IncidentLog(None, clock)
+    incident = log.declare("Database unreachable", 1, "every user", "ana", "prod", firing=firing)
+    alerts = [e for e in incident.timeline if e.kind == "alert"]
+    assert [e.at for e in alerts] == [down_since, T0 - timedelta(minutes=1)]
+    assert alerts[0].text.startswith("FIRING Database Down (critical) since 13:56:00Z")
+    assert "RLS Violation ×5" in alerts[1].text
+    assert not any("User Growth" in e.text for e in incident.timeline)  # pending: not firing
+    assert incident.timeline[0].kind == "alert"  # before the declaration, in time order
+    clock.advance(minutes=3)
+    log.record_alert_events([AlertEvent("resolved", firing[0], clock.now)])
+    report = markdown(log.incident, clock.now)  # type: ignore[arg-type]
+    assert report.index("FIRING Database Down") < report.index("RESOLVED Database Down")
+
+
+def test_the_single_incident_file_of_earlier_versions_becomes_its_targets(tmp_path: Path) -> None:
+    from engflow_tui.config import Config, ConsoleConfig
+
+    config = Config(console=ConsoleConfig(state_dir=str(tmp_path)))
+    old = IncidentLog(IncidentStore(tmp_path / "incident.json"), Clock())
+    old.declare("Database unreachable", 1, "every user", "ana", "prod")
+    assert IncidentLog(IncidentStore.for_target(config, "staging"), Clock()).incident is None
+    resumed = IncidentLog(IncidentStore.for_target(config, "prod"), Clock())
+    assert resumed.incident is not None and resumed.incident.title == "Database unreachable"
+    assert (tmp_path / "incidents" / "prod.json").exists()
+    assert not (tmp_path / "incident.json").exists()
