@@ -13,7 +13,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from . import startup_gc
+from . import exit_guard, startup_gc
 from .commands import palette_commands
 from .config import Config, TargetConfig, incident_reports_dir
 from .messages import ActionRequested, AlertSelected, ChecklistRequested, SnapshotReady
@@ -100,6 +100,9 @@ class EngFlowApp(App[None]):
     def on_mount(self) -> None:
         if not self.is_headless:
             self._exit_on_signals()
+            # A terminal that hung up while SIGHUP was ignored (nohup) or never sent: Textual's
+            # reader would spin on it; one cheap check a second ends the console instead.
+            self.set_interval(1.0, self._check_terminal, name="terminal check")
         # The garbage collector, paused by the command for the start-up (startup_gc): by then
         # the first data is on screen, or the target picker waits for a choice.
         self.set_timer(1.0, startup_gc.settle)
@@ -125,6 +128,26 @@ class EngFlowApp(App[None]):
                 loop.add_signal_handler(sig, lambda code=128 + sig: self.exit(return_code=code))
             except (NotImplementedError, RuntimeError, ValueError):  # not on this platform
                 continue
+
+    def _check_terminal(self) -> None:
+        import sys
+
+        stream = sys.__stdin__
+        if stream is not None and exit_guard.terminal_lost(stream.fileno()):
+            self.exit(return_code=129)
+
+    def exit(self, result: None = None, return_code: int = 0, message: Any = None) -> None:
+        # Whatever asked (q, a signal, a lost terminal, a panic): the process ends within
+        # exit_guard.GRACE even if restoring a terminal that is gone blocks Textual's shutdown.
+        if not self.is_headless:
+            exit_guard.arm(return_code)
+        super().exit(result, return_code, message)
+
+    def run(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            exit_guard.disarm()
 
     def _start_incidents(self) -> None:
         """Incident mode: the open incident's bar on every screen, its clock and reminders."""

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from .. import exit_guard
 from ..config import (
     Config,
     ConsoleConfig,
@@ -146,6 +147,14 @@ def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait(timeout=5)
 
 
+def _stop(proc: subprocess.Popen[bytes] | None, server: LocalPostgres, keep: str | None) -> None:
+    stop_process(proc)
+    if keep:
+        server.stop()
+    else:
+        server.remove()
+
+
 def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.0) -> int:
     interval = refresh
     print("engflow-tui demo: starting an embedded PostgreSQL…", file=sys.stderr)
@@ -175,17 +184,19 @@ def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.
         config, target = demo_config(server, interval, app_port)
         from ..cli import build_console
 
-        build_console(config, target).run()
+        # Should the console have to be ended (its terminal gone mid-shutdown): the workload
+        # and the server still go with it.
+        unregister = exit_guard.on_forced_exit(lambda: _stop(proc, server, keep))
+        try:
+            build_console(config, target).run()
+        finally:
+            unregister()
         return 0
     finally:
         for sig, handler in previous.items():
             with contextlib.suppress(Exception):
                 signal.signal(sig, handler)
-        stop_process(proc)
-        if keep:
-            server.stop()
-        else:
-            server.remove()
+        _stop(proc, server, keep)
         print(
             "engflow-tui demo: server stopped" + ("" if keep else " and removed"), file=sys.stderr
         )
