@@ -42,6 +42,7 @@ class ActionFlows:
     def start(self, action: str, **target: Any) -> None:
         if self.busy:
             self.app.notify("another action is in progress: finish it first", severity="warning")
+            self.app.action_finished(action, None, "cancelled: another action was in progress")
             return
         self.busy = True
         self.app.run_worker(
@@ -58,6 +59,10 @@ class ActionFlows:
         )
 
     async def _flow(self, action: str, target: dict[str, Any]) -> None:
+        # What became of it, for whoever asked for the action (a checklist item ticks itself):
+        # a result, or None (not run) with why.
+        result: ActionResult | None = None
+        why = "cancelled, nothing was run"
         try:
             plan, replan = await self._plan(action, target)
             if plan is None:
@@ -78,9 +83,11 @@ class ActionFlows:
             await self.app.push_screen_wait(ActionResultModal(result))
             await self._follow_up(result)
         except ActionError as exc:
+            why = f"not run: {exc}"
             await self.app.push_screen_wait(MessageModal(f"{action}: not run", str(exc), exc.fix))
         finally:
             self.busy = False
+            self.app.action_finished(action, result, why)
 
     async def _confirmed(self, plan: ActionPlan, replan: Any) -> ActionPlan | None:
         """The plan as the operator confirmed it (the dialog may have re-listed or re-read its

@@ -270,6 +270,12 @@ class EngFlowApp(App[None]):
             return
         self.flows.start(action, **target)
 
+    def action_finished(self, action: str, result: Any, why: str = "") -> None:
+        """An action flow ended: ``result`` (an ActionResult), or None (not run, ``why``). A
+        checklist item that asked for it ticks itself, or says it failed."""
+        if self._checklists is not None:
+            self._checklists.action_finished(action, result, why)
+
     def action_show_alerts(self) -> None:
         from datetime import UTC, datetime
 

@@ -34,6 +34,8 @@ class ChecklistFlows:
         self.screen: ChecklistScreen | None = None
         self.listeners: list[Callable[[str, str], None]] = []
         """Told of every checklist step (an open incident records them in its timeline)."""
+        self._expecting: tuple[ChecklistSession, str, str] | None = None
+        """(session, item id, action): the action an item opened, until it ends."""
 
     @property
     def catalog(self) -> Catalog:
@@ -188,6 +190,23 @@ class ChecklistFlows:
             timeout=5,
             markup=False,
         )
+
+    def expect_action(self, item_id: str, action: str) -> None:
+        """The walked run's item opened ``action``: its outcome is recorded on the item."""
+        if self.session is not None:
+            self._expecting = (self.session, item_id, action)
+
+    def action_finished(self, action: str, result: Any, why: str) -> None:
+        expecting = self._expecting
+        if expecting is None or expecting[2] != action:
+            return
+        self._expecting = None
+        session, item_id, _ = expecting
+        if result is None and why.startswith("cancelled"):
+            return  # nothing happened: the item stays as it was
+        problem = session.action_outcome(item_id, result, why)
+        if problem:
+            self.app.notify(problem, severity="error", timeout=15, markup=False)
 
     def finished(self, session: ChecklistSession) -> None:
         """Signed, or left with Esc: "Run checklist" offers the picker again."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import secrets
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,12 @@ from .model import ActionError, ActionPlan, ActionResult
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_audit_id() -> str:
+    """The id an action's records share (its start and its outcome): ``A-20261207-173012-3f9a``,
+    what a checklist item ticked by the action names."""
+    return f"A-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
 @dataclass
@@ -56,9 +63,10 @@ class AuditLog:
                 "fix the path or permissions of console.audit_log; nothing was run",
             ) from None
 
-    def base(self, plan: ActionPlan, event: str) -> dict[str, Any]:
+    def base(self, plan: ActionPlan, event: str, audit_id: str | None = None) -> dict[str, Any]:
         return {
             "ts": _now(),
+            **({"id": audit_id} if audit_id else {}),
             "event": event,
             "operator": self.operator,
             "os_user": getpass.getuser(),
@@ -69,13 +77,14 @@ class AuditLog:
             "targets": [{"key": t.key, "label": t.label, **t.details} for t in plan.targets],
         }
 
-    def started(self, plan: ActionPlan) -> None:
-        self.append(self.base(plan, "started"))
+    def started(self, plan: ActionPlan, audit_id: str | None = None) -> None:
+        self.append(self.base(plan, "started", audit_id))
 
     def finished(self, result: ActionResult) -> None:
         record = self.base(
             result.plan,
             "refused" if result.refused else "finished" if result.error is None else "failed",
+            result.audit_id,
         )
         record["outcomes"] = [
             {"target": o.target, "status": o.status, "message": o.message} for o in result.outcomes

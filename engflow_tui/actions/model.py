@@ -52,6 +52,8 @@ class ActionResult:
     outcomes: tuple[TargetOutcome, ...]
     error: str | None = None
     fix: str | None = None
+    audit_id: str | None = None
+    """The id of its audit records (None: it was never recorded)."""
 
     @property
     def ok(self) -> bool:

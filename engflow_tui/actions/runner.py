@@ -21,7 +21,7 @@ from ..durations import format_age, format_duration
 from ..errors import DatabaseError
 from ..model import TableRls
 from ..redact import redact_query
-from .audit import AuditLog
+from .audit import AuditLog, new_audit_id
 from .model import ActionError, ActionPlan, ActionResult, ActionTarget, TargetOutcome
 
 TERMINATE_IDLE = "Terminate idle transactions"
@@ -319,7 +319,13 @@ class ActionRunner:
         """Run a confirmed plan. Refuses in read-only mode. Failures are results (and audit
         records); it raises ActionError only when the audit log cannot be written before the
         action, in which case nothing ran."""
+        audit_id = new_audit_id()
         if self.read_only and not plan.params.get("live_database_untouched"):
+            untouched = (
+                f"nothing was sent (POST {plan.params['url']} was not made)"
+                if plan.action == EMERGENCY_FALLBACK
+                else "the database was not touched"
+            )
             result = ActionResult(
                 plan,
                 tuple(
@@ -327,24 +333,31 @@ class ActionRunner:
                     for t in plan.targets
                 )
                 or (TargetOutcome(plan.target_name, "refused", "refused: read-only mode"),),
-                error=f"read-only: {plan.action} refused, the database was not touched",
+                error=f"read-only: {plan.action} refused, {untouched}",
+                audit_id=audit_id,
             )
             self.audit.finished(result)
             return result
-        self.audit.started(plan)  # raises ActionError if the log cannot be written: nothing runs
+        # Raises ActionError if the log cannot be written: nothing runs.
+        self.audit.started(plan, audit_id)
         try:
             outcomes = await self._run(plan)
-            result = ActionResult(plan, tuple(outcomes))
+            result = ActionResult(plan, tuple(outcomes), audit_id=audit_id)
         except ActionError as exc:
-            result = ActionResult(plan, (), error=self._redact(str(exc)), fix=exc.fix)
+            result = ActionResult(
+                plan, (), error=self._redact(str(exc)), fix=exc.fix, audit_id=audit_id
+            )
         except Exception as exc:  # noqa: BLE001 - whatever happened is recorded, never lost
-            result = ActionResult(plan, (), error=self._redact(f"{type(exc).__name__}: {exc}"))
+            error = self._redact(f"{type(exc).__name__}: {exc}")
+            result = ActionResult(plan, (), error=error, audit_id=audit_id)
         try:
             self.audit.finished(result)
         except ActionError as exc:
             # The action ran: say so, and that its outcome could not be recorded.
             note = f"the action ran, but its outcome could not be recorded: {exc}"
-            result = ActionResult(plan, result.outcomes, error=result.error or note, fix=exc.fix)
+            result = ActionResult(
+                plan, result.outcomes, error=result.error or note, fix=exc.fix, audit_id=audit_id
+            )
         return result
 
     def _redact(self, text: str) -> str:

@@ -202,6 +202,26 @@ class ChecklistRun:
             )
         return item
 
+    def action_result(
+        self, item_id: str, ok: bool, audit_id: str | None, outcome: str, by: str, now: datetime
+    ) -> ItemState:
+        """The console action the item opened has ended. Done: a manual item is ticked with the
+        audit record's id and the outcome as its value (an auto item keeps its verification and
+        is re-verified). Failed, refused or not run: the item is failed, with the reason."""
+        item = self.item(item_id)
+        record = f"{audit_id}: {outcome}" if audit_id else outcome
+        if ok:
+            if item.kind == "manual":
+                item.status, item.value = "done", record
+                item.checked_at, item.checked_by, item.skip_reason = _iso(now), by, None
+            self._event(now, "action-done", f"{by} ran the action of {item.text}: {record}")
+        else:
+            item.status, item.value, item.detail = "fail", audit_id, f"the action failed: {outcome}"
+            item.checked_at, item.checked_by = _iso(now), by
+            item.overridden, item.override_reason = False, None
+            self._event(now, "action-failed", f"{by}: the action of {item.text} failed: {record}")
+        return item
+
     def unskip(self, item_id: str, by: str, now: datetime) -> ItemState:
         item = self.item(item_id)
         if item.status != "skipped":

@@ -104,6 +104,19 @@ class ChecklistSession:
     def override(self, item_id: str, note: str) -> str | None:
         return self._apply(lambda: self.run.override(item_id, note, self.operator, self.clock()))
 
+    def action_outcome(self, item_id: str, result: Any, why: str = "") -> str | None:
+        """The action an item opened has ended: ``result`` (actions.model.ActionResult) or None
+        (not run, ``why``)."""
+        if result is None:
+            ok, audit_id, outcome = False, None, why
+        else:
+            ok, audit_id, outcome = result.ok, result.audit_id, result.summary()
+        return self._apply(
+            lambda: self.run.action_result(
+                item_id, ok, audit_id, outcome, self.operator, self.clock()
+            )
+        )
+
     def finish(self, notes: str | None = None) -> str | None:
         return self._apply(lambda: self.run.finish(self.operator, self.clock(), notes))
 

@@ -308,18 +308,32 @@ def _size(facts: Facts) -> Measured | NotMeasured:
 
 
 def _backup_age(facts: Facts) -> Measured | NotMeasured:
+    """The newest backup's age, from the evidence there is: the WAL archiver (pg_stat_archiver)
+    when archiving is on, else the newest dump of [backups] path (the backup.files check)."""
     snap = _live(facts)
     if isinstance(snap, NotMeasured):
         return snap
-    archiver = snap.archiver
-    if not archiver:
-        return NotMeasured(
-            "WAL archiving is off (archive_mode) and no backup is visible from the database"
-        )
+    archiver = snap.archiver or {}
     age = archiver.get("last_archived_age_s")
-    if not isinstance(age, (int, float)):
-        return NotMeasured("nothing has been archived yet")
-    return Measured(age / 3600, f"{age / 3600:.1f} h", "age of the last archived WAL segment")
+    if isinstance(age, (int, float)):
+        return Measured(
+            age / 3600,
+            f"{age / 3600:.1f} h",
+            "evidence: the last archived WAL segment (pg_stat_archiver)",
+        )
+    dumps = facts.checks.get("backup.files")
+    details = getattr(dumps, "details", None)
+    if isinstance(details, dict) and isinstance(details.get("age_seconds"), (int, float)):
+        hours = details["age_seconds"] / 3600
+        return Measured(
+            hours, f"{hours:.1f} h", f"evidence: the newest dump of [backups] — {dumps.summary}"
+        )
+    why = (
+        "WAL archiving is off (archive_mode)" if not archiver else "nothing has been archived yet"
+    )
+    if dumps is not None:
+        return NotMeasured(f"{why}, and the dumps cannot tell: {dumps.summary}")
+    return NotMeasured(f"{why}, and no [backups] path is configured to look at the dumps")
 
 
 METRICS: dict[str, Probe] = {
@@ -376,5 +390,13 @@ def verdict(item: Item, facts: Facts, now: datetime) -> Verdict:
     return Verdict(status, value, detail, now)
 
 
+METRIC_CHECKS: dict[str, frozenset[str]] = {"backup.age_h": frozenset({"backup.files"})}
+"""Diagnose checks a metric reads besides the snapshot: they run when an item names it."""
+
+
 def diagnose_ids(items: tuple[Item, ...] | list[Item]) -> set[str]:
-    return {c.diagnose for item in items for c in item.verify if c.diagnose}
+    ids = {c.diagnose for item in items for c in item.verify if c.diagnose}
+    for item in items:
+        for condition in item.verify:
+            ids |= METRIC_CHECKS.get(condition.metric or "", frozenset())
+    return ids

@@ -187,6 +187,8 @@ class ChecklistScreen(Screen[None]):
         item = self.session.item(item_id)
         app: EngFlowApp = self.app  # type: ignore[assignment]
         if item.open and app.has_command(item.open):
+            # An action it opens ticks the item when it is done (or fails it, with why).
+            app.checklists.expect_action(item_id, item.open)
             app.run_palette_name(item.open)
             # A dialog returns here by itself; a dashboard panel needs the way back said.
             self.call_after_refresh(self._hint_way_back)

@@ -556,3 +556,17 @@ def test_a_token_with_a_carriage_return_is_refused_before_anything_is_sent(
     with pytest.raises(ActionError, match="control or non-ASCII") as info:
         runner.plan_emergency_fallback()
     assert "s3cr3t" not in str(info.value) + str(info.value.fix)
+
+
+async def test_a_read_only_refusal_of_the_fallback_says_what_was_not_sent(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENGFLOW_TEST_TOKEN", "t0ken-value")
+    runner = make_runner(db.dsn(), tmp_path, read_only=True, app_url="http://127.0.0.1:9")
+    result = await runner.execute(runner.plan_emergency_fallback())
+    assert result.refused
+    assert "nothing was sent" in (result.error or "")
+    assert "/api/emergency/enable-fallback" in (result.error or "")
+    assert "database" not in (result.error or "")
+    assert audit_records(runner)[-1]["event"] == "refused"
+    assert audit_records(runner)[-1]["id"].startswith("A-")

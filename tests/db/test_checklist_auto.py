@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +15,8 @@ import pytest
 from engflow_tui.checklists.loader import load_catalog
 from engflow_tui.checklists.run import ChecklistRun, RunStore
 from engflow_tui.checklists.session import ChecklistSession
-from engflow_tui.config import Config, ConsoleConfig, TargetConfig, Thresholds
+from engflow_tui.config import BackupsConfig, Config, ConsoleConfig, TargetConfig, Thresholds
+from engflow_tui.diagnostics import checks_for
 from engflow_tui.monitor import live_monitor
 
 from ..pg import session
@@ -22,17 +25,32 @@ from .test_cli import no_traceback, run
 CATALOG = load_catalog()
 
 
-async def _verify(dsn: str, checklist_id: str, tmp_path: Path, **thresholds: float) -> ChecklistRun:
+async def _verify(
+    dsn: str,
+    checklist_id: str,
+    tmp_path: Path,
+    backups: BackupsConfig | None = None,
+    **thresholds: float,
+) -> ChecklistRun:
     target = TargetConfig(name="prod", dsn=dsn)
     config = Config(
         console=ConsoleConfig(state_dir=str(tmp_path)),
         targets={"prod": target},
         thresholds=Thresholds(**thresholds),  # type: ignore[arg-type]
+        backups=backups or BackupsConfig(),
     )
     monitor = live_monitor(config, target, light_first_cycle=False)
     checklist = CATALOG.checklists[checklist_id]
     run_ = ChecklistRun.start(checklist, "prod", "alice", datetime.now(UTC))
-    s = ChecklistSession(checklist, run_, RunStore(tmp_path), monitor, "alice")
+    s = ChecklistSession(
+        checklist,
+        run_,
+        RunStore(tmp_path),
+        monitor,
+        "alice",
+        # As the console and `checklist run --auto` do: items naming a diagnose check run it.
+        diagnose=lambda ids, snapshot: checks_for(config, target, ids, snapshot),
+    )
     try:
         await monitor.poll()
         await s.verify([i.id for i in checklist.items if i.verify])
@@ -138,3 +156,36 @@ def test_checklist_command_errors_are_one_line(args: list[str], message: str, tm
     result = run(*args, "--config", str(_config(tmp_path, "postgresql://127.0.0.1:1/x")))
     no_traceback(result)
     assert result.returncode == 2 and message in result.stderr
+
+
+async def test_monthly_rls_review_fails_on_a_table_with_rls_and_no_policy(
+    db, tmp_path: Path
+) -> None:
+    async with session(db.dsn()) as admin:
+        await admin.execute(
+            "CREATE TABLE public.locked_out (id int); "
+            "ALTER TABLE public.locked_out ENABLE ROW LEVEL SECURITY"
+        )
+    item = (await _verify(db.dsn(), "monthly-operations", tmp_path)).item("rls-policies")
+    assert item.status == "fail"
+    assert "locked_out" in (item.detail or "") or "no polic" in (item.detail or "")
+
+
+async def test_evening_backup_item_reads_the_dumps_when_archiving_is_off(
+    db, tmp_path: Path
+) -> None:
+    """archive_mode is off on the test servers: the newest dump of [backups] is the evidence."""
+    dumps = tmp_path / "backups"
+    dumps.mkdir()
+    (dumps / "nightly.dump").write_bytes(b"PGDMP not really")
+    old = time.time() - 11 * 60
+    os.utime(dumps / "nightly.dump", (old, old))
+    item = (
+        await _verify(db.dsn(), "daily-evening", tmp_path / "state", BackupsConfig(path=str(dumps)))
+    ).item("backup-ran")
+    assert item.status == "pass"
+    assert item.value == "0.2 h"
+    assert "evidence: the newest dump" in (item.detail or "")
+    without = (await _verify(db.dsn(), "daily-evening", tmp_path / "state2")).item("backup-ran")
+    assert without.status == "pending"
+    assert "no [backups] path" in (without.detail or "")

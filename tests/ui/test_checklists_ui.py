@@ -5,11 +5,13 @@ resumes it with its ticks and notes."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Button, OptionList, Static
@@ -404,3 +406,50 @@ async def test_an_item_opening_a_screen_already_open_goes_back_to_it(db18, tmp_p
             assert sum(isinstance(s, kind) for s in app.screen_stack) == 1
             await pilot.press("escape")
             await wait_for(lambda: app.screen is app.dashboard)
+
+
+async def test_an_action_run_from_an_item_ticks_it_or_fails_it(db18, tmp_path: Path) -> None:
+    """Enter on "Refresh planner statistics" -> Run ANALYZE -> confirmed: the item is ticked
+    with the audit record's id and the outcome; refused (read-only): failed, with why."""
+    from engflow_tui.screens.action_result_modal import ActionResultModal
+    from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
+
+    for read_only in (False, True):
+        app = make_app(db18.dsn(), tmp_path / str(read_only))
+        if read_only:
+            app.config = replace(
+                app.config, console=replace(app.config.console, read_only=True)
+            )
+        async with app.run_test(size=(100, 32)) as pilot:
+            await wait_for(lambda: app.dashboard is not None and app.dashboard.monitor.latest)
+            app.checklists.start("weekly-operations")
+            await wait_for(lambda: isinstance(app.screen, ChecklistScreen) and app.screen.is_mounted)
+            await pilot.pause()
+            screen = app.screen
+            lst = screen.query_one("#checklist-items", OptionList)
+            lst.highlighted = lst.get_option_index("analyze")
+            await pilot.press("enter")
+            await wait_for(lambda: isinstance(app.screen, TablePickerModal))
+            await pilot.press("enter")  # the whole database
+            if not read_only:
+                await wait_for(lambda: isinstance(app.screen, ConfirmActionModal))
+                await pilot.press("y")
+            await wait_for(lambda: isinstance(app.screen, ActionResultModal))
+            await pilot.press("enter")
+            await wait_for(lambda: app.screen is screen)
+            state = screen.session.state("analyze")
+            audit_ids = [
+                json.loads(line).get("id")
+                for line in Path(app.config.console.audit_log).read_text().splitlines()
+            ]
+            if read_only:
+                assert state.status == "fail"
+                assert "read-only" in (state.detail or "")
+            else:
+                assert state.status == "done"
+                assert state.value is not None and state.value.endswith(" analyzed")
+                assert state.value.split(":")[0] in audit_ids
+            saved = RunStore(tmp_path / str(read_only) / "checklists").load(
+                screen.session.run.run_id
+            )
+            assert saved.item("analyze").status == state.status
