@@ -117,6 +117,14 @@ class ChecklistSession:
             )
         )
 
+    def keep_notes(self, notes: str) -> str | None:
+        """The closing notes, typed before the run is signed (saved like any change)."""
+
+        def keep() -> None:
+            self.run.notes = notes
+
+        return self._apply(keep)
+
     def finish(self, notes: str | None = None) -> str | None:
         return self._apply(lambda: self.run.finish(self.operator, self.clock(), notes))
 

@@ -337,8 +337,16 @@ class ChecklistScreen(Screen[None]):
             self.notify("already signed", severity="warning")
             return
 
-        def done(notes: str | None) -> None:
-            if notes is None:
+        def done(answer: tuple[bool, str] | None) -> None:
+            signed, notes = answer or (False, run.notes)
+            if not signed:
+                if notes != run.notes:  # typed, then cancelled: kept with the run, not lost
+                    problem = self.session.keep_notes(notes)
+                    self.notify(
+                        problem or "not signed; your notes are kept with the run",
+                        severity="error" if problem else "information",
+                        timeout=6,
+                    )
                 return
             problem = self.session.finish(notes)
             if problem:

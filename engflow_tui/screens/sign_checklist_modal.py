@@ -1,5 +1,6 @@
-"""SignChecklistModal: finishing a run lists every item still open, skipped or failed, takes the
-run's closing notes, and opens with focus on Cancel so nobody signs a half-done list by accident."""
+"""SignChecklistModal: finishing a run lists every item still open, skipped or failed, and takes
+the run's closing notes. It opens in the notes field (what is typed goes there); Enter moves to
+the buttons, on Cancel, so nobody signs a half-done list by accident; cancelling keeps the notes."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from ..checklists.run import ChecklistRun
 from ..widgets.checklist_render import outstanding_text
 
 
-class SignChecklistModal(ModalScreen[str | None]):
-    """Returns the closing notes when signed, None when cancelled."""
+class SignChecklistModal(ModalScreen[tuple[bool, str]]):
+    """Returns (signed, the notes as typed): notes typed and then cancelled are not lost."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="sign.cancel")]
     DEFAULT_CSS = """
@@ -54,7 +55,7 @@ class SignChecklistModal(ModalScreen[str | None]):
                 )
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.query_one("#sign-notes", Input).focus()
 
     @on(Input.Submitted, "#sign-notes")
     def _notes_done(self) -> None:
@@ -62,10 +63,7 @@ class SignChecklistModal(ModalScreen[str | None]):
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "sign":
-            self.dismiss(self.query_one("#sign-notes", Input).value)
-        else:
-            self.dismiss(None)
+        self.dismiss((event.button.id == "sign", self.query_one("#sign-notes", Input).value))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss((False, self.query_one("#sign-notes", Input).value))

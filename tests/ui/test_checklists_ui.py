@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from textual.widgets import Button, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 
 from engflow_tui.app import EngFlowApp
 from engflow_tui.checklists.run import RunStore
@@ -107,16 +107,23 @@ async def test_walkthrough_by_keys_is_saved_as_the_operator_left_it(db18, tmp_pa
         listed = static_text(app.screen.query_one("#sign-outstanding", Static))
         assert "Skipped (1):" in listed and "no log access" in listed
         assert "Still open" in listed and "Run the integrity diagnosis" in listed
+        # Typing goes to the notes; Enter moves to the buttons, on Cancel.
+        assert app.screen.focused is app.screen.query_one("#sign-notes", Input)
+        await _type(pilot, "db ok")
+        await pilot.press("enter")
         assert app.screen.focused is app.screen.query_one("#cancel", Button)
-        await pilot.press("enter")  # Cancel: nothing signed
+        await pilot.press("enter")  # Cancel: nothing signed, the notes are not lost
         await wait_for(lambda: app.screen is screen)
         assert screen.session.run.finished_at is None
+        assert screen.session.run.notes == "db ok"
         await pilot.press("f")
         await wait_for(lambda: isinstance(app.screen, SignChecklistModal))
-        await pilot.press("tab")  # from Cancel to Sign
+        assert app.screen.query_one("#sign-notes", Input).value == "db ok"
+        await pilot.press("enter", "tab")  # to the buttons, from Cancel to Sign
         assert app.screen.focused is app.screen.query_one("#sign", Button)
         await pilot.press("enter")
         await wait_for(lambda: screen.session.run.finished_at is not None)
+        assert screen.session.run.notes == "db ok"
 
     saved = RunStore(tmp_path / "checklists").all()
     assert len(saved) == 1
