@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +21,7 @@ from .config import (
     TargetConfig,
     check_target_environment,
     default_config_path,
+    dsn_target_name,
     find_config_path,
     load_config,
     pg_environment_present,
@@ -202,19 +202,6 @@ def _validate_dsn(dsn: str, where: str) -> None:
         raise ConfigError(f"DSN {problem}", None, where)
 
 
-def _dsn_name(dsn: str) -> str:
-    """A readable name for a --dsn target: database@host (never the password)."""
-    from urllib.parse import urlsplit
-
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        host = parts.hostname or "local"
-        database = parts.path.lstrip("/") or "postgres"
-        return f"{database}@{host}"
-    fields = dict(re.findall(r"(\w+)\s*=\s*'?([^\s']*)", dsn))
-    return f"{fields.get('dbname', 'postgres')}@{fields.get('host', 'local')}"
-
-
 def _refresh(value: str) -> float:
     try:
         seconds = parse_duration(value)
@@ -246,7 +233,7 @@ def resolve(args: argparse.Namespace) -> tuple[Config, TargetConfig | None]:
         target = (
             replace(base, dsn=dsn)
             if base
-            else TargetConfig(name=target_name or _dsn_name(dsn), dsn=dsn)
+            else TargetConfig(name=target_name or dsn_target_name(dsn), dsn=dsn)
         )
         return replace(config, targets={**config.targets, target.name: target}), target
     if path is not None:

@@ -458,6 +458,44 @@ def validate_dsn(dsn: str) -> str | None:
     return None
 
 
+def dsn_target_name(dsn: str) -> str:
+    """The name of a target given only by a DSN (``--dsn``): ``[user@]host:port/database``.
+
+    It keys the target's alert history and history store, so two servers on different ports,
+    or the same server as two users, never share them; the same DSN always gives the same name.
+    The user only where the DSN gives one; the port as given, else $PGPORT, else 5432. Never the
+    password."""
+    from urllib.parse import parse_qs, unquote
+
+    default_port = os.environ.get("PGPORT") or "5432"
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        userinfo, at, hosts = parts.netloc.rpartition("@")
+        user = unquote(userinfo.split(":", 1)[0]) if at else ""
+        user = query.get("user", user)
+        database = unquote(parts.path.lstrip("/")) or query.get("dbname", "")
+        hosts = hosts or query.get("host", "local")
+        listed = []
+        for host in hosts.split(","):
+            bracket_end = host.rfind("]")
+            has_port = host.rfind(":") > bracket_end and not host.startswith("/")
+            listed.append(host if has_port else f"{host}:{query.get('port', default_port)}")
+        where = ",".join(listed)
+    else:
+        from .db import parse_kv_dsn
+
+        try:
+            fields = parse_kv_dsn(dsn)
+        except ValueError:
+            fields = {}
+        user = str(fields.get("user", ""))
+        database = str(fields.get("database", ""))
+        where = f"{fields.get('host', 'local')}:{fields.get('port', default_port)}"
+    database = database or user or "postgres"  # libpq's default database is the user's name
+    return f"{user + '@' if user else ''}{where}/{database}"
+
+
 def describe_env_dsn() -> str:
     """What the PG* environment / DATABASE_URL points at, without secrets."""
     url = os.environ.get("DATABASE_URL")

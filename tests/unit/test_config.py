@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from engflow_tui.cli import build_parser, resolve
 from engflow_tui.config import (
     ActionsConfig,
+    Config,
     ConsoleConfig,
     HistoryConfig,
+    TargetConfig,
     Thresholds,
     check_target_environment,
     find_config_path,
@@ -20,6 +23,8 @@ from engflow_tui.config import (
     parse_config,
 )
 from engflow_tui.errors import ConfigError
+from engflow_tui.history.store import store_path
+from engflow_tui.monitor import alert_store_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -242,3 +247,61 @@ def test_history_and_capacity_values(tmp_path: Path) -> None:
     assert config.history.sample_interval == 30.0
     assert config.history.raw_retention == 86400.0
     assert config.capacity.storage_limit == 8 * 1024**3
+
+
+# ------------------------------------------------------------------ targets named from --dsn
+
+
+def _dsn_target(dsn: str) -> tuple[Config, TargetConfig]:
+    config, target = resolve(build_parser().parse_args(["--dsn", dsn]))
+    assert target is not None
+    return config, target
+
+
+@pytest.mark.parametrize(
+    ("dsn", "name"),
+    [
+        ("postgresql://db.example.com:5433/postgres", "db.example.com:5433/postgres"),
+        ("postgresql://ops@db:5432/postgres", "ops@db:5432/postgres"),
+        ("postgresql://ops:s3cret@db/app", "ops@db:5432/app"),
+        ("postgresql://[::1]:6432/app", "[::1]:6432/app"),
+        ("postgresql://h1:5432,h2:5433/app", "h1:5432,h2:5433/app"),
+        ("postgresql:///app?host=/run/pg&port=5434&user=ops", "ops@/run/pg:5434/app"),
+        ("host=db port=5433 user=ops dbname=app", "ops@db:5433/app"),
+        ("host=db dbname=app password='a b'", "db:5432/app"),
+        ("dbname=app", "local:5432/app"),
+    ],
+)
+def test_a_dsn_target_is_named_by_user_host_port_and_database(
+    dsn: str, name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no config file
+    monkeypatch.delenv("PGPORT", raising=False)
+    _, target = _dsn_target(dsn)
+    assert target.name == name
+    assert "s3cret" not in target.name
+    assert "a b" not in target.name
+
+
+def test_dsn_targets_on_two_ports_keep_apart_alert_and_history_stores(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("PGPORT", raising=False)
+    paths = []
+    for dsn in (
+        "postgresql://ops@db.example.com:5432/postgres",
+        "postgresql://ops@db.example.com:5433/postgres",
+        "postgresql://audit@db.example.com:5433/postgres",
+    ):
+        config, target = _dsn_target(dsn)
+        paths.append(
+            (alert_store_path(config, target), store_path(config.console.state_dir, target.name))
+        )
+    alert_paths = {a for a, _ in paths}
+    history_paths = {h for _, h in paths}
+    assert len(alert_paths) == 3
+    assert len(history_paths) == 3
+    # The same DSN twice is the same target: its history is found again after a restart.
+    config, target = _dsn_target("postgresql://ops@db.example.com:5433/postgres")
+    assert alert_store_path(config, target) == paths[1][0]
