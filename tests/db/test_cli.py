@@ -108,6 +108,28 @@ def test_config_init_check_show(tmp_path: Path) -> None:
     assert result.returncode == 0 and (tmp_path / "engflow-tui" / "config.toml").exists()
 
 
+def test_config_check_checks_the_file_given_with_config_not_the_default(tmp_path: Path) -> None:
+    # CI runs `engflow-tui --config deploy/console.toml config check`: a good default file in
+    # ~/.config must not turn a bad file into a green check.
+    (tmp_path / "engflow-tui").mkdir()
+    (tmp_path / "engflow-tui" / "config.toml").write_text(
+        '[targets.ok]\ndsn = "postgresql://h/db"\n'
+    )
+    bad = tmp_path / "deploy.toml"
+    bad.write_text('[targets.""]\ndsn = "postgresql://h/db?sslmode=verify-everything"\n')
+    result = run("--config", str(bad), "config", "check", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        f'engflow-tui: {bad}: targets."": a target needs a name: [targets.production], '
+        'not [targets.""]'
+    )
+    no_traceback(result)
+    default = run("config", "check", cwd=tmp_path)
+    assert default.returncode == 0
+    assert "engflow-tui/config.toml: OK (1 target(s): ok)" in default.stdout
+
+
 async def test_diagnose_json_contract_and_exit_codes(db) -> None:
     import asyncio
 
