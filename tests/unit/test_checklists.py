@@ -5,6 +5,7 @@ exports behave as an operator expects."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -279,7 +280,7 @@ def test_an_unreadable_run_file_is_set_aside_not_fatal(tmp_path: Path) -> None:
     store = RunStore(tmp_path)
     assert store.all() == []
     assert "set aside" in store.problems[0]
-    assert (tmp_path / "daily-morning-x.json.unreadable").exists()
+    assert (tmp_path / f"daily-morning-x.json.corrupt-{os.getpid()}").read_text() == "{not json"
 
 
 def test_markdown_export_has_the_printed_layout_and_json_the_contract() -> None:
