@@ -51,8 +51,11 @@ class ActionFlows:
 
     def show_audit_log(self) -> None:
         async def load() -> None:
-            records = await asyncio.to_thread(self.runner.audit.read_recent, 500)
-            await self.app.push_screen(AuditLogScreen(records, str(self.runner.audit.path)))
+            audit = self.runner.audit
+            records = await asyncio.to_thread(audit.read_recent, 500)
+            for problem in audit.take_problems():  # a bad line is skipped, said once
+                self.app.notify(problem, severity="warning", timeout=15, markup=False)
+            await self.app.push_screen(AuditLogScreen(records, str(audit.path), audit.skipped))
 
         self.app.run_worker(
             load(), group="audit", description="Show audit log", exit_on_error=False

@@ -182,8 +182,10 @@ class ChecklistFlows:
         try:
             run = self.store.load(run_id)
         except (OSError, ValueError, KeyError, TypeError) as exc:
+            self._problems()
             self.app.notify(f"cannot resume {run_id}: {exc}", severity="error", markup=False)
             return
+        self._problems()
         self._open(run)
         self.app.notify(
             f"Resumed {run.title} (started {run.started_at} by {run.operator})",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -20,16 +19,17 @@ from .config import (
     MIN_REFRESH,
     Config,
     TargetConfig,
+    bounded_duration,
     check_target_environment,
     default_config_path,
     dsn_has_password,
+    dsn_target_name,
     find_config_path,
     load_config,
     pg_environment_present,
     starter_config_text,
     validate_dsn,
 )
-from .durations import parse_duration
 from .errors import ConfigError, EngflowError
 
 NO_TARGET_MESSAGE = (
@@ -139,10 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.add_argument("path", nargs="?", help="where to write it")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
-    check = cfg_sub.add_parser("check", help="validate a config file")
-    check.add_argument("path", nargs="?", help="the file (default: the one the console would read)")
+    check = cfg_sub.add_parser(
+        "check", help="validate a config file (exit 0 when the console can run it, else 2)"
+    )
+    check.add_argument(
+        "path", nargs="?", help="the file (default: --config, else the one the console would read)"
+    )
+    check.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
     show = cfg_sub.add_parser("show", help="print the effective config, defaults filled in (TOML)")
     show.add_argument("path", nargs="?")
+    show.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
     return parser
 
 
@@ -203,22 +209,9 @@ def _validate_dsn(dsn: str, where: str) -> None:
         raise ConfigError(f"DSN {problem}", None, where)
 
 
-def _dsn_name(dsn: str) -> str:
-    """A readable name for a --dsn target: database@host (never the password)."""
-    from urllib.parse import urlsplit
-
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        host = parts.hostname or "local"
-        database = parts.path.lstrip("/") or "postgres"
-        return f"{database}@{host}"
-    fields = dict(re.findall(r"(\w+)\s*=\s*'?([^\s']*)", dsn))
-    return f"{fields.get('dbname', 'postgres')}@{fields.get('host', 'local')}"
-
-
 def _refresh(value: str) -> float:
     try:
-        seconds = parse_duration(value)
+        seconds = bounded_duration("console.refresh_interval", value)
     except ValueError as exc:
         raise ConfigError(str(exc), None, "--refresh") from None
     if seconds < MIN_REFRESH:
@@ -247,7 +240,7 @@ def resolve(args: argparse.Namespace) -> tuple[Config, TargetConfig | None]:
         target = (
             replace(base, dsn=dsn)
             if base
-            else TargetConfig(name=target_name or _dsn_name(dsn), dsn=dsn)
+            else TargetConfig(name=target_name or dsn_target_name(dsn), dsn=dsn)
         )
         return replace(config, targets={**config.targets, target.name: target}), target
     if path is not None:
@@ -395,9 +388,20 @@ def run_checklist(args: argparse.Namespace) -> int:
     return 0 if auto_status(run) == "pass" else 1
 
 
+def _config_file_named(args: argparse.Namespace) -> str | None:
+    """The file `config ACTION` works on: its PATH or --config (the same file when both)."""
+    named = getattr(args, "config", None)
+    if args.path and named and Path(args.path).expanduser() != Path(named).expanduser():
+        raise ConfigError(
+            f"give the file once: --config {named} or `config {args.config_command} {args.path}`"
+        )
+    return args.path or named
+
+
 def run_config(args: argparse.Namespace) -> int:
+    given = _config_file_named(args)
     if args.config_command == "init":
-        path = Path(args.path).expanduser() if args.path else default_config_path()
+        path = Path(given).expanduser() if given else default_config_path()
         if path.is_dir():
             raise ConfigError("is a directory: give the path of the file to write", str(path))
         if path.exists() and not args.force:
@@ -411,11 +415,12 @@ def run_config(args: argparse.Namespace) -> int:
             f"wrote {path}\nedit [targets.production] (dsn, password_env), then: engflow-tui config check {path}"
         )
         return 0
-    path = Path(args.path).expanduser() if args.path else find_config_path(None)
-    if path is None:
+    found = Path(given).expanduser() if given else find_config_path(None)
+    if found is None:
         raise ConfigError(
             f"no config file found (looked at $ENGFLOW_CONFIG and {default_config_path()})"
         )
+    path = found
     if not path.exists():
         raise ConfigError("file not found", str(path))
     config = load_config(path)
@@ -424,7 +429,19 @@ def run_config(args: argparse.Namespace) -> int:
 
         for target in config.targets.values():
             check_target_environment(target, str(path), SECRET_ENV_KEYS + OTHER_ENV_KEYS)
-        names = ", ".join(sorted(config.targets)) or "none"
+        dsn = getattr(args, "dsn", None)
+        if not config.targets and dsn:  # console settings only, the target from --dsn
+            _validate_dsn(dsn, "--dsn")
+            print(f"{path}: OK (no target in the file; --dsn names {dsn_target_name(dsn)})")
+            return 0
+        if not config.targets:
+            raise ConfigError(
+                "no [targets.NAME] section: the console has nothing to open from this file "
+                "(add one, see config.toml.example; for a file used with --dsn: "
+                "engflow-tui --dsn DSN config check)",
+                str(path),
+            )
+        names = ", ".join(sorted(config.targets))
         print(f"{path}: OK ({len(config.targets)} target(s): {names})")
         return 0
     from .config_dump import dump_config

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .durations import parse_duration
+from .durations import MAX_DURATION, parse_bounded
 from .errors import ConfigError
 
 
@@ -436,8 +436,20 @@ def mask_dsn(dsn: str) -> str:
     return _KV_PASSWORD.sub(r"\1***", dsn)
 
 
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+"""libpq's sslmode values (asyncpg refuses any other when it connects)."""
+
+
+def _sslmode_problem(sslmode: str | None) -> str | None:
+    if sslmode is None or sslmode in SSLMODES:
+        return None
+    return f"sslmode {sslmode!r} is not one of {', '.join(SSLMODES)}"
+
+
 def validate_dsn(dsn: str) -> str | None:
     """Why this DSN cannot be used (None when it looks right). Never echoes a password."""
+    from urllib.parse import parse_qs
+
     if not dsn.strip():
         return "is empty"
     if "://" in dsn:
@@ -446,6 +458,9 @@ def validate_dsn(dsn: str) -> str | None:
             return f"scheme must be postgresql://, not {scheme}://"
         try:
             parts = urlsplit(dsn)
+            sslmode = parse_qs(parts.query).get("sslmode")
+            if sslmode and (problem := _sslmode_problem(sslmode[-1])):
+                return problem
             hosts = parts.netloc.rsplit("@", 1)[-1]
             for host in hosts.split(","):
                 if host.startswith("["):
@@ -464,10 +479,48 @@ def validate_dsn(dsn: str) -> str | None:
     from .db import parse_kv_dsn
 
     try:
-        parse_kv_dsn(dsn)
+        fields = parse_kv_dsn(dsn)
     except ValueError as exc:
         return str(exc)
-    return None
+    return _sslmode_problem(fields.get("ssl"))
+
+
+def dsn_target_name(dsn: str) -> str:
+    """The name of a target given only by a DSN (``--dsn``): ``[user@]host:port/database``.
+
+    It keys the target's alert history and history store, so two servers on different ports,
+    or the same server as two users, never share them; the same DSN always gives the same name.
+    The user only where the DSN gives one; the port as given, else $PGPORT, else 5432. Never the
+    password."""
+    from urllib.parse import parse_qs, unquote
+
+    default_port = os.environ.get("PGPORT") or "5432"
+    if "://" in dsn:
+        parts = urlsplit(dsn)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        userinfo, at, hosts = parts.netloc.rpartition("@")
+        user = unquote(userinfo.split(":", 1)[0]) if at else ""
+        user = query.get("user", user)
+        database = unquote(parts.path.lstrip("/")) or query.get("dbname", "")
+        hosts = hosts or query.get("host", "local")
+        listed = []
+        for host in hosts.split(","):
+            bracket_end = host.rfind("]")
+            has_port = host.rfind(":") > bracket_end and not host.startswith("/")
+            listed.append(host if has_port else f"{host}:{query.get('port', default_port)}")
+        where = ",".join(listed)
+    else:
+        from .db import parse_kv_dsn
+
+        try:
+            fields = parse_kv_dsn(dsn)
+        except ValueError:
+            fields = {}
+        user = str(fields.get("user", ""))
+        database = str(fields.get("database", ""))
+        where = f"{fields.get('host', 'local')}:{fields.get('port', default_port)}"
+    database = database or user or "postgres"  # libpq's default database is the user's name
+    return f"{user + '@' if user else ''}{where}/{database}"
 
 
 def describe_env_dsn() -> str:
@@ -523,6 +576,63 @@ def _did_you_mean(key: str, known: Any) -> str:
 MIN_REFRESH = 0.2
 """Faster polling would make the console the load it watches."""
 
+MAX_NESTING = 32
+"""No setting nests tables or arrays deeper than a few levels; deeper is not a config file."""
+
+_DURATION_LIMITS: dict[str, tuple[bool, str]] = {
+    # key (list indices and the severity of status_update_every left out): (above zero, at most).
+    # A timeout of 0 waits forever (PostgreSQL's lock_timeout, statement_timeout) and an interval
+    # of 0 spins; the maxima are far above any sane value and far below what overflows a timer.
+    "console.refresh_interval": (False, "1h"),  # and at least MIN_REFRESH
+    "console.connect_timeout": (True, "5m"),
+    "console.slow_queries_interval": (True, "1d"),
+    "console.catalog_interval": (True, "1d"),
+    "console.size_interval": (True, "1d"),
+    "console.http_interval": (True, "1d"),
+    "console.http_timeout": (True, "5m"),
+    "actions.lock_timeout": (True, "1h"),
+    "actions.statement_timeout": (True, "1d"),
+    "actions.analyze_timeout": (True, "1d"),
+    "actions.http_timeout": (True, "5m"),
+    "thresholds.idle_in_transaction": (False, "30d"),
+    "notifications.repeat_interval": (True, "7d"),
+    "history.sample_interval": (False, "1d"),  # and at least 1s
+    "history.size_interval": (True, "7d"),
+    "history.raw_retention": (True, MAX_DURATION),
+    "history.hourly_retention": (True, MAX_DURATION),
+    "history.daily_retention": (True, MAX_DURATION),
+    "diagnose.statement_timeout": (True, "1h"),
+    "diagnose.orphan_count_timeout": (True, "1d"),
+    "diagnose.orphan_total_timeout": (True, "1d"),
+    "diagnose.long_running_query": (True, "30d"),
+    "backups.max_age": (True, "365d"),
+    "escalation.matrix.initial_response": (True, "30d"),
+    "escalation.matrix.escalate_after": (True, "30d"),
+    "incidents.status_update_every": (True, "7d"),
+}
+"""Every duration setting's bounds; one not listed is at least 0 and at most MAX_DURATION."""
+
+
+def bounded_duration(key: str, value: object) -> float:
+    """Seconds for the duration setting ``key`` within its bounds; ValueError says which."""
+    name = re.sub(r"\[\d+\]", "", key)
+    if name not in _DURATION_LIMITS:
+        name = name.rsplit(".", 1)[0]  # incidents.status_update_every.1
+    above_zero, at_most = _DURATION_LIMITS.get(name, (False, MAX_DURATION))
+    return parse_bounded(value, above_zero=above_zero, at_most=at_most)
+
+
+def _nesting_problem(data: Mapping[str, Any]) -> str | None:
+    """Tables or arrays nested deeper than MAX_NESTING (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return f"nested too deeply: more than {MAX_NESTING} levels of tables or arrays"
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((v, depth + 1) for v in children if isinstance(v, (dict, list)))
+    return None
+
 
 class _Reader:
     """Reads one TOML table into dataclass fields, naming file and key on any error."""
@@ -547,7 +657,7 @@ class _Reader:
     def convert(self, key: str, value: Any, kind: str) -> Any:
         try:
             if kind == "duration":
-                return parse_duration(value)
+                return bounded_duration(key, value)
             if kind == "bool":
                 if not isinstance(value, bool):
                     raise ValueError(f"must be true or false, not {value!r}")
@@ -701,6 +811,8 @@ def _history_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str, Any
 def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     """Build a Config from parsed TOML, validating every key."""
     reader = _Reader(path)
+    if problem := _nesting_problem(data):
+        raise ConfigError(problem, path)
     reader.check_keys(data, _TOP_LEVEL, "")
 
     console_raw = reader.table(data, "console")
@@ -742,6 +854,10 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     targets: dict[str, TargetConfig] = {}
     for name, raw in reader.table(data, "targets").items():
         prefix = f"targets.{name}."
+        if not name.strip():
+            raise reader.fail(
+                f'targets."{name}"', 'a target needs a name: [targets.production], not [targets.""]'
+            )
         if not isinstance(raw, dict):
             raise reader.fail(f"targets.{name}", "must be a table ([targets.NAME])")
         reader.check_keys(raw, set(_TARGET_KINDS), prefix)
@@ -1028,8 +1144,6 @@ def _incidents(reader: _Reader, raw: Mapping[str, Any]) -> IncidentsConfig:
                     f"incidents.status_update_every.{key}", "must be a severity: 1, 2, 3 or 4"
                 )
             seconds = reader.convert(f"incidents.status_update_every.{key}", value, "duration")
-            if seconds <= 0:
-                raise reader.fail(f"incidents.status_update_every.{key}", "must be above zero")
             cadence[int(key)] = seconds
         values["status_update_every"] = cadence
     return IncidentsConfig(**values)
@@ -1067,6 +1181,10 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"TOML syntax error: {exc}", str(path)) from None
+    except RecursionError:  # the parser recurses once per level of arrays or inline tables
+        raise ConfigError(
+            f"nested too deeply: more than {MAX_NESTING} levels of tables or arrays", str(path)
+        ) from None
     config = parse_config(data, str(path))
     return replace(config, path=path)
 

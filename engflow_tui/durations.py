@@ -31,6 +31,23 @@ def parse_duration(value: object) -> float:
     raise ValueError('expected a duration like "2s", "30m" or a number of seconds')
 
 
+MAX_DURATION = "3650d"
+"""The longest duration any setting accepts (ten years): a larger one is a typo, and timers
+overflow on values like 1e23 s."""
+
+
+def parse_bounded(value: object, *, above_zero: bool = False, at_most: str = MAX_DURATION) -> float:
+    """:func:`parse_duration`, then zero refused where it cannot work (a timeout of 0 waits
+    forever, an interval of 0 spins) and anything above ``at_most`` refused; ValueError says
+    which bound and echoes the value as given."""
+    seconds = parse_duration(value)
+    if above_zero and seconds <= 0:
+        raise ValueError(f"must be above zero, not {value!r}")
+    if seconds > parse_duration(at_most):
+        raise ValueError(f"must be at most {at_most}, not {value!r}")
+    return seconds
+
+
 def format_age(seconds: float | None) -> str:
     """Compact age for tables: 42s, 5m12s, 3h04m, 2d03h."""
     if seconds is None:

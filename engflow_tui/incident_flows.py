@@ -191,7 +191,10 @@ class IncidentFlows:
         if seen == self._audit_seen:
             return
         self._audit_seen = seen
-        if self.log.sync_audit(reversed(self.audit.read_recent(200))):
+        records = self.audit.read_recent(200)
+        for problem in self.audit.take_problems():  # a bad line is skipped, said once
+            self.app.notify(problem, severity="warning", timeout=15, markup=False)
+        if self.log.sync_audit(reversed(records)):
             self.changed()
 
     def on_checklist_step(self, kind: str, text: str) -> None:

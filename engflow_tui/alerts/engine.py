@@ -5,13 +5,12 @@ so tests run a 15-minute rule in milliseconds. No Textual.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .. import statefile as shape
 from ..atomic import write_text
 from ..model import Alert
 from ..textsafe import dumps
@@ -19,6 +18,7 @@ from .metrics import Metrics
 from .rules import Rule
 
 HISTORY_LIMIT = 500
+WHAT = "alert history"
 
 
 @dataclass(slots=True)
@@ -63,47 +63,45 @@ class AlertEvent:
     at: datetime
 
 
-def _check_shape(data: Any) -> None:
-    """Raise ValueError unless data is {"active": [{key, since, ...}], "history": [{...}]}."""
-    if not isinstance(data, dict):
-        raise ValueError("not an object")
-    active, history = data.get("active", []), data.get("history", [])
-    if not isinstance(active, list) or not isinstance(history, list):
-        raise ValueError("active and history must be lists")
-    for item in active:
-        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
-            raise ValueError("an active alert without a key")
-        datetime.fromisoformat(str(item.get("since")))
-        float(item.get("value", 0.0))
-        float(item.get("peak", 0.0))
-    if not all(isinstance(item, dict) for item in history):
-        raise ValueError("a history entry that is not an object")
+def check_store(data: Any) -> dict[str, Any]:
+    """The alert history as saved: {"active": [{key, since, value, peak, message,
+    acknowledged}], "history": [{...}]}; ShapeError (a ValueError) naming what does not fit."""
+    saved = shape.obj(data, "the history file")
+    for n, item in enumerate(shape.objects(saved.get("active", []), "active")):
+        where = f"active[{n}]"
+        shape.text(item.get("key"), f"{where}.key")
+        shape.moment(item.get("since"), f"{where}.since")
+        for key in ("value", "peak"):
+            if key in item:
+                shape.number(item[key], f"{where}.{key}")
+        shape.text(item.get("message", ""), f"{where}.message")
+        shape.flag(item.get("acknowledged", False), f"{where}.acknowledged")
+    for n, entry in enumerate(shape.objects(saved.get("history", []), "history")):
+        for key in ("event", "at", "key", "rule", "title", "severity", "subject", "message"):
+            if key in entry:
+                shape.text(entry[key], f"history[{n}].{key}")
+    return saved
 
 
 @dataclass
 class AlertStore:
     """Active alerts (with acknowledgements) and the history, in one JSON file, written
-    atomically on every change; a corrupt file is set aside, never fatal."""
+    atomically on every change; a file that does not fit is set aside, never fatal, and a save
+    cut short by a kill is recovered or removed (``problem`` says what was done)."""
 
     path: Path
     problem: str | None = field(default=None, init=False)
 
     def load(self) -> dict[str, Any]:
+        said = shape.recover_saves(self.path, WHAT, check_store)
+        if said:
+            self.problem = "; ".join(said)
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            _check_shape(data)
-            return data
+            return check_store(shape.read_json(self.path))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            aside = self.path.with_suffix(self.path.suffix + f".corrupt-{os.getpid()}")
-            try:
-                self.path.replace(aside)
-                self.problem = (
-                    f"alert history {self.path} was unreadable ({exc}); set aside as {aside.name}"
-                )
-            except OSError:
-                self.problem = f"alert history {self.path} is unreadable ({exc})"
+            self.problem = "; ".join([*said, shape.set_aside(self.path, WHAT, str(exc))])
             return {}
 
     def save(self, data: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from ..durations import parse_duration
+from ..durations import parse_bounded, parse_duration
 from ..errors import ConfigError
 from ..model import Severity
 
@@ -34,6 +34,9 @@ class Rule:
         """Hysteresis: back past the clear threshold (not merely past the firing one)."""
         return value <= self.clear_threshold if self.op == ">" else value >= self.clear_threshold
 
+
+RULE_WINDOW_MAX = "7d"
+"""The longest ``for`` / ``clear_for`` an override may set."""
 
 OVERRIDABLE = {"threshold", "for", "clear_threshold", "clear_for", "enabled", "severity"}
 
@@ -99,9 +102,9 @@ def load_rules(
                 elif key == "clear_threshold":
                     rule = replace(rule, clear_threshold=float(value))
                 elif key == "for":
-                    rule = replace(rule, for_seconds=parse_duration(value))
+                    rule = replace(rule, for_seconds=parse_bounded(value, at_most=RULE_WINDOW_MAX))
                 elif key == "clear_for":
-                    rule = replace(rule, clear_for=parse_duration(value))
+                    rule = replace(rule, clear_for=parse_bounded(value, at_most=RULE_WINDOW_MAX))
                 elif key == "enabled":
                     if not isinstance(value, bool):
                         raise ValueError("must be true or false")

@@ -1,11 +1,12 @@
 """A checklist run — who runs which list, since when, every item's state — and its crash-safe
 store: one JSON file per run, rewritten atomically on every change, so a closed terminal, a crash
-or ``kill -9`` loses at most the keystroke in flight. No Textual.
+or ``kill -9`` loses at most the keystroke in flight. A run file is validated field by field when
+read: one that does not fit is set aside (``NAME.corrupt-PID``) and said, a save cut short by a
+kill is recovered or removed (see :mod:`engflow_tui.statefile`). No Textual.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -14,12 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .. import statefile as shape
 from ..atomic import write_json
 from .model import Checklist
 from .verify import Verdict
 
 STATUSES = ("pending", "done", "pass", "fail", "skipped")
 OPEN = ("pending",)
+KINDS = ("manual", "auto")
+MODES = ("interactive", "auto")
+RUN_ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -105,14 +110,32 @@ class ChecklistRun:
         return run
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ChecklistRun:
-        """Fields this version does not know (a run written by a newer one) are ignored, not
-        fatal: the run stays readable."""
-        item_fields = set(ItemState.__dataclass_fields__)
-        run_fields = set(cls.__dataclass_fields__) - {"items"}
+    def from_dict(cls, data: Any) -> ChecklistRun:
+        """A run as saved; ShapeError (a ValueError) naming the field that does not fit. Fields
+        this version does not know (a run written by a newer one) are ignored, not fatal."""
+        data = shape.obj(data, "the run")
+        run_id = shape.text(data.get("run_id"), "run_id")
+        if not RUN_ID.fullmatch(run_id):
+            raise shape.ShapeError(f"run_id {run_id[:60]!r} is not a run id")
         items = [
-            ItemState(**{k: v for k, v in i.items() if k in item_fields}) for i in data["items"]
+            _item(i, f"items[{n}]") for n, i in enumerate(shape.objects(data.get("items"), "items"))
         ]
+        events = shape.objects(data.get("events", []), "events")
+        for n, event in enumerate(events):
+            for key, value in event.items():
+                shape.text(value, f"events[{n}].{key}")
+        shape.moment(data.get("started_at"), "started_at")
+        for key in ("finished_at", "clock_origin"):
+            shape.optional_moment(data.get(key), key)
+        for key in ("checklist", "title", "target", "operator"):
+            shape.text(data.get(key), key)
+        for key in ("notes", "printed_heading", "lead_label"):
+            if key in data:
+                shape.text(data[key], key)
+        for key in ("signed_by", "printed_section", "incident"):
+            shape.optional_text(data.get(key), key)
+        shape.choice(data.get("mode", "interactive"), "mode", MODES)
+        run_fields = set(cls.__dataclass_fields__) - {"items"}
         return cls(items=items, **{k: v for k, v in data.items() if k in run_fields})
 
     def as_dict(self) -> dict[str, Any]:
@@ -259,8 +282,27 @@ class ChecklistRun:
         )
 
 
+def _item(data: dict[str, Any], where: str) -> ItemState:
+    """One item of a saved run, every field checked."""
+    for key in ("id", "text", "section"):
+        shape.text(data.get(key), f"{where}.{key}")
+    shape.choice(data.get("kind"), f"{where}.kind", KINDS)
+    shape.choice(data.get("status", "pending"), f"{where}.status", STATUSES)
+    for key in ("timebox", "value", "detail", "skip_reason", "override_reason", "checked_by"):
+        shape.optional_text(data.get(key), f"{where}.{key}")
+    shape.text(data.get("note", ""), f"{where}.note")
+    shape.flag(data.get("overridden", False), f"{where}.overridden")
+    shape.optional_moment(data.get("checked_at"), f"{where}.checked_at")
+    known = set(ItemState.__dataclass_fields__)
+    return ItemState(**{k: v for k, v in data.items() if k in known})
+
+
+WHAT = "checklist run"
+
+
 class RunStore:
-    """One JSON file per run under ``<state_dir>/checklists/``."""
+    """One JSON file per run under ``<state_dir>/checklists/``. ``problems``: what was found
+    wrong with the files and done about it (set aside, recovered), for the UI to say once."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -280,27 +322,28 @@ class RunStore:
         write_json(self.path(run.run_id), run.as_dict())
 
     def load(self, run_id: str) -> ChecklistRun:
+        """The run; FileNotFoundError / KeyError when there is none, ValueError (what does not
+        fit) for a damaged file (left in place: :meth:`all` sets it aside)."""
         path = self.path(run_id)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return ChecklistRun.from_dict(data)
+        self.problems.extend(shape.recover_saves(path, WHAT, ChecklistRun.from_dict))
+        return ChecklistRun.from_dict(shape.read_json(path))
 
     def all(self) -> list[ChecklistRun]:
-        """Every readable run, newest first; unreadable files are set aside and reported."""
+        """Every readable run, newest first; files that do not fit are set aside and reported,
+        saves cut short by a kill recovered or removed (and reported)."""
         runs: list[ChecklistRun] = []
         if not self.directory.is_dir():
             return runs
+        for target in sorted(shape.leftover_targets(self.directory)):
+            if target.suffix == ".json":
+                self.problems.extend(shape.recover_saves(target, WHAT, ChecklistRun.from_dict))
         for path in sorted(self.directory.glob("*.json")):
             try:
-                runs.append(ChecklistRun.from_dict(json.loads(path.read_text(encoding="utf-8"))))
-            except (OSError, ValueError, TypeError, KeyError) as exc:
-                aside = path.with_name(path.name + ".unreadable")
-                try:
-                    path.replace(aside)
-                    self.problems.append(
-                        f"checklist run {path} was unreadable ({exc}); set aside as {aside.name}"
-                    )
-                except OSError:
-                    self.problems.append(f"checklist run {path} is unreadable ({exc})")
+                runs.append(ChecklistRun.from_dict(shape.read_json(path)))
+            except FileNotFoundError:
+                continue  # removed meanwhile (another console)
+            except (OSError, ValueError) as exc:
+                self.problems.append(shape.set_aside(path, WHAT, str(exc)))
         runs.sort(key=lambda r: r.started_at, reverse=True)
         return runs
 

@@ -6,12 +6,16 @@ The counts run on the read-only diagnostic connection under their own statement_
 lock_timeout (diag_orphan_settings, undone afterwards), so a huge or locked table costs at most
 ``diagnose.orphan_count_timeout`` and the report says the count was cut short; all of them
 together stop after ``diagnose.orphan_total_timeout``. row_security is off for them: RLS that
-would hide rows from the role is an error ("cannot see"), never a false "no orphans".
+would hide rows from the role is "cannot see", never a false "no orphans". What the role cannot
+read (no table or column, no USAGE on the schema, no SELECT on a key column, RLS it cannot
+bypass) is found in the catalogue first (diag_orphan_access) and said without sending the
+count: a refused query is an ERROR in the server's log, and in the error figures it watches.
 Must not import Textual.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .. import db
@@ -97,6 +101,75 @@ async def count_orphans(
     return {"orphans": orphans, "samples": samples}
 
 
+def _name(table: tuple[str, str]) -> str:
+    return f"{table[0]}.{table[1]}"
+
+
+async def read_access(
+    ctx: Context, relations: list[dict[str, Any]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """What the role may read of every table the counts of ``relations`` would read: one
+    catalogue query (diag_orphan_access) for all of them, keyed by (schema, table)."""
+    needed: dict[tuple[str, str], set[str]] = {}
+    for rel in relations:
+        needed.setdefault(rel["_child"], set()).update(rel["_child_cols"])
+        needed.setdefault(rel["_parent"], set()).update(rel["_parent_cols"])
+    if not needed:
+        return {}
+    tables = [
+        {"schema": schema, "table": table, "columns": sorted(columns)}
+        for (schema, table), columns in needed.items()
+    ]
+    rows = await ctx.fetch("diag_orphan_access", json.dumps(tables))
+    return {(r["schema"], r["table"]): r for r in rows}
+
+
+def unreadable(
+    rel: dict[str, Any], access: dict[tuple[str, str], dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Why the counts of one relation cannot be run by this role (None: they can), in the shape
+    of a count's outcome; the child table's problem first, then the parent's."""
+    child, parent = rel["_child"], rel["_parent"]
+    for table, columns in ((child, rel["_child_cols"]), (parent, rel["_parent_cols"])):
+        seen = access.get(table)
+        if seen is None:
+            continue  # not asked (cannot happen): the count itself will say
+        if not seen["found"]:
+            return {"orphans": None, "error": f"no table {_name(table)}"}
+        absent = [c for c in seen["no_column"] if c in columns]
+        if absent:
+            return {"orphans": None, "error": f"no column {', '.join(absent)} in {_name(table)}"}
+        if not seen["schema_usage"]:
+            return {
+                "orphans": None,
+                "cannot_see": f"cannot see: no USAGE on schema {table[0]}",
+                "fix": f"GRANT USAGE ON SCHEMA {db.quote_ident(table[0])} TO <monitoring role>;",
+            }
+        missing = [c for c in seen["no_select"] if c in columns]
+        if missing:
+            return {
+                "orphans": None,
+                "cannot_see": f"cannot see: no SELECT on {_name(table)} ({', '.join(missing)})",
+                "fix": f"GRANT SELECT ON {quote_qualified(*child)}, {quote_qualified(*parent)} "
+                "TO <monitoring role>;",
+            }
+        if seen["rls_hides"]:
+            why = (
+                "FORCE ROW LEVEL SECURITY applies it to the owner too: only BYPASSRLS or a "
+                "superuser sees every row"
+                if seen["rls_forced"]
+                else "neither its owner nor BYPASSRLS"
+            )
+            return {
+                "orphans": None,
+                "cannot_see": "cannot see (row-level security): row-level security hides rows "
+                f"of {_name(table)} from this role ({why})",
+                "fix": "count as a role that owns the tables or has BYPASSRLS "
+                "(e.g. a dedicated audit role), or exclude the key",
+            }
+    return None
+
+
 async def check_orphans(ctx: Context) -> list[Check]:
     check_id = "integrity.orphans"
     relations: list[dict[str, Any]] = []
@@ -136,13 +209,14 @@ async def check_orphans(ctx: Context) -> list[Check]:
             }
         )
     kept, dropped = ctx.keep(check_id, relations)
+    access = await read_access(ctx, kept)
     timeout_ms = str(max(int(ctx.config.diagnose.orphan_count_timeout * 1000), 1))
     # Below the statement timeout, so a table a migration holds is reported as such, soon.
     lock_wait = min(ctx.config.diagnose.orphan_count_timeout / 2, LOCK_WAIT)
     lock_ms = str(max(int(lock_wait * 1000), 1))
     await ctx.conn.execute(db.load_sql("diag_orphan_settings"), timeout_ms, lock_ms)
     try:
-        findings, counts = await _count_all(ctx, kept)
+        findings, counts = await _count_all(ctx, kept, access)
     finally:
         if not ctx.conn.is_closed():
             await ctx.conn.execute(db.load_sql("diag_orphan_reset"))
@@ -150,7 +224,7 @@ async def check_orphans(ctx: Context) -> list[Check]:
 
 
 async def _count_all(
-    ctx: Context, kept: list[dict[str, Any]]
+    ctx: Context, kept: list[dict[str, Any]], access: dict[tuple[str, str], dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], tuple[int, int, int, int, int]]:
     findings: list[dict[str, Any]] = []
     total = cut = blind = failed = skipped = 0
@@ -162,7 +236,7 @@ async def _count_all(
             skipped += 1
             findings.append({**public, "orphans": None, "not_counted": True})
             continue
-        outcome = await count_orphans(
+        outcome = unreadable(rel, access) or await count_orphans(
             ctx,
             rel["_child"],
             rel["_child_cols"],

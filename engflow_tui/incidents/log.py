@@ -27,6 +27,8 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: changes are still re-based, only unlocked
     fcntl = None  # type: ignore[assignment]
 
+from .. import statefile as shape
+from ..actions.audit import check_record
 from ..atomic import write_text
 from ..config import Config, incident_reports_dir, incident_state_path
 from ..textsafe import dumps
@@ -51,10 +53,6 @@ def _hms(at: datetime) -> str:
 
 def _ts(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _dt(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def to_dict(incident: Incident) -> dict[str, Any]:
@@ -84,36 +82,56 @@ def to_dict(incident: Incident) -> dict[str, Any]:
     }
 
 
-def from_dict(data: Mapping[str, Any]) -> Incident:
-    """Raises ValueError (or KeyError/TypeError) on a malformed file."""
-    severity = int(data["severity"])
-    if severity not in (1, 2, 3, 4):
-        raise ValueError(f"severity {severity} is not 1-4")
-    declared = _dt(data["declared_at"])
-    if declared is None:
-        raise ValueError("no declared_at")
+def from_dict(data: Any) -> Incident:
+    """An incident as saved; ShapeError (a ValueError) naming the field that does not fit."""
+    data = shape.obj(data, "the incident")
+    severity = shape.whole(data.get("severity"), "severity", (1, 2, 3, 4))
+    declared = shape.moment(data.get("declared_at"), "declared_at")
+    escalations = []
+    for n, e in enumerate(shape.objects(data.get("escalations", []), "escalations")):
+        where = f"escalations[{n}]"
+        levels = shape.items(e.get("levels"), f"{where}.levels")
+        escalations.append(
+            Escalation(
+                shape.optional_moment(e.get("at"), f"{where}.at") or declared,
+                tuple(shape.text(v, f"{where}.levels[{i}]") for i, v in enumerate(levels)),
+                shape.whole(e.get("severity"), f"{where}.severity", (1, 2, 3, 4)),
+                shape.text(e.get("note", ""), f"{where}.note"),
+            )
+        )
+    timeline = []
+    for n, t in enumerate(shape.objects(data.get("timeline", []), "timeline")):
+        where = f"timeline[{n}]"
+        entry_data = shape.obj(t.get("data", {}), f"{where}.data")
+        if "audit" in entry_data:
+            check_record(entry_data["audit"])
+        shape.optional_text(entry_data.get("text"), f"{where}.data.text")
+        timeline.append(
+            TimelineEntry(
+                shape.optional_moment(t.get("at"), f"{where}.at") or declared,
+                shape.text(t.get("kind"), f"{where}.kind"),
+                shape.text(t.get("text"), f"{where}.text"),
+                entry_data,
+            )
+        )
     return Incident(
-        id=str(data["id"]),
-        title=str(data["title"]),
+        id=shape.text(data.get("id"), "id"),
+        title=shape.text(data.get("title"), "title"),
         severity=severity,
-        impact=str(data.get("impact", "")),
-        operator=str(data.get("operator", "")),
+        impact=shape.text(data.get("impact", ""), "impact"),
+        operator=shape.text(data.get("operator", ""), "operator"),
         declared_at=declared,
-        target=str(data.get("target", "")),
-        status=Status(data.get("status", "INVESTIGATING")),
-        severity_since=_dt(data.get("severity_since")),
-        acknowledged_at=_dt(data.get("acknowledged_at")),
-        resolved_at=_dt(data.get("resolved_at")),
-        eta=str(data.get("eta", "")),
-        last_update_at=_dt(data.get("last_update_at")),
-        escalations=tuple(
-            Escalation(_dt(e["at"]) or declared, tuple(e["levels"]), int(e["severity"]), e["note"])
-            for e in data.get("escalations", [])
+        target=shape.text(data.get("target", ""), "target"),
+        status=Status(
+            shape.choice(data.get("status", "INVESTIGATING"), "status", (s.value for s in Status))
         ),
-        timeline=tuple(
-            TimelineEntry(_dt(t["at"]) or declared, str(t["kind"]), str(t["text"]), t["data"])
-            for t in data.get("timeline", [])
-        ),
+        severity_since=shape.optional_moment(data.get("severity_since"), "severity_since"),
+        acknowledged_at=shape.optional_moment(data.get("acknowledged_at"), "acknowledged_at"),
+        resolved_at=shape.optional_moment(data.get("resolved_at"), "resolved_at"),
+        eta=shape.text(data.get("eta", ""), "eta"),
+        last_update_at=shape.optional_moment(data.get("last_update_at"), "last_update_at"),
+        escalations=tuple(escalations),
+        timeline=tuple(timeline),
     )
 
 
@@ -172,21 +190,20 @@ class IncidentStore:
                 os.close(fd)  # releases the lock
 
     def load(self) -> Incident | None:
+        """The incident in the file (None when there is none). A file that does not fit is set
+        aside and ``problem`` says so; a save cut short by a kill is recovered or removed (and
+        said in ``problem`` too)."""
+        said = shape.recover_saves(self.path, "incident file", from_dict)
+        if said:
+            self.problem = "; ".join(said)
         self._seen = self._signature()  # before reading: a write in between is seen next time
         try:
-            return from_dict(json.loads(self.path.read_text(encoding="utf-8")))
+            return from_dict(shape.read_json(self.path))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            aside = self.path.with_suffix(self.path.suffix + f".corrupt-{os.getpid()}")
-            try:
-                self.path.replace(aside)
-                self._seen = None
-                self.problem = (
-                    f"incident file {self.path} was unreadable ({exc}); set aside as {aside.name}"
-                )
-            except OSError:
-                self.problem = f"incident file {self.path} is unreadable ({exc})"
+        except (OSError, ValueError) as exc:
+            self.problem = "; ".join([*said, shape.set_aside(self.path, "incident file", str(exc))])
+            self._seen = None
             return None
 
     def save(self, incident: Incident) -> None:

@@ -25,15 +25,21 @@ class AuditLogScreen(Screen[None]):
     AuditLogScreen #audit-detail-box:focus { border-top: solid $accent; }
     """
 
-    def __init__(self, records: list[dict[str, Any]], path: str) -> None:
+    def __init__(self, records: list[dict[str, Any]], path: str, skipped: int = 0) -> None:
         super().__init__()
         self.records = records
         self.path = path
+        self.skipped = skipped
+        """Unreadable lines left out (the log itself is never rewritten)."""
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
+        skipped = f"; {self.skipped} unreadable line(s) skipped" if self.skipped else ""
         yield Static(
-            Text(f" Audit log: {self.path}  ({len(self.records)} recent records, newest first)"),
+            Text(
+                f" Audit log: {self.path}  "
+                f"({len(self.records)} recent records, newest first{skipped})"
+            ),
             id="audit-path",
         )
         yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)

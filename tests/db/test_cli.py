@@ -108,6 +108,28 @@ def test_config_init_check_show(tmp_path: Path) -> None:
     assert result.returncode == 0 and (tmp_path / "engflow-tui" / "config.toml").exists()
 
 
+def test_config_check_checks_the_file_given_with_config_not_the_default(tmp_path: Path) -> None:
+    # CI runs `engflow-tui --config deploy/console.toml config check`: a good default file in
+    # ~/.config must not turn a bad file into a green check.
+    (tmp_path / "engflow-tui").mkdir()
+    (tmp_path / "engflow-tui" / "config.toml").write_text(
+        '[targets.ok]\ndsn = "postgresql://h/db"\n'
+    )
+    bad = tmp_path / "deploy.toml"
+    bad.write_text('[targets.""]\ndsn = "postgresql://h/db?sslmode=verify-everything"\n')
+    result = run("--config", str(bad), "config", "check", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        f'engflow-tui: {bad}: targets."": a target needs a name: [targets.production], '
+        'not [targets.""]'
+    )
+    no_traceback(result)
+    default = run("config", "check", cwd=tmp_path)
+    assert default.returncode == 0
+    assert "engflow-tui/config.toml: OK (1 target(s): ok)" in default.stdout
+
+
 async def test_diagnose_json_contract_and_exit_codes(db) -> None:
     import asyncio
 
@@ -117,7 +139,10 @@ async def test_diagnose_json_contract_and_exit_codes(db) -> None:
     no_traceback(result)
     assert result.returncode == 2, result.stderr
     data = json.loads(result.stdout)
-    assert data["status"] == "critical" and data["target"] == f"{db.name}@127.0.0.1"
+    assert (
+        data["status"] == "critical"
+        and data["target"] == f"postgres@127.0.0.1:{db.server.port}/{db.name}"
+    )
     assert data["generated_at"].endswith("Z")
     checks = {c["id"]: c for c in data["checks"]}
     assert checks["rls.disabled"]["details"] == [
@@ -141,7 +166,9 @@ async def test_diagnose_json_contract_and_exit_codes(db) -> None:
     assert text.returncode in (0, 1), text.stdout  # cache hit rate may be cold on a new database
     assert "OK        rls.disabled" in text.stdout
     md = await asyncio.to_thread(run, "diagnose", "--dsn", db.dsn(), "--format", "markdown")
-    assert md.stdout.startswith(f"# EngFlow diagnosis: {db.name}@127.0.0.1")
+    assert md.stdout.startswith(
+        f"# EngFlow diagnosis: postgres@127.0.0.1:{db.server.port}/{db.name}"
+    )
 
 
 def test_diagnose_unreachable_is_unknown_exit_3(tmp_path: Path) -> None:
@@ -260,7 +287,9 @@ async def test_diagnose_fail_on_for_ci(db, tmp_path: Path) -> None:
     )
     async with session(db.dsn()) as admin:
         # A warning only: RLS on and no policy (every API role denied every row).
-        await admin.execute("CREATE TABLE public.logs (id int); ALTER TABLE logs ENABLE ROW LEVEL SECURITY")
+        await admin.execute(
+            "CREATE TABLE public.logs (id int); ALTER TABLE logs ENABLE ROW LEVEL SECURITY"
+        )
 
     def diagnose(*extra: str) -> subprocess.CompletedProcess[str]:
         return run("diagnose", "--quick", "--config", str(config), *extra, cwd=tmp_path)

@@ -713,6 +713,90 @@ async def test_rls_never_turns_into_a_false_no_orphans(db) -> None:
     assert as_owner["integrity.orphans"].details[0]["samples"] == ["[42]"]
 
 
+def server_errors_since(db, offset: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ERROR lines the server logged since ``offset`` of its log file."""
+    with db.server.log_file.open(encoding="utf-8", errors="replace") as log:
+        log.seek(offset)
+        return [line for line in log.read().splitlines() if " ERROR: " in line]
+
+
+async def test_a_pg_monitor_role_makes_the_server_log_no_error(db) -> None:
+    """What the role cannot read is found in the catalogue and said, never tried: each refused
+    count would be an ERROR in the server's log (and in the error figures diagnose watches)."""
+    dsn = db.dsn()
+    role = f"mon_{db.name}"
+    await admin_sql(
+        dsn,
+        f"""
+        CREATE ROLE {role} LOGIN IN ROLE pg_monitor;
+        -- The console's advice for the active-users probe, followed (a Supabase-style database).
+        CREATE SCHEMA auth;
+        CREATE TABLE auth.users (last_sign_in_at timestamptz);
+        GRANT USAGE ON SCHEMA auth TO {role};
+        GRANT SELECT (last_sign_in_at) ON auth.users TO {role};
+        CREATE TABLE public.p (id int PRIMARY KEY);
+        GRANT SELECT ON public.p TO {role};
+        -- RLS the role cannot bypass: neither owner nor BYPASSRLS.
+        CREATE TABLE public.hidden_rows (id int, p_id int REFERENCES p (id));
+        ALTER TABLE public.hidden_rows ENABLE ROW LEVEL SECURITY;
+        GRANT SELECT ON public.hidden_rows TO {role};
+        -- No SELECT at all, and SELECT on the key column only (enough to count).
+        CREATE TABLE public.no_grant (id int, p_id int REFERENCES p (id));
+        CREATE TABLE public.key_only (id int, secret text, p_id int REFERENCES p (id));
+        GRANT SELECT (p_id) ON public.key_only TO {role};
+        INSERT INTO public.key_only VALUES (1, 'x', NULL);
+        -- A schema the role may not use.
+        CREATE SCHEMA vault;
+        CREATE TABLE vault.keys (id int, p_id int REFERENCES public.p (id));
+        -- Its own table: RLS does not apply to the owner, unless forced.
+        CREATE TABLE public.own (id int, p_id int);
+        CREATE TABLE public.own_forced (id int, p_id int);
+        ALTER TABLE public.own OWNER TO {role};
+        ALTER TABLE public.own_forced OWNER TO {role};
+        INSERT INTO public.own VALUES (1, 42);
+        ALTER TABLE public.own ADD FOREIGN KEY (p_id) REFERENCES public.p (id) NOT VALID;
+        ALTER TABLE public.own_forced ADD FOREIGN KEY (p_id) REFERENCES public.p (id);
+        ALTER TABLE public.own ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE public.own_forced ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE public.own_forced FORCE ROW LEVEL SECURITY;
+        """,
+    )
+    relations = IntegrityConfig(
+        relations=(IntegrityRelation("public.gone.p_id", "public.p.id"),)  # no such table
+    )
+    try:
+        offset = db.server.log_file.stat().st_size
+        checks = await diagnose(db.dsn(user=role), integrity=relations)
+        errors = server_errors_since(db, offset)
+    finally:
+        await admin_sql(dsn, f"DROP OWNED BY {role}; DROP ROLE {role}")
+    assert errors == []
+    orphans = checks["integrity.orphans"]
+    assert orphans.status == "critical"  # its own table's orphan is still found
+    by_table = {d["table"]: d for d in orphans.details}
+    assert by_table["public.own"]["orphans"] == 1
+    assert "public.key_only" not in by_table  # counted: no orphans
+    assert by_table["public.hidden_rows"]["cannot_see"] == (
+        "cannot see (row-level security): row-level security hides rows of public.hidden_rows "
+        "from this role (neither its owner nor BYPASSRLS)"
+    )
+    assert "BYPASSRLS" in by_table["public.hidden_rows"]["fix"]
+    assert by_table["public.own_forced"]["cannot_see"].startswith(
+        "cannot see (row-level security): row-level security hides rows of public.own_forced "
+        "from this role (FORCE ROW LEVEL SECURITY"
+    )
+    assert by_table["public.no_grant"]["cannot_see"] == (
+        "cannot see: no SELECT on public.no_grant (p_id)"
+    )
+    assert by_table["public.no_grant"]["fix"] == (
+        'GRANT SELECT ON "public"."no_grant", "public"."p" TO <monitoring role>;'
+    )
+    assert by_table["vault.keys"]["cannot_see"] == "cannot see: no USAGE on schema vault"
+    assert by_table["public.gone"]["error"] == "no table public.gone"
+    assert "4 relation(s) this role cannot read" in orphans.summary
+    assert "1 relation(s) failed to count" in orphans.summary
+
+
 async def test_role_without_monitoring_grants_is_told_which_grant(db) -> None:
     dsn = db.dsn()
     role = f"plain_{db.name}"

@@ -5,6 +5,7 @@ exports behave as an operator expects."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -155,7 +156,10 @@ def test_a_bad_user_file_names_file_and_field_and_the_others_load(tmp_path: Path
     catalog = load_catalog(tmp_path)
     assert "good" in catalog.checklists and "daily-morning" in catalog.checklists
     problems = "\n".join(catalog.problems)
-    assert f"{tmp_path / 'broken.toml'}: sections[0].items[0].verify[0].metric: unknown metric " in problems
+    assert (
+        f"{tmp_path / 'broken.toml'}: sections[0].items[0].verify[0].metric: unknown metric "
+        in problems
+    )
     assert "did you mean 'connections.usage_pct'?" in problems
     assert "syntax.toml: TOML syntax error" in problems
     assert "typo.toml: sections[0].items[0].txt: unknown field (did you mean 'text'?)" in problems
@@ -166,10 +170,18 @@ def _snapshot(**over: object) -> Snapshot:
     base = {
         "target": "prod",
         "taken_at": NOW,
-        "health": Health(DbState.CONNECTED, latency_ms=3.0, cache_hit_pct=99.0, xact_commit=1000, xact_rollback=0),
+        "health": Health(
+            DbState.CONNECTED, latency_ms=3.0, cache_hit_pct=99.0, xact_commit=1000, xact_rollback=0
+        ),
         "connections": ConnectionStats(85, 100, 3, {"active": 85}, None, ()),
         "slow_queries": SlowQueries(100.0, ()),
-        "rls": RlsStatus(schemas=("public",), tables=(TableRls("public", "a", True, False, 2), TableRls("public", "b", False, False, 0))),
+        "rls": RlsStatus(
+            schemas=("public",),
+            tables=(
+                TableRls("public", "a", True, False, 2),
+                TableRls("public", "b", False, False, 0),
+            ),
+        ),
     }
     base.update(over)
     return Snapshot(**base)  # type: ignore[arg-type]
@@ -222,7 +234,13 @@ def test_critical_alerts_counted() -> None:
 
 
 def test_every_metric_named_by_shipped_lists_exists() -> None:
-    named = {c.metric for cl in CATALOG.checklists.values() for i in cl.items for c in i.verify if c.metric}
+    named = {
+        c.metric
+        for cl in CATALOG.checklists.values()
+        for i in cl.items
+        for c in i.verify
+        if c.metric
+    }
     assert named <= set(METRICS)
 
 
@@ -249,7 +267,11 @@ def test_run_operations_and_the_rules_an_operator_relies_on(tmp_path: Path) -> N
     down = Verdict("pending", None, "cannot measure: the database does not answer", NOW)
     run.record("connections", down, "console")
     item = run.item("connections")
-    assert item.status == "done" and item.overridden and item.override_reason == "batch import until 09:00"
+    assert (
+        item.status == "done"
+        and item.overridden
+        and item.override_reason == "batch import until 09:00"
+    )
     assert "does not answer" in (item.detail or "")
     # The same verdict twice is one event, not two.
     before = len(run.events)
@@ -279,7 +301,7 @@ def test_an_unreadable_run_file_is_set_aside_not_fatal(tmp_path: Path) -> None:
     store = RunStore(tmp_path)
     assert store.all() == []
     assert "set aside" in store.problems[0]
-    assert (tmp_path / "daily-morning-x.json.unreadable").exists()
+    assert (tmp_path / f"daily-morning-x.json.corrupt-{os.getpid()}").read_text() == "{not json"
 
 
 def test_markdown_export_has_the_printed_layout_and_json_the_contract() -> None:
@@ -287,7 +309,9 @@ def test_markdown_export_has_the_printed_layout_and_json_the_contract() -> None:
     run = ChecklistRun.start(checklist, "prod", "alice", NOW)
     run.toggle("open-dashboard", "alice", NOW)
     run.set_note("open-dashboard", "all green", "alice", NOW)
-    run.record("connections", verdict(checklist.item("connections"), Facts(_snapshot()), NOW), "console")
+    run.record(
+        "connections", verdict(checklist.item("connections"), Facts(_snapshot()), NOW), "console"
+    )
     run.finish("alice", NOW + timedelta(minutes=9), "ok")
     md = render_markdown(run)
     assert md.startswith("# Daily Operations - 2026-11-29\n")
@@ -307,7 +331,9 @@ def test_markdown_export_has_the_printed_layout_and_json_the_contract() -> None:
     assert {i["status"] for i in data["items"]} <= {"pass", "fail", "pending", "done", "skipped"}
 
 
-async def test_afternoon_items_read_the_7_day_baselines_of_the_history_store(tmp_path: Path) -> None:
+async def test_afternoon_items_read_the_7_day_baselines_of_the_history_store(
+    tmp_path: Path,
+) -> None:
     """Active users and CRUD per hour against their stored baselines; data growth as a trend."""
     from dataclasses import replace
 
@@ -351,7 +377,9 @@ async def test_afternoon_items_read_the_7_day_baselines_of_the_history_store(tmp
     snap = replace(sample_snapshot(), taken_at=now, active_users=100)
     snap = replace(snap, health=replace(snap.health, database_size_bytes=int(1.8e9)))
     thread = StoreThread(path, clock=lambda: now)
-    monitor = Monitor(FixedSource(snap), Config(targets={"prod": target}), target, history_store=thread)
+    monitor = Monitor(
+        FixedSource(snap), Config(targets={"prod": target}), target, history_store=thread
+    )
     try:
         await monitor.poll()
         checklist = CATALOG.checklists["daily-afternoon"]
@@ -372,7 +400,9 @@ async def test_afternoon_items_read_the_7_day_baselines_of_the_history_store(tmp
     assert growth.value == "1.80 GB" and "+3.000 GB/month" in (growth.detail or "")
 
 
-def test_a_printed_heading_with_an_unknown_placeholder_is_refused_by_the_loader(tmp_path: Path) -> None:
+def test_a_printed_heading_with_an_unknown_placeholder_is_refused_by_the_loader(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "release.toml").write_text(
         'title = "Release"\nprinted_heading = "Release {version} - {date}"\n'
         '[[sections]]\ntitle = "S"\n[[sections.items]]\nid = "a"\ntext = "x"\n'

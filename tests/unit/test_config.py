@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from engflow_tui.cli import build_parser, main, resolve
 from engflow_tui.config import (
     ActionsConfig,
+    Config,
     ConsoleConfig,
     HistoryConfig,
+    TargetConfig,
     Thresholds,
     check_target_environment,
     find_config_path,
@@ -20,6 +23,8 @@ from engflow_tui.config import (
     parse_config,
 )
 from engflow_tui.errors import ConfigError
+from engflow_tui.history.store import store_path
+from engflow_tui.monitor import alert_store_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -242,3 +247,207 @@ def test_history_and_capacity_values(tmp_path: Path) -> None:
     assert config.history.sample_interval == 30.0
     assert config.history.raw_retention == 86400.0
     assert config.capacity.storage_limit == 8 * 1024**3
+
+
+# ------------------------------------------------------------------ targets named from --dsn
+
+
+def _dsn_target(dsn: str) -> tuple[Config, TargetConfig]:
+    config, target = resolve(build_parser().parse_args(["--dsn", dsn]))
+    assert target is not None
+    return config, target
+
+
+@pytest.mark.parametrize(
+    ("dsn", "name"),
+    [
+        ("postgresql://db.example.com:5433/postgres", "db.example.com:5433/postgres"),
+        ("postgresql://ops@db:5432/postgres", "ops@db:5432/postgres"),
+        ("postgresql://ops:s3cret@db/app", "ops@db:5432/app"),
+        ("postgresql://[::1]:6432/app", "[::1]:6432/app"),
+        ("postgresql://h1:5432,h2:5433/app", "h1:5432,h2:5433/app"),
+        ("postgresql:///app?host=/run/pg&port=5434&user=ops", "ops@/run/pg:5434/app"),
+        ("host=db port=5433 user=ops dbname=app", "ops@db:5433/app"),
+        ("host=db dbname=app password='a b'", "db:5432/app"),
+        ("dbname=app", "local:5432/app"),
+    ],
+)
+def test_a_dsn_target_is_named_by_user_host_port_and_database(
+    dsn: str, name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no config file
+    monkeypatch.delenv("PGPORT", raising=False)
+    _, target = _dsn_target(dsn)
+    assert target.name == name
+    assert "s3cret" not in target.name
+    assert "a b" not in target.name
+
+
+def test_dsn_targets_on_two_ports_keep_apart_alert_and_history_stores(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("PGPORT", raising=False)
+    paths = []
+    for dsn in (
+        "postgresql://ops@db.example.com:5432/postgres",
+        "postgresql://ops@db.example.com:5433/postgres",
+        "postgresql://audit@db.example.com:5433/postgres",
+    ):
+        config, target = _dsn_target(dsn)
+        paths.append(
+            (alert_store_path(config, target), store_path(config.console.state_dir, target.name))
+        )
+    alert_paths = {a for a, _ in paths}
+    history_paths = {h for _, h in paths}
+    assert len(alert_paths) == 3
+    assert len(history_paths) == 3
+    # The same DSN twice is the same target: its history is found again after a restart.
+    config, target = _dsn_target("postgresql://ops@db.example.com:5433/postgres")
+    assert alert_store_path(config, target) == paths[1][0]
+
+
+# ------------------------------------------------------------- what the console cannot run
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+GOOD = '[targets.prod]\ndsn = "postgresql://ops@db:5432/postgres"\n'
+
+
+def test_config_check_checks_the_file_named_by_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A good default file must not stand in for the bad one the command line names.
+    (tmp_path / "engflow-tui").mkdir()
+    (tmp_path / "engflow-tui" / "config.toml").write_text(GOOD)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    bad = tmp_path / "ci.toml"
+    bad.write_text(GOOD + '[console]\nconnect_timeout = "0s"\n')
+    for argv in (
+        ["--config", str(bad), "config", "check"],
+        ["config", "check", "--config", str(bad)],
+    ):
+        code, out, err = _cli(argv, capsys)
+        assert code == 2, out
+        assert err.strip() == (
+            f"engflow-tui: {bad}: console.connect_timeout: must be above zero, not '0s'"
+        )
+        assert "OK" not in out
+    good = tmp_path / "good.toml"
+    good.write_text(GOOD)
+    code, out, _ = _cli(["--config", str(good), "config", "check"], capsys)
+    assert code == 0
+    assert out.strip() == f"{good}: OK (1 target(s): prod)"
+    code, out, _ = _cli(["--config", str(bad), "config", "show"], capsys)
+    assert code == 2
+    code, _, err = _cli(["--config", str(good), "config", "check", str(bad)], capsys)
+    assert code == 2
+    assert "give the file once" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[console]\noperator = 'ana'\n", "no [targets.NAME] section"),
+        (
+            GOOD + '[console]\nconnect_timeout = "0s"\n',
+            "console.connect_timeout: must be above zero",
+        ),
+        (GOOD + "[console]\nhttp_timeout = 0\n", "console.http_timeout: must be above zero"),
+        (GOOD + '[actions]\nlock_timeout = "0ms"\n', "actions.lock_timeout: must be above zero"),
+        (GOOD + '[actions]\nstatement_timeout = "0s"\n', "actions.statement_timeout: must be"),
+        (GOOD + '[diagnose]\nstatement_timeout = "0s"\n', "diagnose.statement_timeout: must be"),
+        (GOOD + "[notifications]\nrepeat_interval = 0\n", "notifications.repeat_interval: must"),
+        (
+            GOOD + "[console]\nrefresh_interval = 1e23\n",
+            "console.refresh_interval: must be at most 1h",
+        ),
+        (GOOD + "[console]\nsize_interval = 1e23\n", "console.size_interval: must be at most 1d"),
+        (
+            GOOD + '[console]\nconnect_timeout = "2h"\n',
+            "console.connect_timeout: must be at most 5m",
+        ),
+        (
+            GOOD + "[history]\nraw_retention = 1e23\n",
+            "history.raw_retention: must be at most 3650d",
+        ),
+        (
+            GOOD + "[[escalation.matrix]]\nseverity = 1\ninitial_response = 1e23\n",
+            "escalation.matrix[0].initial_response: must be at most 30d",
+        ),
+        (
+            GOOD + "[incidents.status_update_every]\n1 = 1e23\n",
+            "incidents.status_update_every.1: must be at most 7d",
+        ),
+        (
+            '[targets.p]\ndsn = "postgresql://h/db?sslmode=bogus"\n',
+            "targets.p.dsn: sslmode 'bogus' is not one of disable, allow, prefer, require, "
+            "verify-ca, verify-full",
+        ),
+        ('[targets.p]\ndsn = "host=h sslmode=requir"\n', "targets.p.dsn: sslmode 'requir'"),
+        (
+            '[targets.p]\ndsn = "postgresql://h/db"\naction_dsn = "postgresql://h/db?sslmode=on"\n',
+            "targets.p.action_dsn: sslmode 'on'",
+        ),
+        ('[targets.""]\ndsn = "postgresql://h/db"\n', 'targets."": a target needs a name'),
+        ('[targets."  "]\ndsn = "postgresql://h/db"\n', 'targets."  ": a target needs a name'),
+        pytest.param("x = " + "[" * 5000 + "]" * 5000, "nested too deeply", id="deep-array"),
+        pytest.param(
+            "x = " + "{a=" * 3000 + "1" + "}" * 3000, "nested too deeply", id="deep-table"
+        ),
+        pytest.param("[" + ".".join(["alerts"] * 3000) + "]", "nested too deeply", id="deep-keys"),
+    ],
+)
+def test_config_check_refuses_what_the_console_cannot_run(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    expected: str,
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    path = write(tmp_path, text)
+    code, out, err = _cli(["config", "check", str(path)], capsys)
+    assert code == 2, out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"engflow-tui: {path}: "), err
+    assert expected in lines[0]
+    assert "Traceback" not in err
+
+
+def test_a_file_used_only_with_dsn_is_checked_with_dsn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    path = write(tmp_path, "[console]\noperator = 'ana'\n")
+    code, out, _ = _cli(["--dsn", "postgresql://ops@db/app", "config", "check", str(path)], capsys)
+    assert code == 0
+    assert out.strip() == f"{path}: OK (no target in the file; --dsn names ops@db:5432/app)"
+    bogus = "postgresql://127.0.0.1:1/app?sslmode=bogus"
+    code, _, err = _cli(["diagnose", "--dsn", bogus, "--quick"], capsys)
+    assert code == 2
+    assert err.strip().startswith("engflow-tui: --dsn: DSN sslmode 'bogus' is not one of")
+
+
+UNREACHABLE = "postgresql://127.0.0.1:1/x"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["diagnose", "--refresh", "100000000000h", "--dsn", UNREACHABLE], "--refresh: must"),
+        (["diagnose", "--refresh", "2d", "--dsn", UNREACHABLE], "--refresh: must be at most 1h"),
+    ],
+)
+def test_absurd_refresh_on_the_command_line(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _cli(argv, capsys)
+    assert code == 2
+    assert err.strip().startswith(f"engflow-tui: {expected}")

@@ -116,14 +116,14 @@ def test_report_command_reads_the_targets_store(
     import os
 
     state = Path(os.environ["XDG_STATE_HOME"]) / "engflow-tui"
-    store = HistoryStore(state / "history-db_h.sqlite", clock=lambda: NOW)
+    store = HistoryStore(state / "history-u_h_5432_db.sqlite", clock=lambda: NOW)
     store.write(HistorySample(datetime.now(UTC), 60.0, {("conn.total", ""): 7.0}))
     store.close()
     assert main(["report", "weekly", "--dsn", "postgresql://u@h/db", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["target"] == "db@h" and data["connections_peak"] == 7.0
+    assert data["target"] == "u@h:5432/db" and data["connections_peak"] == 7.0
     assert main(["report", "weekly", "--dsn", "postgresql://u@h/other"]) == 2
-    assert "no history for target other@h yet" in capsys.readouterr().err
+    assert "no history for target u@h:5432/other yet" in capsys.readouterr().err
 
 
 def full_snapshot():  # type: ignore[no-untyped-def]
