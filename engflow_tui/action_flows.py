@@ -21,7 +21,7 @@ from .actions.runner import (
     TEST_RESTORE,
     ActionRunner,
 )
-from .screens.action_result_modal import ActionResultModal
+from .screens.action_result_modal import ActionResultModal, follow_up_of
 from .screens.audit_log_screen import AuditLogScreen
 from .screens.confirm_action_modal import ConfirmActionModal
 from .screens.message_modal import MessageModal
@@ -83,8 +83,8 @@ class ActionFlows:
                 )
             result = await self.runner.execute(plan)  # refuses (and records it) when read-only
             self.app.refresh_dashboard()
-            await self.app.push_screen_wait(ActionResultModal(result))
-            await self._follow_up(result)
+            if await self.app.push_screen_wait(ActionResultModal(result)) == "follow":
+                await self._follow_up(result)
         except ActionError as exc:
             why = f"not run: {exc}"
             await self.app.push_screen_wait(MessageModal(f"{action}: not run", str(exc), exc.fix))
@@ -110,12 +110,15 @@ class ActionFlows:
         return modal.plan
 
     async def _follow_up(self, result: ActionResult) -> None:
-        """Cancel query whose statement ended meanwhile: offer the one running now, through a
-        confirmation of its own."""
-        if not any(o.follow_up == CANCEL_QUERY for o in result.outcomes):
+        """The follow-up the result offered (f): Cancel query on the statement running now,
+        Terminate session on the holder of a lock — each through a confirmation of its own."""
+        outcome = follow_up_of(result)
+        if outcome is None or outcome.follow_up not in (CANCEL_QUERY, TERMINATE_SESSION):
             return
-        params = result.plan.params
-        plan = await self.runner.plan_session(CANCEL_QUERY, params["pid"], params["backend_start"])
+        target = outcome.follow_up_target or {}
+        plan = await self.runner.plan_session(
+            outcome.follow_up, int(target["pid"]), target.get("backend_start")
+        )
         confirmed = await self._confirmed(plan, None)
         if confirmed is None:
             return

@@ -311,14 +311,21 @@ class EngFlowApp(App[None]):
             return
         from datetime import UTC, datetime
 
-        from .alerts.rules import runbook_sections
+        from .alerts.rules import action_target, runbook_sections
         from .screens.alert_detail_modal import AlertDetailModal
 
         def chosen(name: str | None) -> None:
             if name == "__acknowledge__":
                 self.dashboard.acknowledge(alert.key)  # type: ignore[union-attr]
                 self.refresh_alerts_screen()
-            elif name:
+                return
+            if not name:
+                return
+            # Enable RLS from an RLS Violation: the confirmation of the table it names.
+            target = action_target(alert, self.dashboard.monitor.latest)  # type: ignore[union-attr]
+            if target:
+                self.start_action(name, **target)
+            else:
                 self.run_palette_name(name)
 
         section = runbook_sections().get(alert.runbook or "")

@@ -42,8 +42,11 @@ class TargetOutcome:
     """done | skipped | failed | refused"""
     message: str
     follow_up: str | None = None
-    """An action the flow offers next, through its own confirmation (Cancel query: the
-    confirmed statement ended and the session runs another one)."""
+    """An action the result offers next (one key), through its own confirmation: Cancel query
+    when the confirmed statement ended and the session runs another one; Terminate session on
+    the holder of the lock an Enable RLS gave up on."""
+    follow_up_target: dict[str, Any] | None = None
+    """What the follow-up acts on (pid and backend_start of a session)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,10 @@ EMERGENCY_FALLBACK = "Emergency fallback"
 TEST_RESTORE = "Test restore"
 
 SIGNAL_FIX = "GRANT pg_signal_backend TO <role>;  (or run as the session's own role)"
+SUPERUSER_FIX = (
+    "the session belongs to a superuser: only a superuser can end it (pg_signal_backend cannot) "
+    "— set the target's action_dsn to a superuser role, or end it from its client"
+)
 GONE = "already gone or changed"
 FALLBACK_PATH = "/api/emergency/enable-fallback"
 
@@ -65,6 +69,7 @@ def _session_target(row: Any) -> ActionTarget:
             "query_start": _iso(row.get("query_start")),
             # A session's last query may carry credentials: never stored or shown.
             "query": redact_query(" ".join((row["query"] or "").split()))[:500],
+            "superuser": bool(row.get("superuser")),
         },
     )
 
@@ -174,7 +179,11 @@ class ActionRunner:
             targets=(_session_target(row),),
             statement=_shown_sql(name)
             + f"\n-- $1 = {pid}, $2 = {row['backend_start'].isoformat()} (its backend_start)"
-            + ("" if action == TERMINATE_SESSION else ", $3 = the confirmed statement's query_start"),
+            + (
+                ""
+                if action == TERMINATE_SESSION
+                else ", $3 = the confirmed statement's query_start"
+            ),
             description=(
                 "Ends the session whatever it is doing by then (the dialog shows what it does, "
                 "re-read every second): its open transaction is rolled back."
@@ -221,7 +230,17 @@ class ActionRunner:
         policies = json.loads(row["policies"] or "[]")
         warnings: list[str] = []
         if row["rls_enabled"]:
-            warnings.append(f"RLS is already enabled on {qualified}: running it changes nothing.")
+            # Read now, at the confirmation: the list may have re-sorted under the cursor, or
+            # another console enabled it meanwhile. Nothing to confirm.
+            return ActionPlan(
+                action=ENABLE_RLS,
+                target_name=self.target.name,
+                targets=(),
+                statement=f"-- not run: RLS is already enabled on {qualified}\n{ddl};",
+                description=f"RLS is already enabled on {qualified}: nothing to do.",
+                warnings=(f"RLS is already enabled on {qualified}.",),
+                params={"sql": ddl, "qualified": qualified, "done_word": "RLS enabled"},
+            )
         if not policies:
             warnings.append(
                 f"{qualified} has NO policies: enabling RLS will deny every non-owner role "
@@ -404,7 +423,10 @@ class ActionRunner:
                 row = await conn.fetchrow(sql, *args, *own_sessions.params())
             except Exception as exc:  # noqa: BLE001 - per target: one failure does not stop the others
                 error = db.translate_error(exc)
-                fix = SIGNAL_FIX if error.sqlstate == "42501" else error.fix
+                fix = error.fix
+                if error.sqlstate == "42501":
+                    # pg_signal_backend never reaches a superuser's session: say what does.
+                    fix = SUPERUSER_FIX if target.details.get("superuser") else SIGNAL_FIX
                 outcomes.append(
                     TargetOutcome(target.label, "failed", f"{error}" + (f" — {fix}" if fix else ""))
                 )
@@ -451,6 +473,7 @@ class ActionRunner:
             f"the statement you confirmed has ended; pid {pid} now runs another one, not "
             f"cancelled: {now_running}",
             follow_up=CANCEL_QUERY,
+            follow_up_target={"pid": pid, "backend_start": target.details["backend_start"]},
         )
 
     async def _enable_rls(self, conn: Any, plan: ActionPlan) -> list[TargetOutcome]:
@@ -463,10 +486,7 @@ class ActionRunner:
         except Exception as exc:  # noqa: BLE001
             error = db.translate_error(exc)
             if error.sqlstate == "55P03":
-                message = (
-                    f"not enabled: another transaction holds a lock on {qualified} "
-                    f"(gave up after lock_timeout {format_duration(self.config.actions.lock_timeout)})"
-                )
+                return [await self._lock_timeout(conn, plan, target)]
             elif error.sqlstate == "42501":
                 message = (
                     f"not enabled: {error} — only the table's owner (or a superuser) can ALTER it"
@@ -475,6 +495,43 @@ class ActionRunner:
                 message = f"not enabled: {error}"
             return [TargetOutcome(target.label, "failed", message)]
         return [TargetOutcome(target.label, "done", f"RLS enabled on {qualified}")]
+
+    async def _lock_timeout(
+        self, conn: Any, plan: ActionPlan, target: ActionTarget
+    ) -> TargetOutcome:
+        """Enable RLS gave up on a lock: who holds it, since when, and Terminate session on the
+        longest holder one key away."""
+        waited = format_duration(self.config.actions.lock_timeout)
+        qualified = plan.params["qualified"]
+        schema, table = target.details["schema"], target.details["table"]
+        try:
+            holders = await conn.fetch(db.load_sql("action_lock_holders"), schema, table)
+        except Exception:  # noqa: BLE001 - the failure itself is what must be said
+            holders = []
+        if not holders:
+            return TargetOutcome(
+                target.label,
+                "failed",
+                f"not enabled: another transaction holds a lock on {qualified} "
+                f"(gave up after lock_timeout {waited}; it was released since)",
+            )
+        named = "; ".join(
+            f"pid {h['pid']} ({h['user']}, {h['application'] or 'no application'}, "
+            f"{h['state'] or '?'}, transaction open for {format_age(h['held_seconds'])}, "
+            f"{h['modes']})"
+            for h in holders
+        )
+        first = holders[0]
+        return TargetOutcome(
+            target.label,
+            "failed",
+            f"not enabled: gave up after lock_timeout {waited}: {qualified} is locked by {named}",
+            follow_up=TERMINATE_SESSION,
+            follow_up_target={
+                "pid": first["pid"],
+                "backend_start": first["backend_start"].isoformat(),
+            },
+        )
 
     async def _analyze(self, conn: Any, plan: ActionPlan) -> list[TargetOutcome]:
         target = plan.targets[0]

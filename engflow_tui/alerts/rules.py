@@ -121,3 +121,15 @@ def load_rules(
 def runbook_sections() -> dict[str, dict[str, Any]]:
     text = files("engflow_tui.alerts").joinpath("runbook.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+def action_target(alert: Any, snapshot: Any) -> dict[str, Any]:
+    """What an action linked from ``alert`` acts on: the table an RLS Violation names (matched
+    against the latest snapshot's tables: a name may hold dots, so the subject alone cannot be
+    split), else nothing (the action asks, as from the palette)."""
+    rls = getattr(snapshot, "rls", None)
+    if alert.rule == "rls_violation" and alert.subject and hasattr(rls, "tables"):
+        matches = [t for t in rls.tables if f"{t.schema}.{t.table}" == alert.subject]
+        if len(matches) == 1:
+            return {"schema": matches[0].schema, "table": matches[0].table}
+    return {}

@@ -146,12 +146,28 @@ def unreadable(
                 "fix": f"GRANT USAGE ON SCHEMA {db.quote_ident(table[0])} TO <monitoring role>;",
             }
         missing = [c for c in seen["no_select"] if c in columns]
+        grant = (
+            f"GRANT SELECT ON {quote_qualified(*child)}, {quote_qualified(*parent)} "
+            "TO <monitoring role>;"
+        )
         if missing:
+            # With RLS on as well, SELECT alone would only move the problem: both are said.
+            also = (
+                "; row-level security would then hide its rows too"
+                if seen["rls_hides"]
+                else ""
+            )
             return {
                 "orphans": None,
-                "cannot_see": f"cannot see: no SELECT on {_name(table)} ({', '.join(missing)})",
-                "fix": f"GRANT SELECT ON {quote_qualified(*child)}, {quote_qualified(*parent)} "
-                "TO <monitoring role>;",
+                "cannot_see": f"cannot see: no SELECT on {_name(table)} ({', '.join(missing)})"
+                + also,
+                "fix": grant
+                + (
+                    " and count as a role that owns the tables or has BYPASSRLS "
+                    "(ALTER ROLE <monitoring role> BYPASSRLS)"
+                    if seen["rls_hides"]
+                    else ""
+                ),
             }
         if seen["rls_hides"]:
             why = (
@@ -303,12 +319,15 @@ def _orphans_check(
         fix = "raise diagnose.orphan_count_timeout / orphan_total_timeout, or count off-peak"
     elif blind:
         reasons = " ".join(str(f.get("cannot_see", "")) for f in findings)
-        fix = (
-            "count as a role that owns the tables or has BYPASSRLS: row-level security hides "
-            "rows from this one"
-            if "row-level security" in reasons or "RLS" in reasons
-            else "GRANT SELECT on those tables to the monitoring role"
-        )
+        fixes = []
+        if "no SELECT" in reasons:
+            fixes.append("GRANT SELECT on those tables to the monitoring role")
+        if "row-level security" in reasons or "RLS" in reasons:
+            fixes.append(
+                "count as a role that owns the tables or has BYPASSRLS (with SELECT on them): "
+                "row-level security hides rows from this one"
+            )
+        fix = "; and ".join(fixes) or "GRANT SELECT on those tables to the monitoring role"
     return Check(
         check_id,
         status,

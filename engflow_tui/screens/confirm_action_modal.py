@@ -24,6 +24,7 @@ from ..textsafe import inert
 from ..widgets.render import highlighted
 
 HIDDEN_DETAILS = {
+    "superuser",
     "backend_start",
     "state_change",
     "query_start",
@@ -91,8 +92,7 @@ class ConfirmActionModal(ModalScreen[bool]):
             yield Static(
                 f"{escape(plan.action)} — target {escape(plan.target_name)}", classes="title"
             )
-            if plan.description:
-                yield Static(Text(plan.description))
+            yield Static(Text(plan.description), id="description")
             if self.replan is not None:
                 with Horizontal(id="threshold-row"):
                     yield Label("Idle in transaction longer than (this run only):")
@@ -131,6 +131,11 @@ class ConfirmActionModal(ModalScreen[bool]):
 
     def show_plan(self, plan: ActionPlan) -> None:
         self.plan = plan
+        # The header, the target list and the statement all say the plan's one value (a
+        # threshold changed for this run re-plans all three).
+        description = self.query_one("#description", Static)
+        description.update(Text(inert(plan.description)))
+        description.display = bool(plan.description)
         table = self.query_one("#targets", DataTable)
         table.clear(columns=True)
         details = [

@@ -8,7 +8,8 @@ SELECT a.pid,
        a.state,
        a.backend_start,
        extract(epoch FROM now() - a.state_change)::float8 AS age_seconds,
-       left(a.query, 2000) AS query
+       left(a.query, 2000) AS query,
+       coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.oid = a.usesysid), false) AS superuser
   FROM pg_stat_activity a
  WHERE a.backend_type = 'client backend'
    AND a.state IN ('idle in transaction', 'idle in transaction (aborted)')

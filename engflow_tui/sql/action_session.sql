@@ -10,7 +10,8 @@ SELECT a.pid,
        a.state_change,
        a.query_start,
        extract(epoch FROM now() - a.state_change)::float8 AS age_seconds,
-       left(a.query, 2000) AS query
+       left(a.query, 2000) AS query,
+       coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.oid = a.usesysid), false) AS superuser
   FROM pg_stat_activity a
  WHERE a.pid = $1
    AND a.backend_type = 'client backend'

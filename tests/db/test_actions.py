@@ -198,13 +198,20 @@ async def test_enable_rls_on_a_locked_table_fails_within_the_lock_timeout(
     runner = make_runner(db.dsn(), tmp_path, lock_timeout=0.3)
     plan = await runner.plan_enable_rls("public", "busy_table")
     async with session(db.dsn(), "long-reader") as reader:
+        reader_pid = await reader.fetchval("SELECT pg_backend_pid()")
         await reader.execute("BEGIN; SELECT * FROM public.busy_table")
         started = time.monotonic()
         result = await runner.execute(plan)
         elapsed = time.monotonic() - started
     assert not result.ok
-    assert result.outcomes[0].status == "failed"
-    assert "another transaction holds a lock" in result.outcomes[0].message
+    outcome = result.outcomes[0]
+    assert outcome.status == "failed"
+    # Who holds it, for how long, and Terminate session on it one key away.
+    assert f"is locked by pid {reader_pid} (" in outcome.message
+    assert "long-reader" in outcome.message and "idle in transaction" in outcome.message
+    assert "AccessShareLock" in outcome.message
+    assert outcome.follow_up == TERMINATE_SESSION
+    assert outcome.follow_up_target["pid"] == reader_pid
     assert elapsed < 10, "it must fail fast, not queue behind the lock"
     assert audit_records(runner)[-1]["event"] == "finished"
     assert audit_records(runner)[-1]["outcomes"][0]["status"] == "failed"
@@ -570,3 +577,28 @@ async def test_a_read_only_refusal_of_the_fallback_says_what_was_not_sent(
     assert "database" not in (result.error or "")
     assert audit_records(runner)[-1]["event"] == "refused"
     assert audit_records(runner)[-1]["id"].startswith("A-")
+
+
+async def test_terminating_a_superusers_session_without_the_right_says_what_can(
+    db, tmp_path: Path
+) -> None:
+    """pg_signal_backend cannot end a superuser's session: the fix says so, not the GRANT."""
+    dsn = db.dsn()
+    async with session(dsn) as admin:
+        await admin.execute(
+            "DROP ROLE IF EXISTS oncall_weak; CREATE ROLE oncall_weak LOGIN IN ROLE pg_signal_backend, pg_read_all_stats"
+        )
+    try:
+        async with session(dsn, "superuser-tool") as victim:
+            pid = await victim.fetchval("SELECT pg_backend_pid()")
+            runner = make_runner(db.dsn(user="oncall_weak"), tmp_path)
+            plan = await runner.plan_session(TERMINATE_SESSION, pid)
+            result = await runner.execute(plan)
+            message = result.outcomes[0].message
+            assert result.outcomes[0].status == "failed"
+            assert "only a superuser can end it" in message
+            assert "GRANT pg_signal_backend" not in message
+            assert await victim.fetchval("SELECT 1") == 1
+    finally:
+        async with session(dsn) as admin:
+            await admin.execute("DROP ROLE IF EXISTS oncall_weak")

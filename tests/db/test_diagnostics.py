@@ -933,3 +933,31 @@ def test_test_restore_plan_says_what_is_missing(tmp_path: Path) -> None:
     assert plan.params["dump"] == str(tmp_path / "new.dump")  # the newest
     assert plan.params["live_database_untouched"] is True
     assert plan.targets[0].details["files"] == 2
+
+
+async def test_a_pg_monitor_role_on_rls_tables_is_told_both_grants_at_once(db) -> None:
+    """No SELECT and RLS on: GRANT SELECT alone would only move the problem — the fix names
+    both the GRANT and BYPASSRLS / owner."""
+    dsn = db.dsn()
+    role = f"mon2_{db.name}"
+    await admin_sql(
+        dsn,
+        f"""
+        CREATE ROLE {role} LOGIN;
+        GRANT pg_monitor TO {role};
+        CREATE TABLE public.p (id int PRIMARY KEY);
+        CREATE TABLE public.c (id int, p_id int REFERENCES p (id));
+        ALTER TABLE public.p ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE public.c ENABLE ROW LEVEL SECURITY;
+        """,
+    )
+    try:
+        config, target = make_config(db.dsn(user=role))
+        report: Report = await run_diagnosis(config, target)
+    finally:
+        await admin_sql(dsn, f"DROP OWNED BY {role}; DROP ROLE {role}")
+    orphans = {c.id: c for c in report.checks}["integrity.orphans"]
+    assert orphans.status == "unknown"
+    assert 'GRANT SELECT ON "public"."c", "public"."p"' in orphans.details[0]["fix"]
+    assert "BYPASSRLS" in orphans.details[0]["fix"]
+    assert "GRANT SELECT" in (orphans.fix or "") and "BYPASSRLS" in (orphans.fix or "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Static
@@ -11,6 +12,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from engflow_tui.app import EngFlowApp
 from engflow_tui.config import Config, ConsoleConfig, TargetConfig, Thresholds
 from engflow_tui.db import quote_ident
+from engflow_tui.messages import AlertSelected
 from engflow_tui.screens.action_result_modal import ActionResultModal
 from engflow_tui.screens.audit_log_screen import AuditLogScreen
 from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
@@ -349,10 +351,122 @@ async def test_terminate_dialog_shows_what_the_session_does_until_confirmed(
             assert "first statement" in rows[0]["last query"]
             await runaway.execute("SELECT 'second statement'; COMMIT")
             await wait_for(
-                lambda: "second statement"
-                in table_dicts(modal.query_one("#targets", DataTable))[0]["last query"]
+                lambda: (
+                    "second statement"
+                    in table_dicts(modal.query_one("#targets", DataTable))[0]["last query"]
+                )
             )
             await pilot.press("y")
             await screen_is(app, ActionResultModal)
             assert "1 terminated" in static_text(app.screen.query_one("#result-title", Static))
         await wait_for(lambda: _dead(dsn, pid))
+
+
+async def test_a_second_e_on_a_table_already_enabled_says_so_and_runs_nothing(
+    db18, tmp_path: Path
+) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute(
+            "CREATE TABLE public.done_already (id int); "
+            "ALTER TABLE public.done_already ENABLE ROW LEVEL SECURITY"
+        )
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await started(app)
+        app.start_action("Enable RLS", schema="public", table="done_already")
+        await screen_is(app, ConfirmActionModal)
+        modal = app.screen
+        await wait_for(
+            lambda: "already enabled" in static_text(modal.query_one("#warnings", Static))
+        )
+        assert modal.query_one("#confirm", Button).disabled
+        await pilot.press("y")  # nothing to confirm
+        assert isinstance(app.screen, ConfirmActionModal)
+        await pilot.press("n")
+    assert not [r for r in audit(tmp_path) if r.get("action") == "Enable RLS"]
+
+
+async def test_enable_rls_from_an_rls_violation_acts_on_the_table_it_names(
+    db18, tmp_path: Path
+) -> None:
+    from engflow_tui.screens.alert_detail_modal import AlertDetailModal
+
+    async with session(db18.dsn()) as admin:
+        await admin.execute(
+            'CREATE TABLE public."a.b" (id int); CREATE TABLE public.other (id int)'
+        )
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await started(app)
+        await wait_for(
+            lambda: any(
+                a.subject == "public.a.b" and a.state == "firing"
+                for a in app.dashboard.monitor.engine.alerts()
+            )
+        )
+        alert = next(a for a in app.dashboard.monitor.engine.alerts() if a.subject == "public.a.b")
+        app.post_message(AlertSelected(alert.key))
+        await screen_is(app, AlertDetailModal)
+        await pilot.press("1")  # Enable RLS (1)
+        await screen_is(app, ConfirmActionModal)  # no table picker: the alert's table
+        rows = table_dicts(app.screen.query_one("#targets", DataTable))
+        assert rows[0]["target"] == '"public"."a.b"'
+        await pilot.press("n")
+
+
+async def test_a_changed_threshold_is_what_the_header_lists_and_runs(db18, tmp_path: Path) -> None:
+    dsn = db18.dsn()
+    async with session(dsn, "stuck") as stuck:
+        pid = await stuck.fetchval("SELECT pg_backend_pid()")
+        await stuck.execute("BEGIN; SELECT 1")
+        await asyncio.sleep(0.6)
+        app = make_app(dsn, tmp_path, idle=3600)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await started(app)
+            await pilot.press("T")
+            await screen_is(app, ConfirmActionModal)
+            modal = app.screen
+            assert "1h" in static_text(modal.query_one("#description", Static))
+            box = modal.query_one("#threshold", Input)
+            box.focus()
+            box.value = ""
+            await pilot.press(*"500ms", "enter")
+            await wait_for(lambda: modal.query_one("#targets", DataTable).row_count == 1)
+            header = static_text(modal.query_one("#description", Static))
+            assert "500ms" in header and "1h" not in header
+            assert "$3 = 0.5" in static_text(modal.query_one("#statement", Static))
+            await pilot.press("y")
+            await screen_is(app, ActionResultModal)
+            assert "1 terminated" in static_text(app.screen.query_one("#result-title", Static))
+        await wait_for(lambda: _dead(dsn, pid))
+
+
+async def test_a_lock_timeout_names_the_holder_and_offers_to_terminate_it(
+    db18, tmp_path: Path
+) -> None:
+    async with session(db18.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.held_table (id int)")
+    app = make_app(db18.dsn(), tmp_path)
+    app.config = replace(app.config, actions=replace(app.config.actions, lock_timeout=0.3))
+    async with session(db18.dsn(), "nightly-report") as holder:
+        pid = await holder.fetchval("SELECT pg_backend_pid()")
+        await holder.execute("BEGIN; SELECT * FROM public.held_table")
+        async with app.run_test(size=(140, 45)) as pilot:
+            await started(app)
+            app.start_action("Enable RLS", schema="public", table="held_table")
+            await screen_is(app, ConfirmActionModal)
+            await pilot.press("y")
+            await screen_is(app, ActionResultModal)
+            body = static_text(app.screen.query_one("#result-body", Static))
+            assert f"pid {pid}" in body and "nightly-report" in body
+            assert f"Terminate session on pid {pid}" in str(
+                app.screen.query_one("#follow", Button).label
+            )
+            await pilot.press("f")
+            await screen_is(app, ConfirmActionModal)
+            rows = table_dicts(app.screen.query_one("#targets", DataTable))
+            assert rows[0]["pid"] == str(pid)
+            await pilot.press("y")
+            await screen_is(app, ActionResultModal)
+            assert "1 terminated" in static_text(app.screen.query_one("#result-title", Static))
+        await wait_for(lambda: _dead(db18.dsn(), pid))

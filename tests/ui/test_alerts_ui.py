@@ -117,3 +117,21 @@ async def test_an_open_alerts_screen_follows_the_live_state(db18) -> None:
                 "resolved",
                 "fired",
             ]
+
+
+async def test_every_action_an_alert_links_to_exists_and_disk_usage_offers_what_frees_space(
+    db18, tmp_path: Path
+) -> None:
+    from engflow_tui.alerts.rules import load_rules, runbook_sections
+
+    sections = runbook_sections()
+    app = make_app(db18.dsn())
+    async with app.run_test(size=(120, 40)):
+        await wait_for(lambda: app.dashboard is not None)
+        for rule in load_rules():
+            assert rule.runbook in sections, rule.id
+            for name in sections[rule.runbook]["actions"]:
+                assert app.has_command(name), (rule.id, name)
+    disk = sections[next(r.runbook for r in load_rules() if r.id == "disk_usage")]["actions"]
+    assert "Run ANALYZE" not in disk
+    assert {"Show trends", "Diagnose"} <= set(disk)
