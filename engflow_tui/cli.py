@@ -460,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     dsn = getattr(args, "dsn", None)
-    if dsn and dsn_has_password(dsn):
+    if dsn and validate_dsn(dsn) is None and dsn_has_password(dsn):
+        # Once, and only for a DSN that is used: a bad one gets its one line of error instead.
         print(DSN_PASSWORD_WARNING, file=sys.stderr)
     if args.command not in (None, "demo"):
         # Only the console keeps the collector paused until it shows data (startup_gc).

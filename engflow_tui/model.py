@@ -254,6 +254,8 @@ class Alert:
     runbook: str | None = None
     """The runbook section it links to (alerts/runbook.toml)."""
     subject: str = ""
+    unit: str = ""
+    """The unit of value, threshold and peak (units.format_figure)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ class _State:
             peak=self.peak,
             runbook=self.rule.runbook,
             subject=self.subject,
+            unit=self.rule.unit,
         )
 
 
@@ -248,6 +249,7 @@ class AlertEngine:
             "value": state.value,
             "peak": state.peak,
             "threshold": state.rule.threshold,
+            "unit": state.rule.unit,
             "since": state.since.isoformat(),
         }
 

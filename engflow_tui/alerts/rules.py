@@ -26,6 +26,8 @@ class Rule:
     clear_for: float
     runbook: str
     enabled: bool = True
+    unit: str = ""
+    """How its value, threshold and peak are shown (units.format_figure)."""
 
     def holds(self, value: float) -> bool:
         return value > self.threshold if self.op == ">" else value < self.threshold
@@ -56,6 +58,7 @@ def _rule(rule_id: str, raw: dict[str, Any], where: str) -> Rule:
             clear_for=parse_duration(raw.get("clear_for", "0s")),
             runbook=str(raw.get("runbook", "")),
             enabled=bool(raw.get("enabled", True)),
+            unit=str(raw.get("unit", "")),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise ConfigError(f"bad alert rule: {exc}", where, rule_id) from None

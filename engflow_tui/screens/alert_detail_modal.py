@@ -17,6 +17,7 @@ from textual.widgets import Button, Static
 from ..durations import format_age
 from ..model import Alert
 from ..textsafe import inert
+from ..units import format_figure
 
 
 def runbook_text(section: dict[str, Any]) -> Text:
@@ -70,9 +71,13 @@ class AlertDetailModal(ModalScreen[str | None]):
                 style="dim",
             )
         if a.value is not None:
-            facts.append(f"  value {a.value:g}  threshold {a.threshold:g}", style="dim")
+            facts.append(
+                f"  value {format_figure(a.value, a.unit)}"
+                f"  threshold {format_figure(a.threshold, a.unit)}",
+                style="dim",
+            )
             if a.peak is not None:
-                facts.append(f"  peak {a.peak:g}", style="dim")
+                facts.append(f"  peak {format_figure(a.peak, a.unit)}", style="dim")
         with VerticalScroll():
             yield Static(
                 escape(

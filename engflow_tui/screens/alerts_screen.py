@@ -13,9 +13,18 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ..durations import format_age
 from ..model import Alert
+from ..textsafe import inert
+from ..units import format_figure
 from ..widgets.render import SEVERITY_STYLE
 
 FILTERS = {"0": None, "1": "critical", "2": "warning", "3": "info"}
+
+
+def _figure(value: object, unit: object) -> str:
+    """A stored peak (a history record of any version: a number, or not) with its unit."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_figure(float(value), unit if isinstance(unit, str) else "")
+    return ""
 
 
 class AlertsScreen(Screen[None]):
@@ -74,10 +83,10 @@ class AlertsScreen(Screen[None]):
                 Text(f" {a.severity.value.upper()} ", style=SEVERITY_STYLE[a.severity]),
                 a.state + (" ✓ack" if a.acknowledged else ""),
                 Text(a.title, style="bold"),
-                Text(a.subject),
+                Text(inert(a.subject, one_line=True)),
                 format_age((self.now - a.since).total_seconds()) if a.since else "-",
-                "" if a.value is None else f"{a.value:g}",
-                Text(a.message),
+                "" if a.value is None else format_figure(a.value, a.unit),
+                Text(inert(a.message, one_line=True)),
                 key=a.key,
             )
         label = f"showing {self.severity} only" if self.severity else "showing all severities"
@@ -96,10 +105,10 @@ class AlertsScreen(Screen[None]):
                 str(h.get("at", ""))[:19].replace("T", " "),
                 Text(str(h.get("event", ""))),
                 Text(str(h.get("severity", ""))),
-                Text(str(h.get("title", ""))),
-                Text(str(h.get("subject", ""))),
-                f"{h.get('peak', '')}",
-                Text(str(h.get("message", ""))),
+                Text(inert(h.get("title", ""), one_line=True)),
+                Text(inert(h.get("subject", ""), one_line=True)),
+                _figure(h.get("peak"), h.get("unit")),
+                Text(inert(h.get("message", ""), one_line=True)),
                 key=str(index),
             )
 

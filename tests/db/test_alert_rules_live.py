@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from dataclasses import replace
+from datetime import timedelta
 
 import asyncpg
 
@@ -22,6 +25,15 @@ def monitor_for(dsn: str, **target_kw) -> Monitor:  # type: ignore[no-untyped-de
         targets={"t": target},
     )
     return Monitor(PostgresCollector(target, config), config, target)
+
+
+def as_if_watched_for(monitor: Monitor, seconds: float) -> None:
+    """What the monitor has seen so far was seen ``seconds`` earlier: its rate windows (5 min)
+    are covered without the test waiting for them (rates are unknown until they are)."""
+    shift = timedelta(seconds=seconds)
+    monitor.history.samples = deque(
+        replace(sample, t=sample.t - shift) for sample in monitor.history.samples
+    )
 
 
 def firing(snapshot) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -82,8 +94,9 @@ async def test_rls_violation_fires_and_resolves(db) -> None:
 async def test_high_error_rate_from_rolled_back_transactions(db) -> None:
     monitor = monitor_for(db.dsn())
     await monitor.poll()
+    as_if_watched_for(monitor, 300)
     async with session(db.dsn()) as app:
-        for i in range(30):
+        for i in range(150):  # over thresholds.min_transactions (100)
             try:
                 async with app.transaction():
                     await app.execute("SELECT 1")
@@ -107,8 +120,10 @@ async def test_http_probes_feed_error_rate_and_health(db) -> None:
     with http_server() as server:
         server.routes["/health"] = Route(503, {"error": "db"})
         monitor = monitor_for(db.dsn(), app_health_url=f"{server.base}/health")
-        for _ in range(3):
+        for _ in range(10):  # thresholds.min_probes
             snap = await monitor.poll()
+            as_if_watched_for(monitor, 35)  # probes every 10 s or so: 10 cover 5 minutes
+        snap = await monitor.poll()
         assert [p.state for p in snap.http] == ["http_error"]
         assert "high_error_rate:app" in firing(snap)
         server.routes["/health"] = Route(

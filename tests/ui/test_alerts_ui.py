@@ -135,3 +135,32 @@ async def test_every_action_an_alert_links_to_exists_and_disk_usage_offers_what_
     disk = sections[next(r.runbook for r in load_rules() if r.id == "disk_usage")]["actions"]
     assert "Run ANALYZE" not in disk
     assert {"Show trends", "Diagnose"} <= set(disk)
+
+
+async def test_the_alert_detail_shows_figures_with_their_unit(db18) -> None:
+    from datetime import UTC, datetime
+
+    from engflow_tui.model import Alert, Severity
+
+    alert = Alert(
+        key="connections_high",
+        rule="connections_high",
+        severity=Severity.WARNING,
+        title="Connections High",
+        message="92 of 100 connections in use (92 %)",
+        value=92.00000000000001,
+        threshold=80.0,
+        peak=93.30892377778,
+        unit="%",
+        since=datetime.now(UTC),
+    )
+    app = make_app(db18.dsn())
+    async with app.run_test(size=(120, 40)):
+        await wait_for(lambda: app.dashboard is not None)
+        app.push_screen(AlertDetailModal(alert, None, datetime.now(UTC)))
+        await wait_for(
+            lambda: isinstance(app.screen, AlertDetailModal) and app.screen.query("#alert-facts")
+        )
+        facts = static_text(app.screen.query_one("#alert-facts", Static))
+        assert "value 92 %" in facts and "threshold 80 %" in facts and "peak 93.3 %" in facts
+        assert "00000" not in facts
