@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from ..config import Config
-from ..messages import ActionRequested, PollFailed, SnapshotReady
+from ..messages import ActionRequested, AlertSelected, PollFailed, SnapshotReady
 from ..model import DbState, Snapshot
 from ..monitor import Monitor
 from ..widgets.alerts_panel import AlertsPanel
@@ -29,6 +29,41 @@ from ..widgets.rls_panel import RlsPanel
 from ..widgets.slow_queries_panel import SlowQueriesPanel
 from ..widgets.steady_static import SteadyStatic
 from ..widgets.table_panel import TablePanel
+
+
+def panel_rows(height: int, health: int) -> str:
+    """The grid's rows for a panel area ``height`` lines high: the health row as tall as its
+    content, then the Connections and RLS / Slow queries rows 3:2 — but never fewer than three
+    table rows for Connections and RLS (7 lines each, their border, summary and header
+    included): at 80x24 the health row gives way first (its panel scrolls)."""
+    least = 7
+    rest = height - health
+    if rest * 2 // 5 >= least and rest - rest * 2 // 5 >= least:
+        return f"{health} 3fr 2fr"
+    bottom = least
+    top = max(min(health, height - 2 * least), 3)
+    middle = max(height - top - bottom, least)
+    return f"{top} {middle} {bottom}"
+
+
+class PanelsGrid(Grid):
+    """The dashboard's panels: rows refitted whenever the area's height or the health panel's
+    content changes (an incident bar takes a line, a probe adds one)."""
+
+    health_rows = 7
+
+    def fit(self, health_rows: int | None = None) -> None:
+        if health_rows is not None:
+            self.health_rows = health_rows
+        height = self.size.height
+        if height:
+            rows = panel_rows(height, self.health_rows)
+            if rows != getattr(self, "_rows", None):
+                self._rows = rows
+                self.styles.grid_rows = rows
+
+    def on_resize(self) -> None:
+        self.fit()
 
 
 class DashboardScreen(Screen[None]):
@@ -48,6 +83,9 @@ class DashboardScreen(Screen[None]):
         ),
         Binding("L", "app.show_audit_log", "Audit", show=False, id="dashboard.audit_log"),
         Binding("A", "app.show_alerts", "Alerts", show=False, id="dashboard.alerts"),
+        # The worst alert's whole detail (wrapped, with its runbook section), one key away:
+        # at 80x24 the panel shows a few characters of it.
+        Binding("exclamation_mark", "worst_alert", "Alert", id="dashboard.worst_alert"),
         Binding("H", "app.show_trends", "Trends", show=False, id="dashboard.trends"),
         Binding("D", "app.show_diagnose", "Diagnose", show=False, id="dashboard.diagnose"),
     ]
@@ -75,7 +113,7 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         yield SteadyStatic(id="status-line")
-        with Grid(id="panels"):
+        with PanelsGrid(id="panels"):
             yield HealthPanel(id="health-panel")
             yield AlertsPanel(id="alerts-panel")
             yield ConnectionsPanel(id="connections-panel")
@@ -181,8 +219,10 @@ class DashboardScreen(Screen[None]):
 
     def _announce_all(self, events: tuple[Any, ...]) -> None:
         """One toast per event, or one summary when a poll brings many (2,000 tables without RLS
-        must not become 2,000 toasts); the bell rings once."""
-        if len(events) <= 3:
+        must not become 2,000 toasts); the bell rings once. On a small terminal (80x24) the
+        toasts are kept to one line (the details are in the Alerts panel, Enter), and a poll
+        with several events is one summary: toasts must not cover the tables being read."""
+        if len(events) <= (1 if self._small() else 3):
             for event in events:
                 self._announce(event)
             return
@@ -209,7 +249,8 @@ class DashboardScreen(Screen[None]):
         """A toast (and the bell) when an alert fires, repeats or resolves."""
         alert = event.alert
         if event.kind == "resolved":
-            self.notify(f"RESOLVED {alert.title}: {alert.message}", timeout=6, markup=False)
+            detail = "" if self._small() else f": {alert.message}"
+            self.notify(f"RESOLVED {alert.title}{detail}", timeout=6, markup=False)
             return
         prefix = "STILL FIRING" if event.kind == "repeat" else alert.severity.value.upper()
         severity = (
@@ -219,11 +260,29 @@ class DashboardScreen(Screen[None]):
             if alert.severity.value == "warning"
             else "information"
         )
-        self.notify(
-            f"{prefix} {alert.title}: {alert.message}", severity=severity, timeout=12, markup=False
-        )
+        text = f"{prefix} {alert.title}"
+        if self._small():
+            text += f" ({alert.subject})" if alert.subject and len(alert.subject) < 24 else ""
+        else:
+            text += f": {alert.message}"
+        self.notify(text, severity=severity, timeout=12, markup=False)
         if self.config.notifications.bell and alert.severity.value != "info":
             self.app.bell()
+
+    def action_worst_alert(self) -> None:
+        """The detail of the alert at the top of the Alerts panel (worst first)."""
+        panel = self.query_one(AlertsPanel)
+        if not panel.table.row_count:
+            self.notify("no alert is active", timeout=3)
+            return
+        key = panel.table.coordinate_to_cell_key((0, 0)).row_key.value
+        if key is not None:
+            self.post_message(AlertSelected(str(key)))
+
+    def _small(self) -> bool:
+        """An 80x24-class terminal: toasts kept short."""
+        size = self.app.size
+        return size.width < 100 or size.height < 30
 
     def acknowledge(self, key: str) -> None:
         if self.monitor.acknowledge(key):
@@ -256,7 +315,7 @@ class DashboardScreen(Screen[None]):
         extra = len(snapshot.http) + (1 if snapshot.host is not None else 0)
         if extra != self._health_extra_rows:
             self._health_extra_rows = extra
-            self.query_one("#panels").styles.grid_rows = f"{7 + extra} 3fr 2fr"
+            self.query_one(PanelsGrid).fit(7 + extra)
         self.query_one(AlertsPanel).show_alerts(snapshot)
         self.query_one(ConnectionsPanel).show_stats(
             snapshot.connections, thresholds, snapshot.sparklines

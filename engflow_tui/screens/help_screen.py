@@ -26,6 +26,7 @@ KEYS = (
         "A",
         "Show alerts: active and recent, 1/2/3/0 filter by severity, Enter details with the runbook",
     ),
+    ("!", "the worst active alert's whole detail, with its runbook section and its fixes"),
     ("C", "Run checklist: pick a runbook checklist, or resume an unfinished run"),
     (
         "j k / ↑↓ · space · n · s",

@@ -66,8 +66,12 @@ def unavailable_text(item: Unavailable) -> Text:
 
 
 def health_renderable(
-    health: Health, taken_at: datetime | None = None, cache_trend: Text | None = None
+    health: Health,
+    taken_at: datetime | None = None,
+    cache_trend: Text | None = None,
+    omit: frozenset[str] = frozenset(),
 ) -> RenderableType:
+    """``omit``: rows left out where the panel has no room for them ("server", "size")."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -83,9 +87,11 @@ def health_renderable(
     if health.error:
         grid.add_row("why", Text(inert(health.error), style="yellow"))
     version = inert(health.server_version or "-", one_line=True)
-    grid.add_row("server", Text(f"PG {version} · up {format_age(health.uptime_seconds)}"))
+    if "server" not in omit:
+        grid.add_row("server", Text(f"PG {version} · up {format_age(health.uptime_seconds)}"))
     database = inert(health.database or "-", one_line=True)
-    grid.add_row("size", Text(f"{database}  {human_bytes(health.database_size_bytes)}"))
+    if "size" not in omit:
+        grid.add_row("size", Text(f"{database}  {human_bytes(health.database_size_bytes)}"))
     cache = "-" if health.cache_hit_pct is None else f"{health.cache_hit_pct:.1f} %"
     cache_style = (
         "" if health.cache_hit_pct is None or health.cache_hit_pct >= 80 else "bold yellow"
@@ -350,6 +356,8 @@ def alerts_summary(alerts: tuple[Alert, ...]) -> RenderableType:
             text.append(" ")
     if pending:
         text.append(f"  {pending} pending", style="dim")
+    if alerts:
+        text.append("  ! or Enter: details", style="dim")
     return Group(text)
 
 

@@ -164,3 +164,20 @@ async def test_the_alert_detail_shows_figures_with_their_unit(db18) -> None:
         facts = static_text(app.screen.query_one("#alert-facts", Static))
         assert "value 92 %" in facts and "threshold 80 %" in facts and "peak 93.3 %" in facts
         assert "00000" not in facts
+
+
+async def test_at_80x24_the_whole_alert_detail_is_one_key_away_and_wraps(db18) -> None:
+    table = "a_table_with_a_long_name_to_read_in_full"
+    async with session(db18.dsn()) as admin:
+        await admin.execute(f"CREATE TABLE public.{table} (id int)")
+    app = make_app(db18.dsn())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 1)
+        panel = app.dashboard.query_one(AlertsPanel)
+        await wait_for(lambda: any(r["alert"] == "RLS Violation" for r in table_dicts(panel.table)))
+        await pilot.press("exclamation_mark")
+        await wait_for(
+            lambda: isinstance(app.screen, AlertDetailModal) and app.screen.query("#alert-facts")
+        )
+        facts = static_text(app.screen.query_one("#alert-facts", Static))
+        assert f'"public"."{table}": RLS is OFF in an exposed schema' in " ".join(facts.split())

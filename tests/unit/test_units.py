@@ -28,3 +28,18 @@ from engflow_tui.units import format_figure
 )
 def test_figures_read_as_an_operator_reads_them(value: float, unit: str, shown: str) -> None:
     assert format_figure(value, unit) == shown
+
+
+@pytest.mark.parametrize(
+    ("height", "health", "rows"),
+    [
+        (21, 7, "7 7 7"),  # 80x24: Connections and RLS keep three table rows each
+        (20, 7, "6 7 7"),  # ... with an incident bar: the health row gives way
+        (21, 9, "7 7 7"),  # ... with the REST and app probes
+        (42, 7, "7 3fr 2fr"),  # a large terminal: as before
+    ],
+)
+def test_dashboard_rows_keep_three_table_rows_at_80x24(height: int, health: int, rows: str) -> None:
+    from engflow_tui.screens.dashboard import panel_rows
+
+    assert panel_rows(height, health) == rows
