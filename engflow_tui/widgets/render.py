@@ -131,6 +131,8 @@ def host_line(host: HostMetrics | Unavailable) -> Text:
             style="bold red" if value is not None and value > limit else "",
         )
         text.append("  ")
+    if host.note:  # a figure that came out impossible (NaN, duplicated series): why it is "-"
+        text.append(host.note, style="yellow")
     return text
 
 

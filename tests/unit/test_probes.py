@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -319,3 +321,199 @@ def test_a_shown_fix_quotes_its_literal() -> None:
 
     assert quote_literal("ops'slot") == "'ops''slot'"
     assert quote_literal("plain") == "'plain'"
+
+
+# ---------------------------------------------------------------- hostile and broken endpoints
+# Each of these held the console, grew its memory or crashed its refresh before every request
+# went through httpbounded (issue 16, items 11-15).
+
+
+async def _within(seconds: float, work):  # type: ignore[no-untyped-def]
+    """``work``'s result; fails the test (instead of hanging it) after ``seconds``."""
+    try:
+        return await asyncio.wait_for(work, seconds)
+    except TimeoutError:
+        pytest.fail(f"still waiting after {seconds:g} s: nothing bounded the request")
+
+
+async def test_a_dripping_health_endpoint_is_a_timeout_by_its_deadline() -> None:
+    """One byte every 2 s never trips a per-read timeout: the deadline is for the whole answer."""
+    with http_server() as server:
+        server.routes["/health"] = Route(200, json.dumps(HEALTHY), drip=2)
+        prober = HttpProber(target(app_health_url=f"{server.base}/health"), timeout=3)
+        started = time.monotonic()
+        (probe,) = await _within(20, prober.probe())
+        took = time.monotonic() - started
+        await prober.close()
+    assert probe.state == "timeout"
+    assert probe.is_error
+    assert "no answer in time (deadline 3 s)" in probe.detail
+    assert took < 3 + 2, f"TIMEOUT said after {took:.1f} s, deadline 3 s"
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        Route(200, b" " * (1 << 20), repeat=200, chunked=True),  # 200 MB, size not announced
+        Route(200, b" " * (1 << 20), repeat=200),  # 200 MB, Content-Length says so
+        Route(200, b"[" * 65536, endless=True),  # never ends
+    ],
+    ids=["200MB-chunked", "200MB-announced", "endless"],
+)
+async def test_an_answer_past_the_cap_is_too_large_and_never_held_in_memory(route: Route) -> None:
+    import tracemalloc
+
+    with http_server() as server:
+        server.routes["/health"] = route
+        prober = HttpProber(target(app_health_url=f"{server.base}/health"), timeout=10)
+        tracemalloc.start()
+        try:
+            (probe,) = await _within(20, prober.probe())
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        await prober.close()
+    assert probe.state == "too_large"
+    assert "answer too large (> 1,048,576 bytes)" in probe.detail
+    assert peak < 8 * 1024 * 1024, f"{peak / 1e6:.0f} MB held for a 1 MB cap"
+
+
+async def test_a_100000_deep_json_health_is_a_probe_state() -> None:
+    with http_server() as server:
+        server.routes["/health"] = Route(200, "[" * 100_000 + "]" * 100_000)
+        prober = HttpProber(target(app_health_url=f"{server.base}/health"), timeout=5)
+        (probe,) = await prober.probe()  # raised RecursionError: "refresh failed" every poll
+        await prober.close()
+    assert probe.state == "not_json"
+    assert "not JSON" in probe.detail
+    assert len(probe.detail) < 200
+
+
+@pytest.mark.parametrize("which", ["rest", "health"])
+async def test_a_redirect_is_not_ok(which: str) -> None:
+    with http_server() as server:
+        moved = Route(302, b"", headers={"Location": "https://login.example.com/sso?next=/"})
+        server.routes["/rest/v1/clientes"] = server.routes["/health"] = moved
+        prober = HttpProber(
+            target(rest_url=f"{server.base}/rest/v1")
+            if which == "rest"
+            else target(app_health_url=f"{server.base}/health"),
+            timeout=5,
+        )
+        (probe,) = await prober.probe()
+        await prober.close()
+    assert probe.state == "http_error"
+    assert not probe.ok
+    assert probe.detail == "HTTP 302 redirect to https://login.example.com/sso?next=/"
+    assert len(server.requests) == 1, "never followed"
+
+
+def _exposition(mem: str, fs: str) -> str:
+    return (
+        '# TYPE node_cpu_seconds_total counter\nnode_cpu_seconds_total{cpu="0",mode="idle"} 10\n'
+        'node_cpu_seconds_total{cpu="0",mode="user"} 5\n' + mem + fs
+    )
+
+
+@pytest.mark.parametrize(
+    ("mem", "fs", "shown"),
+    [
+        (  # NaN from a broken collector
+            "node_memory_MemTotal_bytes NaN\nnode_memory_MemAvailable_bytes 1e9\n",
+            'node_filesystem_size_bytes{mountpoint="/"} +Inf\n'
+            'node_filesystem_avail_bytes{mountpoint="/"} 1e9\n',
+            "mem -  disk -",
+        ),
+        (  # two hosts in one exposition: MemAvailable of one, MemTotal of the other (-7900 %)
+            'node_memory_MemTotal_bytes{instance="a"} 8e9\n'
+            'node_memory_MemAvailable_bytes{instance="a"} 4e9\n'
+            'node_memory_MemTotal_bytes{instance="b"} 1e9\n'
+            'node_memory_MemAvailable_bytes{instance="b"} 8e10\n',
+            'node_filesystem_size_bytes{mountpoint="/"} 1e9\n'
+            'node_filesystem_avail_bytes{mountpoint="/"} 5e9\n',  # more free than the disk: -400 %
+            "mem -  disk -",
+        ),
+        (
+            "node_memory_MemTotal_bytes 8e9\nnode_memory_MemAvailable_bytes 2e9\n",
+            'node_filesystem_size_bytes{mountpoint="/"} -1e9\n'
+            'node_filesystem_avail_bytes{mountpoint="/"} 1e9\n',  # 200 %
+            "mem 75%  disk -",
+        ),
+    ],
+    ids=["nan-and-inf", "duplicated-series", "negative-size"],
+)
+async def test_impossible_host_figures_are_unknown_and_never_feed_alerts(
+    mem: str, fs: str, shown: str
+) -> None:
+    from engflow_tui.alerts.metrics import MetricHistory, derive
+    from engflow_tui.config import Thresholds
+    from engflow_tui.widgets.render import host_line
+
+    from ..fixed_source import sample_snapshot
+
+    with http_server() as server:
+        server.routes["/metrics"] = Route(200, _exposition(mem, fs), content_type="text/plain")
+        scraper = HostScraper(target(metrics_url=f"{server.base}/metrics"), timeout=5)
+        host = await scraper.scrape()
+        await scraper.close()
+    assert isinstance(host, HostMetrics)
+    line = host_line(host).plain
+    assert shown in line, line
+    assert not re.search(r"(?i)(nan|inf|-\d+)%", line), line  # never "disk nan%", "mem -7900%"
+    assert host.note is not None
+    assert "unknown" in line
+    snapshot = replace(sample_snapshot(), host=host)
+    metrics = derive(MetricHistory(), snapshot, Thresholds())
+    assert "host.disk_pct" not in metrics
+
+
+def _junk_exposition(series: int) -> str:
+    lines = ["# TYPE app_requests gauge"]
+    lines += [f'app_requests{{route="/r/{i}",code="200"}} {i}' for i in range(series)]
+    return "\n".join(lines) + "\n" + (DATA / "node_exporter_1.prom").read_text()
+
+
+async def test_an_exposition_past_the_series_cap_is_refused_with_the_fix() -> None:
+    with http_server() as server:
+        server.routes["/metrics"] = Route(200, _junk_exposition(150_000), content_type="text/plain")
+        server.routes["/huge"] = Route(  # 1 M series, 30 MB
+            200, _junk_exposition(10_000).encode(), repeat=100, content_type="text/plain"
+        )
+        scraper = HostScraper(target(metrics_url=f"{server.base}/metrics"), timeout=20)
+        many = await _within(30, scraper.scrape())
+        await scraper.close()
+        scraper = HostScraper(target(metrics_url=f"{server.base}/huge"), timeout=20)
+        huge = await _within(60, scraper.scrape())
+        await scraper.close()
+    assert isinstance(many, Unavailable), many
+    assert many.reason == "metrics endpoint: more than 100,000 series, not read"
+    assert many.fix is not None
+    assert "collect[]=cpu" in many.fix
+    assert isinstance(huge, Unavailable), huge
+    assert "answer too large (> 16,777,216 bytes)" in huge.reason
+
+
+async def test_a_large_exposition_is_parsed_off_the_event_loop() -> None:
+    """90,000 series (under the cap): the loop keeps ticking while they are read."""
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    with http_server() as server:
+        server.routes["/metrics"] = Route(200, _junk_exposition(90_000), content_type="text/plain")
+        scraper = HostScraper(target(metrics_url=f"{server.base}/metrics"), timeout=20)
+        ticking = asyncio.create_task(ticker())
+        host = await _within(30, scraper.scrape())
+        done.set()
+        await ticking
+        await scraper.close()
+    assert isinstance(host, HostMetrics)
+    assert host.memory_pct is not None
+    assert max(gaps) < 1.0, f"the event loop stood still for {max(gaps):.2f} s"
