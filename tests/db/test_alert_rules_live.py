@@ -107,8 +107,8 @@ async def test_http_probes_feed_error_rate_and_health(db) -> None:
     with http_server() as server:
         server.routes["/health"] = Route(503, {"error": "db"})
         monitor = monitor_for(db.dsn(), app_health_url=f"{server.base}/health")
-        for _ in range(3):
-            snap = await monitor.poll()
+        for _ in range(3):  # one probe round per poll (the dashboard never waits on them)
+            snap = await monitor.poll(wait_for_http=True)
         assert [p.state for p in snap.http] == ["http_error"]
         assert "high_error_rate:app" in firing(snap)
         server.routes["/health"] = Route(
@@ -120,7 +120,7 @@ async def test_http_probes_feed_error_rate_and_health(db) -> None:
                 "timestamp": "2025-11-03T15:30:00Z",
             },
         )
-        snap = await monitor.poll()
+        snap = await monitor.poll(wait_for_http=True)
         assert snap.http[0].state == "ok" and snap.http[0].version == "2.0.0"
         await monitor.close()
 
