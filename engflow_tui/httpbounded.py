@@ -144,7 +144,7 @@ def describe(exc: BaseException) -> tuple[FailureKind, str]:
     if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
         return "invalid_url", f"InvalidURL: {text}"
     if isinstance(exc, (httpx.ConnectError, OSError)):
-        return "connect_error", f"cannot connect: {text}"
+        return "connect_error", f"cannot connect ({type(exc).__name__}): {text}"
     return "request_error", f"request failed: {type(exc).__name__}: {text}"
 
 

@@ -242,7 +242,7 @@ async def test_failing_and_slow_receivers_never_block_and_are_reported(
         await notifier.close()
     broken = [r for r in reports if "T_BROKEN" in r][0]
     assert "HTTP 500 after 3 attempts" in broken
-    assert any("T_SLOW" in r and "ReadTimeout" in r for r in reports)
+    assert any("T_SLOW" in r and "no answer in time (deadline 0.5 s)" in r for r in reports)
     assert len([r for r in server.requests if r["path"] == "/broken"]) == 3
     assert notifier.status["T_BROKEN"].startswith("failed:")
 
@@ -517,3 +517,138 @@ async def test_a_large_exposition_is_parsed_off_the_event_loop() -> None:
     assert isinstance(host, HostMetrics)
     assert host.memory_pct is not None
     assert max(gaps) < 1.0, f"the event loop stood still for {max(gaps):.2f} s"
+
+
+async def test_a_dripping_webhook_receiver_holds_its_sender_no_longer_than_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It answers 200 then drips its body a byte every half second (a per-read timeout never
+    trips): the message counts as taken, and the sender moves on at the deadline."""
+    reports: list[str] = []
+    with http_server() as server:
+        server.routes["/drip"] = Route(200, b"ok" * 50, drip=0.5, content_type="text/plain")
+        monkeypatch.setenv("T_DRIP", f"{server.base}/drip")
+        notifier = Notifier(
+            (WebhookConfig("json", "T_DRIP"),), "p", timeout=1.5, report=reports.append
+        )
+        notifier.send([_event("fired")])
+        notifier.send([_event("resolved")])
+        await _drain(lambda: len(server.requests) == 2, timeout=10)
+        await notifier.close()
+    first, second = server.requests
+    assert second["at"] - first["at"] < 1.5 + 2
+    assert [json.loads(r["body"])["event"] for r in server.requests] == ["fired", "resolved"]
+    assert notifier.status == {"T_DRIP": "ok (HTTP 200)"}
+    assert reports == []
+
+
+async def test_a_full_webhook_queue_is_said_with_a_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    reports: list[str] = []
+    with http_server() as server:
+        server.routes["/stuck"] = Route(200, b"ok", delay=30, content_type="text/plain")
+        monkeypatch.setenv("T_STUCK", f"{server.base}/stuck")
+        notifier = Notifier(
+            (WebhookConfig("slack", "T_STUCK"),), "p", timeout=30, report=reports.append
+        )
+        for _ in range(205):  # the first is taken by the sender, 200 wait, 4 have no room
+            notifier.send([_event()])
+            await asyncio.sleep(0)
+        await notifier.close()
+    assert len(reports) == 4
+    assert reports[0] == (
+        "slack webhook (T_STUCK) is not keeping up: 200 messages waiting, this one dropped "
+        "(Connection Pool Full); 1 dropped so far"
+    )
+    assert reports[-1].endswith("; 4 dropped so far")
+    assert notifier.dropped == {"T_STUCK": 4}
+
+
+async def test_retry_after_is_honoured_on_429(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without it the retry would come after the backoff (30 s here), far past this test."""
+    reports: list[str] = []
+    with http_server() as server:
+        server.routes["/hook"] = Route(
+            429,
+            b"slow down",
+            headers={"Retry-After": "1"},
+            content_type="text/plain",
+            then=Route(200, b"ok", content_type="text/plain"),
+        )
+        monkeypatch.setenv("T_HOOK", f"{server.base}/hook")
+        notifier = Notifier(
+            (WebhookConfig("slack", "T_HOOK"),), "p", backoff=30, report=reports.append
+        )
+        notifier.send([_event()])
+        await _drain(lambda: notifier.status.get("T_HOOK") == "ok (HTTP 200)", timeout=10)
+        await notifier.close()
+    first, second = server.requests
+    assert second["at"] - first["at"] >= 0.9, "retried before the receiver's Retry-After"
+    assert reports == []
+
+
+def test_retry_after_in_seconds_or_as_an_http_date_is_bounded() -> None:
+    from engflow_tui.httpbounded import retry_after
+
+    now = datetime(2026, 11, 29, 3, 12, tzinfo=UTC)
+    assert retry_after("7", now) == 7.0
+    assert retry_after("Sun, 29 Nov 2026 03:12:30 GMT", now) == 30.0
+    assert retry_after("Sun, 29 Nov 2026 03:10:00 GMT", now) == 0.0  # already past
+    assert retry_after("86400", now) == 300.0  # a day: 5 min at most
+    assert retry_after("Mon, 30 Nov 2026 03:12:00 GMT", now) == 300.0
+    assert retry_after("soon", now) is None
+    assert retry_after("-5", now) is None
+    assert retry_after(None, now) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://127.0.0.1:99999/services/T0SECRET", "InvalidURL: port 99999 is out of range"),
+        ("https://hooks.example.com:x/services/T0SECRET", "InvalidURL: Invalid port: 'x'"),
+        ("hooks.example.com/services/T0SECRET", "InvalidURL: the scheme must be http or https"),
+    ],
+)
+async def test_an_invalid_webhook_url_is_one_clear_line(
+    url: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engflow_tui.incidents.webhook import post_text
+
+    reports: list[str] = []
+    monkeypatch.setenv("T_BAD", url)
+    notifier = Notifier((WebhookConfig("slack", "T_BAD"),), "p", report=reports.append)
+    notifier.send([_event()])
+    notifier.send([_event()])
+    await _drain(lambda: len(reports) == 2)
+    await notifier.close()
+    delivered, what = await post_text("T_BAD", "x", 2)
+    assert reports[0].startswith(f"slack webhook (T_BAD) failed: {said}")
+    assert "fix the URL in T_BAD" in reports[0]
+    assert reports[1].endswith("; 2 not sent so far")
+    assert not delivered
+    assert what.startswith(said)
+    for text in (*reports, what):
+        assert "ExceptionGroup" not in text
+        assert "TaskGroup" not in text
+        assert "SECRET" not in text, "the URL (it may embed a secret) is never shown"
+        assert "\n" not in text
+
+
+async def test_an_incident_post_to_a_dripping_receiver_ends_by_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engflow_tui.incidents.webhook import post_text
+
+    with http_server() as server:
+        server.routes["/hook"] = Route(200, b"ok" * 50, drip=0.5, content_type="text/plain")
+        server.routes["/huge"] = Route(500, b"e" * (1 << 20), repeat=200, chunked=True)
+        monkeypatch.setenv("T_HOOK", f"{server.base}/hook")
+        monkeypatch.setenv("T_HUGE", f"{server.base}/huge")
+        started = time.monotonic()
+        dripped = await _within(20, post_text("T_HOOK", "🚨 INCIDENT ALERT", 2))
+        took = time.monotonic() - started
+        huge = await _within(20, post_text("T_HUGE", "🚨 INCIDENT ALERT", 5))
+    # The receiver answered 200 before dripping: it took the message.
+    assert dripped == (True, "HTTP 200")
+    assert took < 2 + 2
+    assert huge[0] is False
+    assert huge[1] == "HTTP 500: " + "e" * 199 + "…"
