@@ -28,6 +28,8 @@ class Route:
     """Extra response headers (Location, Retry-After…)."""
     drip: float = 0.0
     """> 0: send the headers at once, then one byte of the body every ``drip`` seconds."""
+    drip_head: bool = False
+    """With ``drip``: the status line and headers drip too (nothing is complete in time)."""
     repeat: int = 1
     """Send ``body`` this many times (a 200 MB answer from a 1 MB body, never held whole)."""
     chunked: bool = False
@@ -76,6 +78,9 @@ def http_server() -> Iterator[Recorder]:
             if not isinstance(payload, (bytes, str)):
                 payload = json.dumps(payload)
             data = payload.encode() if isinstance(payload, str) else payload
+            if route.drip and route.drip_head:
+                self._drip_all(route, data)
+                return
             try:
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
@@ -89,6 +94,24 @@ def http_server() -> Iterator[Recorder]:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self._body(route, data, chunked)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+
+        def _drip_all(self, route: Route, data: bytes) -> None:
+            head = (
+                f"HTTP/1.1 {route.status} X\r\nContent-Type: {route.content_type}\r\n"
+                f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+            ).encode()
+            raw = head + data
+            try:
+                for index in range(len(raw)):
+                    if recorder.stop.is_set():
+                        break
+                    self.wfile.write(raw[index : index + 1])
+                    self.wfile.flush()
+                    if recorder.stop.wait(route.drip):
+                        break
             except (BrokenPipeError, ConnectionResetError):
                 pass
             self.close_connection = True

@@ -8,9 +8,12 @@ action, refusal and failure is written to the audit log before and after it runs
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -34,6 +37,8 @@ TEST_RESTORE = "Test restore"
 SIGNAL_FIX = "GRANT pg_signal_backend TO <role>;  (or run as the session's own role)"
 GONE = "already gone or changed"
 FALLBACK_PATH = "/api/emergency/enable-fallback"
+FALLBACK_MAX_ANSWER = 64 * 1024
+"""The fallback endpoint's answer is read up to this much (its first 200 characters shown)."""
 
 
 def _shown_sql(name: str) -> str:
@@ -292,7 +297,12 @@ class ActionRunner:
             targets=(ActionTarget(key=url, label=url),),
             statement=f"POST {url}\nAuthorization: Bearer ${self.target.emergency_token_env}  (token not shown)",
             description="Switches the application to its localStorage fallback (runbook: SEVERITY 1, 0-2 min).",
-            params={"url": url, "done_word": "accepted"},
+            params={
+                "url": url,
+                "done_word": "accepted",
+                "gave_up_hint": "the request may still reach the application; the app probe "
+                "says FALLBACK MODE ON once it switched",
+            },
         )
 
     def plan_test_restore(self) -> ActionPlan:
@@ -319,9 +329,14 @@ class ActionRunner:
             self.audit.finished(result)
             return result
         self.audit.started(plan)  # raises ActionError if the log cannot be written: nothing runs
+        started = time.monotonic()
         try:
             outcomes = await self._run(plan)
             result = ActionResult(plan, tuple(outcomes))
+        except asyncio.CancelledError:
+            # The operator gave up waiting (or closed the console): said in the audit log.
+            self._gave_up(plan, time.monotonic() - started)
+            raise
         except ActionError as exc:
             result = ActionResult(plan, (), error=self._redact(str(exc)), fix=exc.fix)
         except Exception as exc:  # noqa: BLE001 - whatever happened is recorded, never lost
@@ -333,6 +348,14 @@ class ActionRunner:
             note = f"the action ran, but its outcome could not be recorded: {exc}"
             result = ActionResult(plan, result.outcomes, error=result.error or note, fix=exc.fix)
         return result
+
+    def _gave_up(self, plan: ActionPlan, waited: float) -> None:
+        message = f"gave up waiting after {format_age(waited)}" + (
+            f": {plan.params['gave_up_hint']}" if plan.params.get("gave_up_hint") else ""
+        )
+        outcomes = tuple(TargetOutcome(t.label, "gave up", message) for t in plan.targets)
+        with contextlib.suppress(ActionError):  # nothing more can be done about it here
+            self.audit.finished(ActionResult(plan, outcomes, error=message))
 
     def _redact(self, text: str) -> str:
         token = (
@@ -426,27 +449,31 @@ class ActionRunner:
         return [TargetOutcome(target.label, "done", "analyzed")]
 
     async def _post_fallback(self, plan: ActionPlan) -> TargetOutcome:
-        import httpx  # only for this action: startup time
+        from ..httpbounded import Answer, new_client, request  # httpx: startup time
 
         url = plan.params["url"]
         token = os.environ.get(self.target.emergency_token_env or "", "")
         timeout = self.config.actions.http_timeout
-        try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-                response = await client.post(url, headers={"Authorization": f"Bearer {token}"})
-        except httpx.TimeoutException:
-            return TargetOutcome(
-                url, "failed", f"no answer within {format_duration(timeout)} (timed out)"
+        async with new_client(timeout) as client:
+            answer = await request(
+                client,
+                "POST",
+                url,
+                headers={"Authorization": f"Bearer {token}"},
+                deadline=timeout,
+                max_bytes=FALLBACK_MAX_ANSWER,
             )
-        except httpx.HTTPError as exc:
-            message = f"request failed: {type(exc).__name__}: {exc}"
-            return TargetOutcome(url, "failed", message.replace(token, "***") if token else message)
-        body = response.text.strip().replace(token, "***") if token else response.text.strip()
-        body = " ".join(body.split())[:300]
-        if 200 <= response.status_code < 300:
-            return TargetOutcome(
-                url, "done", f"HTTP {response.status_code} {response.reason_phrase}: {body}"
-            )
-        return TargetOutcome(
-            url, "failed", f"HTTP {response.status_code} {response.reason_phrase}: {body}"
-        )
+        if not isinstance(answer, Answer):
+            said = f"timed out: {answer.detail}" if answer.kind == "timeout" else answer.detail
+            return TargetOutcome(url, "failed", self._redact(said))
+        said = f"HTTP {answer.status} {answer.reason}"
+        if answer.cut is not None:
+            said += f" ({answer.cut_detail})"
+        body = self._redact(answer.snippet())
+        if body:
+            said += f": {body}"
+        if 200 <= answer.status < 300:
+            return TargetOutcome(url, "done", said)
+        if 300 <= answer.status < 400:
+            said += f" — redirect to {answer.headers.get('location', '?')[:120]}, not followed"
+        return TargetOutcome(url, "failed", said)
