@@ -150,8 +150,8 @@ def describe(exc: BaseException) -> tuple[FailureKind, str]:
 
 def new_client(deadline: float, **options: Any) -> httpx.AsyncClient:
     """A client for :func:`request`: no redirects followed (a 3xx is an answer to show), and
-    httpx's own timeouts no longer than the deadline. TLS trusts the system's bundle, or
-    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set (httpx reads them)."""
+    httpx's own timeouts no longer than the deadline. TLS trusts certifi's bundle, or
+    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set (httpx reads them as the client is made)."""
     return httpx.AsyncClient(
         timeout=deadline,
         follow_redirects=False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -50,7 +51,8 @@ class Recorder:
 
 
 @contextmanager
-def http_server() -> Iterator[Recorder]:
+def http_server(tls: tuple[str, str] | None = None) -> Iterator[Recorder]:
+    """``tls``: (certificate file, key file) to answer over HTTPS."""
     recorder = Recorder()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -151,9 +153,15 @@ def http_server() -> Iterator[Recorder]:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    recorder.base = f"http://127.0.0.1:{server.server_address[1]}"
+    recorder.base = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     try:
         yield recorder
     finally:

@@ -652,3 +652,38 @@ async def test_an_incident_post_to_a_dripping_receiver_ends_by_its_deadline(
     assert took < 2 + 2
     assert huge[0] is False
     assert huge[1] == "HTTP 500: " + "e" * 199 + "…"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
+async def test_a_private_ca_is_trusted_through_ssl_cert_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the README says: a certificate signed by a private CA is a tls_error until
+    SSL_CERT_FILE names a bundle holding that CA (httpx reads it when a client is made)."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
+    key = ("-newkey", "rsa:2048", "-nodes")
+    openssl("req", "-x509", *key, "-days", "1", "-subj", "/CN=Test CA", "-keyout", "ca.key",
+            "-out", "ca.pem")  # fmt: skip
+    openssl("req", *key, "-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr")
+    (tmp_path / "san.ext").write_text("subjectAltName = IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "1", "-extfile", "san.ext",
+            "-out", "server.pem")  # fmt: skip
+    tls = (str(tmp_path / "server.pem"), str(tmp_path / "server.key"))
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with http_server(tls=tls) as server:
+        server.routes["/health"] = Route(200, HEALTHY)
+        untrusted = HttpProber(target(app_health_url=f"{server.base}/health"), timeout=5)
+        (refused,) = await untrusted.probe()
+        await untrusted.close()
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+        trusted = HttpProber(target(app_health_url=f"{server.base}/health"), timeout=5)
+        (probe,) = await trusted.probe()
+        await trusted.close()
+    assert refused.state == "tls_error"
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.detail
+    assert probe.state == "ok", probe.detail
