@@ -28,6 +28,8 @@ SNIPPET = 200
 """Longest piece of an answer quoted in a message (one line)."""
 RETRY_AFTER_MAX = 300.0
 """A Retry-After longer than this (5 min) is waited for only this long."""
+POST_ANSWER_MAX = 64 * 1024
+"""The default cap: the answer to a POST (webhook, fallback) is only quoted, never parsed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +170,7 @@ async def request(
     url: str,
     *,
     deadline: float,
-    max_bytes: int,
+    max_bytes: int = POST_ANSWER_MAX,
     headers: dict[str, str] | None = None,
     json: Any = None,
 ) -> Answer | Failure:

@@ -21,8 +21,6 @@ from .engine import AlertEvent
 RETRIES = 3
 QUEUE = 200
 """Messages waiting per webhook; past this, new ones are dropped (and said)."""
-MAX_ANSWER = 64 * 1024
-"""A receiver's answer is read up to this much (only its status matters)."""
 AM_REFRESH = 60.0
 """Alertmanager forgets an alert not re-sent before its endsAt: firing ones are re-sent this often."""
 
@@ -175,9 +173,7 @@ class Notifier:
         error = ""
         for attempt in range(RETRIES):
             wait = self.backoff * 2**attempt
-            answer = await request(
-                client, "POST", url, json=body, deadline=self.timeout, max_bytes=MAX_ANSWER
-            )
+            answer = await request(client, "POST", url, json=body, deadline=self.timeout)
             if isinstance(answer, Answer):
                 if 200 <= answer.status < 300:
                     self.status[hook.url_env] = f"ok (HTTP {answer.status})"

@@ -9,9 +9,6 @@ import os
 
 from ..config import Config
 
-MAX_ANSWER = 64 * 1024
-"""A receiver's answer is read up to this much (its first 200 characters are shown)."""
-
 
 def incident_webhook_env(config: Config) -> str | None:
     """incidents.webhook_url_env, else the first [[notifications.webhooks]] of kind slack."""
@@ -25,16 +22,14 @@ def incident_webhook_env(config: Config) -> str | None:
 
 async def post_text(url_env: str, text: str, seconds: float = 10.0) -> tuple[bool, str]:
     """(delivered, what happened). Never raises: the operator reads the outcome. The whole post
-    (connect, send, the answer) has ``seconds``; the answer is read up to MAX_ANSWER."""
+    (connect, send, the answer) has ``seconds``; the answer's first 200 characters are quoted."""
     url = os.environ.get(url_env)
     if not url:
         return False, f"environment variable {url_env} is not set"
     from ..httpbounded import Answer, mask_url, new_client, request  # httpx: startup time
 
     async with new_client(seconds) as client:
-        answer = await request(
-            client, "POST", url, json={"text": text}, deadline=seconds, max_bytes=MAX_ANSWER
-        )
+        answer = await request(client, "POST", url, json={"text": text}, deadline=seconds)
     if not isinstance(answer, Answer):
         return False, mask_url(answer.detail, url)
     if 200 <= answer.status < 300:
