@@ -38,7 +38,7 @@ async def _get(
     code = answer.status
     if answer.cut is not None:
         state = "too_large" if answer.cut == "too_large" else "timeout"
-        return HttpProbe(name, url, state, f"HTTP {code}, {answer.cut_detail}", None, code)
+        return HttpProbe(name, url, state, answer.cut_detail, None, code)
     if 300 <= code < 400:
         # Never followed: a probe that lands on a login page or another host is not OK.
         where = one_line(answer.headers.get("location", ""), 120) or "nowhere (no Location)"
