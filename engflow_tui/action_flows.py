@@ -26,6 +26,7 @@ from .screens.audit_log_screen import AuditLogScreen
 from .screens.confirm_action_modal import ConfirmActionModal
 from .screens.message_modal import MessageModal
 from .screens.table_picker_modal import TablePickerModal
+from .screens.waiting_modal import WaitingModal
 
 if TYPE_CHECKING:
     from .app import EngFlowApp
@@ -81,7 +82,27 @@ class ActionFlows:
                     "Test restore: restoring into a scratch server… the console stays live",
                     timeout=6,
                 )
-            result = await self.runner.execute(plan)  # refuses (and records it) when read-only
+            if action == EMERGENCY_FALLBACK:
+                finished, result = await WaitingModal.wait(
+                    self.app,
+                    self.runner.execute(plan),
+                    f"{action}: waiting for the application",
+                    plan.statement.splitlines()[0],
+                    self.runner.config.actions.http_timeout,
+                )
+                if not finished or result is None:
+                    await self.app.push_screen_wait(
+                        MessageModal(
+                            f"{action}: gave up waiting",
+                            "No answer yet. The request may still reach the application: the "
+                            "app probe in the Health panel says FALLBACK MODE ON once it "
+                            "switched. Recorded in the audit log.",
+                            "press F to try again, or switch the fallback on by hand",
+                        )
+                    )
+                    return
+            else:
+                result = await self.runner.execute(plan)  # refuses (and records) when read-only
             self.app.refresh_dashboard()
             if await self.app.push_screen_wait(ActionResultModal(result)) == "follow":
                 await self._follow_up(result)

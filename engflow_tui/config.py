@@ -48,7 +48,8 @@ class ConsoleConfig:
     http_interval: float = 10.0
     """Seconds between two HTTP probes (REST API, app health) and host-metrics scrapes."""
     http_timeout: float = 5.0
-    """An HTTP probe without an answer after this long is a timeout."""
+    """An HTTP probe or scrape without its whole answer (connect, headers, body) after this long
+    is a timeout."""
     max_sessions: int = 50
     """At most this many sessions are shipped to the session table, worst first, after the
     panel's filter (applied by the server); the counts are always complete."""
@@ -145,7 +146,8 @@ class ActionsConfig:
     analyze_timeout: float = 600.0
     """ANALYZE (whole database or one table) is cancelled after this long."""
     http_timeout: float = 10.0
-    """The emergency fallback call gives up after this long."""
+    """The emergency fallback call and incident message posts give up after this long (answer
+    included)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -59,6 +60,7 @@ def _ui() -> Any:
     from .screens.message_modal import MessageModal
     from .screens.table_picker_modal import TablePickerModal
     from .screens.text_prompt_modal import TextPromptModal
+    from .screens.waiting_modal import WaitingModal
 
     return SimpleNamespace(
         templates=templates,
@@ -71,6 +73,7 @@ def _ui() -> Any:
         MessageModal=MessageModal,
         TablePickerModal=TablePickerModal,
         TextPromptModal=TextPromptModal,
+        WaitingModal=WaitingModal,
     )
 
 
@@ -599,7 +602,19 @@ class IncidentFlows:
         )
 
     async def _deliver(self, template: str, text: str, hook: str) -> None:
-        ok, outcome = await post_text(hook, text, self.config.actions.http_timeout)
+        seconds = self.config.actions.http_timeout
+        started = time.monotonic()
+        finished, answer = await _ui().WaitingModal.wait(
+            self.app,
+            post_text(hook, text, seconds),
+            f"{template}: posting",
+            f"POST to the webhook in ${hook}",
+            seconds,
+        )
+        if finished and answer is not None:
+            ok, outcome = answer
+        else:
+            ok, outcome = False, f"gave up waiting after {format_age(time.monotonic() - started)}"
         self.log.message_sent(template, f"webhook ${hook}", text, outcome, ok=ok)
         self.changed()
         if ok:

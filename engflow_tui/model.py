@@ -160,7 +160,8 @@ class HttpProbe:
     """"api" or "app"."""
     url: str
     state: str
-    """ok | unhealthy | http_error | timeout | tls_error | connect_error | not_json | bad_fields"""
+    """ok | unhealthy | http_error (3xx, 4xx, 5xx) | timeout (no complete answer by the deadline)
+    | too_large | tls_error | connect_error | invalid_url | request_error | not_json | bad_fields"""
     detail: str
     latency_ms: float | None = None
     status_code: int | None = None
@@ -174,7 +175,7 @@ class HttpProbe:
     @property
     def is_error(self) -> bool:
         """Counts towards the error rate: 5xx, timeouts and no answer at all."""
-        return self.state in ("timeout", "connect_error", "tls_error") or (
+        return self.state in ("timeout", "connect_error", "tls_error", "request_error") or (
             self.status_code is not None and self.status_code >= 500
         )
 
@@ -188,6 +189,8 @@ class HostMetrics:
     memory_pct: float | None
     disk_pct: float | None
     mountpoint: str
+    note: str | None = None
+    """Why a figure is unknown though its series were there (NaN, out of range, duplicated)."""
 
 
 @dataclass(frozen=True, slots=True)

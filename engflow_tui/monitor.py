@@ -7,8 +7,8 @@ Must not import Textual.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -50,13 +50,11 @@ class Monitor:
         target: TargetConfig,
         *,
         persist_alerts: bool = False,
-        monotonic: object = time.monotonic,
         history_store: Any = None,
     ) -> None:
         self.source = source
         self.config = config
         self.target = target
-        self._monotonic = monotonic
         store = AlertStore(alert_store_path(config, target)) if persist_alerts else None
         self.engine = AlertEngine(
             load_rules(dict(config.alerts)), store, config.notifications.repeat_interval
@@ -75,7 +73,10 @@ class Monitor:
             self.scraper = HostScraper(target, config.console.http_timeout)
         self._http: tuple[HttpProbe, ...] = ()
         self._host: HostMetrics | Unavailable | None = None
-        self._next_http = float("-inf")
+        self._fresh = False
+        """HTTP results finished since the last poll took them."""
+        self._outside_task: asyncio.Task[None] | None = None
+        self._wake_outside = asyncio.Event()
         self.notices: list[str] = []
         """One-line problems the UI should show once (failed webhooks, unreadable history)."""
         self.notifier = Notifier(
@@ -118,21 +119,49 @@ class Monitor:
 
             self._pending["seed"] = history_store.submit(seed)
 
-    async def _outside(self) -> bool:
-        """Run the HTTP probes and the host scrape when due; True when they ran."""
-        now = self._monotonic()  # type: ignore[operator]
-        if now < self._next_http or (self.prober is None and self.scraper is None):
-            return False
-        self._next_http = now + self.config.console.http_interval
+    def _start_outside(self) -> None:
+        """Start the HTTP probes' own task (once, inside the running loop)."""
+        if self._outside_task is None and (self.prober is not None or self.scraper is not None):
+            self._outside_task = asyncio.create_task(
+                self._outside_loop(), name=f"http probes {self.target.name}"
+            )
+
+    async def _outside(self) -> None:
+        """One round of the HTTP probes and the host scrape, each bounded by its deadline."""
         http, host = await asyncio.gather(
             self.prober.probe() if self.prober else _none(()),
             self.scraper.scrape() if self.scraper else _none(None),
         )
-        self._http, self._host = http, host
-        return True
+        # Counted once, by the poll after it finished (alerts.metrics.sample_of).
+        self._http, self._host, self._fresh = http, host, True
 
-    async def poll(self) -> Snapshot:
-        snapshot, fresh = await asyncio.gather(self.source.collect(), self._outside())
+    async def _outside_loop(self) -> None:
+        """The HTTP probes on their own cadence, never inside a poll: a slow or dripping endpoint
+        delays only its own results, never the database's. Sleeps after each finished round, so
+        rounds never overlap."""
+        while True:
+            self._wake_outside.clear()
+            try:
+                await self._outside()
+            except Exception as exc:  # noqa: BLE001 - probes never raise; a bug must not stop them
+                notice = f"HTTP probes failed: {type(exc).__name__}: {exc}"[:200]
+                if notice not in self.notices:
+                    self.notices.append(notice)
+            # At least a second apart: http_interval = 0 must not hammer the endpoints.
+            pause = max(self.config.console.http_interval, 1.0)
+            with contextlib.suppress(TimeoutError):  # the interval passed: the next round
+                await asyncio.wait_for(self._wake_outside.wait(), pause)
+
+    async def poll(self, *, wait_for_http: bool = False) -> Snapshot:
+        """Collect a snapshot, with the latest finished HTTP results; it never waits on HTTP,
+        unless ``wait_for_http`` (one-shot readers: diagnose, checklist run) asks to run one
+        round of the probes beside the collection, bounded by their deadline."""
+        if wait_for_http and self._outside_task is None:
+            snapshot, _ = await asyncio.gather(self.source.collect(), self._outside())
+        else:
+            self._start_outside()
+            snapshot = await self.source.collect()
+        fresh, self._fresh = self._fresh, False
         snapshot = replace(snapshot, http=self._http, host=self._host)
         self.history.add(snapshot, fresh_http=fresh)
         self._feed_history(snapshot, fresh)
@@ -217,7 +246,7 @@ class Monitor:
         return self.engine.acknowledge(key)
 
     def force_refresh(self) -> None:
-        self._next_http = float("-inf")
+        self._wake_outside.set()
         self.source.force_refresh()
 
     def set_session_filter(self, text: str) -> None:
@@ -228,6 +257,10 @@ class Monitor:
             setter(text)
 
     async def close(self) -> None:
+        task, self._outside_task = self._outside_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self.notifier.close()
         if self.prober is not None:
             await self.prober.close()

@@ -8,9 +8,12 @@ action, refusal and failure is written to the audit log before and after it runs
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -324,7 +327,12 @@ class ActionRunner:
             targets=(ActionTarget(key=url, label=url),),
             statement=f"POST {url}\nAuthorization: Bearer ${self.target.emergency_token_env}  (token not shown)",
             description="Switches the application to its localStorage fallback (runbook: SEVERITY 1, 0-2 min).",
-            params={"url": url, "done_word": "accepted"},
+            params={
+                "url": url,
+                "done_word": "accepted",
+                "gave_up_hint": "the request may still reach the application; the app probe "
+                "says FALLBACK MODE ON once it switched",
+            },
         )
 
     def plan_test_restore(self) -> ActionPlan:
@@ -359,9 +367,14 @@ class ActionRunner:
             return result
         # Raises ActionError if the log cannot be written: nothing runs.
         self.audit.started(plan, audit_id)
+        started = time.monotonic()
         try:
             outcomes = await self._run(plan)
             result = ActionResult(plan, tuple(outcomes), audit_id=audit_id)
+        except asyncio.CancelledError:
+            # The operator gave up waiting (or closed the console): said in the audit log.
+            self._gave_up(plan, time.monotonic() - started, audit_id)
+            raise
         except ActionError as exc:
             result = ActionResult(
                 plan, (), error=self._redact(str(exc)), fix=exc.fix, audit_id=audit_id
@@ -378,6 +391,14 @@ class ActionRunner:
                 plan, result.outcomes, error=result.error or note, fix=exc.fix, audit_id=audit_id
             )
         return result
+
+    def _gave_up(self, plan: ActionPlan, waited: float, audit_id: str) -> None:
+        message = f"gave up waiting after {format_age(waited)}" + (
+            f": {plan.params['gave_up_hint']}" if plan.params.get("gave_up_hint") else ""
+        )
+        outcomes = tuple(TargetOutcome(t.label, "gave up", message) for t in plan.targets)
+        with contextlib.suppress(ActionError):  # nothing more can be done about it here
+            self.audit.finished(ActionResult(plan, outcomes, error=message, audit_id=audit_id))
 
     def _redact(self, text: str) -> str:
         token = (
@@ -543,27 +564,30 @@ class ActionRunner:
         return [TargetOutcome(target.label, "done", "analyzed")]
 
     async def _post_fallback(self, plan: ActionPlan) -> TargetOutcome:
-        import httpx  # only for this action: startup time
+        from ..httpbounded import Answer, new_client, request  # httpx: startup time
 
         url = plan.params["url"]
         token = os.environ.get(self.target.emergency_token_env or "", "")
         timeout = self.config.actions.http_timeout
-        try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-                response = await client.post(url, headers={"Authorization": f"Bearer {token}"})
-        except httpx.TimeoutException:
-            return TargetOutcome(
-                url, "failed", f"no answer within {format_duration(timeout)} (timed out)"
+        async with new_client(timeout) as client:
+            answer = await request(
+                client,
+                "POST",
+                url,
+                headers={"Authorization": f"Bearer {token}"},
+                deadline=timeout,
             )
-        except httpx.HTTPError as exc:
-            message = f"request failed: {type(exc).__name__}: {exc}"
-            return TargetOutcome(url, "failed", message.replace(token, "***") if token else message)
-        body = response.text.strip().replace(token, "***") if token else response.text.strip()
-        body = " ".join(body.split())[:300]
-        if 200 <= response.status_code < 300:
-            return TargetOutcome(
-                url, "done", f"HTTP {response.status_code} {response.reason_phrase}: {body}"
-            )
-        return TargetOutcome(
-            url, "failed", f"HTTP {response.status_code} {response.reason_phrase}: {body}"
-        )
+        if not isinstance(answer, Answer):
+            said = f"timed out: {answer.detail}" if answer.kind == "timeout" else answer.detail
+            return TargetOutcome(url, "failed", self._redact(said))
+        said = f"HTTP {answer.status} {answer.reason}"
+        if answer.cut is not None:
+            said += f" ({answer.cut_detail})"
+        body = self._redact(answer.snippet())
+        if body:
+            said += f": {body}"
+        if 200 <= answer.status < 300:
+            return TargetOutcome(url, "done", said)
+        if 300 <= answer.status < 400:
+            said += f" — redirect to {answer.headers.get('location', '?')[:120]}, not followed"
+        return TargetOutcome(url, "failed", said)

@@ -19,6 +19,8 @@ from ..model import Severity
 from .engine import AlertEvent
 
 RETRIES = 3
+QUEUE = 200
+"""Messages waiting per webhook; past this, new ones are dropped (and said)."""
 AM_REFRESH = 60.0
 """Alertmanager forgets an alert not re-sent before its endsAt: firing ones are re-sent this often."""
 
@@ -95,10 +97,16 @@ class Notifier:
     hooks: tuple[WebhookConfig, ...]
     target: str
     timeout: float = 5.0
+    """Each attempt's deadline: connecting, sending and the whole answer."""
     backoff: float = 1.0
     report: Callable[[str], None] = lambda message: None
-    """Called (in the event loop) with a one-line message when a delivery finally fails."""
+    """Called (in the event loop) with a one-line message when a delivery finally fails or a
+    message is dropped (queue full): never silent."""
     status: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    """Messages given up on, per webhook (url_env)."""
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Messages dropped unsent because the webhook's queue was full, per webhook."""
     _queues: dict[int, asyncio.Queue[list[AlertEvent]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -123,43 +131,68 @@ class Notifier:
                 continue
             queue = self._queues.get(index)
             if queue is None:
-                queue = self._queues[index] = asyncio.Queue(maxsize=200)
+                queue = self._queues[index] = asyncio.Queue(maxsize=QUEUE)
                 self._tasks.append(asyncio.create_task(self._sender(hook, queue)))
             if queue.full():
-                self.status[hook.url_env] = "queue full: events dropped"
+                count = self.dropped[hook.url_env] = self.dropped.get(hook.url_env, 0) + 1
+                self.status[hook.url_env] = f"queue full: {count} dropped"
+                titles = ", ".join(sorted({e.alert.title for e in batch}))
+                self.report(
+                    f"{hook.kind} webhook ({hook.url_env}) is not keeping up: {QUEUE} messages "
+                    f"waiting, this one dropped ({titles}); {count} dropped so far"
+                )
                 continue
             queue.put_nowait(batch)
 
     async def _sender(self, hook: WebhookConfig, queue: asyncio.Queue[list[AlertEvent]]) -> None:
-        import httpx  # only when a webhook is configured: startup time
+        from ..httpbounded import new_client  # httpx only when a webhook is configured
 
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
+        async with new_client(self.timeout) as client:
             while True:
                 events = await queue.get()
-                url = _url(hook)
-                if url is None:
-                    self._fail(hook, f"environment variable {hook.url_env} is not set")
-                    continue
-                body = batch_payload(hook.kind, events, self.target)
-                error = ""
-                for attempt in range(RETRIES):
-                    try:
-                        response = await client.post(url, json=body)
-                        if response.status_code < 300:
-                            self.status[hook.url_env] = f"ok (HTTP {response.status_code})"
-                            error = ""
-                            break
-                        error = f"HTTP {response.status_code}"
-                    except Exception as exc:  # noqa: BLE001 - the sender must never die
-                        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                    await asyncio.sleep(self.backoff * 2**attempt)
+                try:
+                    error = await self._deliver(client, hook, events)
+                except Exception as exc:  # noqa: BLE001 - the sender must never die
+                    error = f"{type(exc).__name__}: {exc}"[:200]
                 if error:
                     titles = ", ".join(sorted({e.alert.title for e in events}))
-                    self._fail(hook, f"{error} after {RETRIES} attempts ({titles})")
+                    self._fail(hook, f"{error} ({titles})")
+
+    async def _deliver(self, client: Any, hook: WebhookConfig, events: list[AlertEvent]) -> str:
+        """Send one message, with retries: "" when delivered, else why not (one line, the URL
+        never in it: it may embed a secret)."""
+        from ..httpbounded import Answer, check_url, mask_url, request, retry_after
+
+        url = _url(hook)
+        if url is None:
+            return f"environment variable {hook.url_env} is not set"
+        problem = check_url(url)
+        if problem is not None:  # retrying cannot help
+            return mask_url(f"{problem}: fix the URL in {hook.url_env}", url)
+        body = batch_payload(hook.kind, events, self.target)
+        error = ""
+        for attempt in range(RETRIES):
+            wait = self.backoff * 2**attempt
+            answer = await request(client, "POST", url, json=body, deadline=self.timeout)
+            if isinstance(answer, Answer):
+                if 200 <= answer.status < 300:
+                    self.status[hook.url_env] = f"ok (HTTP {answer.status})"
+                    return ""
+                error = f"HTTP {answer.status}"
+                if answer.status in (429, 503):  # the receiver says when to come back
+                    wait = retry_after(answer.headers.get("retry-after")) or wait
+            else:
+                error = mask_url(answer.detail, url)
+            if attempt + 1 < RETRIES:
+                await asyncio.sleep(wait)
+        return f"{error} after {RETRIES} attempts"
 
     def _fail(self, hook: WebhookConfig, message: str) -> None:
+        count = self.failed[hook.url_env] = self.failed.get(hook.url_env, 0) + 1
         self.status[hook.url_env] = f"failed: {message}"
-        self.report(f"{hook.kind} webhook ({hook.url_env}) failed: {message}")
+        self.report(
+            f"{hook.kind} webhook ({hook.url_env}) failed: {message}; {count} not sent so far"
+        )
 
     async def close(self) -> None:
         for task in self._tasks:

@@ -42,7 +42,7 @@ async def run_auto(
         diagnose=lambda ids, snapshot: checks_for(config, target, ids, snapshot),
     )
     try:
-        await monitor.poll()
+        await monitor.poll(wait_for_http=True)
         await session.verify([i.id for i in checklist.items if i.verify])
     finally:
         await monitor.close()

@@ -197,6 +197,8 @@ def _host(field_name: str, label: str) -> Probe:
             return _why(host)
         assert isinstance(host, HostMetrics)
         value = getattr(host, field_name)
+        if value is None and host.note:  # impossible figures (NaN, duplicated series)
+            return NotMeasured(f"{label} not measured: {host.note}")
         if value is None:
             return NotMeasured(f"{label} needs a second scrape of the host metrics")
         return Measured(value, f"{value:.0f} %", f"{label} {value:.0f} %")

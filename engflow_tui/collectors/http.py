@@ -1,128 +1,125 @@
 """HTTP probes: the REST API (runbook "Teste de latência") and the application's /health.
 
-Each failure mode is its own state with a clear detail; probes never raise. No Textual.
+Each failure mode is its own state with a clear detail; probes never raise. Every request goes
+through :mod:`engflow_tui.httpbounded`: an overall deadline and a cap on the answer. No Textual.
 """
 
 from __future__ import annotations
 
-import ssl
-import time
+import asyncio
+import json
+import os
 from typing import Any
 
 import httpx
 
 from ..config import TargetConfig
+from ..httpbounded import Answer, new_client, one_line, request
 from ..model import HttpProbe
 
 EXPECTED_HEALTH_FIELDS = ("status", "database", "version", "timestamp")
+MAX_ANSWER = 1024 * 1024
+"""A probe reads at most this much of an answer (a /health JSON is a few hundred bytes)."""
 
 
-def _classify_exception(exc: Exception) -> tuple[str, str]:
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout", f"no answer in time ({type(exc).__name__})"
-    text = str(exc) or type(exc).__name__
-    cause: Any = exc
-    while cause is not None:
-        if (
-            isinstance(cause, ssl.SSLError)
-            or "SSL" in type(cause).__name__
-            or "CERTIFICATE" in str(cause).upper()
-        ):
-            return "tls_error", f"TLS error: {cause}"
-        cause = cause.__cause__ or cause.__context__
-    if isinstance(exc, httpx.ConnectError):
-        return "connect_error", f"cannot connect: {text}"
-    return "connect_error", f"request failed: {text}"
+async def _get(
+    client: httpx.AsyncClient,
+    name: str,
+    url: str,
+    deadline: float,
+    headers: dict[str, str] | None = None,
+) -> Answer | HttpProbe:
+    """The complete 2xx answer, or the probe's failure state (no answer, cut, 3xx, 4xx/5xx)."""
+    answer = await request(
+        client, "GET", url, deadline=deadline, max_bytes=MAX_ANSWER, headers=headers
+    )
+    if not isinstance(answer, Answer):
+        return HttpProbe(name, url, answer.kind, answer.detail)
+    code = answer.status
+    if answer.cut is not None:
+        state = "too_large" if answer.cut == "too_large" else "timeout"
+        return HttpProbe(name, url, state, answer.cut_detail, None, code)
+    if 300 <= code < 400:
+        # Never followed: a probe that lands on a login page or another host is not OK.
+        where = one_line(answer.headers.get("location", ""), 120) or "nowhere (no Location)"
+        detail = f"HTTP {code} redirect to {where}"
+        return HttpProbe(name, url, "http_error", detail, answer.ms, code)
+    if code >= 400 or code < 200:
+        detail = f"HTTP {code} {answer.reason}"
+        return HttpProbe(name, url, "http_error", detail, answer.ms, code)
+    return answer
 
 
 async def probe_rest(
-    client: httpx.AsyncClient, target: TargetConfig, apikey: str | None
+    client: httpx.AsyncClient, target: TargetConfig, apikey: str | None, deadline: float
 ) -> HttpProbe:
     """GET {rest_url}/{rest_probe_table}?select=count with the apikey header (target < 500 ms)."""
     assert target.rest_url is not None
     url = f"{target.rest_url.rstrip('/')}/{target.rest_probe_path.lstrip('/')}"
     headers = {"apikey": apikey, "Authorization": f"Bearer {apikey}"} if apikey else {}
-    answer = await _get(client, "api", url, headers)
+    answer = await _get(client, "api", url, deadline, headers)
     if isinstance(answer, HttpProbe):
         return answer
-    response, latency = answer
-    code = response.status_code
-    return HttpProbe("api", url, "ok", f"HTTP {code} in {latency:.0f} ms", latency, code)
+    code = answer.status
+    return HttpProbe("api", url, "ok", f"HTTP {code} in {answer.ms:.0f} ms", answer.ms, code)
 
 
-async def _get(
-    client: httpx.AsyncClient, name: str, url: str, headers: dict[str, str] | None = None
-) -> tuple[httpx.Response, float] | HttpProbe:
-    """The response and its latency (ms), or the probe's failure state (no answer, 4xx/5xx)."""
-    started = time.perf_counter()
-    try:
-        response = await client.get(url, headers=headers or {})
-    except Exception as exc:  # noqa: BLE001 - every failure is a state
-        state, detail = _classify_exception(exc)
-        return HttpProbe(name, url, state, detail)
-    latency = (time.perf_counter() - started) * 1000
-    code = response.status_code
-    if code >= 400:
-        return HttpProbe(
-            name, url, "http_error", f"HTTP {code} {response.reason_phrase}", latency, code
-        )
-    return response, latency
+def _short(value: Any, length: int = 60) -> str:
+    return one_line(str(value), length)
 
 
-async def probe_app_health(client: httpx.AsyncClient, target: TargetConfig) -> HttpProbe:
-    """GET {app_health_url}, expecting {"status", "database", "version", "timestamp"}."""
-    assert target.app_health_url is not None
-    url = target.app_health_url
-    answer = await _get(client, "app", url)
-    if isinstance(answer, HttpProbe):
-        return answer
-    response, latency = answer
-    code = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        snippet = " ".join(response.text.split())[:60]
-        return HttpProbe(
-            "app",
-            url,
-            "not_json",
-            f"HTTP {code} but the body is not JSON: {snippet!r}",
-            latency,
-            code,
-        )
+def _health_state(body: Any) -> tuple[str, str, str | None]:
+    """(state, detail, version) of a parsed /health answer."""
     if not isinstance(body, dict) or any(f not in body for f in EXPECTED_HEALTH_FIELDS):
-        present = sorted(body) if isinstance(body, dict) else type(body).__name__
-        return HttpProbe(
-            "app",
-            url,
-            "bad_fields",
-            f"JSON without the expected fields {', '.join(EXPECTED_HEALTH_FIELDS)} (got {present})",
-            latency,
-            code,
-        )
-    version = str(body.get("version"))
-    if body.get("status") != "healthy" or body.get("database") != "connected":
-        return HttpProbe(
-            "app",
-            url,
+        present = _short(sorted(body) if isinstance(body, dict) else type(body).__name__, 120)
+        expected = ", ".join(EXPECTED_HEALTH_FIELDS)
+        return "bad_fields", f"JSON without the expected fields {expected} (got {present})", None
+    version = _short(body.get("version"), 40)
+    status, database = body.get("status"), body.get("database")
+    if status != "healthy" or database != "connected":
+        return (
             "unhealthy",
-            f"status={body.get('status')!r} database={body.get('database')!r}",
-            latency,
-            code,
+            f"status={_short(repr(status))} database={_short(repr(database))}",
             version,
         )
     if body.get("fallback"):
         # The emergency fallback is on: healthy, but users are on localStorage.
-        return HttpProbe(
-            "app", url, "ok", "FALLBACK MODE ON (localStorage)", latency, code, version
+        return "ok", "FALLBACK MODE ON (localStorage)", version
+    return "ok", "healthy, database connected", version
+
+
+async def probe_app_health(
+    client: httpx.AsyncClient, target: TargetConfig, deadline: float
+) -> HttpProbe:
+    """GET {app_health_url}, expecting {"status", "database", "version", "timestamp"}."""
+    assert target.app_health_url is not None
+    url = target.app_health_url
+    answer = await _get(client, "app", url, deadline)
+    if isinstance(answer, HttpProbe):
+        return answer
+    code, latency = answer.status, answer.ms
+    try:
+        body = json.loads(answer.body)
+    except (ValueError, RecursionError):
+        # Not JSON, not UTF-8, or nested too deep to parse (100,000 brackets).
+        detail = f"HTTP {code} but the body is not JSON: {answer.snippet(60)!r}"
+        return HttpProbe("app", url, "not_json", detail, latency, code)
+    try:
+        state, detail, version = _health_state(body)
+    except (RecursionError, ValueError, TypeError):
+        # Whatever the JSON holds (a version nested thousands deep…), it is a state.
+        state, detail, version = (
+            "bad_fields",
+            "JSON the console cannot read as a health answer",
+            None,
         )
-    return HttpProbe(
-        "app", url, "ok", f"healthy, database connected, {latency:.0f} ms", latency, code, version
-    )
+    if state == "ok" and "FALLBACK" not in detail:
+        detail = f"{detail}, {latency:.0f} ms"
+    return HttpProbe("app", url, state, detail, latency, code, version)
 
 
 class HttpProber:
-    """Runs the configured probes of a target; one client, bounded by a timeout."""
+    """Runs the configured probes of a target; one client, each probe within ``timeout``."""
 
     def __init__(self, target: TargetConfig, timeout: float) -> None:
         self.target = target
@@ -134,19 +131,16 @@ class HttpProber:
         return bool(self.target.rest_url or self.target.app_health_url)
 
     async def probe(self) -> tuple[HttpProbe, ...]:
-        import asyncio
-        import os
-
         if not self.configured:
             return ()
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
+            self._client = new_client(self.timeout)
         tasks = []
         if self.target.rest_url:
             apikey = os.environ.get(self.target.rest_apikey_env or "") or None
-            tasks.append(probe_rest(self._client, self.target, apikey))
+            tasks.append(probe_rest(self._client, self.target, apikey, self.timeout))
         if self.target.app_health_url:
-            tasks.append(probe_app_health(self._client, self.target))
+            tasks.append(probe_app_health(self._client, self.target, self.timeout))
         return tuple(await asyncio.gather(*tasks))
 
     async def close(self) -> None:

@@ -76,7 +76,7 @@ async def run_diagnosis(config: Config, target: TargetConfig, *, quick: bool = F
     )
     monitor = Monitor(collector, config, target)
     try:
-        snapshot = await monitor.poll()
+        snapshot = await monitor.poll(wait_for_http=True)  # the connectivity checks read them
     finally:
         await monitor.close()
     exclude = frozenset(config.diagnose.exclude)

@@ -19,7 +19,7 @@ class ReplayMonitor(Monitor):
         super().__init__(source, config, target)
         self.replay = source
 
-    async def poll(self) -> Snapshot:
+    async def poll(self, *, wait_for_http: bool = False) -> Snapshot:
         snapshot = await self.source.collect()
         self.events = []
         # What a checklist verification reads on a live Monitor: the snapshot at the cursor.

@@ -139,6 +139,8 @@ def host_line(host: HostMetrics | Unavailable) -> Text:
             style="bold red" if value is not None and value > limit else "",
         )
         text.append("  ")
+    if host.note:  # a figure that came out impossible (NaN, duplicated series): why it is "-"
+        text.append(host.note, style="yellow")
     return text
 
 
@@ -146,8 +148,9 @@ def health_with_probes(snapshot: Snapshot) -> RenderableType:
     parts: list[RenderableType] = [health_renderable(snapshot.health, snapshot.taken_at)]
     if snapshot.http or snapshot.host is not None:
         grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="dim", no_wrap=True)
-        grid.add_column(overflow="fold")
+        grid.add_column(style="dim", no_wrap=True, min_width=4)
+        # One line per probe: the panel has one row for each (a wrapped detail hid the next).
+        grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         for probe in snapshot.http:
             grid.add_row(probe.name, probe_line(probe))
         if snapshot.host is not None:

@@ -120,10 +120,10 @@ async def test_http_probes_feed_error_rate_and_health(db) -> None:
     with http_server() as server:
         server.routes["/health"] = Route(503, {"error": "db"})
         monitor = monitor_for(db.dsn(), app_health_url=f"{server.base}/health")
-        for _ in range(10):  # thresholds.min_probes
-            snap = await monitor.poll()
+        for _ in range(10):  # thresholds.min_probes; one probe round per poll here
+            snap = await monitor.poll(wait_for_http=True)
             as_if_watched_for(monitor, 35)  # probes every 10 s or so: 10 cover 5 minutes
-        snap = await monitor.poll()
+        snap = await monitor.poll(wait_for_http=True)
         assert [p.state for p in snap.http] == ["http_error"]
         assert "high_error_rate:app" in firing(snap)
         server.routes["/health"] = Route(
@@ -135,7 +135,7 @@ async def test_http_probes_feed_error_rate_and_health(db) -> None:
                 "timestamp": "2025-11-03T15:30:00Z",
             },
         )
-        snap = await monitor.poll()
+        snap = await monitor.poll(wait_for_http=True)
         assert snap.http[0].state == "ok" and snap.http[0].version == "2.0.0"
         await monitor.close()
 

@@ -138,12 +138,12 @@ async def test_a_malformed_webhook_url_is_a_failure_said_never_a_raise(
 
 
 def test_an_error_text_that_quotes_the_url_is_masked() -> None:
-    from engflow_tui.incidents.webhook import _without_url
+    from engflow_tui.httpbounded import mask_url
 
     url = "https://hooks.example.com/services/T0SECRET/XXSECRETXX"
-    assert "SECRET" not in _without_url(f"Bad: {url!r}", url)
-    assert "SECRET" not in _without_url("Bad path '/services/T0SECRET/XXSECRETXX'", url)
-    assert _without_url("Invalid port: 'x'", url) == "Invalid port: 'x'"
+    assert "SECRET" not in mask_url(f"Bad: {url!r}", url)
+    assert "SECRET" not in mask_url("Bad path '/services/T0SECRET/XXSECRETXX'", url)
+    assert mask_url("Invalid port: 'x'", url) == "Invalid port: 'x'"
 
 
 def test_the_incident_webhook_defaults_to_the_first_slack_receiver() -> None:

@@ -470,3 +470,104 @@ async def test_a_lock_timeout_names_the_holder_and_offers_to_terminate_it(
             await screen_is(app, ActionResultModal)
             assert "1 terminated" in static_text(app.screen.query_one("#result-title", Static))
         await wait_for(lambda: _dead(db18.dsn(), pid))
+
+
+def fallback_app(dsn: str, tmp_path: Path, base: str, http_timeout: float) -> EngFlowApp:
+    """An app whose target's emergency fallback endpoint is at ``base``, token in the env."""
+    from dataclasses import replace
+
+    app = make_app(dsn, tmp_path)
+    target = replace(app.target, app_url=base, emergency_token_env="ENGFLOW_UI_TOKEN")
+    config = replace(
+        app.config,
+        targets={"prod": target},
+        actions=replace(app.config.actions, http_timeout=http_timeout),
+    )
+    return EngFlowApp(config, target)
+
+
+async def confirm_fallback(app: EngFlowApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await started(app)
+    await pilot.press("F")
+    await screen_is(app, ConfirmActionModal)
+    await pilot.press("y")
+
+
+DRIPPING_FALLBACK = {"body": b'{"fallback": "enabled"}', "drip": 0.5, "drip_head": True}
+"""A fallback endpoint that drips its whole answer, status line included, a byte every 0.5 s."""
+
+
+async def test_the_emergency_fallback_shows_it_is_waiting_and_esc_gives_up(
+    db18, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The endpoint drips its answer a byte every half second (a per-read timeout never trips):
+    the operator sees what is waited on, for how long, and gives up with Esc."""
+    from engflow_tui.screens.message_modal import MessageModal
+    from engflow_tui.screens.waiting_modal import WaitingModal
+
+    from ..httpserver import Route, http_server
+
+    monkeypatch.setenv("ENGFLOW_UI_TOKEN", "t0ken")
+    with http_server() as server:
+        server.routes["/api/emergency/enable-fallback"] = Route(200, **DRIPPING_FALLBACK)
+        app = fallback_app(db18.dsn(), tmp_path, server.base, http_timeout=60)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await confirm_fallback(app, pilot)
+            await screen_is(app, WaitingModal)
+            modal = app.screen
+            assert "POST http://127.0.0.1:" in static_text(modal.query_one("#waiting-detail"))
+            await wait_for(lambda: "waiting 1" in static_text(modal.query_one("#waiting-elapsed")))
+            elapsed = static_text(modal.query_one("#waiting-elapsed"))
+            assert "gives up by itself after 1m" in elapsed
+            assert "Esc" in str(modal.query_one("#give-up", Button).label)
+            await pilot.press("escape")
+            await screen_is(app, MessageModal)
+            assert "gave up waiting" in static_text(app.screen.query_one("#message-title"))
+            await pilot.press("enter")
+            assert app.screen is app.dashboard
+            assert not app.flows.busy, "another action can start"
+    records = audit(tmp_path)
+    assert [r["event"] for r in records] == ["started", "failed"]
+    assert records[1]["error"].startswith("gave up waiting after 1")
+    assert records[1]["outcomes"][0]["status"] == "gave up"
+    assert "FALLBACK MODE ON" in records[1]["error"]
+
+
+async def test_the_emergency_fallback_gives_up_by_itself_at_its_deadline(
+    db18, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from ..httpserver import Route, http_server
+
+    monkeypatch.setenv("ENGFLOW_UI_TOKEN", "t0ken")
+    with http_server() as server:
+        server.routes["/api/emergency/enable-fallback"] = Route(200, **DRIPPING_FALLBACK)
+        app = fallback_app(db18.dsn(), tmp_path, server.base, http_timeout=2)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await confirm_fallback(app, pilot)
+            await wait_for(lambda: isinstance(app.screen, ActionResultModal), timeout=2 + 3)
+            body = static_text(app.screen.query_one("#result-body", Static))
+            assert "FAILED" in body
+            assert "no answer in time (deadline 2 s)" in body
+    records = audit(tmp_path)
+    assert [r["event"] for r in records] == ["started", "finished"]
+    assert records[1]["outcomes"][0]["status"] == "failed"
+    assert records[1]["summary"] == "timed out: no answer in time (deadline 2 s)"
+
+
+async def test_the_emergency_fallback_answer_is_capped(db18, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A 200 MB answer: the request was taken (HTTP 200), the body is not read past 64 KiB."""
+    from ..httpserver import Route, http_server
+
+    monkeypatch.setenv("ENGFLOW_UI_TOKEN", "t0ken")
+    with http_server() as server:
+        server.routes["/api/emergency/enable-fallback"] = Route(
+            200, b"x" * (1 << 20), repeat=200, chunked=True, content_type="text/plain"
+        )
+        app = fallback_app(db18.dsn(), tmp_path, server.base, http_timeout=10)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await confirm_fallback(app, pilot)
+            await wait_for(lambda: isinstance(app.screen, ActionResultModal), timeout=10)
+            body = static_text(app.screen.query_one("#result-body", Static))
+    assert "DONE" in body
+    assert "HTTP 200 OK (answer too large (> 65,536 bytes))" in body
+    assert len(body) < 1000

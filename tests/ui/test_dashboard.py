@@ -349,3 +349,37 @@ async def test_a_console_started_with_the_collector_paused_gets_it_back_once_up(
     finally:
         startup_gc.resume()
         gc.enable()
+
+
+async def test_started_while_health_drips_the_console_shows_the_database(db18) -> None:
+    """In an incident the application's /health hanging is exactly when the console is opened:
+    the database is on screen at once, the probe says TIMEOUT when its deadline passes."""
+    import json
+
+    from ..httpserver import Route, http_server
+
+    healthy = {"status": "healthy", "database": "connected", "version": "2", "timestamp": "t"}
+    with http_server() as server:
+        server.routes["/health"] = Route(200, json.dumps(healthy), drip=2)
+        target = TargetConfig(
+            name="prod-test", dsn=db18.dsn(), app_health_url=f"{server.base}/health"
+        )
+        config = Config(
+            console=ConsoleConfig(refresh_interval=0.3, http_timeout=3),
+            targets={"prod-test": target},
+        )
+        app = EngFlowApp(config, target)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await applied(app)
+            await pilot.pause()
+            health = static_text(app.screen.query_one(HealthPanel))
+            assert "CONNECTED" in health
+            assert "PG 18" in health
+            status = static_text(app.screen.query_one("#status-line", Static))
+            assert "CONNECTING" not in status
+            assert not [line for line in health.splitlines() if line.startswith("app ")]
+            # The probe's deadline (3 s) passes: TIMEOUT, the database panels still live.
+            await wait_for(lambda: "TIMEOUT" in static_text(app.screen.query_one(HealthPanel)))
+            assert "no answer in time (deadline 3 s)" in static_text(
+                app.screen.query_one(HealthPanel)
+            )

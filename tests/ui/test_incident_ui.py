@@ -605,3 +605,46 @@ async def test_an_incident_belongs_to_its_target_and_lives_in_the_state_dir(
         await started(again)
         await wait_for(lambda: bool(again.screen.query(IncidentBar)))
         assert "SEV1" in bar_text(again)
+
+
+async def test_a_post_to_a_hanging_webhook_shows_it_is_waiting_and_esc_gives_up(
+    db18, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The receiver drips its answer a byte every half second (a per-read timeout never trips,
+    the post hung over 40 s): the operator sees the wait and gives up; the text is kept."""
+    from engflow_tui.screens.waiting_modal import WaitingModal
+
+    with http_server() as server:
+        server.routes["/hook"] = Route(200, "ok", drip=0.5, drip_head=True)
+        monkeypatch.setenv("ENGFLOW_TEST_SLACK", server.base + "/hook")
+        app = make_app(db18.dsn(), tmp_path, Clock(), hook_env="ENGFLOW_TEST_SLACK")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(app)
+            await declare(app, pilot, "API slow", 2, "pages take 5 s")
+            await pilot.press("M")
+            await dialog_ready(app, TablePickerModal)
+            await pilot.press("enter")  # Incident alert
+            await dialog_ready(app, IncidentMessageModal)
+            await pilot.press(*"TYPED ")
+            await pilot.press("f4")
+            await dialog_ready(app, ConfirmModal)
+            await pilot.press("y")
+            await dialog_ready(app, WaitingModal)
+            assert "$ENGFLOW_TEST_SLACK" in static_text(app.screen.query_one("#waiting-detail"))
+            assert "gives up by itself after 10s" in static_text(
+                app.screen.query_one("#waiting-elapsed")
+            )
+            await pilot.press("escape")
+            await dialog_ready(app, MessageModal)
+            body = static_text(app.screen.query_one("#message-body"))
+            assert "did not take the message: gave up waiting after" in body
+            await pilot.press("enter")
+            await dialog_ready(app, IncidentMessageModal)
+            assert app.screen.query_one(TextArea).text.startswith("TYPED ")
+            texts = [e.text for e in app.incidents.log.incident.timeline]
+            assert any(
+                t.startswith(
+                    "Incident alert NOT sent via webhook $ENGFLOW_TEST_SLACK: gave up waiting"
+                )
+                for t in texts
+            ), texts
