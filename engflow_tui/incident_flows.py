@@ -162,6 +162,8 @@ class IncidentFlows:
         self._refill_screen()
 
     def _refill_screen(self) -> None:
+        if not self.app.screen_stack:  # closing: the last snapshot's events still arrive
+            return
         screen = self.app.screen
         incident = self.log.incident
         if isinstance(screen, _ui().IncidentScreen) and incident is not None:

@@ -47,7 +47,11 @@ def declared_app(screen: str) -> tuple[EngFlowApp, object]:
         app.incidents.changed()
         if screen == "incident":
             await pilot.press("I")
-        app.clear_notifications()  # the fixed snapshot's alert toasts are not what is shown here
+        # The fixed snapshot's alert toasts are not what is shown here: every message of the
+        # first two snapshots handled (their toasts posted), then cleared.
+        await pilot.pause()
+        await pilot.pause()
+        app.clear_notifications()
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
