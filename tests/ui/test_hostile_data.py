@@ -78,17 +78,26 @@ async def test_the_terminal_title_stays_ours_in_tmux(db18, tmp_path: Path) -> No
             ["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "48", command],
             check=True,
         )
-        deadline = time.monotonic() + 40
-        screen = ""
-        while time.monotonic() < deadline and "REDTABLE" not in screen:
-            await asyncio.sleep(0.3)
-            screen = subprocess.run(
-                ["tmux", "capture-pane", "-p", "-e", "-t", session],
+        # A detached session keeps the server's default size on some tmux versions.
+        subprocess.run(
+            ["tmux", "resize-window", "-t", session, "-x", "160", "-y", "48"], check=False
+        )
+        def capture(*flags: str) -> str:
+            return subprocess.run(
+                ["tmux", "capture-pane", "-p", *flags, "-t", session],
                 capture_output=True,
                 text=True,
                 check=False,
             ).stdout
-        assert "\\x1b]2;PWNED" in screen
+
+        # The name on screen, as text (-J joins the lines a toast wraps).
+        deadline = time.monotonic() + 40
+        shown = ""
+        while time.monotonic() < deadline and "\\x1b]2;P" not in shown:
+            await asyncio.sleep(0.3)
+            shown = capture("-J")
+        assert "\\x1b]2;P" in shown, shown
+        screen = capture("-e")
         title = subprocess.run(
             ["tmux", "display-message", "-p", "-t", session, "#{pane_title}"],
             capture_output=True,
