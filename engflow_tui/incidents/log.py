@@ -526,6 +526,11 @@ class IncidentLog:
                 or ("refused" if event == "refused" else event)
             )
             verb = {"finished": "", "failed": "FAILED ", "refused": "REFUSED "}[event]
+            statuses = {
+                o.get("status") for o in record.get("outcomes") or () if isinstance(o, Mapping)
+            }
+            if event == "finished" and "failed" in statuses:  # ran, and failed on a target
+                verb = "PARTLY FAILED " if "done" in statuses else "FAILED "
             entries.append(
                 self._entry(
                     "action",
