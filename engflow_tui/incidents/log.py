@@ -529,8 +529,8 @@ class IncidentLog:
             statuses = {
                 o.get("status") for o in record.get("outcomes") or () if isinstance(o, Mapping)
             }
-            if event == "finished" and "failed" in statuses:  # ran, and failed on a target
-                verb = "PARTLY FAILED " if "done" in statuses else "FAILED "
+            if event == "finished" and statuses & {"failed", "partial"}:  # failed somewhere
+                verb = "PARTLY FAILED " if statuses & {"done", "partial"} else "FAILED "
             entries.append(
                 self._entry(
                     "action",

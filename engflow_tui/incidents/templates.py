@@ -40,7 +40,7 @@ def action_lines(entry: TimelineEntry) -> list[str]:
     event = audit.get("event")
     outcomes = [o for o in audit.get("outcomes") or () if isinstance(o, Mapping)]
     done = [o for o in outcomes if o.get("status") == "done"]
-    failed = [o for o in outcomes if o.get("status") in ("failed", "refused")]
+    failed = [o for o in outcomes if o.get("status") in ("failed", "refused", "partial")]
     skipped = [o for o in outcomes if o.get("status") == "skipped"]
     lines = []
     if done or (event == "finished" and not outcomes):
@@ -49,7 +49,9 @@ def action_lines(entry: TimelineEntry) -> list[str]:
     elif skipped and not failed and event == "finished":
         lines.append(f"NO EFFECT: {action} — {_one_line(skipped[0].get('message'))}")
     for outcome in failed:
-        mark = "REFUSED" if outcome.get("status") == "refused" else "FAILED"
+        mark = {"refused": "REFUSED", "partial": "PARTIAL"}.get(
+            str(outcome.get("status")), "FAILED"
+        )
         lines.append(
             f"{mark}: {action} on {_one_line(outcome.get('target'))} — "
             f"{_one_line(outcome.get('message'))}"

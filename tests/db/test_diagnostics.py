@@ -644,6 +644,65 @@ async def test_restore_of_the_newest_dump_into_a_scratch_server(db, tmp_path: Pa
     assert after == before
 
 
+async def dump_with_policies(db, tmp_path: Path, extra_sql: str = "") -> tuple[Path, str, str]:
+    """A real dump whose policies name roles the scratch server does not have: (dump, role,
+    awkward role). Roles are cluster-wide: named after the test's database."""
+    dsn = db.dsn()
+    role, weird = f"authenticated_{db.name}", f'Weird "Role", {db.name}'
+    quoted = '"' + weird.replace('"', '""') + '"'
+    await admin_sql(
+        dsn,
+        f"""
+        CREATE ROLE {role}; CREATE ROLE {quoted};
+        CREATE TABLE public.orcamentos (id int, owner text);
+        INSERT INTO public.orcamentos SELECT g, 'ana' FROM generate_series(1, 30) g;
+        ALTER TABLE public.orcamentos ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY p_read ON public.orcamentos FOR SELECT TO {role}, {quoted}
+            USING (owner = current_user);
+        CREATE POLICY p_all ON public.orcamentos USING (true);
+        {extra_sql}
+        ANALYZE;
+        """,
+    )
+    dump = tmp_path / "with-policies.dump"
+    await asyncio.to_thread(_dump, dsn, dump)
+    return dump, role, weird
+
+
+async def test_restore_creates_the_roles_the_dumps_policies_name(db, tmp_path: Path) -> None:
+    """pg_restore fails on `CREATE POLICY … TO authenticated` when the role is missing: the
+    scratch server gets the roles first, so the policies restore and nothing is an error."""
+    dump, role, weird = await dump_with_policies(db, tmp_path)
+    report = await restore_dump(dump, {("public", "orcamentos"): 30.0})
+    assert report.errors == ()
+    assert set(report.roles_created) == {role, weird}
+    assert [t["restored"] for t in report.tables] == [30]
+    assert "error" not in report.summary()
+
+
+async def test_restore_retries_once_it_created_a_role_an_error_names(db18, tmp_path: Path) -> None:
+    """A role named elsewhere than a policy (a user mapping): the error names it, the scratch
+    server gets it and the restore runs again; nothing is left failed."""
+    dsn = db18.dsn()
+    role = f"reporter_{db18.name}"
+    await admin_sql(
+        dsn,
+        f"""
+        CREATE ROLE {role};
+        CREATE EXTENSION postgres_fdw;
+        CREATE SERVER other FOREIGN DATA WRAPPER postgres_fdw;
+        CREATE USER MAPPING FOR {role} SERVER other OPTIONS (user 'r');
+        CREATE TABLE public.t (id int); INSERT INTO public.t VALUES (1), (2);
+        """,
+    )
+    dump = tmp_path / "mapping.dump"
+    await asyncio.to_thread(_dump, dsn, dump)
+    report = await restore_dump(dump, {})
+    assert report.errors == ()
+    assert report.roles_created == (role,)
+    assert report.rows == 2
+
+
 # ------------------------------------------------------------------------- privileges, contract
 
 
