@@ -14,7 +14,7 @@ from ..durations import format_age, format_duration
 from ..figures import HIDDEN_FIX, long_running
 from ..model import Unavailable
 from ..redact import redact_query
-from .base import Context, Probe
+from .base import Context, Probe, listed
 
 BLOCKED_CRITICAL_SECONDS = 60.0
 """A session waiting on a lock for longer than this makes locks.blocking critical."""
@@ -220,8 +220,8 @@ async def table_cache_details(ctx: Context, check: Check) -> Check:
     low = [t for t in tables if t["hit_pct"] is not None and t["hit_pct"] < threshold]
     summary = check.summary
     if low:
-        summary += f"; {len(low)} table(s) below {threshold:g} %: " + ", ".join(
-            f"{t['table']} {t['hit_pct']} %" for t in low[:3]
+        summary += f"; {len(low)} table(s) below {threshold:g} %: " + listed(
+            [f"{t['table']} {t['hit_pct']} %" for t in low], 3
         )
     return replace(check, summary=summary, details={"tables": tables})
 

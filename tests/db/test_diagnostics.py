@@ -369,6 +369,26 @@ async def test_client_from_an_address_outside_the_allowlist(db) -> None:
     assert unset.status == "unknown" and "allowed_cidrs" in (unset.fix or "")
 
 
+async def test_sessions_from_one_address_are_counted_as_one_address(db) -> None:
+    """Three applications (and users) from 127.0.0.1: one address, however many rows."""
+    dsn = db.dsn()
+    async with (
+        session(dsn, "intruder-a"),
+        session(dsn, "intruder-b"),
+        session(dsn, "intruder-c"),
+    ):
+        outside = SecurityConfig(allowed_cidrs=("10.0.0.0/8",))
+        check = (await diagnose(dsn, quick=True, security=outside))["security.unknown_clients"]
+    addresses = {d["address"] for d in check.details}
+    assert addresses == {"127.0.0.1"}
+    assert len(check.details) >= 3, "one row per user and application"
+    sessions = sum(d["sessions"] for d in check.details)
+    assert check.summary.startswith(
+        f"{sessions} session(s) from 1 address(es) outside allowed_cidrs: 127.0.0.1"
+    ), check.summary
+    assert check.value == 1
+
+
 # ---------------------------------------------------------------------------------- performance
 
 
@@ -449,6 +469,25 @@ async def test_long_running_statement(db) -> None:
 
 
 # ---------------------------------------------------------------------------------- maintenance
+
+
+async def test_unindexed_foreign_keys_summary_accounts_for_every_one(db) -> None:
+    """The demo's six unindexed foreign keys: a summary saying 6 must not name only 5 as if
+    they were all of them."""
+    dsn = db.dsn()
+    children = ["anexos", "clientes", "itens", "orcamentos", "projetos", "tarefas"]
+    await admin_sql(
+        dsn,
+        "CREATE TABLE public.p (id int PRIMARY KEY);"
+        + "".join(
+            f"CREATE TABLE public.{c} (id int, p_id int REFERENCES p (id));" for c in children
+        ),
+    )
+    fk = (await diagnose(dsn))["maintenance.unindexed_foreign_keys"]
+    assert len(fk.details) == 6 and fk.value == 6
+    assert fk.summary.startswith("6 foreign key(s) without an index"), fk.summary
+    named = [c for c in children if f"public.{c}(p_id)" in fk.summary]
+    assert len(named) == 5 and fk.summary.endswith(" and 1 more"), fk.summary
 
 
 async def test_duplicate_unused_and_unindexed_foreign_key(db) -> None:
