@@ -91,6 +91,11 @@ INCIDENT_COMMANDS = (
     ("Add incident note", "One line in the incident timeline", "note"),
     ("Set incident ETA", "The estimated resolution the messages announce", "eta"),
     ("Resolve incident", "Close the incident and stop its timers", "resolve"),
+    (
+        "Close incident",
+        "A resolved incident: its bar leaves every screen now (report and archive stay)",
+        "close",
+    ),
     ("Incident message", "Incident alert / user notification: copy, save or post", "message"),
     (
         "Export incident report",

@@ -607,3 +607,29 @@ def test_the_single_incident_file_of_earlier_versions_becomes_its_targets(tmp_pa
     assert resumed.incident is not None and resumed.incident.title == "Database unreachable"
     assert (tmp_path / "incidents" / "prod.json").exists()
     assert not (tmp_path / "incident.json").exists()
+
+
+def test_a_closed_incident_stays_closed_here_when_another_console_writes_it(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    here = IncidentLog(IncidentStore(tmp_path / "incident.json"), clock)
+    here.declare("Database unreachable", 2, "every user", "ana", "prod")
+    there = IncidentLog(IncidentStore(tmp_path / "incident.json"), clock)
+    assert there.incident is not None
+    with pytest.raises(ValueError, match="resolve it first"):
+        here.close()
+    clock.advance(minutes=30)
+    here.resolve("failover")
+    assert here.closes_in(600, clock.now) == 600
+    clock.advance(minutes=4)
+    assert here.closes_in(600, clock.now) == 360
+    closed = here.close()
+    assert closed.status is Status.RESOLVED and here.incident is None
+    assert here.closes_in(600, clock.now) is None
+    there.refresh()
+    there.report_exported("/tmp/r.md")  # another console writes the resolved incident
+    assert not here.refresh() and here.incident is None
+    # A new incident declared elsewhere is shown here.
+    there.declare("Slow API", 3, "", "ana", "prod")
+    assert here.refresh() and here.incident is not None and here.incident.title == "Slow API"
