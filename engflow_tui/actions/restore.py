@@ -59,6 +59,8 @@ def plan_test_restore(config: Config, target: TargetConfig) -> ActionPlan:
             "initdb + pg_ctl start   -- a scratch PostgreSQL in a new temporary directory\n"
             "CREATE ROLE <each role the dump's policies name> NOLOGIN   -- on the scratch server\n"
             f"pg_restore --no-owner --no-privileges --dbname <scratch> {dump}\n"
+            "-- only if an error names another missing role: CREATE ROLE it, and the same\n"
+            "-- pg_restore again with --clean --if-exists\n"
             "SELECT count(*) FROM <each restored table>   -- on the scratch server\n"
             "pg_ctl stop; rm -r <its directory>\n"
             f"-- live database {target.name}: only pg_class row estimates are read"
