@@ -65,9 +65,9 @@ async def test_enable_rls_on_a_locked_table_is_a_failed_attempt_in_the_incident_
     taken = alert.split("Actions Taken:\n")[1].split("\n\n")[0].splitlines()
     assert len(taken) == 2
     assert taken[0].startswith(
-        '- FAILED: Enable RLS on "public"."orcamentos_historico" — not enabled: another '
-        "transaction holds a lock"
+        '- FAILED: Enable RLS on "public"."orcamentos_historico" — not enabled: '
     )
+    assert "lock" in taken[0], taken[0]  # the lock timeout, in the runner's words
     assert taken[1] == '- Enable RLS: RLS enabled on "public"."orcamentos_historico"'
     notice = templates.user_notification(log.incident, "https://status.example.com")
     assert "orcamentos_historico" not in notice
