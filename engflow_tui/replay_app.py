@@ -16,7 +16,6 @@ from .messages import AlertSelected
 from .model import Alert
 from .screens.replay_dashboard import ReplayDashboard
 
-
 WORKS_IN_A_REPLAY = frozenset(
     {"Show connections", "Show slow queries", "Show RLS status", "Show alerts", "Refresh now"}
 )
