@@ -179,7 +179,9 @@ async def check_sessions(ctx: Context) -> list[Check]:
         ),
         count,
         details=long,
-        fix="look at its plan (EXPLAIN); Cancel query on its pid if it must stop" if count else None,
+        fix="look at its plan (EXPLAIN); Cancel query on its pid if it must stop"
+        if count
+        else None,
         action="Cancel query" if long else None,
         action_target={"pid": long[0]["pid"], "backend_start": long[0]["backend_start"]}
         if long
