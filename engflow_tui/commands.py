@@ -49,7 +49,10 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
         ("Enable RLS", "Runbook: re-enable row-level security on a table of the exposed schemas"),
         ("Run ANALYZE", "Runbook weekly maintenance: refresh planner statistics"),
         ("Emergency fallback", "Runbook SEV1 0-2 min: switch the application to its fallback"),
-        ("Test restore", "Runbook evening checklist: restore the newest dump into a scratch server"),
+        (
+            "Test restore",
+            "Runbook evening checklist: restore the newest dump into a scratch server",
+        ),
     )
     for name, help_text in actions:
         yield SystemCommand(name, help_text, lambda n=name: app.start_action(n))
@@ -91,6 +94,11 @@ INCIDENT_COMMANDS = (
     ("Add incident note", "One line in the incident timeline", "note"),
     ("Set incident ETA", "The estimated resolution the messages announce", "eta"),
     ("Resolve incident", "Close the incident and stop its timers", "resolve"),
+    (
+        "Close incident",
+        "A resolved incident: its bar leaves every screen now (report and archive stay)",
+        "close",
+    ),
     ("Incident message", "Incident alert / user notification: copy, save or post", "message"),
     (
         "Export incident report",

@@ -276,6 +276,9 @@ class IncidentsConfig:
     webhook_url_env: str | None = None
     """Env var holding the Slack-compatible webhook for incident messages; default: the first
     [[notifications.webhooks]] of kind slack."""
+    close_resolved_after: float = 600.0
+    """A resolved incident's bar stays (green) this long on every screen, then closes by itself
+    (Close incident closes it sooner)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -1123,6 +1126,7 @@ _INCIDENT_KINDS = {
     "system": "str",
     "status_page_url": "str",
     "webhook_url_env": "envname",
+    "close_resolved_after": "duration",
 }
 
 

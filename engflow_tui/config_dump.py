@@ -106,6 +106,7 @@ def _incident_sections(config: Config) -> dict[str, Any]:
             "status_update_every": {
                 str(k): format_duration(v) for k, v in sorted(incidents.status_update_every.items())
             },
+            "close_resolved_after": format_duration(incidents.close_resolved_after),
             **{
                 k: v
                 for k, v in {

@@ -152,7 +152,10 @@ class IncidentFlows:
             if incident
             else None
         )
-        bar.show(incident, deadline, now)
+        bar.show(incident, deadline, now, self._closes_in(now))
+
+    def _closes_in(self, now: datetime) -> float | None:
+        return self.log.closes_in(self.config.incidents.close_resolved_after, now)
 
     def changed(self) -> None:
         """After every change: save problems said, bar and Incident screen refreshed."""
@@ -183,6 +186,12 @@ class IncidentFlows:
         if self.log.open:
             self.sync_audit()
             self._remind()
+        else:
+            closes_in = self._closes_in(self.clock())
+            if closes_in is not None and closes_in <= 0:
+                after = format_age(self.config.incidents.close_resolved_after)
+                self._close(f"closed by itself {after} after its resolution")
+                return
         self.show_bar()
         self._refill_screen()
 
@@ -259,6 +268,7 @@ class IncidentFlows:
             verb
             not in (
                 "declare",
+                "close",
                 "show",
                 "show_escalation",
                 "export",
@@ -483,6 +493,33 @@ class IncidentFlows:
                 incident.eta if incident else "",
             ),
             chosen,
+        )
+
+    def do_close(self) -> None:
+        """Close incident: a resolved incident's bar leaves every screen now."""
+        incident = self.log.incident
+        if incident is None:
+            self.app.notify("no incident to close", severity="warning")
+        elif incident.open:
+            self.app.notify(
+                f"{incident.id} is still open: resolve it first (R in the Incident screen)",
+                severity="warning",
+                markup=False,
+            )
+        else:
+            self._close("closed")
+
+    def _close(self, how: str) -> None:
+        incident = self.log.close()
+        for screen in self.app.screen_stack:  # the bar leaves every screen, not only this one
+            for bar in screen.query(IncidentBar):
+                bar.show(None, None, self.clock())
+        if isinstance(self.app.screen, _ui().IncidentScreen):
+            self.app.pop_screen()  # nothing left to show there
+        self.app.notify(
+            f"{incident.id} {how}: its report and archive are in {self.reports_dir}",
+            timeout=6,
+            markup=False,
         )
 
     def do_resolve(self) -> None:

@@ -16,6 +16,12 @@ from .messages import AlertSelected
 from .model import Alert
 from .screens.replay_dashboard import ReplayDashboard
 
+WORKS_IN_A_REPLAY = frozenset(
+    {"Show connections", "Show slow queries", "Show RLS status", "Show alerts", "Refresh now"}
+)
+"""The palette names an alert's runbook links to that a replay can do (it only shows panels);
+every other one (Enable RLS, Emergency fallback, Trends…) needs a live console."""
+
 
 class ReplayApp(EngFlowApp):
     def __init__(
@@ -67,15 +73,21 @@ class ReplayApp(EngFlowApp):
         """The alerts as recorded at the cursor (the engine does not run on a replay)."""
         from .screens.alerts_screen import AlertsScreen
 
-        snapshot = self.dashboard.snapshot if self.dashboard is not None else None
-        at = snapshot.taken_at if snapshot is not None else datetime.now(UTC)
-        self.push_screen(AlertsScreen(self._recorded_alerts(), [], at))
+        self.push_screen(
+            AlertsScreen(self._recorded_alerts(), [], self._frame_time(), recorded=True)
+        )
 
     def refresh_alerts_screen(self) -> None:
+        """After each poll: the alerts of the frame at the cursor, "since" counted to its time
+        (a paused replay shows the same figures however long it stays paused)."""
         from .screens.alerts_screen import AlertsScreen
 
         if isinstance(self.screen, AlertsScreen):
-            self.screen.refill(self._recorded_alerts(), [])
+            self.screen.refill(self._recorded_alerts(), [], self._frame_time())
+
+    def _frame_time(self) -> datetime:
+        snapshot = self.dashboard.snapshot if self.dashboard is not None else None
+        return snapshot.taken_at if snapshot is not None else datetime.now(UTC)
 
     def on_alert_selected(self, message: AlertSelected) -> None:
         if message.acknowledge:
@@ -88,10 +100,11 @@ class ReplayApp(EngFlowApp):
         if alert is None:
             self.action_show_alerts()
             return
-        snapshot = self.dashboard.snapshot if self.dashboard is not None else None
-        at = snapshot.taken_at if snapshot is not None else datetime.now(UTC)
         section = runbook_sections().get(alert.runbook or "")
-        self.push_screen(AlertDetailModal(alert, section, at))
+        if section is not None:  # the actions of a live console are not offered here
+            actions = [a for a in section.get("actions", []) if a in WORKS_IN_A_REPLAY]
+            section = {**section, "actions": actions}
+        self.push_screen(AlertDetailModal(alert, section, self._frame_time()))
 
     def action_show_trends(self) -> None:
         self.notify(

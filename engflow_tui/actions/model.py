@@ -39,7 +39,7 @@ class ActionPlan:
 class TargetOutcome:
     target: str
     status: str
-    """done | skipped | failed | refused"""
+    """done | partial | skipped | failed | refused"""
     message: str
     follow_up: str | None = None
     """An action the result offers next (one key), through its own confirmation: Cancel query

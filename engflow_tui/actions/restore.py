@@ -1,6 +1,8 @@
 """The Test restore action (runbook evening checklist: "test a restore of a recent backup"):
 the newest dump of ``[backups] path`` restored into a throw-away embedded PostgreSQL on this
-machine, every table counted against the live database's estimates, the scratch server removed.
+machine (with the roles its policies name created there first), every table counted against the
+live database's estimates, the scratch server removed. A restore pg_restore reported errors for
+is PARTIAL, with every error in full.
 
 Read-only for the live database (it only reads ``pg_class`` estimates), so read-only mode allows
 it; it still goes through the confirmation dialog and the audit log like every action.
@@ -55,7 +57,10 @@ def plan_test_restore(config: Config, target: TargetConfig) -> ActionPlan:
         ),
         statement=(
             "initdb + pg_ctl start   -- a scratch PostgreSQL in a new temporary directory\n"
+            "CREATE ROLE <each role the dump's policies name> NOLOGIN   -- on the scratch server\n"
             f"pg_restore --no-owner --no-privileges --dbname <scratch> {dump}\n"
+            "-- only if an error names another missing role: CREATE ROLE it, and the same\n"
+            "-- pg_restore again with --clean --if-exists\n"
             "SELECT count(*) FROM <each restored table>   -- on the scratch server\n"
             "pg_ctl stop; rm -r <its directory>\n"
             f"-- live database {target.name}: only pg_class row estimates are read"
@@ -101,7 +106,17 @@ async def run_test_restore(
         report = await restore_dump(dump, live)
     except (ServerError, DatabaseError, OSError) as exc:
         raise ActionError(f"test restore failed: {exc}") from None
-    outcomes = [TargetOutcome(dump.name, "done" if report.tables else "failed", report.summary())]
+    status = "failed" if not report.tables else "partial" if report.errors else "done"
+    outcomes = [TargetOutcome(dump.name, status, report.summary())]
+    if report.roles_created:
+        outcomes.append(
+            TargetOutcome(
+                "scratch server",
+                "done",
+                "created the role(s) the dump names, on the scratch server only (it "
+                "is removed): " + ", ".join(db.quote_ident(r) for r in report.roles_created),
+            )
+        )
     for t in report.tables:
         name = f"{t['schema']}.{t['table']}"
         restored, live_n = t["restored"], t["live_estimate"]
@@ -112,6 +127,5 @@ async def run_test_restore(
             outcomes.append(TargetOutcome(name, "failed", f"{restored} rows restored, {estimate}"))
         else:
             outcomes.append(TargetOutcome(name, "done", f"{restored} rows restored, {estimate}"))
-    if report.warnings:
-        outcomes.append(TargetOutcome("pg_restore", "skipped", report.warnings))
+    outcomes += [TargetOutcome("pg_restore", "failed", error) for error in report.errors]
     return outcomes

@@ -388,7 +388,8 @@ def verdict(item: Item, facts: Facts, now: datetime) -> Verdict:
     statuses = {r[0] for r in results}
     status = "fail" if "fail" in statuses else "pending" if "pending" in statuses else "pass"
     value = " · ".join(r[1] for r in results if r[1] is not None) or None
-    detail = "; ".join(r[2] for r in results if r[2])
+    # Each detail once: CPU and memory without host metrics share one reason.
+    detail = "; ".join(dict.fromkeys(r[2] for r in results if r[2]))
     return Verdict(status, value, detail, now)
 
 

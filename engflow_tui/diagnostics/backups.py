@@ -21,6 +21,7 @@ from ..config import BackupsConfig
 from ..diagnose import Check
 from ..durations import format_age, format_duration
 from .base import Context, Probe, fill_template, size_text
+from .dump_text import missing_roles, policy_entries, policy_roles, restore_errors
 
 ARCHIVE_STALE_SECONDS = 24 * 3600.0
 LIST_TIMEOUT = 60.0
@@ -225,8 +226,11 @@ class RestoreReport:
     seconds: float
     tables: list[dict[str, Any]] = field(default_factory=list)
     """schema, table, restored rows, live estimate."""
-    warnings: str = ""
-    """What pg_restore said (it exits non-zero for ignorable errors too, e.g. missing roles)."""
+    errors: tuple[str, ...] = ()
+    """Every error pg_restore reported, each complete (it exits non-zero for errors it went on
+    after, e.g. a policy whose role is missing): a restore with errors is partial."""
+    roles_created: tuple[str, ...] = ()
+    """Roles the dump's policies name, created in the scratch server before restoring."""
 
     @property
     def rows(self) -> int:
@@ -246,6 +250,8 @@ class RestoreReport:
             f"restored {Path(self.dump).name}: {len(self.tables)} table(s), {self.rows} row(s) "
             f"in {self.seconds:.1f} s"
         )
+        if self.errors:
+            text += f"; partial: {len(self.errors)} error(s) restoring"
         if missing:
             text += f"; {len(missing)} live table(s) missing from the dump"
         if short:
@@ -253,10 +259,57 @@ class RestoreReport:
         return text
 
 
+async def _run(args: list[str], limit: float) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run, args, capture_output=True, text=True, timeout=limit, check=False
+    )
+
+
+async def _policy_roles(tool: Path, dump: Path, workdir: Path) -> list[str]:
+    """The roles the dump's policies name (read from its POLICY entries only)."""
+    toc = await _run([str(tool), "--list", str(dump)], LIST_TIMEOUT)
+    entries = policy_entries(toc.stdout) if toc.returncode == 0 else []
+    if not entries:
+        return []
+    listing = workdir / "policies.list"
+    listing.write_text("\n".join(entries) + "\n", encoding="utf-8")
+    sql = await _run(
+        [str(tool), "--use-list", str(listing), "--file", "-", str(dump)], LIST_TIMEOUT
+    )
+    return policy_roles(sql.stdout) if sql.returncode == 0 else []
+
+
+async def _create_roles(dsn: str, roles: list[str]) -> tuple[list[str], list[str]]:
+    """Create ``roles`` (NOLOGIN) on the scratch server: (created, errors). One that exists
+    already (postgres) is neither."""
+    created: list[str] = []
+    errors: list[str] = []
+    if not roles:
+        return created, errors
+    conn = await db.connect(dsn, read_only=False)
+    try:
+        for role in roles:
+            sql = fill_template(db.load_sql("scratch_create_role"), {"role": db.quote_ident(role)})
+            try:
+                await conn.execute(sql)
+            except Exception as exc:  # noqa: BLE001 - said in the result, the restore goes on
+                error = db.translate_error(exc)
+                if error.sqlstate != "42710":  # duplicate_object: it is there already
+                    errors.append(f"cannot create role {db.quote_ident(role)} to restore: {error}")
+                continue
+            created.append(role)
+    finally:
+        await conn.close()
+    return created, errors
+
+
 async def restore_dump(
     dump: Path, live_estimates: dict[tuple[str, str], float], *, limit: float = 1800.0
 ) -> RestoreReport:
-    """Restore ``dump`` into a new embedded server, count every table, remove the server."""
+    """Restore ``dump`` into a new embedded server, count every table, remove the server.
+
+    The roles the dump's policies name are created there first (the server is scratch); a role
+    an error still says is missing is created and the restore run again (``--clean``)."""
     from ..demo.server import ServerError, embedded_bin_dir, temporary_server
 
     tool = pg_tool("pg_restore")
@@ -269,24 +322,21 @@ async def restore_dump(
     server = await asyncio.to_thread(temporary_server, bins, "engflow-restore-")
     try:
         dsn = server.dsn()
-
-        def restore() -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [
-                    str(tool),
-                    "--no-owner",
-                    "--no-privileges",
-                    "--dbname",
-                    dsn,
-                    str(dump),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=limit,
-                check=False,
-            )
-
-        result = await asyncio.to_thread(restore)
+        restore = [str(tool), "--no-owner", "--no-privileges", "--dbname", dsn, str(dump)]
+        created, role_errors = await _create_roles(
+            dsn, await _policy_roles(tool, dump, server.base_dir)
+        )
+        result = await _run(restore, limit)
+        errors = restore_errors(result.stderr)
+        missing = [r for r in missing_roles(errors) if r not in created]
+        if missing:  # a role named elsewhere than a policy's TO: create it, restore again
+            more, more_errors = await _create_roles(dsn, missing)
+            created, role_errors = created + more, role_errors + more_errors
+            if more:
+                result = await _run([*restore[:-1], "--clean", "--if-exists", str(dump)], limit)
+                errors = restore_errors(result.stderr)
+        if result.returncode != 0 and not errors:
+            errors = [" ".join(result.stderr.split()) or f"pg_restore exited {result.returncode}"]
         conn = await db.connect(dsn, statement_timeout=limit, read_only=True)
         try:
             restored: dict[tuple[str, str], int] = {}
@@ -299,7 +349,7 @@ async def restore_dump(
         finally:
             await conn.close()
         if not restored and result.returncode != 0:
-            raise ServerError("pg_restore failed: " + " ".join(result.stderr.split())[:500])
+            raise ServerError("pg_restore failed: " + "; ".join(errors))
         keys = sorted(set(restored) | set(live_estimates))
         tables = [
             {
@@ -316,7 +366,8 @@ async def restore_dump(
             dump=str(dump),
             seconds=time.monotonic() - started,
             tables=tables,
-            warnings=" ".join(result.stderr.split())[:500] if result.returncode else "",
+            errors=tuple(role_errors + errors),
+            roles_created=tuple(created),
         )
     finally:
         await asyncio.to_thread(server.remove)

@@ -61,6 +61,13 @@ class Context:
         return kept, dropped
 
 
+def listed(names: Sequence[str], most: int = 5, sep: str = ", ") -> str:
+    """The first ``most`` names and how many more ("a, b, c, d, e and 1 more"): a summary that
+    counts 6 never names 5 as if they were all."""
+    shown = sep.join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def fill_template(sql: str, values: dict[str, str]) -> str:
     """Put quoted identifiers into a template in one pass (a name containing ``{x}`` stays as is)."""
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), sql)

@@ -22,7 +22,7 @@ from .. import db
 from ..db import quote_qualified
 from ..diagnose import Check
 from ..durations import format_duration
-from .base import Context, Probe, fill_template, finding
+from .base import Context, Probe, fill_template, finding, listed
 
 SAMPLE_SIZE = 5
 LOCK_WAIT = 1.0
@@ -360,7 +360,7 @@ async def check_not_valid(ctx: Context) -> list[Check]:
             status="warning",
             found=lambda k: (
                 f"{len(k)} constraint(s) NOT VALID (existing rows never checked): "
-                + ", ".join(i["constraint"] for i in k[:5])
+                + listed([i["constraint"] for i in k])
             ),
             clean="every constraint is validated",
             fix="check for violations (integrity.orphans), fix them, then ALTER TABLE … VALIDATE CONSTRAINT …",
@@ -388,7 +388,7 @@ async def check_fk_triggers(ctx: Context) -> list[Check]:
             status="critical",
             found=lambda k: (
                 f"foreign keys not enforced on {len(k)} table(s) (triggers disabled): "
-                + ", ".join(i["table"] for i in k[:5])
+                + listed([i["table"] for i in k])
             ),
             clean="foreign-key triggers enabled everywhere",
             fix="ALTER TABLE <table> ENABLE TRIGGER ALL;  then look for orphans written meanwhile",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..db import quote_ident, quote_qualified
 from ..diagnose import Check
 from ..durations import format_age
-from .base import Context, Probe, finding, size_text
+from .base import Context, Probe, finding, listed, size_text
 
 DEAD_MIN = 1000
 """Dead tuples below this never warrant a vacuum finding (autovacuum's own base threshold is 50)."""
@@ -47,7 +47,7 @@ async def check_unused(ctx: Context) -> list[Check]:
             found=lambda k: (
                 f"{len(k)} index(es) never scanned{since}, "
                 f"{size_text(sum(i['size_bytes'] for i in k))} in all: "
-                + ", ".join(i["index"] for i in k[:5])
+                + listed([i["index"] for i in k])
             ),
             clean="every index has been used",
             fix="check replicas and monthly jobs use none of them, then DROP INDEX CONCURRENTLY …;",
@@ -84,7 +84,7 @@ async def check_duplicates(ctx: Context) -> list[Check]:
             status="warning",
             found=lambda k: (
                 f"{len(k)} set(s) of identical indexes: "
-                + "; ".join(f"{i['table']} ({', '.join(i['indexes'])})" for i in k[:3])
+                + listed([f"{i['table']} ({', '.join(i['indexes'])})" for i in k], 3, sep="; ")
             ),
             clean="no duplicate indexes",
             fix="keep one index of each set: DROP INDEX CONCURRENTLY the others (see each fix)",
@@ -115,8 +115,7 @@ async def check_unindexed_fks(ctx: Context) -> list[Check]:
             status="warning",
             found=lambda k: (
                 f"{len(k)} foreign key(s) without an index (deleting a parent scans "
-                "the child): "
-                + ", ".join(f"{i['table']}({', '.join(i['columns'])})" for i in k[:5])
+                "the child): " + listed([f"{i['table']}({', '.join(i['columns'])})" for i in k])
             ),
             clean="every foreign key has an index on its columns",
             fix="CREATE INDEX CONCURRENTLY ON <child> (<fk columns>);  (see each fix)",
@@ -172,7 +171,7 @@ async def check_vacuum(ctx: Context) -> list[Check]:
             status="warning",
             found=lambda k: (
                 f"{len(k)} table(s) need vacuum or analyze: "
-                + ", ".join(f"{i['key']} ({i['problem']})" for i in k[:3])
+                + listed([f"{i['key']} ({i['problem']})" for i in k], 3)
             ),
             clean=f"dead tuples and statistics fine on {len(rows)} table(s)",
             fix="VACUUM (ANALYZE) <table>;  and check autovacuum keeps up (autovacuum settings per table)",
@@ -213,7 +212,7 @@ async def check_bloat(ctx: Context) -> list[Check]:
             status="warning",
             found=lambda k: (
                 "estimated bloat: "
-                + ", ".join(f"{i['table']} {i['bloat']} of {i['size']}" for i in k[:3])
+                + listed([f"{i['table']} {i['bloat']} of {i['size']}" for i in k], 3)
                 + note
             ),
             clean="no table with an estimated bloat over half its size" + note,

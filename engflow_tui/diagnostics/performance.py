@@ -14,7 +14,7 @@ from ..durations import format_age, format_duration
 from ..figures import HIDDEN_FIX, long_running
 from ..model import Unavailable
 from ..redact import redact_query
-from .base import Context, Probe
+from .base import Context, Probe, listed
 
 BLOCKED_CRITICAL_SECONDS = 60.0
 """A session waiting on a lock for longer than this makes locks.blocking critical."""
@@ -179,7 +179,9 @@ async def check_sessions(ctx: Context) -> list[Check]:
         ),
         count,
         details=long,
-        fix="look at its plan (EXPLAIN); Cancel query on its pid if it must stop" if count else None,
+        fix="look at its plan (EXPLAIN); Cancel query on its pid if it must stop"
+        if count
+        else None,
         action="Cancel query" if long else None,
         action_target={"pid": long[0]["pid"], "backend_start": long[0]["backend_start"]}
         if long
@@ -220,8 +222,8 @@ async def table_cache_details(ctx: Context, check: Check) -> Check:
     low = [t for t in tables if t["hit_pct"] is not None and t["hit_pct"] < threshold]
     summary = check.summary
     if low:
-        summary += f"; {len(low)} table(s) below {threshold:g} %: " + ", ".join(
-            f"{t['table']} {t['hit_pct']} %" for t in low[:3]
+        summary += f"; {len(low)} table(s) below {threshold:g} %: " + listed(
+            [f"{t['table']} {t['hit_pct']} %" for t in low], 3
         )
     return replace(check, summary=summary, details={"tables": tables})
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..db import quote_literal
 from ..diagnose import Check
 from ..durations import format_age
-from .base import Context, Probe, finding, size_text
+from .base import Context, Probe, finding, listed, size_text
 
 LAG_WARNING_S = 30.0
 LAG_CRITICAL_S = 300.0
@@ -88,7 +88,7 @@ async def check_slots(ctx: Context) -> list[Check]:
             status="critical" if severe else "warning",
             found=lambda k: (
                 f"{len(k)} slot(s) inactive or holding WAL: "
-                + ", ".join(f"{i['slot']} ({i['retained'] or '?'} retained)" for i in k[:5])
+                + listed([f"{i['slot']} ({i['retained'] or '?'} retained)" for i in k])
             ),
             clean=f"{len(rows)} replication slot(s), all active"
             if rows

@@ -9,12 +9,13 @@ the user does not own can be excluded in ``[diagnose] exclude``. Must not import
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import Any
 
 from ..db import quote_qualified
 from ..diagnose import Check
 from ..model import Unavailable
-from .base import Context, Probe, finding
+from .base import Context, Probe, finding, listed
 
 
 async def check_rls_tables(ctx: Context) -> list[Check]:
@@ -49,7 +50,7 @@ async def check_rls_tables(ctx: Context) -> list[Check]:
             status="critical",
             found=lambda k: (
                 f"{len(k)} table(s) have policies that do not apply (RLS off): "
-                + ", ".join(i["key"] for i in k[:5])
+                + listed([i["key"] for i in k])
             ),
             clean=f"no policy on a table without RLS in {schemas}",
             fix="ALTER TABLE <table> ENABLE ROW LEVEL SECURITY;  (its policies then apply)",
@@ -63,7 +64,7 @@ async def check_rls_tables(ctx: Context) -> list[Check]:
             found=lambda k: (
                 f"{len(k)} table(s) with RLS on and no policy (every API role is "
                 "denied every row — the runbook's 403 on authorised operations): "
-                + ", ".join(i["key"] for i in k[:5])
+                + listed([i["key"] for i in k])
             ),
             clean=f"every table with RLS in {schemas} has a policy",
             fix="CREATE POLICY … ON <table> …;  (or disable RLS if the table is not served)",
@@ -93,7 +94,7 @@ async def check_always_true(ctx: Context) -> list[Check]:
             status="warning",
             found=lambda k: (
                 f"{len(k)} write policy(ies) that allow every row (USING/WITH CHECK true): "
-                + ", ".join(f"{i['table']}.{i['policy']}" for i in k[:5])
+                + listed([f"{i['table']}.{i['policy']}" for i in k])
             ),
             clean="no write policy is always true",
             fix="narrow USING / WITH CHECK (e.g. auth.uid() = user_id), or exclude the key if intended",
@@ -120,7 +121,7 @@ async def check_bypass_roles(ctx: Context) -> list[Check]:
             status="warning",
             found=lambda k: (
                 f"{len(k)} login role(s) ignore RLS (superuser or BYPASSRLS): "
-                + ", ".join(i["role"] for i in k[:8])
+                + listed([i["role"] for i in k], 8)
             ),
             clean="no login role bypasses RLS (besides the bootstrap superuser)",
             fix="ALTER ROLE <role> NOBYPASSRLS;  / NOSUPERUSER — or exclude the roles your platform needs",
@@ -147,7 +148,7 @@ async def check_definer_views(ctx: Context) -> list[Check]:
             status="warning",
             found=lambda k: (
                 f"{len(k)} view(s) run with their owner's rights and bypass the caller's RLS: "
-                + ", ".join(i["view"] for i in k[:5])
+                + listed([i["view"] for i in k])
             ),
             clean="every view in the exposed schemas runs with the caller's rights",
             fix="ALTER VIEW <view> SET (security_invoker = true);  (PostgreSQL 15+)",
@@ -178,7 +179,7 @@ async def check_search_path(ctx: Context) -> list[Check]:
                 f"{len(k)} function(s) without a fixed search_path"
                 + (f" ({definer} SECURITY DEFINER)" if definer else "")
                 + ": "
-                + ", ".join(i["key"] for i in k[:5])
+                + listed([i["key"] for i in k])
             ),
             clean="every function in the exposed schemas fixes its search_path",
             fix="ALTER FUNCTION <fn>(<args>) SET search_path = '';  (and qualify the names it uses)",
@@ -225,20 +226,27 @@ async def check_unknown_clients(ctx: Context) -> list[Check]:
     note = (
         f"; {hidden} session(s) of other roles hidden (GRANT pg_read_all_stats)" if hidden else ""
     )
+
+    def found(kept: list[dict[str, Any]]) -> str:
+        # One row per address, user and application: the addresses are the distinct ones.
+        addresses = sorted({i["address"] for i in kept})
+        return (
+            f"{sum(i['sessions'] for i in kept)} session(s) from {len(addresses)} address(es) "
+            f"outside allowed_cidrs: " + listed(addresses) + note
+        )
+
     check = finding(
         ctx,
         check_id,
         items,
         status="warning",
-        found=lambda k: (
-            f"{sum(i['sessions'] for i in k)} session(s) from {len(k)} address(es) "
-            f"outside allowed_cidrs: " + ", ".join(sorted({i["address"] for i in k})[:5]) + note
-        ),
+        found=found,
         clean=f"every client address is inside {', '.join(cidrs)}" + note,
         fix="check who they are (user, application); revoke access in pg_hba.conf / the "
         "provider's network restrictions, or add the network to [security] allowed_cidrs",
     )
-    return [check]
+    addresses = len({i["address"] for i in check.details})
+    return [replace(check, value=addresses) if check.details else check]
 
 
 PROBES = (

@@ -266,6 +266,9 @@ class IncidentLog:
         self.clock = clock
         self.incident: Incident | None = None
         self._changing = False
+        self._closed: str | None = None
+        """The id of the resolved incident closed here: another console's write of it does
+        not bring it back."""
         loaded = store.load() if store is not None else None
         if loaded is not None and loaded.open:
             self.incident = loaded
@@ -279,6 +282,8 @@ class IncidentLog:
             return False
         loaded = self.store.load()
         if loaded is None:
+            return False
+        if loaded.id == self._closed and not loaded.open:
             return False
         self.incident = loaded
         return True
@@ -449,6 +454,25 @@ class IncidentLog:
             incident, self._entry("resolved", text, now), status=Status.RESOLVED, resolved_at=now
         )
 
+    def close(self) -> Incident:
+        """The resolved incident leaves this console (its bar, its screen); its file, its archive
+        and its report keep it. Raises ValueError while it is open (resolve it first)."""
+        incident = self.incident
+        if incident is None:
+            raise ValueError("no incident to close")
+        if incident.open:
+            raise ValueError(f"{incident.id} is still open: resolve it first")
+        self._closed, self.incident = incident.id, None
+        return incident
+
+    def closes_in(self, after: float, now: datetime) -> float | None:
+        """Seconds until a resolved incident closes by itself (``after`` seconds resolved);
+        None while it is open or when there is none."""
+        incident = self.incident
+        if incident is None or incident.open or incident.resolved_at is None:
+            return None
+        return after - (now - incident.resolved_at).total_seconds()
+
     @_change
     def set_eta(self, eta: str, at: datetime | None = None) -> Incident:
         incident = self._current()
@@ -543,6 +567,11 @@ class IncidentLog:
                 or ("refused" if event == "refused" else event)
             )
             verb = {"finished": "", "failed": "FAILED ", "refused": "REFUSED "}[event]
+            statuses = {
+                o.get("status") for o in record.get("outcomes") or () if isinstance(o, Mapping)
+            }
+            if event == "finished" and statuses & {"failed", "partial"}:  # failed somewhere
+                verb = "PARTLY FAILED " if statuses & {"done", "partial"} else "FAILED "
             entries.append(
                 self._entry(
                     "action",

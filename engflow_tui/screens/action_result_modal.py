@@ -15,6 +15,7 @@ from ..textsafe import inert
 
 STATUS_STYLE = {
     "done": "bold green",
+    "partial": "bold yellow",
     "skipped": "yellow",
     "failed": "bold red",
     "refused": "bold red",

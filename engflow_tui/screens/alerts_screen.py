@@ -43,13 +43,24 @@ class AlertsScreen(Screen[None]):
     """
 
     def __init__(
-        self, alerts: tuple[Alert, ...], history: list[dict[str, Any]], now: datetime
+        self,
+        alerts: tuple[Alert, ...],
+        history: list[dict[str, Any]],
+        now: datetime,
+        *,
+        recorded: bool = False,
     ) -> None:
         super().__init__()
         self.alerts = alerts
         self.history = history
         self.now = now
         self.severity: str | None = None
+        self.recorded = recorded
+        """Alerts of a recording: "since" counts to the frame's time (given to refill), never
+        the wall clock, and acknowledging is not offered."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.recorded and action == "acknowledge")
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -69,11 +80,20 @@ class AlertsScreen(Screen[None]):
         self.refill(self.alerts, self.history)
         active.focus()
 
-    def refill(self, alerts: tuple[Alert, ...], history: list[dict[str, Any]]) -> None:
+    def refill(
+        self,
+        alerts: tuple[Alert, ...],
+        history: list[dict[str, Any]],
+        now: datetime | None = None,
+    ) -> None:
+        """``now``: the time "since" counts to (a replay's frame); live, the wall clock."""
         from datetime import UTC
 
         self.alerts, self.history = alerts, history
-        self.now = datetime.now(UTC)
+        if now is not None:
+            self.now = now
+        elif not self.recorded:
+            self.now = datetime.now(UTC)
         active = self.query_one("#active", DataTable)
         cursor = active.cursor_row
         active.clear()

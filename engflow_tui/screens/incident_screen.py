@@ -21,6 +21,10 @@ KEYS_HINT = (
     "[b]m[/b] message  [b]t[/b] ETA  [b]c[/b] checklist  [b]E[/b] escalation  "
     "[b]x[/b] report  [b]R[/b] resolve  [b]Enter[/b] entry  [b]Esc[/b] back"
 )
+KEYS_HINT_RESOLVED = (
+    "Resolved: [b]x[/b] report  [b]m[/b] message  [b]d[/b] close (its bar leaves every screen)  "
+    "[b]Enter[/b] entry  [b]Esc[/b] back"
+)
 
 KIND_STYLE = {
     "alert": "red",
@@ -110,7 +114,9 @@ class IncidentScreen(Screen[None]):
             id="incident.show_escalation",
         ),
         Binding("x", "app.incident('export')", "Report", id="incident.export"),
-        Binding("R", "app.incident('resolve')", "Resolve", id="incident.resolve"),
+        # Screen actions (not app.*): check_action offers Resolve while open, Close once resolved.
+        Binding("R", "incident('resolve')", "Resolve", id="incident.resolve"),
+        Binding("d", "incident('close')", "Close", id="incident.close"),
     ]
     DEFAULT_CSS = """
     IncidentScreen #incident-summary { height: auto; padding: 0 1; }
@@ -124,6 +130,18 @@ class IncidentScreen(Screen[None]):
         self._rows = 0
         self._entries: tuple[TimelineEntry, ...] = ()
         self._pending: tuple[Incident, list[Deadline], datetime] | None = None
+        self._resolved = False
+        """The incident shown is resolved: Close is offered, Resolve is not."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "incident" and parameters == ("close",):
+            return self._resolved
+        if action == "incident" and parameters == ("resolve",):
+            return not self._resolved
+        return True
+
+    def action_incident(self, verb: str) -> None:
+        self.app.action_incident(verb)  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -147,6 +165,12 @@ class IncidentScreen(Screen[None]):
             self._pending = (incident, deadlines, now)
             return
         self._pending = None
+        if self._resolved == incident.open:  # changed: the footer and the key hint follow
+            self._resolved = not incident.open
+            self.query_one("#incident-keys", Static).update(
+                KEYS_HINT_RESOLVED if self._resolved else KEYS_HINT
+            )
+            self.refresh_bindings()
         self.query_one("#incident-summary", Static).update(render_summary(incident, now))
         self.query_one("#incident-deadlines", Static).update(render_deadlines(deadlines, now))
         if len(incident.timeline) == self._rows:

@@ -1,5 +1,7 @@
 """ReplayDashboard: the dashboard over a recording, with a time cursor — step, seek, play at a
 speed. Every panel is read-only; the keys below drive the ReplaySource, the poll loop shows it.
+The footer offers no action a replay refuses (terminate, cancel, Enable RLS, ANALYZE,
+acknowledge, idle transactions): those keys only say why nothing happens.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from ..history.recording import parse_seek
+from ..widgets.table_panel import TablePanel
 from .dashboard import DashboardScreen
 
 
@@ -29,6 +32,10 @@ class ReplayDashboard(DashboardScreen):
         # Not Home/End: the focused table uses them.
         Binding("less_than_sign", "step(-1000000000)", "Start", show=False, id="replay.start"),
         Binding("greater_than_sign", "step(1000000000)", "End", show=False, id="replay.end"),
+        # The dashboard's and the panels' action keys, out of the footer: the panels refuse
+        # them here (refuses_changes), the key comes up to the screen and says why.
+        Binding("T", "refused", "Idle tx", show=False, id="replay.terminate_idle"),
+        Binding("x,c,e,a", "refused", "Read-only", show=False, id="replay.refused"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -44,7 +51,17 @@ class ReplayDashboard(DashboardScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        for panel in self.query(TablePanel):
+            panel.refuses_changes = True
+        self.refresh_bindings()
         self._render_replay()
+
+    def action_refused(self) -> None:
+        self.notify(
+            "a replay is read-only (it shows what was recorded): terminate, cancel, Enable RLS, "
+            "ANALYZE and acknowledge act on a live console",
+            severity="warning",
+        )
 
     def apply_snapshot(self, snapshot) -> None:  # type: ignore[no-untyped-def]
         super().apply_snapshot(snapshot)

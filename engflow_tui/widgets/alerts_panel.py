@@ -16,6 +16,7 @@ class AlertsPanel(TablePanel):
     BINDINGS = [
         Binding("a", "acknowledge", "Acknowledge", id="alerts.ack"),
     ]
+    CHANGES = frozenset({"acknowledge"})
     COLUMNS = (("severity", 10, 0), ("alert", 20, 0), ("since", 7, 1), ("detail", None, 0))
 
     def show_alerts(self, snapshot: Snapshot) -> None:

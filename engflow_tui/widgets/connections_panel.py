@@ -18,6 +18,7 @@ class ConnectionsPanel(TablePanel):
         Binding("x", "session('Terminate session')", "Terminate", id="connections.terminate"),
         Binding("c", "session('Cancel query')", "Cancel", id="connections.cancel"),
     ]
+    CHANGES = frozenset({"session"})
     MIN_FLEX = 12  # at 80 columns, the application matters more than the tail of the query
     COLUMNS = (
         ("pid", 7, 0),

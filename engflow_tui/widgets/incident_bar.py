@@ -1,6 +1,7 @@
 """IncidentBar: one line on every screen while an incident is open — severity, status, elapsed
-time and the next deadline, coloured by how near that deadline is. Receives records; renders
-with a pure function."""
+time and the next deadline, coloured by how near that deadline is; once resolved, green, with
+when it closes by itself (Close incident closes it sooner). Receives records; renders with a
+pure function."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ SEVERITY_STYLE = {
 URGENCY_CLASSES = ("-ok", "-warning", "-alarm", "-resolved")
 
 
-def render_bar(incident: Incident, deadline: Deadline | None, now: datetime) -> Text:
+def render_bar(
+    incident: Incident, deadline: Deadline | None, now: datetime, closes_in: float | None = None
+) -> Text:
+    """``closes_in``: seconds until a resolved incident's bar closes by itself."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" SEV{incident.severity} ", style=SEVERITY_STYLE[incident.severity])
     text.append(f" {incident.status.value} ", style="bold")
@@ -30,6 +34,8 @@ def render_bar(incident: Incident, deadline: Deadline | None, now: datetime) -> 
         text.append(f" {format_age(incident.elapsed(now))} ")
     else:
         text.append(f" resolved in {format_age(incident.elapsed(now))} ")
+        if closes_in is not None:
+            text.append(f"│ closes in {format_age(max(closes_in, 0.0))} (^p Close incident) ")
     if deadline is not None:
         level = urgency(deadline, now)
         marker = "⚠ " if level == WARNING else "⏰ " if level == ALARM else ""
@@ -55,7 +61,13 @@ class IncidentBar(Static):
     def __init__(self) -> None:
         super().__init__(id="incident-bar")
 
-    def show(self, incident: Incident | None, deadline: Deadline | None, now: datetime) -> None:
+    def show(
+        self,
+        incident: Incident | None,
+        deadline: Deadline | None,
+        now: datetime,
+        closes_in: float | None = None,
+    ) -> None:
         if incident is None:
             self.display = False
             return
@@ -63,4 +75,4 @@ class IncidentBar(Static):
         wanted = bar_class(incident, deadline, now)
         for name in URGENCY_CLASSES:
             self.set_class(name == wanted, name)
-        self.update(render_bar(incident, deadline, now))
+        self.update(render_bar(incident, deadline, now, closes_in))

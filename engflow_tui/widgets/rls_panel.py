@@ -18,6 +18,7 @@ class RlsPanel(TablePanel):
         Binding("e", "table_action('Enable RLS')", "Enable RLS", id="rls.enable"),
         Binding("a", "table_action('Run ANALYZE')", "ANALYZE", id="rls.analyze"),
     ]
+    CHANGES = frozenset({"table_action"})
     # Small flags first, the name last: it takes what is left and is cropped at the edge.
     COLUMNS = (("RLS", 6, 0), ("policies", 8, 1), ("table", None, 0))
 

@@ -36,6 +36,8 @@ class TablePanel(Vertical):
     TITLE: ClassVar[str] = ""
     MIN_FLEX: ClassVar[int] = MIN_FLEX
     """The flexible column is never narrower than this (other columns are dropped first)."""
+    CHANGES: ClassVar[frozenset[str]] = frozenset()
+    """The panel's actions that change the database or the alerts (refused in a replay)."""
 
     DEFAULT_CSS = """
     TablePanel { border: round $primary-darken-1; height: 1fr; }
@@ -51,6 +53,11 @@ class TablePanel(Vertical):
         self._rows: list[Row] = []
         self._visible = list(range(len(self.COLUMNS)))
         self.border_title = self.TITLE
+        self.refuses_changes = False
+        """Set over a recording: CHANGES leave the footer, and their keys go on to the screen."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.refuses_changes and action in self.CHANGES)
 
     def compose(self) -> ComposeResult:
         yield SteadyStatic(

@@ -369,6 +369,26 @@ async def test_client_from_an_address_outside_the_allowlist(db) -> None:
     assert unset.status == "unknown" and "allowed_cidrs" in (unset.fix or "")
 
 
+async def test_sessions_from_one_address_are_counted_as_one_address(db) -> None:
+    """Three applications (and users) from 127.0.0.1: one address, however many rows."""
+    dsn = db.dsn()
+    async with (
+        session(dsn, "intruder-a"),
+        session(dsn, "intruder-b"),
+        session(dsn, "intruder-c"),
+    ):
+        outside = SecurityConfig(allowed_cidrs=("10.0.0.0/8",))
+        check = (await diagnose(dsn, quick=True, security=outside))["security.unknown_clients"]
+    addresses = {d["address"] for d in check.details}
+    assert addresses == {"127.0.0.1"}
+    assert len(check.details) >= 3, "one row per user and application"
+    sessions = sum(d["sessions"] for d in check.details)
+    assert check.summary.startswith(
+        f"{sessions} session(s) from 1 address(es) outside allowed_cidrs: 127.0.0.1"
+    ), check.summary
+    assert check.value == 1
+
+
 # ---------------------------------------------------------------------------------- performance
 
 
@@ -449,6 +469,25 @@ async def test_long_running_statement(db) -> None:
 
 
 # ---------------------------------------------------------------------------------- maintenance
+
+
+async def test_unindexed_foreign_keys_summary_accounts_for_every_one(db) -> None:
+    """The demo's six unindexed foreign keys: a summary saying 6 must not name only 5 as if
+    they were all of them."""
+    dsn = db.dsn()
+    children = ["anexos", "clientes", "itens", "orcamentos", "projetos", "tarefas"]
+    await admin_sql(
+        dsn,
+        "CREATE TABLE public.p (id int PRIMARY KEY);"
+        + "".join(
+            f"CREATE TABLE public.{c} (id int, p_id int REFERENCES p (id));" for c in children
+        ),
+    )
+    fk = (await diagnose(dsn))["maintenance.unindexed_foreign_keys"]
+    assert len(fk.details) == 6 and fk.value == 6
+    assert fk.summary.startswith("6 foreign key(s) without an index"), fk.summary
+    named = [c for c in children if f"public.{c}(p_id)" in fk.summary]
+    assert len(named) == 5 and fk.summary.endswith(" and 1 more"), fk.summary
 
 
 async def test_duplicate_unused_and_unindexed_foreign_key(db) -> None:
@@ -642,6 +681,65 @@ async def test_restore_of_the_newest_dump_into_a_scratch_server(db, tmp_path: Pa
     # The scratch server is gone: its directory removed, nothing left behind.
     after = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("engflow-restore-*"))
     assert after == before
+
+
+async def dump_with_policies(db, tmp_path: Path, extra_sql: str = "") -> tuple[Path, str, str]:
+    """A real dump whose policies name roles the scratch server does not have: (dump, role,
+    awkward role). Roles are cluster-wide: named after the test's database."""
+    dsn = db.dsn()
+    role, weird = f"authenticated_{db.name}", f'Weird "Role", {db.name}'
+    quoted = '"' + weird.replace('"', '""') + '"'
+    await admin_sql(
+        dsn,
+        f"""
+        CREATE ROLE {role}; CREATE ROLE {quoted};
+        CREATE TABLE public.orcamentos (id int, owner text);
+        INSERT INTO public.orcamentos SELECT g, 'ana' FROM generate_series(1, 30) g;
+        ALTER TABLE public.orcamentos ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY p_read ON public.orcamentos FOR SELECT TO {role}, {quoted}
+            USING (owner = current_user);
+        CREATE POLICY p_all ON public.orcamentos USING (true);
+        {extra_sql}
+        ANALYZE;
+        """,
+    )
+    dump = tmp_path / "with-policies.dump"
+    await asyncio.to_thread(_dump, dsn, dump)
+    return dump, role, weird
+
+
+async def test_restore_creates_the_roles_the_dumps_policies_name(db, tmp_path: Path) -> None:
+    """pg_restore fails on `CREATE POLICY … TO authenticated` when the role is missing: the
+    scratch server gets the roles first, so the policies restore and nothing is an error."""
+    dump, role, weird = await dump_with_policies(db, tmp_path)
+    report = await restore_dump(dump, {("public", "orcamentos"): 30.0})
+    assert report.errors == ()
+    assert set(report.roles_created) == {role, weird}
+    assert [t["restored"] for t in report.tables] == [30]
+    assert "error" not in report.summary()
+
+
+async def test_restore_retries_once_it_created_a_role_an_error_names(db18, tmp_path: Path) -> None:
+    """A role named elsewhere than a policy (a user mapping): the error names it, the scratch
+    server gets it and the restore runs again; nothing is left failed."""
+    dsn = db18.dsn()
+    role = f"reporter_{db18.name}"
+    await admin_sql(
+        dsn,
+        f"""
+        CREATE ROLE {role};
+        CREATE EXTENSION postgres_fdw;
+        CREATE SERVER other FOREIGN DATA WRAPPER postgres_fdw;
+        CREATE USER MAPPING FOR {role} SERVER other OPTIONS (user 'r');
+        CREATE TABLE public.t (id int); INSERT INTO public.t VALUES (1), (2);
+        """,
+    )
+    dump = tmp_path / "mapping.dump"
+    await asyncio.to_thread(_dump, dsn, dump)
+    report = await restore_dump(dump, {})
+    assert report.errors == ()
+    assert report.roles_created == (role,)
+    assert report.rows == 2
 
 
 # ------------------------------------------------------------------------- privileges, contract

@@ -45,6 +45,34 @@ async def test_enable_rls_run_for_real_is_in_the_timeline_and_report(db18, tmp_p
     )
 
 
+async def test_enable_rls_on_a_locked_table_is_a_failed_attempt_in_the_incident_alert(
+    db, tmp_path: Path
+) -> None:
+    """A lock timeout is audited as "finished" with a failed target: the Incident Alert lists
+    it as FAILED, never as an action taken; the retry that worked is listed as done."""
+    async with session(db.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.orcamentos_historico (id int)")
+    log = IncidentLog(IncidentStore(tmp_path / "incident.json"))
+    log.declare("RLS off on orcamentos_historico", 2, "", "ana", "prod")
+    runner = make_runner(db.dsn(), tmp_path, lock_timeout=0.3)
+    plan = await runner.plan_enable_rls("public", "orcamentos_historico")
+    async with session(db.dsn(), "long-reader") as reader:
+        await reader.execute("BEGIN; SELECT * FROM public.orcamentos_historico")
+        assert not (await runner.execute(plan)).ok
+    assert (await runner.execute(plan)).ok
+    assert log.sync_audit(reversed(runner.audit.read_recent(50))) == 2
+    alert = templates.incident_alert(log.incident, "EngFlow")
+    taken = alert.split("Actions Taken:\n")[1].split("\n\n")[0].splitlines()
+    assert len(taken) == 2
+    assert taken[0].startswith(
+        '- FAILED: Enable RLS on "public"."orcamentos_historico" — not enabled: '
+    )
+    assert "lock" in taken[0], taken[0]  # the lock timeout, in the runner's words
+    assert taken[1] == '- Enable RLS: RLS enabled on "public"."orcamentos_historico"'
+    notice = templates.user_notification(log.incident, "https://status.example.com")
+    assert "orcamentos_historico" not in notice
+
+
 def test_an_incident_survives_kill_9(tmp_path: Path) -> None:
     state = tmp_path / "incident.json"
     code = textwrap.dedent(

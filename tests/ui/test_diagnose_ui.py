@@ -16,6 +16,7 @@ from engflow_tui.screens.action_result_modal import ActionResultModal
 from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
 from engflow_tui.screens.diagnose_screen import DiagnoseScreen
 
+from ..db.test_diagnostics import dump_with_policies
 from ..pg import session, wait_for
 from .helpers import static_text, table_dicts
 from .test_actions_ui import alive, audit, make_app, screen_is, started
@@ -134,6 +135,32 @@ async def test_terminate_the_root_blocker_from_the_locks_finding(db18, tmp_path:
         assert not await alive(dsn, root_pid)
 
 
+async def restore_from_the_palette(dsn: str, tmp_path: Path, backups: Path) -> tuple[str, str]:
+    """Palette *Test restore* in read-only mode, confirmed with `y`: the result dialog's title
+    and body as the user reads them."""
+    app = make_app(dsn, tmp_path, read_only=True)
+    app.config = replace(app.config, backups=BackupsConfig(path=str(backups)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app)
+        app.run_palette_name("Test restore")
+        await screen_is(app, ConfirmActionModal)
+        modal = app.screen
+        statement = modal.query_one("#statement", Static)
+        await wait_for(lambda: "pg_restore --no-owner" in static_text(statement))
+        assert "CREATE ROLE <each role the dump's policies name>" in static_text(statement)
+        await pilot.press("y")
+        await wait_for(
+            lambda: (
+                isinstance(app.screen, ActionResultModal) and bool(app.screen.query("#result-body"))
+            ),
+            timeout=60,
+        )
+        return (
+            static_text(app.screen.query_one("#result-title", Static)),
+            static_text(app.screen.query_one("#result-body", Static)),
+        )
+
+
 async def test_test_restore_from_the_palette_in_read_only_mode(db18, tmp_path: Path) -> None:
     dsn = db18.dsn()
     async with session(dsn) as admin:
@@ -150,30 +177,52 @@ async def test_test_restore_from_the_palette_in_read_only_mode(db18, tmp_path: P
         check=True,
         capture_output=True,
     )
-    app = make_app(dsn, tmp_path, read_only=True)
-    app.config = replace(app.config, backups=BackupsConfig(path=str(backups)))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app)
-        app.run_palette_name("Test restore")
-        await screen_is(app, ConfirmActionModal)
-        modal = app.screen
-        await wait_for(
-            lambda: "pg_restore --no-owner" in static_text(modal.query_one("#statement", Static))
-        )
-        await pilot.press("y")
-        await wait_for(
-            lambda: (
-                isinstance(app.screen, ActionResultModal) and bool(app.screen.query("#result-body"))
-            ),
-            timeout=60,
-        )
-        text = static_text(app.screen.query_one("#result-title", Static))
-        assert "restored n.dump: 1 table(s), 40 row(s) in" in text
-        body = static_text(app.screen.query_one("#result-body", Static))
-        assert "public.clientes" in body and "40 rows restored, live estimate 40" in body
+    text, body = await restore_from_the_palette(dsn, tmp_path, backups)
+    assert "restored n.dump: 1 table(s), 40 row(s) in" in text
+    assert "public.clientes" in body and "40 rows restored, live estimate 40" in body
     records = audit(tmp_path)
     assert [r["event"] for r in records] == ["started", "finished"]
     assert records[0]["action"] == "Test restore"
+
+
+LONG_CHECK = "ledger_amount_must_be_restorable_in_a_scratch_server_check"
+"""A constraint whose full name ends the error message: a cut message loses it."""
+
+
+async def test_test_restore_with_an_error_is_partial_with_every_error_in_full(
+    db18, tmp_path: Path
+) -> None:
+    """The roles the policies name are created on the scratch server (and the result says so);
+    a row the dump cannot restore (its CHECK reads a setting only the live database had) makes
+    the restore PARTIAL, not DONE, with pg_restore's error whole."""
+    dump, role, _ = await dump_with_policies(
+        db18,
+        tmp_path,
+        f"""
+        CREATE FUNCTION public.restorable(v int) RETURNS bool LANGUAGE sql STABLE
+            AS $$ SELECT coalesce(current_setting('engflow.test_ok', true), '') = 'yes' $$;
+        SET engflow.test_ok = 'yes';
+        CREATE TABLE public.ledger (id int CONSTRAINT {LONG_CHECK} CHECK (public.restorable(id)));
+        INSERT INTO public.ledger VALUES (1);
+        """,
+    )
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    dump.rename(backups / "n.dump")
+    title, body = await restore_from_the_palette(db18.dsn(), tmp_path, backups)
+    assert "partial: 1 error(s) restoring" in title
+    first = body.splitlines()[0]
+    assert first.startswith("PARTIAL") and "restored n.dump" in first, body
+    assert not any(line.startswith("DONE") and "n.dump" in line for line in body.splitlines())
+    flat = " ".join(body.split())
+    assert f'violates check constraint "{LONG_CHECK}"' in flat, body
+    assert "created the role(s) the dump names, on the scratch server only" in flat
+    assert f'"{role}"' in flat
+    assert "does not exist" not in flat, "the policies restored: their roles were created"
+    assert "public.orcamentos: 30 rows restored" in flat
+    records = audit(tmp_path)
+    assert records[-1]["event"] == "finished"
+    assert records[-1]["outcomes"][0]["status"] == "partial"
 
 
 async def test_run_analyze_and_terminate_idle_from_their_findings(db18, tmp_path: Path) -> None:

@@ -214,13 +214,106 @@ def test_templates_filled_from_a_known_state() -> None:
         ]
     )
     notice = templates.user_notification(log.incident, "https://status.example.com")
-    assert "We're experiencing temporary issues with Database unreachable." in notice
+    assert "We're experiencing temporary issues: every user sees errors." in notice
+    assert "Database unreachable" not in notice, "end users never see the internal title"
     assert "Estimated Resolution: 15:00 UTC" in notice
     assert "Current Status: The cause is identified and a fix is being applied." in notice
     assert notice.endswith("Updates: https://status.example.com")
     log.resolve()
     assert "Status: RESOLVED" in templates.incident_alert(log.incident, "X")
     assert "are resolved" in templates.user_notification(log.incident, "u")
+
+
+def test_user_notification_never_names_internal_objects() -> None:
+    """The title (here an alert's words naming a table) stays internal; users read the impact
+    the operator wrote, or a neutral sentence when none was written."""
+    log = IncidentLog(None, Clock())
+    log.declare("RLS off on orcamentos_historico", 2, "", "ana", "prod")
+    log.record("alert", "FIRED RLS Disabled (critical): RLS off on orcamentos_historico")
+    notice = templates.user_notification(log.incident, "https://status.example.com")
+    assert "orcamentos_historico" not in notice
+    assert "RLS" not in notice
+    assert "We're experiencing temporary issues with our service." in notice
+    log.resolve()
+    resolved = templates.user_notification(log.incident, "u")
+    assert "orcamentos_historico" not in resolved
+    assert "The temporary issues with our service are resolved." in resolved
+
+    log = IncidentLog(None, Clock())
+    log.declare("RLS off on orcamentos_historico", 2, "Quotes cannot be saved.", "ana", "prod")
+    notice = templates.user_notification(log.incident, "u")
+    assert "We're experiencing temporary issues: Quotes cannot be saved." in notice
+    assert "orcamentos_historico" not in notice
+    log.resolve()
+    assert "The temporary issues we reported (Quotes cannot be saved) are resolved." in (
+        templates.user_notification(log.incident, "u")
+    )
+
+
+def _audit(event: str, action: str, *outcomes: tuple[str, str, str], **extra: str) -> dict:
+    record = {
+        "ts": "2026-11-25T14:02:00Z",
+        "event": event,
+        "action": action,
+        "target": "prod",
+        "outcomes": [{"target": t, "status": s, "message": m} for t, s, m in outcomes],
+        **extra,
+    }
+    return record
+
+
+def test_actions_taken_marks_what_failed_and_lists_what_succeeded() -> None:
+    clock = Clock()
+    log = declared(2, clock)
+    records = [
+        # What the runner writes for a lock timeout: the action "finished", its target failed.
+        _audit(
+            "finished",
+            "Enable RLS",
+            ('"public"."orcamentos"', "failed", "not enabled: another transaction holds a lock"),
+            summary="not enabled: another transaction holds a lock",
+        ),
+        _audit(
+            "finished",
+            "Enable RLS",
+            ('"public"."orcamentos"', "done", 'RLS enabled on "public"."orcamentos"'),
+            summary='RLS enabled on "public"."orcamentos"',
+        ),
+        _audit(
+            "finished",
+            "Terminate idle transactions",
+            ("pid 10", "done", "terminated"),
+            ("pid 11", "failed", "permission denied"),
+            summary="1 terminated, 1 permission denied",
+        ),
+        _audit(
+            "refused",
+            "Emergency fallback",
+            ("http://app/fallback", "refused", "refused: read-only mode"),
+            summary="refused: read-only mode",
+        ),
+        _audit("failed", "Run ANALYZE", error="cannot connect: connection refused"),
+        _audit("finished", "Cancel query", ("pid 12", "skipped", "nothing was running")),
+    ]
+    for n, record in enumerate(records):
+        record["ts"] = f"2026-11-25T14:0{n + 1}:00Z"
+    assert log.sync_audit(records) == 6
+    alert = templates.incident_alert(log.incident, "EngFlow")
+    taken = alert.split("Actions Taken:\n")[1].split("\n\n")[0].splitlines()
+    assert taken == [
+        '- FAILED: Enable RLS on "public"."orcamentos" — not enabled: another transaction '
+        "holds a lock",
+        '- Enable RLS: RLS enabled on "public"."orcamentos"',
+        "- Terminate idle transactions: terminated: pid 10",
+        "- FAILED: Terminate idle transactions on pid 11 — permission denied",
+        "- REFUSED: Emergency fallback on http://app/fallback — refused: read-only mode",
+        "- FAILED: Run ANALYZE — cannot connect: connection refused",
+        "- NO EFFECT: Cancel query — nothing was running",
+    ]
+    # The timeline says it too: a target that failed is not a plain action.
+    texts = [e.text for e in log.incident.timeline if e.kind == "action"]
+    assert texts[0].startswith("FAILED Enable RLS: not enabled")
+    assert texts[2].startswith("PARTLY FAILED Terminate idle transactions")
 
 
 def test_report_has_every_section() -> None:
@@ -514,3 +607,29 @@ def test_the_single_incident_file_of_earlier_versions_becomes_its_targets(tmp_pa
     assert resumed.incident is not None and resumed.incident.title == "Database unreachable"
     assert (tmp_path / "incidents" / "prod.json").exists()
     assert not (tmp_path / "incident.json").exists()
+
+
+def test_a_closed_incident_stays_closed_here_when_another_console_writes_it(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    here = IncidentLog(IncidentStore(tmp_path / "incident.json"), clock)
+    here.declare("Database unreachable", 2, "every user", "ana", "prod")
+    there = IncidentLog(IncidentStore(tmp_path / "incident.json"), clock)
+    assert there.incident is not None
+    with pytest.raises(ValueError, match="resolve it first"):
+        here.close()
+    clock.advance(minutes=30)
+    here.resolve("failover")
+    assert here.closes_in(600, clock.now) == 600
+    clock.advance(minutes=4)
+    assert here.closes_in(600, clock.now) == 360
+    closed = here.close()
+    assert closed.status is Status.RESOLVED and here.incident is None
+    assert here.closes_in(600, clock.now) is None
+    there.refresh()
+    there.report_exported("/tmp/r.md")  # another console writes the resolved incident
+    assert not here.refresh() and here.incident is None
+    # A new incident declared elsewhere is shown here.
+    there.declare("Slow API", 3, "", "ana", "prod")
+    assert here.refresh() and here.incident is not None and here.incident.title == "Slow API"
