@@ -288,7 +288,7 @@ def build_console(config: Config, target: TargetConfig | None) -> Any:
     from .monitor import console_monitors
 
     monitors = console_monitors(config, target)
-    from .app import EngFlowApp
+    from .ui.app import EngFlowApp
 
     return EngFlowApp(config, target, monitor_factory=monitors)
 

@@ -145,7 +145,7 @@ def run_replay(config: Config, path: str, speed: float) -> int:
         config, target, recording = replay_setup(path, config)
     except RecordingError as exc:
         raise HistoryError(str(exc)) from None
-    from ..replay_app import ReplayApp
+    from ..ui.replay import ReplayApp
 
     app = ReplayApp(config, target, recording, speed=speed)
     app.run()

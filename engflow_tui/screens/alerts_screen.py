@@ -143,13 +143,13 @@ class AlertsScreen(Screen[None]):
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        from ..messages import AlertSelected
+        from ..ui.messages import AlertSelected
 
         if event.data_table.id == "active" and event.row_key.value is not None:
             self.post_message(AlertSelected(str(event.row_key.value)))
 
     def action_acknowledge(self) -> None:
-        from ..messages import AlertSelected
+        from ..ui.messages import AlertSelected
 
         key = self.selected()
         if key is not None:

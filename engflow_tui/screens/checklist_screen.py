@@ -22,7 +22,7 @@ from .sign_checklist_modal import SignChecklistModal
 from .text_prompt_modal import TextPromptModal
 
 if TYPE_CHECKING:
-    from ..app import EngFlowApp
+    from ..ui.app import EngFlowApp
 
 RECHECK_AFTER = 15.0
 """Seconds after which reaching an unmeasured auto item verifies it again."""

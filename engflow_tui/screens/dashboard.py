@@ -18,9 +18,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from ..config import Config
-from ..messages import ActionRequested, AlertSelected, PollFailed, SnapshotReady
 from ..model import DbState, Snapshot
 from ..monitor import Monitor
+from ..ui.messages import ActionRequested, AlertSelected, PollFailed, SnapshotReady
 from ..widgets.alerts_panel import AlertsPanel
 from ..widgets.connections_panel import ConnectionsPanel
 from ..widgets.health_panel import HealthPanel

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from ..messages import AlertSelected
 from ..model import Snapshot
+from ..ui.messages import AlertSelected
 from .render import alert_rows, alerts_summary
 from .table_panel import TablePanel
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from ..config import Thresholds
-from ..messages import ActionRequested
 from ..model import ConnectionStats, Sparklines, Unavailable
+from ..ui.messages import ActionRequested
 from .render import connections_summary, session_rows
 from .sparkline import connections_spark
 from .table_panel import TablePanel

@@ -6,8 +6,8 @@ import json
 
 from textual.binding import Binding
 
-from ..messages import ActionRequested
 from ..model import RlsStatus, Unavailable
+from ..ui.messages import ActionRequested
 from .render import rls_rows, rls_summary
 from .table_panel import TablePanel
 

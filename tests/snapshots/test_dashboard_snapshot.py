@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.config import Config, ConsoleConfig, TargetConfig
 from engflow_tui.model import HttpProbe, Snapshot
 from engflow_tui.monitor import Monitor
+from engflow_tui.ui.app import EngFlowApp
 
 from ..fixed_source import FixedSource, sample_snapshot
 from ..pg import wait_for

@@ -6,9 +6,9 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.config import Config, ConsoleConfig, TargetConfig
 from engflow_tui.monitor import Monitor
+from engflow_tui.ui.app import EngFlowApp
 
 from ..fixed_source import FixedSource
 from ..pg import wait_for

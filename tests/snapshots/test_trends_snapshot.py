@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.config import CapacityConfig, Config, ConsoleConfig, TargetConfig
 from engflow_tui.history.store import HistorySample
 from engflow_tui.history.worker import StoreThread
 from engflow_tui.model import DbState, Health, Snapshot, Unavailable
 from engflow_tui.monitor import Monitor
+from engflow_tui.ui.app import EngFlowApp
 
 from ..fixed_source import FixedSource
 from ..pg import wait_for

@@ -9,14 +9,14 @@ from pathlib import Path
 
 from textual.widgets import Button, DataTable, Input, Static
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.config import Config, ConsoleConfig, TargetConfig, Thresholds
 from engflow_tui.db import quote_ident
-from engflow_tui.messages import AlertSelected
 from engflow_tui.screens.action_result_modal import ActionResultModal
 from engflow_tui.screens.audit_log_screen import AuditLogScreen
 from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
 from engflow_tui.screens.table_picker_modal import TablePickerModal
+from engflow_tui.ui.app import EngFlowApp
+from engflow_tui.ui.messages import AlertSelected
 from engflow_tui.widgets.rls_panel import RlsPanel
 
 from ..pg import session, wait_for

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Static
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.config import Config, ConsoleConfig, TargetConfig
 from engflow_tui.screens.alert_detail_modal import AlertDetailModal
 from engflow_tui.screens.alerts_screen import AlertsScreen
 from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
+from engflow_tui.ui.app import EngFlowApp
 from engflow_tui.widgets.alerts_panel import AlertsPanel
 
 from ..pg import session, wait_for

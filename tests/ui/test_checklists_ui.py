@@ -16,7 +16,6 @@ from pathlib import Path
 
 from textual.widgets import Button, Input, OptionList, Static
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.checklists.run import RunStore
 from engflow_tui.config import Config, ConsoleConfig, TargetConfig
 from engflow_tui.model import RlsStatus
@@ -24,6 +23,7 @@ from engflow_tui.screens.checklist_screen import ChecklistScreen
 from engflow_tui.screens.sign_checklist_modal import SignChecklistModal
 from engflow_tui.screens.table_picker_modal import TablePickerModal
 from engflow_tui.screens.text_prompt_modal import TextPromptModal
+from engflow_tui.ui.app import EngFlowApp
 
 from ..pg import session, wait_for
 from ..terminal import read_until as _read_until
@@ -346,7 +346,7 @@ async def test_an_incident_procedure_is_one_run_timed_from_the_declaration(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from engflow_tui.messages import ChecklistRequested
+    from engflow_tui.ui.messages import ChecklistRequested
 
     app = make_app(db18.dsn(), tmp_path)
     async with app.run_test(size=(100, 32)) as pilot:

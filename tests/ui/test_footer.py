@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.config import Config, ConsoleConfig, IncidentsConfig, TargetConfig
 from engflow_tui.monitor import Monitor
 from engflow_tui.screens.incident_screen import IncidentScreen
+from engflow_tui.ui.app import EngFlowApp
 
 from ..fixed_source import FixedSource
 from ..pg import wait_for

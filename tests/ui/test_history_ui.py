@@ -7,12 +7,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.config import CapacityConfig, Config, ConsoleConfig, HistoryConfig, TargetConfig
 from engflow_tui.history.store import HistorySample
 from engflow_tui.history.worker import StoreThread
 from engflow_tui.model import ConnectionStats, DbState, Health, Snapshot
 from engflow_tui.monitor import Monitor
+from engflow_tui.ui.app import EngFlowApp
 from engflow_tui.widgets.connections_panel import ConnectionsPanel
 from engflow_tui.widgets.health_panel import HealthPanel
 from engflow_tui.widgets.sparkline import spark

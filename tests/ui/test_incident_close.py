@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.config import Config, ConsoleConfig, IncidentsConfig, TargetConfig
 from engflow_tui.monitor import Monitor
 from engflow_tui.screens.alerts_screen import AlertsScreen
 from engflow_tui.screens.declare_incident_modal import DeclareIncidentModal
 from engflow_tui.screens.incident_screen import IncidentScreen
 from engflow_tui.screens.text_prompt_modal import TextPromptModal
+from engflow_tui.ui.app import EngFlowApp
 from engflow_tui.widgets.incident_bar import IncidentBar
 
 from ..fixed_source import FixedSource

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, RadioSet, Static, TextArea
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.config import (
     Config,
     ConsoleConfig,
@@ -29,6 +28,7 @@ from engflow_tui.screens.incident_screen import IncidentScreen
 from engflow_tui.screens.message_modal import MessageModal
 from engflow_tui.screens.table_picker_modal import TablePickerModal
 from engflow_tui.screens.text_prompt_modal import TextPromptModal
+from engflow_tui.ui.app import EngFlowApp
 from engflow_tui.widgets.incident_bar import IncidentBar
 
 from ..httpserver import Route, http_server

@@ -10,7 +10,7 @@ from engflow_tui.config import Config, ConsoleConfig, TargetConfig
 from engflow_tui.history.commands import record
 from engflow_tui.history.recording import Recording
 from engflow_tui.history.replay import replay_setup
-from engflow_tui.replay_app import ReplayApp
+from engflow_tui.ui.replay import ReplayApp
 from engflow_tui.widgets.connections_panel import ConnectionsPanel
 from engflow_tui.widgets.health_panel import HealthPanel
 

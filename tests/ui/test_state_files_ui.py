@@ -11,12 +11,12 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Static
 
-from engflow_tui.app import EngFlowApp
 from engflow_tui.checklists.loader import load_catalog
 from engflow_tui.checklists.run import ChecklistRun
 from engflow_tui.incidents.log import IncidentLog, IncidentStore
 from engflow_tui.screens.audit_log_screen import AuditLogScreen
 from engflow_tui.screens.table_picker_modal import TablePickerModal
+from engflow_tui.ui.app import EngFlowApp
 
 from ..pg import wait_for
 from ..unit.test_state_files import audit_record

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from textual.app import SystemCommand
 from textual.screen import Screen
 
+from ..config import Config, TargetConfig
+from ..history.recording import Recording, ReplaySource
+from ..history.replay import ReplayMonitor
+from ..model import Alert
+from ..screens.replay_dashboard import ReplayDashboard
 from .app import EngFlowApp
-from .config import Config, TargetConfig
-from .history.recording import Recording, ReplaySource
-from .history.replay import ReplayMonitor
 from .messages import AlertSelected
-from .model import Alert
-from .screens.replay_dashboard import ReplayDashboard
 
 WORKS_IN_A_REPLAY = frozenset(
     {"Show connections", "Show slow queries", "Show RLS status", "Show alerts", "Refresh now"}
@@ -71,7 +71,7 @@ class ReplayApp(EngFlowApp):
 
     def action_show_alerts(self) -> None:
         """The alerts as recorded at the cursor (the engine does not run on a replay)."""
-        from .screens.alerts_screen import AlertsScreen
+        from ..screens.alerts_screen import AlertsScreen
 
         self.push_screen(
             AlertsScreen(self._recorded_alerts(), [], self._frame_time(), recorded=True)
@@ -80,7 +80,7 @@ class ReplayApp(EngFlowApp):
     def refresh_alerts_screen(self) -> None:
         """After each poll: the alerts of the frame at the cursor, "since" counted to its time
         (a paused replay shows the same figures however long it stays paused)."""
-        from .screens.alerts_screen import AlertsScreen
+        from ..screens.alerts_screen import AlertsScreen
 
         if isinstance(self.screen, AlertsScreen):
             self.screen.refill(self._recorded_alerts(), [], self._frame_time())
@@ -93,8 +93,8 @@ class ReplayApp(EngFlowApp):
         if message.acknowledge:
             self.notify("a replay is read-only: nothing to acknowledge", severity="warning")
             return
-        from .alerts.rules import runbook_sections
-        from .screens.alert_detail_modal import AlertDetailModal
+        from ..alerts.rules import runbook_sections
+        from ..screens.alert_detail_modal import AlertDetailModal
 
         alert = next((a for a in self._recorded_alerts() if a.key == message.key), None)
         if alert is None:

@@ -13,14 +13,14 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from . import exit_guard, startup_gc
+from .. import exit_guard, startup_gc
+from ..config import Config, TargetConfig, incident_reports_dir
+from ..monitor import Monitor, console_monitor
+from ..screens.dashboard import DashboardScreen
+from ..textsafe import inert
+from ..widgets.inert_filter import InertFilter
 from .commands import palette_commands
-from .config import Config, TargetConfig, incident_reports_dir
 from .messages import ActionRequested, AlertSelected, ChecklistRequested, SnapshotReady
-from .monitor import Monitor, console_monitor
-from .screens.dashboard import DashboardScreen
-from .textsafe import inert
-from .widgets.inert_filter import InertFilter
 
 MonitorFactory = Callable[[Config, TargetConfig], Monitor]
 
@@ -110,7 +110,7 @@ class EngFlowApp(App[None]):
             self._open(self.target)  # incident mode starts once the dashboard shows
         else:
             # Incidents belong to a target: incident mode starts once one is picked.
-            from .screens.target_picker import TargetPickerScreen
+            from ..screens.target_picker import TargetPickerScreen
 
             self.push_screen(TargetPickerScreen(list(self.config.targets.values())), self._picked)
 
@@ -153,7 +153,7 @@ class EngFlowApp(App[None]):
         """Incident mode: the open incident's bar on every screen, its clock and reminders."""
         if self.incidents is not None:
             return
-        from .incident_flows import IncidentFlows
+        from .flows.incidents import IncidentFlows
 
         self.incidents = IncidentFlows(self, clock=self.incident_clock)
         self.incidents.checklist_results = lambda incident: self.checklists.results_between(
@@ -205,9 +205,9 @@ class EngFlowApp(App[None]):
     def flows(self) -> Any:
         """The actions' UI path, built on first use (it is not needed for the first screen)."""
         if self._flows is None and self.target is not None:
-            from .action_flows import ActionFlows
-            from .actions.audit import AuditLog
-            from .actions.runner import ActionRunner
+            from ..actions.audit import AuditLog
+            from ..actions.runner import ActionRunner
+            from .flows.actions import ActionFlows
 
             audit = AuditLog.from_setting(
                 self.config.console.audit_log, self.config.console.operator
@@ -220,7 +220,7 @@ class EngFlowApp(App[None]):
         from datetime import UTC
         from pathlib import Path
 
-        from .history.recording import attach_window
+        from ..history.recording import attach_window
 
         end = incident.resolved_at or datetime.now(UTC)
         reports = incident_reports_dir(self.config)
@@ -236,8 +236,8 @@ class EngFlowApp(App[None]):
     def checklists(self) -> Any:
         """The checklists' UI path (ChecklistFlows), built on first use."""
         if self._checklists is None:
-            from .checklist_flows import ChecklistFlows
-            from .checklists.run import RunStore
+            from ..checklists.run import RunStore
+            from .flows.checklists import ChecklistFlows
 
             self._checklists = ChecklistFlows(
                 self, RunStore.for_state_dir(self.config.console.state_dir)
@@ -249,7 +249,7 @@ class EngFlowApp(App[None]):
 
     async def _diagnose_checks(self, ids: set[str], snapshot: Any) -> dict[str, Any]:
         """Auto items that name a diagnose check run it, on the dashboard's latest snapshot."""
-        from .diagnostics import checks_for
+        from ..diagnostics import checks_for
 
         if self.target is None:
             return {}
@@ -279,7 +279,7 @@ class EngFlowApp(App[None]):
     def action_show_alerts(self) -> None:
         from datetime import UTC, datetime
 
-        from .screens.alerts_screen import AlertsScreen
+        from ..screens.alerts_screen import AlertsScreen
 
         if self.dashboard is None:
             return
@@ -311,8 +311,8 @@ class EngFlowApp(App[None]):
             return
         from datetime import UTC, datetime
 
-        from .alerts.rules import action_target, runbook_sections
-        from .screens.alert_detail_modal import AlertDetailModal
+        from ..alerts.rules import action_target, runbook_sections
+        from ..screens.alert_detail_modal import AlertDetailModal
 
         def chosen(name: str | None) -> None:
             if name == "__acknowledge__":
@@ -333,7 +333,7 @@ class EngFlowApp(App[None]):
 
     def refresh_alerts_screen(self) -> None:
         """Keep an open Alerts screen live (called with every snapshot and acknowledgement)."""
-        from .screens.alerts_screen import AlertsScreen
+        from ..screens.alerts_screen import AlertsScreen
 
         if isinstance(self.screen, AlertsScreen) and self.dashboard is not None:
             engine = self.dashboard.monitor.engine
@@ -362,8 +362,8 @@ class EngFlowApp(App[None]):
 
     def action_show_diagnose(self) -> None:
         """The Diagnose screen: the full diagnosis of the open target, in a worker."""
-        from .diagnostics import run_diagnosis
-        from .screens.diagnose_screen import DiagnoseScreen
+        from ..diagnostics import run_diagnosis
+        from ..screens.diagnose_screen import DiagnoseScreen
 
         target = self.target
         if target is None:
@@ -393,8 +393,8 @@ class EngFlowApp(App[None]):
 
     def action_show_trends(self) -> None:
         """Trends screen (issue 9): read on the history store's thread, never here."""
-        from .history.trends import load_trends
-        from .screens.trends_screen import TrendsScreen
+        from ..history.trends import load_trends
+        from ..screens.trends_screen import TrendsScreen
 
         store = self.dashboard.monitor.history_store if self.dashboard is not None else None
         if store is None:
@@ -409,7 +409,7 @@ class EngFlowApp(App[None]):
             self.push_screen(TrendsScreen(lambda window: load_trends(store, window, limit)))
 
     def action_help(self) -> None:
-        from .screens.help_screen import HelpScreen
+        from ..screens.help_screen import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
-from .model import Snapshot
+from ..model import Snapshot
 
 
 class SnapshotReady(Message):

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Header
 
-from .actions.audit import AuditLog
-from .atomic import write_text
-from .config import incident_reports_dir
-from .durations import format_age
-from .incidents.log import IncidentLog, IncidentStore, utc_now
-from .incidents.model import SEVERITY_HELP, Status
-from .incidents.timers import (
+from ...actions.audit import AuditLog
+from ...atomic import write_text
+from ...config import incident_reports_dir
+from ...durations import format_age
+from ...incidents.log import IncidentLog, IncidentStore, utc_now
+from ...incidents.model import SEVERITY_HELP, Status
+from ...incidents.timers import (
     ALARM,
     deadlines,
     describe,
@@ -33,13 +33,13 @@ from .incidents.timers import (
     next_deadline,
     urgency,
 )
-from .incidents.webhook import incident_webhook_env, post_text
-from .messages import ChecklistRequested
-from .widgets.incident_bar import IncidentBar
+from ...incidents.webhook import incident_webhook_env, post_text
+from ...widgets.incident_bar import IncidentBar
+from ..messages import ChecklistRequested
 
 if TYPE_CHECKING:
-    from .app import EngFlowApp
-    from .incidents.report import ChecklistResults, RecordingAttachment
+    from ...incidents.report import ChecklistResults, RecordingAttachment
+    from ..app import EngFlowApp
 
 _S = TypeVar("_S", bound=Screen[Any])
 _T = TypeVar("_T")
@@ -50,17 +50,17 @@ def _ui() -> Any:
     """The incident screens, imported on first use (startup time: none is needed to start)."""
     from types import SimpleNamespace
 
-    from .incidents import templates
-    from .incidents.report import markdown
-    from .screens.confirm_modal import ConfirmModal
-    from .screens.declare_incident_modal import DeclareIncidentModal
-    from .screens.escalation_screen import EscalationScreen
-    from .screens.incident_message_modal import IncidentMessageModal
-    from .screens.incident_screen import IncidentScreen
-    from .screens.message_modal import MessageModal
-    from .screens.table_picker_modal import TablePickerModal
-    from .screens.text_prompt_modal import TextPromptModal
-    from .screens.waiting_modal import WaitingModal
+    from ...incidents import templates
+    from ...incidents.report import markdown
+    from ...screens.confirm_modal import ConfirmModal
+    from ...screens.declare_incident_modal import DeclareIncidentModal
+    from ...screens.escalation_screen import EscalationScreen
+    from ...screens.incident_message_modal import IncidentMessageModal
+    from ...screens.incident_screen import IncidentScreen
+    from ...screens.message_modal import MessageModal
+    from ...screens.table_picker_modal import TablePickerModal
+    from ...screens.text_prompt_modal import TextPromptModal
+    from ...screens.waiting_modal import WaitingModal
 
     return SimpleNamespace(
         templates=templates,

@@ -10,8 +10,8 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from .actions.model import ActionError, ActionPlan, ActionResult
-from .actions.runner import (
+from ...actions.model import ActionError, ActionPlan, ActionResult
+from ...actions.runner import (
     CANCEL_QUERY,
     EMERGENCY_FALLBACK,
     ENABLE_RLS,
@@ -21,15 +21,15 @@ from .actions.runner import (
     TEST_RESTORE,
     ActionRunner,
 )
-from .screens.action_result_modal import ActionResultModal, follow_up_of
-from .screens.audit_log_screen import AuditLogScreen
-from .screens.confirm_action_modal import ConfirmActionModal
-from .screens.message_modal import MessageModal
-from .screens.table_picker_modal import TablePickerModal
-from .screens.waiting_modal import WaitingModal
+from ...screens.action_result_modal import ActionResultModal, follow_up_of
+from ...screens.audit_log_screen import AuditLogScreen
+from ...screens.confirm_action_modal import ConfirmActionModal
+from ...screens.message_modal import MessageModal
+from ...screens.table_picker_modal import TablePickerModal
+from ...screens.waiting_modal import WaitingModal
 
 if TYPE_CHECKING:
-    from .app import EngFlowApp
+    from ..app import EngFlowApp
 
 WHOLE_DATABASE = "__whole_database__"
 

@@ -11,16 +11,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .checklists.export import render_json, render_markdown, runs_section
-from .checklists.loader import Catalog, load_catalog, user_checklist_dir
-from .checklists.model import for_run
-from .checklists.run import ChecklistRun, RunStore
-from .checklists.session import ChecklistSession
-from .screens.checklist_screen import ChecklistScreen
-from .screens.table_picker_modal import TablePickerModal
+from ...checklists.export import render_json, render_markdown, runs_section
+from ...checklists.loader import Catalog, load_catalog, user_checklist_dir
+from ...checklists.model import for_run
+from ...checklists.run import ChecklistRun, RunStore
+from ...checklists.session import ChecklistSession
+from ...screens.checklist_screen import ChecklistScreen
+from ...screens.table_picker_modal import TablePickerModal
 
 if TYPE_CHECKING:
-    from .app import EngFlowApp
+    from ..app import EngFlowApp
 
 
 class ChecklistFlows:
