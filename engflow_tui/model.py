@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 
 class DbState(str, Enum):
@@ -286,3 +287,32 @@ class Snapshot:
     """The last hour from the history store (set by the Monitor)."""
     statement_totals: tuple[StatementTotal, ...] | None = None
     """The statements with the most total time, on the history's size cadence (None between)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """An alert fired, resolved, or is announced again (nobody acknowledged it)."""
+
+    kind: str
+    """fired | resolved | repeat"""
+    alert: Alert
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll of a target gives every front end (the dashboard, the console's flows,
+    headless commands): the snapshot with its alerts, the alert events of this poll, the
+    one-line notices to show once, and the recent alert history. Front ends read this; they
+    never reach into the monitor's alert engine."""
+
+    snapshot: Snapshot
+    events: tuple[AlertEvent, ...] = ()
+    notices: tuple[str, ...] = ()
+    recent: tuple[dict[str, Any], ...] = ()
+    """The alert history (fired / resolved / acknowledged), newest first."""
+
+    @property
+    def alerts(self) -> tuple[Alert, ...]:
+        """Active alerts, firing first, worst first, then pending ones."""
+        return self.snapshot.alerts

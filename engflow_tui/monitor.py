@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from .alerts.engine import AlertEngine, AlertEvent, AlertStore
+from .alerts.engine import AlertEngine, AlertStore
 from .alerts.metrics import MetricHistory, Metrics, derive
 from .alerts.notify import Notifier
 from .alerts.rules import load_rules
 from .config import Config, TargetConfig
-from .model import HostMetrics, HttpProbe, Snapshot, Unavailable
+from .model import AlertEvent, HostMetrics, HttpProbe, PollResult, Snapshot, Unavailable
 
 
 class SnapshotSource(Protocol):
@@ -152,10 +152,12 @@ class Monitor:
             with contextlib.suppress(TimeoutError):  # the interval passed: the next round
                 await asyncio.wait_for(self._wake_outside.wait(), pause)
 
-    async def poll(self, *, wait_for_http: bool = False) -> Snapshot:
-        """Collect a snapshot, with the latest finished HTTP results; it never waits on HTTP,
-        unless ``wait_for_http`` (one-shot readers: diagnose, checklist run) asks to run one
-        round of the probes beside the collection, bounded by their deadline."""
+    async def poll(self, *, wait_for_http: bool = False) -> PollResult:
+        """Collect a snapshot, with the latest finished HTTP results, evaluate the alerts, and
+        return what every front end reads (PollResult: the snapshot and its alerts, this poll's
+        alert events, the notices to show once). It never waits on HTTP, unless
+        ``wait_for_http`` (one-shot readers: diagnose, checklist run) asks to run one round of
+        the probes beside the collection, bounded by their deadline."""
         if wait_for_http and self._outside_task is None:
             snapshot, _ = await asyncio.gather(self.source.collect(), self._outside())
         else:
@@ -183,7 +185,17 @@ class Monitor:
         self.latest = replace(
             snapshot, alerts=self.engine.alerts(), sparklines=self.sampler.sparklines()
         )
-        return self.latest
+        return self.result(tuple(self.events), tuple(self.take_notices()))
+
+    def result(self, events: tuple[AlertEvent, ...] = (), notices: tuple[str, ...] = ()) -> PollResult:
+        """The latest snapshot as a PollResult, its alerts as the engine holds them now."""
+        assert self.latest is not None, "result() before the first poll"
+        return PollResult(
+            replace(self.latest, alerts=self.engine.alerts()),
+            events,
+            notices,
+            tuple(self.engine.recent()),
+        )
 
     def _feed_history(self, snapshot: Snapshot, fresh: bool) -> None:
         """Sample the snapshot into the store (never waits on disk), collect finished reads."""
@@ -242,8 +254,13 @@ class Monitor:
         notices, self.notices[:] = list(self.notices), []
         return notices
 
-    def acknowledge(self, key: str) -> bool:
-        return self.engine.acknowledge(key)
+    def acknowledge(self, *keys: str) -> PollResult | None:
+        """Acknowledge firing alerts (repeats silenced, they stay listed): the latest result
+        with its alerts as they are now, or None when none of ``keys`` was firing."""
+        done = [key for key in keys if self.engine.acknowledge(key)]
+        if not done or self.latest is None:
+            return None
+        return self.result()
 
     def force_refresh(self) -> None:
         self._wake_outside.set()

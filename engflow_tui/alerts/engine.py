@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import statefile as shape
 from ..atomic import write_text
-from ..model import Alert
+from ..model import Alert, AlertEvent
 from ..textsafe import dumps
 from .metrics import Metrics
 from .rules import Rule
@@ -55,13 +55,6 @@ class _State:
             subject=self.subject,
             unit=self.rule.unit,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class AlertEvent:
-    kind: str  # fired | resolved | repeat
-    alert: Alert
-    at: datetime
 
 
 def check_store(data: Any) -> dict[str, Any]:

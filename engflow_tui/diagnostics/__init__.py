@@ -76,7 +76,8 @@ async def run_diagnosis(config: Config, target: TargetConfig, *, quick: bool = F
     )
     monitor = Monitor(collector, config, target)
     try:
-        snapshot = await monitor.poll(wait_for_http=True)  # the connectivity checks read them
+        # The connectivity checks read the HTTP probes: one round of them beside the collection.
+        snapshot = (await monitor.poll(wait_for_http=True)).snapshot
     finally:
         await monitor.close()
     exclude = frozenset(config.diagnose.exclude)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config import Config, TargetConfig
 from ..errors import ConfigError, EngflowError
+from ..textsafe import inert
 
 
 class HistoryError(EngflowError):
@@ -101,10 +102,10 @@ async def record(
     try:
         while True:
             started = loop.time()
-            snapshot = await monitor.poll()
-            await asyncio.to_thread(writer.add, snapshot)
-            for notice in monitor.take_notices():
-                print(f"engflow-tui: {notice}", file=out, flush=True)
+            result = await monitor.poll()
+            await asyncio.to_thread(writer.add, result.snapshot)
+            for notice in result.notices:
+                print(f"engflow-tui: {inert(notice)}", file=out, flush=True)
             if frames is not None and writer.count >= frames:
                 break
             if deadline is not None and loop.time() >= deadline:

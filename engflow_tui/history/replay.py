@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..config import Config, TargetConfig
-from ..model import Snapshot
+from ..model import PollResult, Snapshot
 from ..monitor import Monitor
 from .recording import Recording, ReplaySource
 
@@ -19,15 +19,15 @@ class ReplayMonitor(Monitor):
         super().__init__(source, config, target)
         self.replay = source
 
-    async def poll(self, *, wait_for_http: bool = False) -> Snapshot:
+    async def poll(self, *, wait_for_http: bool = False) -> PollResult:
         snapshot = await self.source.collect()
         self.events = []
         # What a checklist verification reads on a live Monitor: the snapshot at the cursor.
         self.latest: Snapshot | None = replace(snapshot, target=self.target.name)
-        return self.latest
+        return PollResult(self.latest)  # the recorded alerts, nothing evaluated
 
-    def acknowledge(self, key: str) -> bool:
-        return False  # a recording is read-only
+    def acknowledge(self, *keys: str) -> PollResult | None:
+        return None  # a recording is read-only
 
 
 def replay_setup(path: str, config: Config) -> tuple[Config, TargetConfig, Recording]:

@@ -1,7 +1,9 @@
 """DashboardScreen: the default screen, five live panels fed by one poll worker.
 
-The worker runs ``snapshot = await monitor.poll()`` -> ``SnapshotReady`` -> sleep. Sleeping after a
-finished poll means polls never overlap; a slow server only stretches the interval.
+The worker runs ``result = await monitor.poll()`` -> ``SnapshotReady(result)`` -> sleep, the first
+poll included (the console's collector started reading before the UI loaded: it is quick).
+Sleeping after a finished poll means polls never overlap; a slow server only stretches the
+interval. The screen reads PollResults only, never the monitor's alert engine.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from ..config import Config
-from ..model import DbState, Snapshot
+from ..model import DbState, PollResult, Snapshot
 from ..monitor import Monitor
 from ..ui.messages import ActionRequested, AlertSelected, PollFailed, SnapshotReady
 from ..widgets.alerts_panel import AlertsPanel
@@ -97,18 +99,13 @@ class DashboardScreen(Screen[None]):
         self.config = config
         self.paused = False
         self.snapshot: Snapshot | None = None
+        self.result: PollResult | None = None
+        """The last poll's result on screen (its alerts, the recent alert history)."""
         self.snapshots_applied = 0
         self._health_extra_rows = 0
         self._wake = asyncio.Event()
         self._filter_panel: TablePanel | None = None
         self._shown = False
-        # The first poll starts now, while the screen is composed and painted: connecting and
-        # the first query overlap the UI's start-up instead of following it.
-        self._first_poll: asyncio.Future[Snapshot] | None = None
-        try:
-            self._first_poll = asyncio.ensure_future(monitor.poll())
-        except RuntimeError:  # no running loop (built outside the app): the worker polls
-            self._first_poll = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -122,12 +119,6 @@ class DashboardScreen(Screen[None]):
         yield Input(placeholder="filter rows (Enter keeps, Esc clears)", id="filter-input")
         yield Footer(compact=True)
 
-    @property
-    def first_poll(self) -> asyncio.Future[Snapshot] | None:
-        """The first poll while it has not been shown (the app shows this screen when it is
-        done, so the first paint already has data)."""
-        return self._first_poll
-
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         # Textual's own handler (Screen's, called after this one) restyles the whole screen
         # when it is shown. The first time, the screen was styled a moment before, as it was
@@ -139,23 +130,6 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._render_status()
-        first = self._first_poll
-        if first is not None and first.done() and not first.cancelled():
-            # Already there: applied before the screen's first paint, not one message later.
-            self._first_poll = None
-            error = first.exception()
-            if error is None:
-                self._apply_safely(first.result())
-                self.post_message(
-                    SnapshotReady(
-                        first.result(),
-                        self.monitor.events,
-                        self.monitor.take_notices(),
-                        applied=True,
-                    )
-                )
-            else:
-                self.post_message(PollFailed(f"{type(error).__name__}: {error}"))
         self.run_worker(
             self._poll_loop(),
             name="poll",
@@ -166,28 +140,23 @@ class DashboardScreen(Screen[None]):
 
     async def on_unmount(self) -> None:
         self.workers.cancel_group(self, "poll")
-        if self._first_poll is not None and not self._first_poll.done():
-            self._first_poll.cancel()
         await self.monitor.close()
 
     # ------------------------------------------------------------------ polling
 
     async def _poll_loop(self) -> None:
         interval = self.config.console.refresh_interval
-        first = self.snapshots_applied == 0  # else the first (light) poll is on screen already
+        first = True
         while True:
             if not self.paused:
                 try:
-                    first_poll, self._first_poll = self._first_poll, None
-                    snapshot = await (first_poll or self.monitor.poll())
+                    result = await self.monitor.poll()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - the loop must survive anything
                     self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
                 else:
-                    self.post_message(
-                        SnapshotReady(snapshot, self.monitor.events, self.monitor.take_notices())
-                    )
+                    self.post_message(SnapshotReady(result))
             self._wake.clear()
             # The first cycle only reads activity (first data on screen fast); the next one,
             # right after, brings the costly probes.
@@ -199,8 +168,8 @@ class DashboardScreen(Screen[None]):
                 pass
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        if not message.applied:
-            self._apply_safely(message.snapshot)
+        self.result = message.result
+        self._apply_safely(message.snapshot)
         self._announce_all(message.events)
         for notice in message.notices:
             self.notify(notice, severity="warning", timeout=10, markup=False)
@@ -284,23 +253,19 @@ class DashboardScreen(Screen[None]):
         size = self.app.size
         return size.width < 100 or size.height < 30
 
-    def acknowledge(self, key: str) -> None:
-        if self.monitor.acknowledge(key):
-            self.notify(
-                f"acknowledged: repeat notifications for {key} are silenced",
-                timeout=4,
-                markup=False,
-            )
-            self.acknowledge_done()
-        else:
+    def acknowledge(self, *keys: str) -> None:
+        """Acknowledge firing alerts (a grouped panel row: all of its subjects); the panels show
+        it at once, from the monitor's updated result."""
+        result = self.monitor.acknowledge(*keys)
+        if result is None:
             self.notify("only a firing alert can be acknowledged", severity="warning")
-
-    def acknowledge_done(self) -> None:
-        """Show acknowledgements at once, without waiting for the next poll."""
-        if self.snapshot is not None:
-            from dataclasses import replace
-
-            self.apply_snapshot(replace(self.snapshot, alerts=self.monitor.engine.alerts()))
+            return
+        what = keys[0] if len(keys) == 1 else f"{len(keys)} alerts"
+        self.notify(
+            f"acknowledged: repeat notifications for {what} are silenced", timeout=4, markup=False
+        )
+        self.result = result
+        self._apply_safely(result.snapshot)
 
     def on_poll_failed(self, message: PollFailed) -> None:
         self.notify(f"refresh failed: {message.error}", severity="error", timeout=8, markup=False)

@@ -24,21 +24,6 @@ from .messages import ActionRequested, AlertSelected, ChecklistRequested, Snapsh
 
 MonitorFactory = Callable[[Config, TargetConfig], Monitor]
 
-_OPENS_SCREEN = frozenset(
-    {
-        "help",
-        "incident",
-        "run_checklist",
-        "show_alerts",
-        "show_diagnose",
-        "show_audit_log",
-        "show_trends",
-        "show_dashboard",
-        "command_palette",
-    }
-)
-
-
 class EngFlowApp(App[None]):
     TITLE = "EngFlow Ops Console"
     CSS_PATH = "styles/app.tcss"
@@ -68,8 +53,6 @@ class EngFlowApp(App[None]):
         self.target = target
         self.monitor_factory = monitor_factory
         self.dashboard: DashboardScreen | None = None
-        self._pending_dashboard: DashboardScreen | None = None
-        """Built, its first poll under way, not shown yet (at most half a second)."""
         self._flows: Any = None
         self._checklists: Any = None
         self.incident_clock = incident_clock
@@ -173,33 +156,15 @@ class EngFlowApp(App[None]):
         dashboard = DashboardScreen(
             self.monitor_factory(self.config, target), self.config, read_only=read_only
         )
-        # Its first poll is under way: the dashboard is shown when it is done (one paint, with
-        # data: painting the empty panels first delayed the data by a tenth of a second) or
-        # after half a second (a slow or unreachable server: it says CONNECTING meanwhile).
-        self._pending_dashboard = dashboard
-
-        async def show(*_: object) -> None:
-            if self._pending_dashboard is dashboard:
-                self._pending_dashboard = None
-                await self.push_screen(dashboard)  # mounted (first data applied) on return
-                self.dashboard = dashboard
-                # Before the first snapshot's message reaches the app (its alert events go to
-                # the open incident's timeline), so not after the first paint.
-                self._start_incidents()
-
-        first = dashboard.first_poll
-        if first is None:
-            self.call_later(show)
-        else:
-            first.add_done_callback(lambda _done: self.call_later(show))
-            self.set_timer(0.5, show)
+        self.dashboard = dashboard
+        # Before the first poll's message reaches the app (its alert events go to the open
+        # incident's timeline).
+        self._start_incidents()
+        # Shown at once: CONNECTING until its first poll (the collector started reading before
+        # the UI loaded) arrives as every poll does, a SnapshotReady.
+        self.push_screen(dashboard)
         # After the first data: reading the run store and the checklist screens can wait.
         self.set_timer(1.0, lambda: self.checklists.offer_resume())
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # In the half second before the dashboard shows, a screen opened from the keyboard
-        # would end up beneath it: those keys wait for it.
-        return self._pending_dashboard is None or action not in _OPENS_SCREEN
 
     @property
     def flows(self) -> Any:
@@ -281,21 +246,26 @@ class EngFlowApp(App[None]):
 
         from ..screens.alerts_screen import AlertsScreen
 
-        if self.dashboard is None:
+        result = self._latest()
+        if result is None:
             return
-        engine = self.dashboard.monitor.engine
-        self.push_screen(AlertsScreen(engine.alerts(), engine.recent(), datetime.now(UTC)))
+        self.push_screen(AlertsScreen(result.alerts, list(result.recent), datetime.now(UTC)))
+
+    def _latest(self) -> Any:
+        """The dashboard's last PollResult (None before the first poll): what the app reads."""
+        return self.dashboard.result if self.dashboard is not None else None
 
     def on_alert_selected(self, message: AlertSelected) -> None:
-        if self.dashboard is None:
+        result = self._latest()
+        if self.dashboard is None or result is None:
             return
         if ":*" in message.key:  # a grouped panel row: one rule, many subjects
             rule = message.key.split(":*", 1)[0]
             if message.acknowledge:
-                for a in self.dashboard.monitor.engine.alerts():
-                    if a.rule == rule and a.state == "firing":
-                        self.dashboard.monitor.acknowledge(a.key)
-                self.dashboard.acknowledge_done()
+                self.dashboard.acknowledge(
+                    *(a.key for a in result.alerts if a.rule == rule and a.state == "firing")
+                )
+                self.refresh_alerts_screen()
             else:
                 self.action_show_alerts()
             return
@@ -303,9 +273,7 @@ class EngFlowApp(App[None]):
             self.dashboard.acknowledge(message.key)
             self.refresh_alerts_screen()
             return
-        alert = next(
-            (a for a in self.dashboard.monitor.engine.alerts() if a.key == message.key), None
-        )
+        alert = next((a for a in result.alerts if a.key == message.key), None)
         if alert is None:
             self.notify("that alert is no longer active", severity="warning")
             return
@@ -322,7 +290,7 @@ class EngFlowApp(App[None]):
             if not name:
                 return
             # Enable RLS from an RLS Violation: the confirmation of the table it names.
-            target = action_target(alert, self.dashboard.monitor.latest)  # type: ignore[union-attr]
+            target = action_target(alert, result.snapshot)
             if target:
                 self.start_action(name, **target)
             else:
@@ -335,9 +303,9 @@ class EngFlowApp(App[None]):
         """Keep an open Alerts screen live (called with every snapshot and acknowledgement)."""
         from ..screens.alerts_screen import AlertsScreen
 
-        if isinstance(self.screen, AlertsScreen) and self.dashboard is not None:
-            engine = self.dashboard.monitor.engine
-            self.screen.refill(engine.alerts(), engine.recent())
+        result = self._latest()
+        if isinstance(self.screen, AlertsScreen) and result is not None:
+            self.screen.refill(result.alerts, list(result.recent))
 
     def has_command(self, name: str) -> bool:
         return any(command.title == name for command in palette_commands(self))

@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from textual.message import Message
 
-from ..model import Snapshot
+from ..model import AlertEvent, PollResult, Snapshot
 
 
 class SnapshotReady(Message):
-    """A new snapshot of the target arrived from the poll worker, with the alert events and
-    notices of that poll."""
+    """A poll of the target finished: its PollResult (snapshot with alerts, this poll's alert
+    events, the notices to show once). The one path from the monitor to the screen, the
+    console's first poll included."""
 
-    def __init__(
-        self,
-        snapshot: Snapshot,
-        events: Sequence[Any] = (),
-        notices: Sequence[str] = (),
-        *,
-        applied: bool = False,
-    ) -> None:
+    def __init__(self, result: PollResult) -> None:
         super().__init__()
-        self.snapshot = snapshot
-        self.events = tuple(events)
-        self.notices = tuple(notices)
-        self.applied = applied
-        """Already on screen (the first poll, applied before the first paint): the message
-        still announces its events and goes up to the app."""
+        self.result = result
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.result.snapshot
+
+    @property
+    def events(self) -> tuple[AlertEvent, ...]:
+        return self.result.events
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        return self.result.notices
 
     def can_replace(self, message: Message) -> bool:
         # A busy UI skips stale snapshots — but never one that carries alert events or notices.

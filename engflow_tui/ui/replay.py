@@ -90,6 +90,7 @@ class ReplayApp(EngFlowApp):
         return snapshot.taken_at if snapshot is not None else datetime.now(UTC)
 
     def on_alert_selected(self, message: AlertSelected) -> None:
+        message.prevent_default()  # not the live console's handler (EngFlowApp's) as well
         if message.acknowledge:
             self.notify("a replay is read-only: nothing to acknowledge", severity="warning")
             return

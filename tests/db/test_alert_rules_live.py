@@ -45,9 +45,9 @@ async def test_connection_pool_full_with_real_connections() -> None:
     conns: list[asyncpg.Connection] = []
     try:
         monitor = monitor_for(server.dsn())
-        assert "connection_pool_full" not in firing(await monitor.poll())
+        assert "connection_pool_full" not in firing((await monitor.poll()).snapshot)
         conns = [await asyncpg.connect(server.dsn()) for _ in range(24)]  # + the console = 25 of 25
-        snap = await monitor.poll()
+        snap = (await monitor.poll()).snapshot
         alert = firing(snap)["connection_pool_full"]
         assert alert.severity.value == "critical" and alert.value == 96.0
         assert [e.kind for e in monitor.events if e.alert.rule == "connection_pool_full"] == [
@@ -73,20 +73,20 @@ async def test_rls_violation_fires_and_resolves(db) -> None:
     async with session(db.dsn()) as admin:
         await admin.execute("CREATE TABLE public.orcamentos (id int)")
         monitor = monitor_for(db.dsn())
-        first = await monitor.poll()  # activity only: first data on screen sooner
+        first = (await monitor.poll()).snapshot  # activity only: first data on screen sooner
         assert "rls_violation:public.orcamentos" not in firing(first)
-        snap = await monitor.poll()
+        snap = (await monitor.poll()).snapshot
         alert = firing(snap)["rls_violation:public.orcamentos"]
         assert alert.title == "RLS Violation" and "RLS is OFF in an exposed schema" in alert.message
         await admin.execute("ALTER TABLE public.orcamentos ENABLE ROW LEVEL SECURITY")
         monitor.force_refresh()
-        snap = await monitor.poll()
+        snap = (await monitor.poll()).snapshot
         assert "rls_violation:public.orcamentos" not in firing(snap)
         assert [e.kind for e in monitor.events] == ["resolved"]
         # Turned off again: the message says it was on before.
         await admin.execute("ALTER TABLE public.orcamentos DISABLE ROW LEVEL SECURITY")
         monitor.force_refresh()
-        snap = await monitor.poll()
+        snap = (await monitor.poll()).snapshot
         assert "RLS was turned OFF" in firing(snap)["rls_violation:public.orcamentos"].message
         await monitor.close()
 
@@ -105,12 +105,12 @@ async def test_high_error_rate_from_rolled_back_transactions(db) -> None:
             except asyncpg.DivisionByZeroError:
                 pass
     await asyncio.sleep(0.6)  # pg_stat_database counters are flushed by the backends
-    snap = await monitor.poll()
+    snap = (await monitor.poll()).snapshot
     for _ in range(20):
         if "high_error_rate:database" in firing(snap):
             break
         await asyncio.sleep(0.3)
-        snap = await monitor.poll()
+        snap = (await monitor.poll()).snapshot
     alert = firing(snap)["high_error_rate:database"]
     assert alert.severity.value == "critical" and "rolled back in the last 5 min" in alert.message
     await monitor.close()
@@ -121,9 +121,9 @@ async def test_http_probes_feed_error_rate_and_health(db) -> None:
         server.routes["/health"] = Route(503, {"error": "db"})
         monitor = monitor_for(db.dsn(), app_health_url=f"{server.base}/health")
         for _ in range(10):  # thresholds.min_probes; one probe round per poll here
-            snap = await monitor.poll(wait_for_http=True)
+            snap = (await monitor.poll(wait_for_http=True)).snapshot
             as_if_watched_for(monitor, 35)  # probes every 10 s or so: 10 cover 5 minutes
-        snap = await monitor.poll(wait_for_http=True)
+        snap = (await monitor.poll(wait_for_http=True)).snapshot
         assert [p.state for p in snap.http] == ["http_error"]
         assert "high_error_rate:app" in firing(snap)
         server.routes["/health"] = Route(
@@ -135,7 +135,7 @@ async def test_http_probes_feed_error_rate_and_health(db) -> None:
                 "timestamp": "2025-11-03T15:30:00Z",
             },
         )
-        snap = await monitor.poll(wait_for_http=True)
+        snap = (await monitor.poll(wait_for_http=True)).snapshot
         assert snap.http[0].state == "ok" and snap.http[0].version == "2.0.0"
         await monitor.close()
 
@@ -146,12 +146,12 @@ async def test_database_down_fires_when_the_server_stops() -> None:
         monitor = monitor_for(server.dsn())
         await monitor.poll()
         await asyncio.to_thread(server.stop)
-        snap = await monitor.poll()
+        snap = (await monitor.poll()).snapshot
         assert firing(snap)["database_down"].severity.value == "critical"
         assert [e.kind for e in monitor.events] == ["fired"]
         await asyncio.to_thread(server.start)
         monitor.force_refresh()
-        snap = await monitor.poll()
+        snap = (await monitor.poll()).snapshot
         assert "database_down" not in firing(snap)
         await monitor.close()
     finally:
@@ -178,7 +178,7 @@ async def test_one_failed_probe_is_one_sample_not_one_per_snapshot(db) -> None:
     )
     monitor = Monitor(PostgresCollector(target, config), config, target)
     for _ in range(4):
-        snap = await monitor.poll()
+        snap = (await monitor.poll()).snapshot
     assert snap.http[0].state == "connect_error"  # shown in every snapshot...
     assert "high_error_rate:app" not in firing(snap)  # ...but one probe is not a 5-minute rate
     await monitor.close()
@@ -190,7 +190,7 @@ async def test_high_error_rate_and_pool_full_resolve(db) -> None:
     from engflow_tui.alerts.metrics import Metric
 
     monitor = monitor_for(db.dsn())
-    now = (await monitor.poll()).taken_at
+    now = (await monitor.poll()).snapshot.taken_at
     engine = monitor.engine
     engine.evaluate(
         {

@@ -247,7 +247,7 @@ async def test_monitor_raises_alerts_from_thresholds(db) -> None:
     async with session(db.dsn(), "stuck") as stuck:
         await stuck.execute("BEGIN; SELECT 1")
         await asyncio.sleep(0.4)
-        snap = await monitor.poll()
+        snap = (await monitor.poll()).snapshot
     await monitor.close()
     keys = {a.key for a in snap.alerts if a.state == "firing"}
     assert "rls_violation:public.open_table" in keys

@@ -993,7 +993,7 @@ async def test_checklist_auto_items_read_the_diagnostic_checks(db, tmp_path: Pat
     # Only the checks asked for run.
     monitor = live_monitor(config, target, light_first_cycle=False)
     try:
-        snapshot = await monitor.poll()
+        snapshot = (await monitor.poll()).snapshot
     finally:
         await monitor.close()
     found = await checks_for(config, target, {"integrity.orphans", "rls.disabled"}, snapshot)

@@ -50,11 +50,11 @@ async def test_the_first_target_connects_before_the_ui_asks_and_closes_with_it(
     await wait_until(connected)  # nobody has polled yet: the session is already there
 
     monitor = factory(config, target)
-    snapshot = await monitor.poll()  # the read already under way, not a second connection
+    snapshot = (await monitor.poll()).snapshot  # the read already under way, not a second connection
     assert snapshot.health.state is DbState.CONNECTED
     assert isinstance(snapshot.connections, ConnectionStats)
     assert await console_sessions(db) == 1
-    second = await monitor.poll()
+    second = (await monitor.poll()).snapshot
     assert second.health.state is DbState.CONNECTED
     assert len(collector_threads() - before) == 1
 
@@ -70,7 +70,7 @@ async def test_a_session_filter_reaches_the_collector_thread(db, tmp_path) -> No
     async with session(db.dsn(), "needle-app"), session(db.dsn(), "hay-app"):
         await monitor.poll()
         monitor.set_session_filter("needle")
-        snapshot = await monitor.poll()
+        snapshot = (await monitor.poll()).snapshot
     await monitor.close()
     assert isinstance(snapshot.connections, ConnectionStats)
     assert [s.application for s in snapshot.connections.sessions] == ["needle-app"]

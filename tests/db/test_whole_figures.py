@@ -57,7 +57,7 @@ async def test_a_filter_that_hides_every_stuck_session_keeps_the_alert_firing(db
         assert alert is not None and alert.state == "firing" and alert.value == STUCK
         monitor.set_session_filter("no session matches this text")
         for _ in range(3):
-            snapshot = await monitor.poll()
+            snapshot = (await monitor.poll()).snapshot
         assert isinstance(snapshot.connections, ConnectionStats)
         assert snapshot.connections.sessions == ()  # the view: nothing listed
         assert not [e for e in monitor.events if e.kind == "resolved"]
@@ -70,7 +70,7 @@ async def test_more_stuck_sessions_than_max_sessions_are_all_counted(db) -> None
     monitor = _monitor(db.dsn(), max_sessions=2)
     async with AsyncExitStack() as stack:
         pids = await _stuck_sessions(stack, db.dsn(), STUCK + 2)
-        snapshot = await monitor.poll()
+        snapshot = (await monitor.poll()).snapshot
         assert isinstance(snapshot.connections, ConnectionStats)
         assert len(snapshot.connections.sessions) == 2
         alert = _idle_alert(monitor)
@@ -91,7 +91,7 @@ async def test_a_role_that_cannot_see_gets_unknown_never_zero(db) -> None:
             await _stuck_sessions(stack, db.dsn(user="app_writer"), 3)
             blind = db.dsn(user="blind_ops")
             monitor = _monitor(blind)
-            snapshot = await monitor.poll()
+            snapshot = (await monitor.poll()).snapshot
             conns = snapshot.connections
             assert isinstance(conns, ConnectionStats)
             assert conns.hidden >= 3

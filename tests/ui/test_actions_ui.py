@@ -44,7 +44,8 @@ async def started(app: EngFlowApp) -> None:
 
 
 async def screen_is(app: EngFlowApp, kind: type) -> None:
-    await wait_for(lambda: isinstance(app.screen, kind))
+    """The screen is on top and mounted (composed: its widgets can be queried)."""
+    await wait_for(lambda: isinstance(app.screen, kind) and app.screen.is_mounted)
 
 
 def audit(tmp_path: Path) -> list[dict]:

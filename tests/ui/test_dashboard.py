@@ -300,8 +300,9 @@ async def test_connections_filter_finds_a_session_the_cap_left_out(db18) -> None
 async def test_a_server_that_does_not_answer_shows_connecting_and_keys_wait_for_the_dashboard(
     tmp_path,
 ) -> None:
-    """The dashboard waits for its first poll (so its first paint has data), but never more than
-    half a second: a server that accepts and then says nothing gets the dashboard, CONNECTING."""
+    """The dashboard is shown at once and its first poll arrives like every other (one path): a
+    server that accepts and then says nothing shows CONNECTING, and a key pressed at the start
+    opens its screen on top of the dashboard, never beneath it."""
     from engflow_tui.screens.table_picker_modal import TablePickerModal
 
     with silent_server() as port:
@@ -312,15 +313,11 @@ async def test_a_server_that_does_not_answer_shows_connecting_and_keys_wait_for_
         )
         app = EngFlowApp(config, target)
         async with app.run_test(size=(120, 40)) as pilot:
-            assert app.dashboard is None
-            await pilot.press("C")  # would open the checklists beneath the coming dashboard
-            await pilot.pause()
-            assert not isinstance(app.screen, TablePickerModal)
-            await wait_for(lambda: app.dashboard is not None, timeout=2.0)
-            assert app.screen is app.dashboard
+            await wait_for(lambda: app.screen is app.dashboard, timeout=2.0)
             assert "CONNECTING" in static_text(app.screen.query_one("#status-line", Static))
-            await pilot.press("C")  # now it opens, on top of the dashboard
+            await pilot.press("C")  # it opens on top of the dashboard
             await wait_for(lambda: isinstance(app.screen, TablePickerModal))
+            assert app.screen_stack[-2] is app.dashboard
             await pilot.press("escape")
             await pilot.press("q")
 

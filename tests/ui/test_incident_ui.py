@@ -78,7 +78,8 @@ async def started(app: EngFlowApp) -> None:
 
 
 async def screen_is(app: EngFlowApp, kind: type) -> None:
-    await wait_for(lambda: isinstance(app.screen, kind))
+    """The screen is on top and mounted (composed: its widgets can be queried)."""
+    await wait_for(lambda: isinstance(app.screen, kind) and app.screen.is_mounted)
 
 
 async def dialog_ready(app: EngFlowApp, kind: type) -> None:

@@ -314,7 +314,7 @@ class IncidentFlows:
         if fields is None:
             return
         dashboard = self.app.dashboard
-        firing = dashboard.monitor.engine.alerts() if dashboard is not None else ()
+        firing = dashboard.result.alerts if dashboard is not None and dashboard.result else ()
         try:
             incident = self.log.declare(
                 fields["title"],
