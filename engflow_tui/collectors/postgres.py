@@ -485,10 +485,9 @@ class PostgresCollector:
         missing = [r["queryid"] for r in rows if r["queryid"] not in self._texts]
         if missing:
             text_sql = db.load_sql("slow_query_texts").replace("{pgss}", schema)
-            for text_row in await self._conn.fetch(text_sql, missing):
-                query = text_row["query"] or ""
-                self._texts[text_row["queryid"]] = redact_query(query)
-                if db.QUERY_MARKER in query:
+            for text_row in await self._conn.fetch(text_sql, missing, db.QUERY_MARKER):
+                self._texts[text_row["queryid"]] = redact_query(text_row["query"] or "")
+                if text_row["own"]:  # this role's, with the console's marker: never a name
                     self._own_queryids.add(text_row["queryid"])
         return tuple(
             StatementTotal(
@@ -562,10 +561,9 @@ class PostgresCollector:
         ]
         if missing:
             text_sql = db.load_sql("slow_query_texts").replace("{pgss}", schema)
-            for text_row in await self._conn.fetch(text_sql, missing):
-                query = text_row["query"] or ""
-                self._texts[text_row["queryid"]] = redact_query(query)
-                if db.QUERY_MARKER in query:
+            for text_row in await self._conn.fetch(text_sql, missing, db.QUERY_MARKER):
+                self._texts[text_row["queryid"]] = redact_query(text_row["query"] or "")
+                if text_row["own"]:  # this role's, with the console's marker: never a name
                     self._own_queryids.add(text_row["queryid"])
             if len(self._texts) > 5000:  # bounded cache: keep what this result shows
                 shown = {r["queryid"] for r in rows}

@@ -488,3 +488,22 @@ async def test_rls_scan_runs_when_ddl_is_seen_not_on_every_refresh(db) -> None:
         await guarded_rls()
         assert await scans(admin) == 4
     await collector.close()
+
+
+async def test_a_client_writing_the_consoles_marker_is_not_hidden_from_slow_queries(db) -> None:
+    """The marker in a statement's text is anybody's to write: only this role's statements with
+    it are the console's own."""
+    async with session(db.dsn()) as admin:
+        await admin.execute("DROP ROLE IF EXISTS sneaky_app; CREATE ROLE sneaky_app LOGIN")
+    try:
+        async with session(db.dsn(user="sneaky_app")) as client:
+            await client.execute("SELECT pg_sleep(0.15) AS hide_me /* engflow-tui */")
+        collector = make_collector(db.dsn())
+        snap = await collector.collect()
+        await collector.close()
+        slow = snap.slow_queries
+        assert isinstance(slow, SlowQueries)
+        assert any("hide_me" in q.query for q in slow.queries), [q.query for q in slow.queries]
+    finally:
+        async with session(db.dsn()) as admin:
+            await admin.execute("DROP OWNED BY sneaky_app; DROP ROLE sneaky_app")
