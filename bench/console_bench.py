@@ -48,10 +48,10 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def child(dsn: str, seconds: float, refresh: float, started: float) -> dict[str, float]:
-    # The console's own start-up path (cli.build_console): the collector's thread connects and
+    # The console's own start-up path (ui.console.build_console): the collector's thread connects and
     # reads while the UI is imported.
-    from engflow_tui.cli import build_console
     from engflow_tui.config import Config, ConsoleConfig, TargetConfig
+    from engflow_tui.ui.console import build_console
 
     target = TargetConfig(name="bench", dsn=dsn)
     config = Config(console=ConsoleConfig(refresh_interval=refresh), targets={"bench": target})

@@ -277,20 +277,11 @@ class _NoTarget(Exception):
 
 
 def run_console(config: Config, target: TargetConfig | None) -> int:
+    from .ui.console import build_console
+
     app = build_console(config, target)
     app.run()
     return app.return_code or 0
-
-
-def build_console(config: Config, target: TargetConfig | None) -> Any:
-    """The console app. Its collector connects and reads now, in a thread of its own, while
-    the UI (Textual: most of the start-up) is imported."""
-    from .monitor import console_monitors
-
-    monitors = console_monitors(config, target)
-    from .ui.app import EngFlowApp
-
-    return EngFlowApp(config, target, monitor_factory=monitors)
 
 
 def run_diagnose(args: argparse.Namespace) -> int:

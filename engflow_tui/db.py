@@ -17,29 +17,11 @@ import asyncpg
 
 from . import own_sessions
 from .errors import DatabaseError
+from .sqlident import quote_ident, quote_literal, quote_qualified  # noqa: F401 - re-exported
 
 APPLICATION_NAME = "engflow-tui"
 #: Marker in every statement the console sends, so its own pg_stat_statements entries are skipped.
 QUERY_MARKER = "/* engflow-tui */"
-
-
-def quote_ident(name: str) -> str:
-    """Quote an SQL identifier, whatever it contains (quotes, dots, spaces, unicode, ``;``)."""
-    if "\x00" in name:
-        raise ValueError("identifier contains a NUL byte")
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    """A string as an SQL literal, for statements the console *shows* (a fix to copy); the
-    statements it runs bind their values."""
-    if "\x00" in value:
-        raise ValueError("text contains a NUL byte")
-    return "'" + value.replace("'", "''") + "'"
-
-
-def quote_qualified(schema: str, name: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(name)}"
 
 
 # ---------------------------------------------------------------------------------------------

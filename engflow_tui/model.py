@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from .sqlident import quote_qualified
+
 
 class DbState(str, Enum):
     CONNECTED = "connected"
@@ -138,8 +140,6 @@ class TableRls:
 
     @property
     def qualified(self) -> str:
-        from .db import quote_qualified  # local: keeps model import-light
-
         return quote_qualified(self.schema, self.table)
 
 

@@ -182,7 +182,7 @@ def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.
             os.environ.setdefault(DEMO_TOKEN_ENV, secrets.token_urlsafe(16))
             proc = start_workload(server, app_port)
         config, target = demo_config(server, interval, app_port)
-        from ..cli import build_console
+        from ..ui.console import build_console
 
         # Should the console have to be ended (its terminal gone mid-shutdown): the workload
         # and the server still go with it.

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..db import quote_ident
 from ..diagnose import Check
+from ..sqlident import quote_ident
 from .base import Context, Probe
 
 

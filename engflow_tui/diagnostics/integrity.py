@@ -19,9 +19,9 @@ import json
 from typing import Any
 
 from .. import db
-from ..db import quote_qualified
 from ..diagnose import Check
 from ..durations import format_duration
+from ..sqlident import quote_qualified
 from .base import Context, Probe, fill_template, finding, listed
 
 SAMPLE_SIZE = 5

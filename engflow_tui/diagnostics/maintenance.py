@@ -6,9 +6,9 @@ Must not import Textual.
 
 from __future__ import annotations
 
-from ..db import quote_ident, quote_qualified
 from ..diagnose import Check
 from ..durations import format_age
+from ..sqlident import quote_ident, quote_qualified
 from .base import Context, Probe, finding, listed, size_text
 
 DEAD_MIN = 1000

@@ -4,9 +4,9 @@ WAL they retain, which fills the disk of the primary). Must not import Textual.
 
 from __future__ import annotations
 
-from ..db import quote_literal
 from ..diagnose import Check
 from ..durations import format_age
+from ..sqlident import quote_literal
 from .base import Context, Probe, finding, listed, size_text
 
 LAG_WARNING_S = 30.0

@@ -12,9 +12,9 @@ import ipaddress
 from dataclasses import replace
 from typing import Any
 
-from ..db import quote_qualified
 from ..diagnose import Check
 from ..model import Unavailable
+from ..sqlident import quote_qualified
 from .base import Context, Probe, finding, listed
 
 
