@@ -52,7 +52,7 @@ CORE = [
     "engflow_tui.history.report",
     "engflow_tui.history.recording",
     "engflow_tui.history.replay",
-    "engflow_tui.history.commands",
+    "engflow_tui.cli.history",
     "engflow_tui.actions.restore",
     "engflow_tui.diagnostics",
     "engflow_tui.diagnostics.base",

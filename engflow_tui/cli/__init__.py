@@ -14,8 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__, startup_gc
-from .config import (
+from .. import __version__, startup_gc
+from ..config import (
     MIN_REFRESH,
     Config,
     TargetConfig,
@@ -30,7 +30,7 @@ from .config import (
     starter_config_text,
     validate_dsn,
 )
-from .errors import ConfigError, EngflowError
+from ..errors import ConfigError, EngflowError
 
 NO_TARGET_MESSAGE = (
     "engflow-tui: no database to watch: no config file, no --dsn, no PG* environment variables.\n"
@@ -182,7 +182,7 @@ def _history_parsers(sub: Any) -> None:
 
 
 def _run_history_command(args: argparse.Namespace) -> int:
-    from .history import commands
+    from . import history as commands
 
     if args.command == "replay":
         path = find_config_path(getattr(args, "config", None))
@@ -277,7 +277,7 @@ class _NoTarget(Exception):
 
 
 def run_console(config: Config, target: TargetConfig | None) -> int:
-    from .ui.console import build_console
+    from ..ui.console import build_console
 
     app = build_console(config, target)
     app.run()
@@ -285,7 +285,7 @@ def run_console(config: Config, target: TargetConfig | None) -> int:
 
 
 def run_diagnose(args: argparse.Namespace) -> int:
-    from .diagnose import RENDERERS
+    from ..diagnose import RENDERERS
 
     config, target = resolve(args)
     if target is None:
@@ -295,7 +295,7 @@ def run_diagnose(args: argparse.Namespace) -> int:
         )
 
     async def once() -> int:
-        from .diagnostics import run_diagnosis
+        from ..diagnostics import run_diagnosis
 
         report = await run_diagnosis(config, target, quick=args.quick)
         print(RENDERERS[args.format](report))
@@ -305,9 +305,9 @@ def run_diagnose(args: argparse.Namespace) -> int:
 
 
 def run_checklist(args: argparse.Namespace) -> int:
-    from .checklists.export import auto_status, render_json, render_markdown
-    from .checklists.loader import load_catalog, user_checklist_dir
-    from .checklists.run import RunStore
+    from ..checklists.export import auto_status, render_json, render_markdown
+    from ..checklists.loader import load_catalog, user_checklist_dir
+    from ..checklists.run import RunStore
 
     path = find_config_path(getattr(args, "config", None))
     base = load_config(path) if path else Config()
@@ -370,7 +370,7 @@ def run_checklist(args: argparse.Namespace) -> int:
             "several targets and no console.default_target: choose one with --target",
             str(config.path),
         )
-    from .checklists.headless import run_auto
+    from ..checklists.headless import run_auto
 
     run, problem = asyncio.run(run_auto(config, target, checklist, store))
     if problem:
@@ -416,7 +416,7 @@ def run_config(args: argparse.Namespace) -> int:
         raise ConfigError("file not found", str(path))
     config = load_config(path)
     if args.config_command == "check":
-        from .config import OTHER_ENV_KEYS, SECRET_ENV_KEYS
+        from ..config import OTHER_ENV_KEYS, SECRET_ENV_KEYS
 
         for target in config.targets.values():
             check_target_environment(target, str(path), SECRET_ENV_KEYS + OTHER_ENV_KEYS)
@@ -435,7 +435,7 @@ def run_config(args: argparse.Namespace) -> int:
         names = ", ".join(sorted(config.targets))
         print(f"{path}: OK ({len(config.targets)} target(s): {names})")
         return 0
-    from .config_dump import dump_config
+    from ..config_dump import dump_config
 
     sys.stdout.write(dump_config(config))
     return 0
@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         startup_gc.resume()
     try:
         if args.command == "demo":
-            from .demo import run_demo
+            from ..demo import run_demo
 
             refresh = _refresh(args.refresh) if args.refresh else 2.0
             return run_demo(keep=args.keep, workload=not args.no_workload, refresh=refresh)

@@ -36,8 +36,8 @@ def _alert_history(config: Config, target: TargetConfig) -> list[dict[str, Any]]
 
 
 def run_report(config: Config, target: TargetConfig, kind: str, fmt: str) -> int:
-    from .report import to_json, to_markdown, weekly_report
-    from .store import HistoryStore, StoreUnavailable, store_path
+    from ..history.report import to_json, to_markdown, weekly_report
+    from ..history.store import HistoryStore, StoreUnavailable, store_path
 
     if kind != "weekly":
         raise ConfigError(f"unknown report {kind!r} (reports: weekly)", None, "report")
@@ -83,8 +83,8 @@ async def record(
 ) -> int:
     """Poll at the refresh cadence and append each snapshot to ``output`` until ``duration``
     seconds or ``frames`` snapshots (or Ctrl+C). Returns the number of snapshots written."""
+    from ..history.recording import RecordingError, RecordingWriter
     from ..monitor import live_monitor
-    from .recording import RecordingError, RecordingWriter
 
     try:
         writer = RecordingWriter(output, target.name)
@@ -137,8 +137,8 @@ def run_record(config: Config, target: TargetConfig, args: Any) -> int:
 
 
 def run_replay(config: Config, path: str, speed: float) -> int:
-    from .recording import RecordingError
-    from .replay import replay_setup
+    from ..history.recording import RecordingError
+    from ..history.replay import replay_setup
 
     if not 0.25 <= speed <= 512:
         raise ConfigError(f"must be between 0.25 and 512, not {speed:g}", None, "--speed")
