@@ -22,14 +22,11 @@ from .config import (
     bounded_duration,
     check_target_environment,
     default_config_path,
-    dsn_has_password,
-    dsn_target_name,
     find_config_path,
     load_config,
-    pg_environment_present,
     starter_config_text,
-    validate_dsn,
 )
+from .dsn import dsn_has_password, dsn_target_name, pg_environment_present, validate_dsn
 from .errors import ConfigError, EngflowError
 
 NO_TARGET_MESSAGE = (

@@ -8,7 +8,6 @@ Must not import Textual.
 from __future__ import annotations
 
 import difflib
-import getpass
 import os
 import re
 import tomllib
@@ -16,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from .dsn import describe_env_dsn, dsn_has_password, mask_dsn, os_user, validate_dsn
 from .durations import MAX_DURATION, parse_bounded
 from .errors import ConfigError
 
@@ -400,151 +399,6 @@ class Config:
 def state_home() -> str:
     """$XDG_STATE_HOME, else ~/.local/state (as the XDG base-directory spec says)."""
     return os.environ.get("XDG_STATE_HOME") or "~/.local/state"
-
-
-def os_user() -> str:
-    """The OS user's name; containers often run as a UID with no passwd entry."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER") or f"uid-{os.getuid()}"
-
-
-# ---------------------------------------------------------------------------------------------
-# DSN helpers
-
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_URI_PASSWORD = re.compile(r"^([a-z]+://[^:/@?#]*:)[^@/?#]*(@)", re.IGNORECASE)
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
-
-
-def dsn_has_password(dsn: str) -> bool:
-    """True when the DSN carries a password (user:pw@, ?password=, or password=...)."""
-    if "://" in dsn:
-        return bool(
-            _URI_PASSWORD.search(dsn) and not re.search(r"^[a-z]+://[^:/@?#]*:@", dsn, re.I)
-        ) or bool(_QUERY_PASSWORD.search(dsn))
-    return _KV_PASSWORD.search(dsn) is not None
-
-
-def mask_dsn(dsn: str) -> str:
-    """The DSN with any password replaced by ``***`` (URI and key=value forms).
-
-    Works on text, not on a parsed URL, so a malformed DSN (bad port, several hosts) is still
-    masked rather than raising."""
-    if "://" in dsn:
-        masked = _URI_PASSWORD.sub(lambda m: m.group(1) + "***" + m.group(2), dsn)
-        masked = re.sub(r"^([a-z]+://[^:/@?#]*:)\*\*\*(@)", r"\1***\2", masked, flags=re.I)
-        if re.search(r"^[a-z]+://[^:/@?#]*:@", dsn, re.I):
-            masked = dsn  # an empty password: nothing to hide
-        return _QUERY_PASSWORD.sub(r"\1***", masked)
-    return _KV_PASSWORD.sub(r"\1***", dsn)
-
-
-SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-"""libpq's sslmode values (asyncpg refuses any other when it connects)."""
-
-
-def _sslmode_problem(sslmode: str | None) -> str | None:
-    if sslmode is None or sslmode in SSLMODES:
-        return None
-    return f"sslmode {sslmode!r} is not one of {', '.join(SSLMODES)}"
-
-
-def validate_dsn(dsn: str) -> str | None:
-    """Why this DSN cannot be used (None when it looks right). Never echoes a password."""
-    from urllib.parse import parse_qs
-
-    if not dsn.strip():
-        return "is empty"
-    if "://" in dsn:
-        scheme = dsn.split("://", 1)[0]
-        if scheme not in ("postgres", "postgresql"):
-            return f"scheme must be postgresql://, not {scheme}://"
-        try:
-            parts = urlsplit(dsn)
-            sslmode = parse_qs(parts.query).get("sslmode")
-            if sslmode and (problem := _sslmode_problem(sslmode[-1])):
-                return problem
-            hosts = parts.netloc.rsplit("@", 1)[-1]
-            for host in hosts.split(","):
-                if host.startswith("["):
-                    _, _, rest = host.partition("]")
-                    port = rest[1:] if rest.startswith(":") else ""
-                else:
-                    port = host.rpartition(":")[2] if ":" in host else ""
-                if port and not (port.isdigit() and 0 < int(port) < 65536):
-                    return f"port {port!r} is not a number between 1 and 65535"
-            parts.port  # noqa: B018 - raises ValueError on a malformed netloc
-        except ValueError as exc:
-            if "Port" in str(exc) or "port" in str(exc):
-                return None if "," in dsn else f"malformed host or port ({exc})"
-            return f"malformed ({exc})"
-        return None
-    from .db import parse_kv_dsn
-
-    try:
-        fields = parse_kv_dsn(dsn)
-    except ValueError as exc:
-        return str(exc)
-    return _sslmode_problem(fields.get("ssl"))
-
-
-def dsn_target_name(dsn: str) -> str:
-    """The name of a target given only by a DSN (``--dsn``): ``[user@]host:port/database``.
-
-    It keys the target's alert history and history store, so two servers on different ports,
-    or the same server as two users, never share them; the same DSN always gives the same name.
-    The user only where the DSN gives one; the port as given, else $PGPORT, else 5432. Never the
-    password."""
-    from urllib.parse import parse_qs, unquote
-
-    default_port = os.environ.get("PGPORT") or "5432"
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        userinfo, at, hosts = parts.netloc.rpartition("@")
-        user = unquote(userinfo.split(":", 1)[0]) if at else ""
-        user = query.get("user", user)
-        database = unquote(parts.path.lstrip("/")) or query.get("dbname", "")
-        hosts = hosts or query.get("host", "local")
-        listed = []
-        for host in hosts.split(","):
-            bracket_end = host.rfind("]")
-            has_port = host.rfind(":") > bracket_end and not host.startswith("/")
-            listed.append(host if has_port else f"{host}:{query.get('port', default_port)}")
-        where = ",".join(listed)
-    else:
-        from .db import parse_kv_dsn
-
-        try:
-            fields = parse_kv_dsn(dsn)
-        except ValueError:
-            fields = {}
-        user = str(fields.get("user", ""))
-        database = str(fields.get("database", ""))
-        where = f"{fields.get('host', 'local')}:{fields.get('port', default_port)}"
-    database = database or user or "postgres"  # libpq's default database is the user's name
-    return f"{user + '@' if user else ''}{where}/{database}"
-
-
-def describe_env_dsn() -> str:
-    """What the PG* environment / DATABASE_URL points at, without secrets."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return mask_dsn(url)
-    user = os.environ.get("PGUSER") or os_user()
-    host = os.environ.get("PGHOST", "localhost")
-    port = os.environ.get("PGPORT", "5432")
-    database = os.environ.get("PGDATABASE", user)
-    return f"postgresql://{user}@{host}:{port}/{database} (PG* environment)"
-
-
-def pg_environment_present() -> bool:
-    return any(
-        os.environ.get(name)
-        for name in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER")
-    )
 
 
 # ---------------------------------------------------------------------------------------------

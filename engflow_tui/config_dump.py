@@ -10,7 +10,8 @@ from typing import Any
 
 import tomli_w
 
-from .config import Config, mask_dsn
+from .config import Config
+from .dsn import mask_dsn
 from .durations import format_duration
 
 _DURATIONS = {

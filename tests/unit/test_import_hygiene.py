@@ -9,6 +9,7 @@ CORE = [
     "engflow_tui.config",
     "engflow_tui.config_dump",
     "engflow_tui.db",
+    "engflow_tui.dsn",
     "engflow_tui.model",
     "engflow_tui.errors",
     "engflow_tui.durations",
