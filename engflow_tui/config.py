@@ -1153,9 +1153,11 @@ class _Reader:
                 merged[int(severity)] = self._scalar(f"{key}.{severity}", each, s)
             return merged
         if s.kind == "alert_overrides":
-            from .alerts.rules import load_rules
+            from .alerts.rules import knob_problem, load_rules
 
             overrides = dict(self.table(value, key))
+            if problem := knob_problem(overrides, self.path):
+                raise problem
             load_rules(overrides, self.path)  # validates every override (file + key in the message)
             return overrides
         return self._scalar(key, value, s)

@@ -1,7 +1,8 @@
-"""[thresholds]: the figures the panels, diagnose, the alert metrics and the actions read.
+"""[thresholds]: one knob per threshold, read by the alert rules, the panels, diagnose and the actions.
 
-Its own leaf (not in config.py) so that the alert rules may read it while config validates
-[alerts] with the rules: alerts -> thresholds <- config, no cycle.
+Its own leaf (not in config.py) because the alert rules take their connection thresholds from
+it (rules.toml ``threshold_from``) while config validates [alerts] with the rules:
+alerts -> thresholds <- config, no cycle.
 Imports nothing from the package but ``settings``. Must not import Textual.
 """
 
@@ -30,21 +31,29 @@ class Thresholds:
         default=80.0,
         metadata=setting(
             "number",
-            "Connections in use, % of max_connections, that warn.",
+            "Connections in use, % of max_connections, that warn (runbook: < 80 % of the limit). "
+            "The one knob of the Connections High alert's threshold, the Connections panel's "
+            "yellow and diagnose's connections.usage warning: [alerts.connections_high] sets no "
+            "threshold.",
         ),
     )
     connections_critical_pct: float = field(
         default=95.0,
         metadata=setting(
             "number",
-            "Connections in use, % of max_connections, that are critical.",
+            "Connections in use, % of max_connections, that are critical (runbook: Connection "
+            "Pool Full > 95 %). The one knob of the Connection Pool Full alert's threshold, the "
+            "Connections panel's red and diagnose's connections.usage critical: "
+            "[alerts.connection_pool_full] sets no threshold.",
         ),
     )
     cache_hit_warning_pct: float = field(
         default=80.0,
         metadata=setting(
             "number",
-            "Cache hit rate below this warns (runbook: > 80 %).",
+            "Cache hit rate below this warns in diagnose's cache.hit_rate (the runbook's daily "
+            "check: > 80 %). Not the Low Cache Hit Rate alert's 70 % (over 30 min), a different "
+            "runbook figure, set by [alerts.low_cache_hit_rate] threshold.",
         ),
     )
     min_transactions: int = field(
