@@ -129,6 +129,7 @@ def setting(
 
 
 def setting_of(f: Field[Any]) -> Setting | None:
+    """The setting a field carries (None: not a setting, like Config.path)."""
     value = f.metadata.get("setting")
     return value if isinstance(value, Setting) else None
 
@@ -142,14 +143,17 @@ def file_fields(cls: type) -> Iterator[tuple[Field[Any], Setting]]:
 
 
 def file_keys(cls: type) -> set[str]:
+    """The keys a file may write in a table of ``cls``."""
     return {f.name for f, _ in file_fields(cls)}
 
 
 def is_required(f: Field[Any]) -> bool:
+    """The field has no default: a table of its dataclass must give it."""
     return f.default is MISSING and f.default_factory is MISSING
 
 
 def default_of(f: Field[Any]) -> Any:
+    """The field's default value (a fresh one where it has a factory)."""
     if f.default_factory is not MISSING:
         return f.default_factory()
     return f.default
