@@ -1,102 +1,330 @@
 """Configuration: TOML file -> frozen dataclasses, plus target resolution from CLI and environment.
 
-The app receives a built :class:`Config`; it never reads files itself. Every error names the
-file and the key. Secrets are only ever referenced by environment-variable name.
-Must not import Textual.
+The schema is written once: each field carries its kind, bounds and doc in its metadata
+(settings.setting); the reader below, ``config show`` (config_dump.py) and the test of
+config.toml.example derive from it. The app receives a built :class:`Config`; it never reads
+files itself. Every error names the file and the key. Secrets are only ever referenced by
+environment-variable name. Must not import Textual.
 """
 
 from __future__ import annotations
 
 import difflib
-import getpass
+import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from .durations import MAX_DURATION, parse_bounded
+from .dsn import describe_env_dsn, dsn_has_password, mask_dsn, os_user, validate_dsn
+from .durations import parse_bounded
 from .errors import ConfigError
+from .settings import (
+    Problem,
+    Setting,
+    default_of,
+    file_fields,
+    file_keys,
+    is_required,
+    or_list,
+    setting,
+    setting_of,
+)
+from .thresholds import Thresholds as Thresholds  # re-exported: a section of Config
+from .thresholds import thresholds_problem
+
+MIN_REFRESH = 0.2
+"""Faster polling would make the console the load it watches."""
+
+MAX_NESTING = 32
+"""No setting nests tables or arrays deeper than a few levels; deeper is not a config file."""
+
+
+# ---------------------------------------------------------------------------------------------
+# What a kind cannot say: the checks some settings name in their schema
+
+
+def _did_you_mean(key: str, known: Any) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _dsn_check(env_key: str) -> Callable[[str], Problem]:
+    """A DSN libpq would refuse, or one that carries a password (named by ``env_key`` instead)."""
+
+    def check(dsn: str) -> Problem:
+        if problem := validate_dsn(dsn):
+            return f"{problem} (in {mask_dsn(dsn)})"
+        if dsn_has_password(dsn):
+            return f"contains a password: remove it and name an environment variable in {env_key}"
+        return None
+
+    return check
+
+
+def _exclude_problem(items: tuple[str, ...]) -> Problem:
+    for item in items:
+        if not re.match(r"^[a-z_]+(\.[a-z_]+)*(:.+)?$", item):
+            return f"{item!r} is not a check id or check_id:key (e.g. 'security.function_search_path:public.my_fn')"
+        from .diagnostics import check_ids  # only when there is something to check
+
+        check_id = item.split(":", 1)[0]
+        if check_id not in check_ids():
+            return f"no check {check_id!r}{_did_you_mean(check_id, check_ids())}"
+    return None
+
+
+def _cidrs_problem(cidrs: tuple[str, ...]) -> Problem:
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            return f"{cidr!r} is not an address or network (10.0.0.0/8)"
+    return None
+
+
+def _glob_problem(glob: str) -> Problem:
+    if glob.startswith("/") or ".." in glob:
+        return (
+            f'{glob!r}: give a pattern relative to backups.path, like "*.dump" '
+            "(the directory goes in backups.path)"
+        )
+    return None
+
+
+_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
+
+
+def parse_size(value: object) -> float:
+    """Bytes for "8GB", "500 MB", "1.5TB" or a plain number of bytes; ValueError otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    if isinstance(value, str):
+        match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?b)\s*$", value, re.I)
+        if match and float(match.group(1)) > 0:
+            return float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    raise ValueError(f'must be a size like "8GB", "500MB" or a number of bytes, not {value!r}')
+
+
+# ---------------------------------------------------------------------------------------------
+# The schema
 
 
 @dataclass(frozen=True, slots=True)
 class ConsoleConfig:
-    refresh_interval: float = 2.0
-    """Seconds between two activity polls ("2s")."""
-    read_only: bool = False
-    """Refuse every action that changes the database."""
-    operator: str = field(default_factory=lambda: os_user())
-    """Who signs checklists and actions; default: the OS user."""
-    audit_log: str = field(default_factory=lambda: f"{state_home()}/engflow-tui/audit.jsonl")
-    """Where confirmed actions, refusals and failures are appended (JSON lines)."""
-    state_dir: str = field(default_factory=lambda: f"{state_home()}/engflow-tui")
-    """Where the alert history (one file per target) and the checklist runs are kept."""
-    default_target: str | None = None
-    """The target to open when the file names several."""
-    connect_timeout: float = 5.0
-    """Give up a connection attempt after this long."""
-    slow_queries_interval: float = 30.0
-    """Seconds between two pg_stat_statements reads (they are expensive on busy servers)."""
-    catalog_interval: float = 30.0
-    """Seconds between two RLS / policy catalogue scans; on PostgreSQL 15+ the scan follows DDL
-    instead, at most every third of this and at least every four times it."""
-    size_interval: float = 60.0
-    """Seconds between two database-size reads (cost grows with the number of relations)."""
-    http_interval: float = 10.0
-    """Seconds between two HTTP probes (REST API, app health) and host-metrics scrapes."""
-    http_timeout: float = 5.0
-    """An HTTP probe or scrape without its whole answer (connect, headers, body) after this long
-    is a timeout."""
-    max_sessions: int = 50
-    """At most this many sessions are shipped to the session table, worst first, after the
-    panel's filter (applied by the server); the counts are always complete."""
-    slow_queries_limit: int = 20
-    """Top N statements shown in the slow-queries panel."""
+    refresh_interval: float = field(
+        default=2.0,
+        metadata=setting(
+            "duration",
+            'Seconds between two activity polls ("2s").',
+            at_most="1h",
+            at_least=(MIN_REFRESH, "200ms"),
+        ),
+    )
+    read_only: bool = field(
+        default=False,
+        metadata=setting("bool", "Refuse every action that changes the database."),
+    )
+    operator: str = field(
+        default_factory=lambda: os_user(),
+        metadata=setting("str", "Who signs checklists and actions; default: the OS user."),
+    )
+    audit_log: str = field(
+        default_factory=lambda: f"{state_home()}/engflow-tui/audit.jsonl",
+        metadata=setting(
+            "str", "Where confirmed actions, refusals and failures are appended (JSON lines)."
+        ),
+    )
+    state_dir: str = field(
+        default_factory=lambda: f"{state_home()}/engflow-tui",
+        metadata=setting(
+            "str", "Where the alert history (one file per target) and the checklist runs are kept."
+        ),
+    )
+    default_target: str | None = field(
+        default=None,
+        metadata=setting("str", "The target to open when the file names several."),
+    )
+    connect_timeout: float = field(
+        default=5.0,
+        metadata=setting(
+            "duration",
+            "Give up a connection attempt after this long.",
+            above_zero=True,
+            at_most="5m",
+        ),
+    )
+    slow_queries_interval: float = field(
+        default=30.0,
+        metadata=setting(
+            "duration",
+            "Seconds between two pg_stat_statements reads (they are expensive on busy servers).",
+            above_zero=True,
+            at_most="1d",
+        ),
+    )
+    catalog_interval: float = field(
+        default=30.0,
+        metadata=setting(
+            "duration",
+            "Seconds between two RLS / policy catalogue scans; on PostgreSQL 15+ the scan follows "
+            "DDL instead, at most every third of this and at least every four times it.",
+            above_zero=True,
+            at_most="1d",
+        ),
+    )
+    size_interval: float = field(
+        default=60.0,
+        metadata=setting(
+            "duration",
+            "Seconds between two database-size reads (cost grows with the number of relations).",
+            above_zero=True,
+            at_most="1d",
+        ),
+    )
+    http_interval: float = field(
+        default=10.0,
+        metadata=setting(
+            "duration",
+            "Seconds between two HTTP probes (REST API, app health) and host-metrics scrapes.",
+            above_zero=True,
+            at_most="1d",
+        ),
+    )
+    http_timeout: float = field(
+        default=5.0,
+        metadata=setting(
+            "duration",
+            "An HTTP probe or scrape without its whole answer (connect, headers, body) after this "
+            "long is a timeout.",
+            above_zero=True,
+            at_most="5m",
+        ),
+    )
+    max_sessions: int = field(
+        default=50,
+        metadata=setting(
+            "int",
+            "At most this many sessions are shipped to the session table, worst first, after the "
+            "panel's filter (applied by the server); the counts are always complete.",
+        ),
+    )
+    slow_queries_limit: int = field(
+        default=20,
+        metadata=setting("int", "Top N statements shown in the slow-queries panel."),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class TargetConfig:
-    name: str
-    """The target's name: the key under [targets]."""
-    dsn: str | None = None
-    """libpq URI or key=value string; None means PG* environment variables."""
-    password_env: str | None = None
-    """Name of the environment variable that holds the password."""
-    action_dsn: str | None = None
-    """Where actions connect (a role that may signal backends and alter tables); default: dsn."""
-    action_password_env: str | None = None
-    """Name of the environment variable that holds the action role's password; default: password_env."""
-    exposed_schemas: tuple[str, ...] = ("public",)
-    """Schemas the REST API serves: RLS matters there."""
-    rest_url: str | None = None
-    """Base URL of the REST API (…/rest/v1)."""
-    rest_apikey_env: str | None = None
-    """Name of the environment variable that holds the REST API key."""
-    app_health_url: str | None = None
-    """The application's /health endpoint."""
-    read_only: bool = False
-    """Refuse actions on this target, whatever [console] says."""
-    rest_probe_path: str = "clientes?select=count"
-    """What the REST probe GETs under rest_url (runbook: a count on clientes)."""
-    metrics_url: str | None = None
-    """A Prometheus exposition with node_* metrics (node_exporter or the provider's endpoint)."""
-    metrics_user: str | None = None
-    """Basic-auth user for metrics_url."""
-    metrics_password_env: str | None = None
-    """Name of the environment variable that holds the metrics_url password."""
-    metrics_mountpoint: str = "/"
-    """The filesystem whose usage the Disk Usage alert watches."""
-    active_users_sql: str = (
-        "SELECT count(*) FROM auth.users WHERE last_sign_in_at > now() - interval '24 hours'"
+    name: str = field(metadata=setting("key", "The target's name: the key under [targets]."))
+    dsn: str | None = field(
+        default=None,
+        metadata=setting(
+            "dsn",
+            "libpq URI or key=value string; None means PG* environment variables.",
+            check=_dsn_check("password_env"),
+        ),
     )
-    """A count of active users (User Growth alert); runs read-only with the statement timeout."""
-    app_url: str | None = None
-    """The application's base URL (the emergency fallback is POSTed to {app_url}/api/emergency/enable-fallback)."""
-    emergency_token_env: str | None = None
-    """Name of the environment variable that holds the emergency bearer token."""
+    password_env: str | None = field(
+        default=None,
+        metadata=setting("envname", "Name of the environment variable that holds the password."),
+    )
+    action_dsn: str | None = field(
+        default=None,
+        metadata=setting(
+            "dsn",
+            "Where actions connect (a role that may signal backends and alter tables); "
+            "default: dsn.",
+            check=_dsn_check("action_password_env"),
+        ),
+    )
+    action_password_env: str | None = field(
+        default=None,
+        metadata=setting(
+            "envname",
+            "Name of the environment variable that holds the action role's password; "
+            "default: password_env.",
+        ),
+    )
+    exposed_schemas: tuple[str, ...] = field(
+        default=("public",),
+        metadata=setting("names", "Schemas the REST API serves: RLS matters there."),
+    )
+    rest_url: str | None = field(
+        default=None,
+        metadata=setting("url", "Base URL of the REST API (…/rest/v1).", strip_slash=True),
+    )
+    rest_apikey_env: str | None = field(
+        default=None,
+        metadata=setting(
+            "envname", "Name of the environment variable that holds the REST API key."
+        ),
+    )
+    app_health_url: str | None = field(
+        default=None,
+        metadata=setting("url", "The application's /health endpoint."),
+    )
+    read_only: bool = field(
+        default=False,
+        metadata=setting("bool", "Refuse actions on this target, whatever [console] says."),
+    )
+    rest_probe_path: str = field(
+        default="clientes?select=count",
+        metadata=setting(
+            "str", "What the REST probe GETs under rest_url (runbook: a count on clientes)."
+        ),
+    )
+    metrics_url: str | None = field(
+        default=None,
+        metadata=setting(
+            "url",
+            "A Prometheus exposition with node_* metrics (node_exporter or the provider's "
+            "endpoint).",
+        ),
+    )
+    metrics_user: str | None = field(
+        default=None,
+        metadata=setting("str", "Basic-auth user for metrics_url."),
+    )
+    metrics_password_env: str | None = field(
+        default=None,
+        metadata=setting(
+            "envname", "Name of the environment variable that holds the metrics_url password."
+        ),
+    )
+    metrics_mountpoint: str = field(
+        default="/",
+        metadata=setting("str", "The filesystem whose usage the Disk Usage alert watches."),
+    )
+    active_users_sql: str = field(
+        default=(
+            "SELECT count(*) FROM auth.users WHERE last_sign_in_at > now() - interval '24 hours'"
+        ),
+        metadata=setting(
+            "str",
+            "A count of active users (User Growth alert); runs read-only with the statement "
+            "timeout.",
+        ),
+    )
+    app_url: str | None = field(
+        default=None,
+        metadata=setting(
+            "url",
+            "The application's base URL (the emergency fallback is POSTed to "
+            "{app_url}/api/emergency/enable-fallback).",
+            strip_slash=True,
+        ),
+    )
+    emergency_token_env: str | None = field(
+        default=None,
+        metadata=setting(
+            "envname", "Name of the environment variable that holds the emergency bearer token."
+        ),
+    )
 
     @property
     def display_dsn(self) -> str:
@@ -116,88 +344,144 @@ class TargetConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class Thresholds:
-    idle_in_transaction: float = 1800.0
-    """Sessions idle in transaction longer than this (seconds) are flagged ("30m")."""
-    slow_query_ms: float = 100.0
-    """Statements whose mean execution time exceeds this are slow."""
-    connections_warning_pct: float = 80.0
-    """Connections in use, % of max_connections, that warn."""
-    connections_critical_pct: float = 95.0
-    """Connections in use, % of max_connections, that are critical."""
-    cache_hit_warning_pct: float = 80.0
-    """Cache hit rate below this warns (runbook: > 80 %)."""
-    min_transactions: int = 100
-    """The database error rate (High Error Rate) is computed only over a window with at least
-    this many transactions: a quiet night's 1 rollback in 10 does not page."""
-    min_probes: int = 10
-    """The REST API / app error rate needs at least this many probes in its window."""
-    min_cache_blocks: int = 1000
-    """The cache hit rate (Low Cache Hit Rate) needs at least this many block reads in its
-    window."""
-
-
-@dataclass(frozen=True, slots=True)
 class ActionsConfig:
-    lock_timeout: float = 3.0
-    """DDL waits at most this long for a lock, then fails instead of queueing every query."""
-    statement_timeout: float = 30.0
-    """Any action statement is cancelled after this long."""
-    analyze_timeout: float = 600.0
-    """ANALYZE (whole database or one table) is cancelled after this long."""
-    http_timeout: float = 10.0
-    """The emergency fallback call and incident message posts give up after this long (answer
-    included)."""
+    lock_timeout: float = field(
+        default=3.0,
+        metadata=setting(
+            "duration",
+            "DDL waits at most this long for a lock, then fails instead of queueing every query.",
+            above_zero=True,
+            at_most="1h",
+        ),
+    )
+    statement_timeout: float = field(
+        default=30.0,
+        metadata=setting(
+            "duration",
+            "Any action statement is cancelled after this long.",
+            above_zero=True,
+            at_most="1d",
+        ),
+    )
+    analyze_timeout: float = field(
+        default=600.0,
+        metadata=setting(
+            "duration",
+            "ANALYZE (whole database or one table) is cancelled after this long.",
+            above_zero=True,
+            at_most="1d",
+        ),
+    )
+    http_timeout: float = field(
+        default=10.0,
+        metadata=setting(
+            "duration",
+            "The emergency fallback call and incident message posts give up after this long "
+            "(answer included).",
+            above_zero=True,
+            at_most="5m",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookConfig:
-    kind: str
-    """slack | json | alertmanager"""
-    url_env: str
-    """Name of the environment variable that holds the URL (it may embed a secret)."""
-    min_severity: str = "warning"
-    """Send alerts of this severity and worse (critical | warning | info)."""
+    kind: str = field(
+        metadata=setting(
+            "choice", "slack | json | alertmanager", choices=("slack", "json", "alertmanager")
+        )
+    )
+    url_env: str = field(
+        metadata=setting(
+            "envname",
+            "Name of the environment variable that holds the URL (it may embed a secret).",
+            missing="missing: the NAME of the variable holding the URL",
+        )
+    )
+    min_severity: str = field(
+        default="warning",
+        metadata=setting(
+            "choice",
+            "Send alerts of this severity and worse (critical | warning | info).",
+            choices=("critical", "warning", "info"),
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class NotificationsConfig:
-    bell: bool = True
-    """Ring the terminal bell when an alert fires (and on repeats)."""
-    repeat_interval: float = 1800.0
-    """Re-notify a firing, unacknowledged alert this often."""
-    webhooks: tuple[WebhookConfig, ...] = ()
-    """[[notifications.webhooks]] kind, url_env, min_severity."""
+    bell: bool = field(
+        default=True,
+        metadata=setting("bool", "Ring the terminal bell when an alert fires (and on repeats)."),
+    )
+    repeat_interval: float = field(
+        default=1800.0,
+        metadata=setting(
+            "duration",
+            "Re-notify a firing, unacknowledged alert this often.",
+            above_zero=True,
+            at_most="7d",
+        ),
+    )
+    webhooks: tuple[WebhookConfig, ...] = field(
+        default=(),
+        metadata=setting(
+            "tables",
+            "[[notifications.webhooks]] kind, url_env, min_severity.",
+            item=WebhookConfig,
+            not_array="must be an array of tables ([[notifications.webhooks]])",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class EscalationLevel:
-    name: str
-    """The level's name, as the matrix names it ("Level 2")."""
-    title: str = ""
-    """What the level is ("Technical Team")."""
-    contact: str = ""
-    """How to reach it (an address, a rota, a portal)."""
-    availability: str = ""
-    """When it answers ("24/7", "08:00-18:00 UTC-3")."""
-    response_time: str = ""
-    """How fast it answers ("< 30 min")."""
-    escalation: str = ""
-    """When to go to this level ("For Severity 1-2 incidents")."""
+    name: str = field(
+        metadata=setting(
+            "str",
+            'The level\'s name, as the matrix names it ("Level 2").',
+            missing='missing: the level\'s name ("Level 2")',
+        )
+    )
+    title: str = field(default="", metadata=setting("str", 'What the level is ("Technical Team").'))
+    contact: str = field(
+        default="", metadata=setting("str", "How to reach it (an address, a rota, a portal).")
+    )
+    availability: str = field(
+        default="", metadata=setting("str", 'When it answers ("24/7", "08:00-18:00 UTC-3").')
+    )
+    response_time: str = field(
+        default="", metadata=setting("str", 'How fast it answers ("< 30 min").')
+    )
+    escalation: str = field(
+        default="",
+        metadata=setting("str", 'When to go to this level ("For Severity 1-2 incidents").'),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class EscalationRule:
-    severity: int
-    """1 (critical) to 4 (low)."""
-    name: str
-    """"Critical", "High", "Medium", "Low"."""
-    initial_response: float
-    """Acknowledge the incident within this (seconds)."""
-    escalate_after: float | None
-    """Escalate after this (seconds); None = at the start of the next business day."""
-    escalate_to: tuple[str, ...]
-    """Level names to escalate to."""
+    severity: int = field(
+        metadata=setting("choice", "1 (critical) to 4 (low).", choices=(1, 2, 3, 4))
+    )
+    name: str = field(metadata=setting("str", '"Critical", "High", "Medium", "Low".'))
+    initial_response: float = field(
+        metadata=setting(
+            "duration",
+            "Acknowledge the incident within this (seconds).",
+            above_zero=True,
+            at_most="30d",
+        )
+    )
+    escalate_after: float | None = field(
+        metadata=setting(
+            "duration_or_next_business_day",
+            "Escalate after this (seconds); None = at the start of the next business day.",
+            above_zero=True,
+            at_most="30d",
+        )
+    )
+    escalate_to: tuple[str, ...] = field(metadata=setting("names", "Level names to escalate to."))
 
 
 def _runbook_levels() -> tuple[EscalationLevel, ...]:
@@ -240,17 +524,52 @@ def _runbook_matrix() -> tuple[EscalationRule, ...]:
 
 @dataclass(frozen=True, slots=True)
 class EscalationConfig:
-    levels: tuple[EscalationLevel, ...] = field(default_factory=_runbook_levels)
-    """[[escalation.levels]] name, title, contact, availability, response_time, escalation."""
-    matrix: tuple[EscalationRule, ...] = field(default_factory=_runbook_matrix)
-    """[[escalation.matrix]] severity, name, initial_response, escalate_after, escalate_to."""
-    business_day_start: str = "08:00"
-    """When a business day starts ("next business day" escalations fall due then)."""
-    business_utc_offset: float = -3.0
-    """The business hours' offset from UTC in hours (runbook: UTC-3)."""
+    business_day_start: str = field(
+        default="08:00",
+        metadata=setting(
+            "clock", 'When a business day starts ("next business day" escalations fall due then).'
+        ),
+    )
+    business_utc_offset: float = field(
+        default=-3.0,
+        metadata=setting("hours", "The business hours' offset from UTC in hours (runbook: UTC-3)."),
+    )
+    levels: tuple[EscalationLevel, ...] = field(
+        default_factory=_runbook_levels,
+        metadata=setting(
+            "tables",
+            "[[escalation.levels]] name, title, contact, availability, response_time, escalation.",
+            item=EscalationLevel,
+            non_empty=True,
+            not_array="must be a non-empty array of tables ([[escalation.levels]])",
+        ),
+    )
+    matrix: tuple[EscalationRule, ...] = field(
+        default_factory=_runbook_matrix,
+        metadata=setting(
+            "tables",
+            "[[escalation.matrix]] severity, name, initial_response, escalate_after, "
+            "escalate_to: one table per severity to change, the others keep the runbook's.",
+            item=EscalationRule,
+            merge_by="severity",
+        ),
+    )
 
     def rule(self, severity: int) -> EscalationRule:
         return next(r for r in self.matrix if r.severity == severity)
+
+
+def _escalation_problem(escalation: EscalationConfig) -> Problem:
+    """Every level the matrix escalates to is a level."""
+    names = {level.name for level in escalation.levels}
+    for rule in escalation.matrix:
+        for name in rule.escalate_to:
+            if name not in names:
+                return (
+                    f"matrix (severity {rule.severity}).escalate_to",
+                    f"names no level {name!r}{_did_you_mean(name, names)}",
+                )
+    return None
 
 
 def _runbook_update_cadence() -> Mapping[int, float]:
@@ -259,118 +578,336 @@ def _runbook_update_cadence() -> Mapping[int, float]:
 
 @dataclass(frozen=True, slots=True)
 class IncidentsConfig:
-    status_update_every: Mapping[int, float] = field(default_factory=_runbook_update_cadence)
-    """Remind the operator to send a status update this often, per severity ({1 = "15m", ...})."""
-    state_file: str | None = None
-    """Where the open incident is saved on every change (a restarted console resumes it).
-    Default: one file per target, ``<console.state_dir>/incidents/<target>.json`` — an incident
-    belongs to its target. ``{target}`` in the path is replaced by the target's name; a path
-    without it is one incident shared by every target, on purpose."""
-    reports_dir: str | None = None
-    """Where exported reports, saved messages and resolved incidents go (default:
-    ``<console.state_dir>/incidents``)."""
-    system: str = "EngFlow Production"
-    """The system named in the communication templates."""
-    status_page_url: str = "[status-page-url]"
-    """The status page named in the user notification."""
-    webhook_url_env: str | None = None
-    """Env var holding the Slack-compatible webhook for incident messages; default: the first
-    [[notifications.webhooks]] of kind slack."""
-    close_resolved_after: float = 600.0
-    """A resolved incident's bar stays (green) this long on every screen, then closes by itself
-    (Close incident closes it sooner)."""
+    status_update_every: Mapping[int, float] = field(
+        default_factory=_runbook_update_cadence,
+        metadata=setting(
+            "per_severity",
+            "Remind the operator to send a status update this often, per severity "
+            '({1 = "15m", ...}).',
+            above_zero=True,
+            at_most="7d",
+        ),
+    )
+    close_resolved_after: float = field(
+        default=600.0,
+        metadata=setting(
+            "duration",
+            "A resolved incident's bar stays (green) this long on every screen, then closes by "
+            "itself (Close incident closes it sooner).",
+        ),
+    )
+    state_file: str | None = field(
+        default=None,
+        metadata=setting(
+            "str",
+            "Where the open incident is saved on every change (a restarted console resumes it). "
+            "Default: one file per target, ``<console.state_dir>/incidents/<target>.json`` — an "
+            "incident belongs to its target. ``{target}`` in the path is replaced by the "
+            "target's name; a path without it is one incident shared by every target, on purpose.",
+        ),
+    )
+    reports_dir: str | None = field(
+        default=None,
+        metadata=setting(
+            "str",
+            "Where exported reports, saved messages and resolved incidents go (default: "
+            "``<console.state_dir>/incidents``).",
+        ),
+    )
+    system: str = field(
+        default="EngFlow Production",
+        metadata=setting("str", "The system named in the communication templates."),
+    )
+    status_page_url: str = field(
+        default="[status-page-url]",
+        metadata=setting("str", "The status page named in the user notification."),
+    )
+    webhook_url_env: str | None = field(
+        default=None,
+        metadata=setting(
+            "envname",
+            "Env var holding the Slack-compatible webhook for incident messages; default: the "
+            "first [[notifications.webhooks]] of kind slack.",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryConfig:
-    enabled: bool = True
-    """Keep a local metrics store (one SQLite file per target under console.state_dir)."""
-    sample_interval: float = 60.0
-    """One sample of the snapshot figures this often (connections, cache, transactions, writes)."""
-    size_interval: float = 600.0
-    """Database and table sizes, per-table write counters and statement totals: sampled this often."""
-    raw_retention: float = 86400.0
-    """Samples are kept as taken for this long, then only as hourly aggregates."""
-    hourly_retention: float = 90 * 86400.0
-    """Hourly aggregates are kept this long, then only as daily ones."""
-    daily_retention: float = 730 * 86400.0
-    """Daily aggregates are kept this long."""
-    max_size_mb: float = 200.0
-    """Size cap of one store file: the oldest data goes first when it is exceeded."""
+    enabled: bool = field(
+        default=True,
+        metadata=setting(
+            "bool",
+            "Keep a local metrics store (one SQLite file per target under console.state_dir).",
+        ),
+    )
+    sample_interval: float = field(
+        default=60.0,
+        metadata=setting(
+            "duration",
+            "One sample of the snapshot figures this often (connections, cache, transactions, "
+            "writes).",
+            at_most="1d",
+            at_least=(1.0, "1s"),
+        ),
+    )
+    size_interval: float = field(
+        default=600.0,
+        metadata=setting(
+            "duration",
+            "Database and table sizes, per-table write counters and statement totals: sampled "
+            "this often.",
+            above_zero=True,
+            at_most="7d",
+        ),
+    )
+    raw_retention: float = field(
+        default=86400.0,
+        metadata=setting(
+            "duration",
+            "Samples are kept as taken for this long, then only as hourly aggregates.",
+            above_zero=True,
+        ),
+    )
+    hourly_retention: float = field(
+        default=90 * 86400.0,
+        metadata=setting(
+            "duration",
+            "Hourly aggregates are kept this long, then only as daily ones.",
+            above_zero=True,
+        ),
+    )
+    daily_retention: float = field(
+        default=730 * 86400.0,
+        metadata=setting("duration", "Daily aggregates are kept this long.", above_zero=True),
+    )
+    max_size_mb: float = field(
+        default=200.0,
+        metadata=setting(
+            "number",
+            "Size cap of one store file: the oldest data goes first when it is exceeded.",
+            at_least=(1.0, "1 (MB)"),
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class CapacityConfig:
-    storage_limit: float | None = None
-    """The database's storage limit in bytes ("8GB", "500MB"): Trends projects when it is reached."""
+    storage_limit: float | None = field(
+        default=None,
+        metadata=setting(
+            "size",
+            'The database\'s storage limit in bytes ("8GB", "500MB"): Trends projects when it is '
+            "reached.",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class DiagnoseConfig:
-    exclude: tuple[str, ...] = ()
-    """Findings to leave out: a check id ("maintenance.unused_indexes") or check id:key
-    ("security.function_search_path:public.my_fn"); the key is shown with each finding."""
-    statement_timeout: float = 10.0
-    """Each diagnostic query is cancelled after this long (the check then says so)."""
-    orphan_count_timeout: float = 5.0
-    """Counting the orphans of one foreign key stops after this long; the report says the count was cut short."""
-    orphan_total_timeout: float = 60.0
-    """All orphan counts together stop after this long; the relations left are reported as not counted."""
-    long_running_query: float = 300.0
-    """Statements running longer than this are reported by queries.long_running."""
+    exclude: tuple[str, ...] = field(
+        default=(),
+        metadata=setting(
+            "names",
+            'Findings to leave out: a check id ("maintenance.unused_indexes") or check id:key '
+            '("security.function_search_path:public.my_fn"); the key is shown with each finding.',
+            allow_empty=True,
+            check=_exclude_problem,
+        ),
+    )
+    statement_timeout: float = field(
+        default=10.0,
+        metadata=setting(
+            "duration",
+            "Each diagnostic query is cancelled after this long (the check then says so).",
+            above_zero=True,
+            at_most="1h",
+        ),
+    )
+    orphan_count_timeout: float = field(
+        default=5.0,
+        metadata=setting(
+            "duration",
+            "Counting the orphans of one foreign key stops after this long; the report says the "
+            "count was cut short.",
+            above_zero=True,
+            at_most="1d",
+        ),
+    )
+    orphan_total_timeout: float = field(
+        default=60.0,
+        metadata=setting(
+            "duration",
+            "All orphan counts together stop after this long; the relations left are reported as "
+            "not counted.",
+            above_zero=True,
+            at_most="1d",
+        ),
+    )
+    long_running_query: float = field(
+        default=300.0,
+        metadata=setting(
+            "duration",
+            "Statements running longer than this are reported by queries.long_running.",
+            above_zero=True,
+            at_most="30d",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class SecurityConfig:
-    allowed_cidrs: tuple[str, ...] = ()
-    """Client networks expected to connect (["10.0.0.0/8", "192.0.2.10/32"]); empty: not checked."""
+    allowed_cidrs: tuple[str, ...] = field(
+        default=(),
+        metadata=setting(
+            "names",
+            'Client networks expected to connect (["10.0.0.0/8", "192.0.2.10/32"]); empty: not '
+            "checked.",
+            allow_empty=True,
+            check=_cidrs_problem,
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class IntegrityRelation:
-    child: str
-    """schema.table.column of the referencing column ("public.anexos.projeto_id")."""
-    parent: str
-    """schema.table.column it must match ("public.projetos.id")."""
+    child: str = field(
+        metadata=setting(
+            "column",
+            'schema.table.column of the referencing column ("public.anexos.projeto_id").',
+        )
+    )
+    parent: str = field(
+        metadata=setting("column", 'schema.table.column it must match ("public.projetos.id").')
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class IntegrityConfig:
-    relations: tuple[IntegrityRelation, ...] = ()
-    """[[integrity.relations]] child, parent: relations the schema does not declare as foreign keys."""
+    relations: tuple[IntegrityRelation, ...] = field(
+        default=(),
+        metadata=setting(
+            "tables",
+            "[[integrity.relations]] child, parent: relations the schema does not declare as "
+            "foreign keys.",
+            item=IntegrityRelation,
+            not_array="must be an array of tables ([[integrity.relations]])",
+            not_table="must be a table with child and parent",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class BackupsConfig:
-    path: str | None = None
-    """The directory holding the dumps (pg_dump -Fc); unset: backup.files is not checked."""
-    glob: str = "*.dump"
-    """Which files of that directory are dumps."""
-    max_age: float = 93600.0
-    """The newest dump older than this (default 26h: one daily run plus slack) is a warning."""
+    path: str | None = field(
+        default=None,
+        metadata=setting(
+            "str",
+            "The directory holding the dumps (pg_dump -Fc); unset: backup.files is not checked.",
+        ),
+    )
+    glob: str = field(
+        default="*.dump",
+        metadata=setting("str", "Which files of that directory are dumps.", check=_glob_problem),
+    )
+    max_age: float = field(
+        default=93600.0,
+        metadata=setting(
+            "duration",
+            "The newest dump older than this (default 26h: one daily run plus slack) is a warning.",
+            above_zero=True,
+            at_most="365d",
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    console: ConsoleConfig = field(default_factory=ConsoleConfig)
-    actions: ActionsConfig = field(default_factory=ActionsConfig)
-    alerts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """[alerts.RULE] overrides of the shipped rules (threshold, for, clear_threshold, ...)."""
-    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
-    targets: Mapping[str, TargetConfig] = field(default_factory=dict)
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    escalation: EscalationConfig = field(default_factory=EscalationConfig)
-    """[escalation]: the runbook's contact levels and escalation matrix."""
-    incidents: IncidentsConfig = field(default_factory=IncidentsConfig)
-    """[incidents]: incident mode (status-update cadence, files, templates)."""
-    history: HistoryConfig = field(default_factory=HistoryConfig)
-    capacity: CapacityConfig = field(default_factory=CapacityConfig)
-    diagnose: DiagnoseConfig = field(default_factory=DiagnoseConfig)
-    security: SecurityConfig = field(default_factory=SecurityConfig)
-    integrity: IntegrityConfig = field(default_factory=IntegrityConfig)
-    backups: BackupsConfig = field(default_factory=BackupsConfig)
+    console: ConsoleConfig = field(
+        default_factory=ConsoleConfig,
+        metadata=setting("section", "[console]: polling, timeouts, files.", item=ConsoleConfig),
+    )
+    thresholds: Thresholds = field(
+        default_factory=Thresholds,
+        metadata=setting(
+            "section",
+            "[thresholds]: what the panels, diagnose and the alerts flag.",
+            item=Thresholds,
+            check=thresholds_problem,
+        ),
+    )
+    actions: ActionsConfig = field(
+        default_factory=ActionsConfig,
+        metadata=setting("section", "[actions]: their timeouts.", item=ActionsConfig),
+    )
+    alerts: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=dict,
+        metadata=setting(
+            "alert_overrides",
+            "[alerts.RULE] overrides of the shipped rules (threshold, for, clear_threshold, ...).",
+        ),
+    )
+    notifications: NotificationsConfig = field(
+        default_factory=NotificationsConfig,
+        metadata=setting(
+            "section", "[notifications]: bell and webhooks.", item=NotificationsConfig
+        ),
+    )
+    targets: Mapping[str, TargetConfig] = field(
+        default_factory=dict,
+        metadata=setting(
+            "named_tables",
+            "[targets.NAME]: the databases the console watches.",
+            item=TargetConfig,
+            not_table="must be a table ([targets.NAME])",
+            missing='a target needs a name: [targets.production], not [targets.""]',
+        ),
+    )
+    escalation: EscalationConfig = field(
+        default_factory=EscalationConfig,
+        metadata=setting(
+            "section",
+            "[escalation]: the runbook's contact levels and escalation matrix.",
+            item=EscalationConfig,
+            check=_escalation_problem,
+        ),
+    )
+    incidents: IncidentsConfig = field(
+        default_factory=IncidentsConfig,
+        metadata=setting(
+            "section",
+            "[incidents]: incident mode (status-update cadence, files, templates).",
+            item=IncidentsConfig,
+        ),
+    )
+    history: HistoryConfig = field(
+        default_factory=HistoryConfig,
+        metadata=setting("section", "[history]: the local metrics store.", item=HistoryConfig),
+    )
+    capacity: CapacityConfig = field(
+        default_factory=CapacityConfig,
+        metadata=setting("section", "[capacity]: Trends' projections.", item=CapacityConfig),
+    )
+    diagnose: DiagnoseConfig = field(
+        default_factory=DiagnoseConfig,
+        metadata=setting("section", "[diagnose]: engflow-tui diagnose.", item=DiagnoseConfig),
+    )
+    security: SecurityConfig = field(
+        default_factory=SecurityConfig,
+        metadata=setting("section", "[security]: what diagnose expects.", item=SecurityConfig),
+    )
+    integrity: IntegrityConfig = field(
+        default_factory=IntegrityConfig,
+        metadata=setting(
+            "section", "[integrity]: relations without a foreign key.", item=IntegrityConfig
+        ),
+    )
+    backups: BackupsConfig = field(
+        default_factory=BackupsConfig,
+        metadata=setting("section", "[backups]: where the dumps are.", item=BackupsConfig),
+    )
     path: Path | None = None
-    """The file this was read from, if any."""
+    """The file this was read from, if any (not a setting)."""
 
     def target(self, name: str | None) -> TargetConfig:
         """The named target, or the only / default one when ``name`` is None."""
@@ -402,151 +939,6 @@ def state_home() -> str:
     return os.environ.get("XDG_STATE_HOME") or "~/.local/state"
 
 
-def os_user() -> str:
-    """The OS user's name; containers often run as a UID with no passwd entry."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER") or f"uid-{os.getuid()}"
-
-
-# ---------------------------------------------------------------------------------------------
-# DSN helpers
-
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_URI_PASSWORD = re.compile(r"^([a-z]+://[^:/@?#]*:)[^@/?#]*(@)", re.IGNORECASE)
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
-
-
-def dsn_has_password(dsn: str) -> bool:
-    """True when the DSN carries a password (user:pw@, ?password=, or password=...)."""
-    if "://" in dsn:
-        return bool(
-            _URI_PASSWORD.search(dsn) and not re.search(r"^[a-z]+://[^:/@?#]*:@", dsn, re.I)
-        ) or bool(_QUERY_PASSWORD.search(dsn))
-    return _KV_PASSWORD.search(dsn) is not None
-
-
-def mask_dsn(dsn: str) -> str:
-    """The DSN with any password replaced by ``***`` (URI and key=value forms).
-
-    Works on text, not on a parsed URL, so a malformed DSN (bad port, several hosts) is still
-    masked rather than raising."""
-    if "://" in dsn:
-        masked = _URI_PASSWORD.sub(lambda m: m.group(1) + "***" + m.group(2), dsn)
-        masked = re.sub(r"^([a-z]+://[^:/@?#]*:)\*\*\*(@)", r"\1***\2", masked, flags=re.I)
-        if re.search(r"^[a-z]+://[^:/@?#]*:@", dsn, re.I):
-            masked = dsn  # an empty password: nothing to hide
-        return _QUERY_PASSWORD.sub(r"\1***", masked)
-    return _KV_PASSWORD.sub(r"\1***", dsn)
-
-
-SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-"""libpq's sslmode values (asyncpg refuses any other when it connects)."""
-
-
-def _sslmode_problem(sslmode: str | None) -> str | None:
-    if sslmode is None or sslmode in SSLMODES:
-        return None
-    return f"sslmode {sslmode!r} is not one of {', '.join(SSLMODES)}"
-
-
-def validate_dsn(dsn: str) -> str | None:
-    """Why this DSN cannot be used (None when it looks right). Never echoes a password."""
-    from urllib.parse import parse_qs
-
-    if not dsn.strip():
-        return "is empty"
-    if "://" in dsn:
-        scheme = dsn.split("://", 1)[0]
-        if scheme not in ("postgres", "postgresql"):
-            return f"scheme must be postgresql://, not {scheme}://"
-        try:
-            parts = urlsplit(dsn)
-            sslmode = parse_qs(parts.query).get("sslmode")
-            if sslmode and (problem := _sslmode_problem(sslmode[-1])):
-                return problem
-            hosts = parts.netloc.rsplit("@", 1)[-1]
-            for host in hosts.split(","):
-                if host.startswith("["):
-                    _, _, rest = host.partition("]")
-                    port = rest[1:] if rest.startswith(":") else ""
-                else:
-                    port = host.rpartition(":")[2] if ":" in host else ""
-                if port and not (port.isdigit() and 0 < int(port) < 65536):
-                    return f"port {port!r} is not a number between 1 and 65535"
-            parts.port  # noqa: B018 - raises ValueError on a malformed netloc
-        except ValueError as exc:
-            if "Port" in str(exc) or "port" in str(exc):
-                return None if "," in dsn else f"malformed host or port ({exc})"
-            return f"malformed ({exc})"
-        return None
-    from .db import parse_kv_dsn
-
-    try:
-        fields = parse_kv_dsn(dsn)
-    except ValueError as exc:
-        return str(exc)
-    return _sslmode_problem(fields.get("ssl"))
-
-
-def dsn_target_name(dsn: str) -> str:
-    """The name of a target given only by a DSN (``--dsn``): ``[user@]host:port/database``.
-
-    It keys the target's alert history and history store, so two servers on different ports,
-    or the same server as two users, never share them; the same DSN always gives the same name.
-    The user only where the DSN gives one; the port as given, else $PGPORT, else 5432. Never the
-    password."""
-    from urllib.parse import parse_qs, unquote
-
-    default_port = os.environ.get("PGPORT") or "5432"
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        userinfo, at, hosts = parts.netloc.rpartition("@")
-        user = unquote(userinfo.split(":", 1)[0]) if at else ""
-        user = query.get("user", user)
-        database = unquote(parts.path.lstrip("/")) or query.get("dbname", "")
-        hosts = hosts or query.get("host", "local")
-        listed = []
-        for host in hosts.split(","):
-            bracket_end = host.rfind("]")
-            has_port = host.rfind(":") > bracket_end and not host.startswith("/")
-            listed.append(host if has_port else f"{host}:{query.get('port', default_port)}")
-        where = ",".join(listed)
-    else:
-        from .db import parse_kv_dsn
-
-        try:
-            fields = parse_kv_dsn(dsn)
-        except ValueError:
-            fields = {}
-        user = str(fields.get("user", ""))
-        database = str(fields.get("database", ""))
-        where = f"{fields.get('host', 'local')}:{fields.get('port', default_port)}"
-    database = database or user or "postgres"  # libpq's default database is the user's name
-    return f"{user + '@' if user else ''}{where}/{database}"
-
-
-def describe_env_dsn() -> str:
-    """What the PG* environment / DATABASE_URL points at, without secrets."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return mask_dsn(url)
-    user = os.environ.get("PGUSER") or os_user()
-    host = os.environ.get("PGHOST", "localhost")
-    port = os.environ.get("PGPORT", "5432")
-    database = os.environ.get("PGDATABASE", user)
-    return f"postgresql://{user}@{host}:{port}/{database} (PG* environment)"
-
-
-def pg_environment_present() -> bool:
-    return any(
-        os.environ.get(name)
-        for name in ("DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER")
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # Loading
 
@@ -573,60 +965,6 @@ def find_config_path(explicit: str | None) -> Path | None:
     return path if path.exists() else None
 
 
-def _did_you_mean(key: str, known: Any) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-MIN_REFRESH = 0.2
-"""Faster polling would make the console the load it watches."""
-
-MAX_NESTING = 32
-"""No setting nests tables or arrays deeper than a few levels; deeper is not a config file."""
-
-_DURATION_LIMITS: dict[str, tuple[bool, str]] = {
-    # key (list indices and the severity of status_update_every left out): (above zero, at most).
-    # A timeout of 0 waits forever (PostgreSQL's lock_timeout, statement_timeout) and an interval
-    # of 0 spins; the maxima are far above any sane value and far below what overflows a timer.
-    "console.refresh_interval": (False, "1h"),  # and at least MIN_REFRESH
-    "console.connect_timeout": (True, "5m"),
-    "console.slow_queries_interval": (True, "1d"),
-    "console.catalog_interval": (True, "1d"),
-    "console.size_interval": (True, "1d"),
-    "console.http_interval": (True, "1d"),
-    "console.http_timeout": (True, "5m"),
-    "actions.lock_timeout": (True, "1h"),
-    "actions.statement_timeout": (True, "1d"),
-    "actions.analyze_timeout": (True, "1d"),
-    "actions.http_timeout": (True, "5m"),
-    "thresholds.idle_in_transaction": (False, "30d"),
-    "notifications.repeat_interval": (True, "7d"),
-    "history.sample_interval": (False, "1d"),  # and at least 1s
-    "history.size_interval": (True, "7d"),
-    "history.raw_retention": (True, MAX_DURATION),
-    "history.hourly_retention": (True, MAX_DURATION),
-    "history.daily_retention": (True, MAX_DURATION),
-    "diagnose.statement_timeout": (True, "1h"),
-    "diagnose.orphan_count_timeout": (True, "1d"),
-    "diagnose.orphan_total_timeout": (True, "1d"),
-    "diagnose.long_running_query": (True, "30d"),
-    "backups.max_age": (True, "365d"),
-    "escalation.matrix.initial_response": (True, "30d"),
-    "escalation.matrix.escalate_after": (True, "30d"),
-    "incidents.status_update_every": (True, "7d"),
-}
-"""Every duration setting's bounds; one not listed is at least 0 and at most MAX_DURATION."""
-
-
-def bounded_duration(key: str, value: object) -> float:
-    """Seconds for the duration setting ``key`` within its bounds; ValueError says which."""
-    name = re.sub(r"\[\d+\]", "", key)
-    if name not in _DURATION_LIMITS:
-        name = name.rsplit(".", 1)[0]  # incidents.status_update_every.1
-    above_zero, at_most = _DURATION_LIMITS.get(name, (False, MAX_DURATION))
-    return parse_bounded(value, above_zero=above_zero, at_most=at_most)
-
-
 def _nesting_problem(data: Mapping[str, Any]) -> str | None:
     """Tables or arrays nested deeper than MAX_NESTING (walked without recursion)."""
     stack: list[tuple[Any, int]] = [(data, 1)]
@@ -639,8 +977,108 @@ def _nesting_problem(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_COLUMN_PATH = re.compile(r"^[^.\s]+\.[^.\s]+\.[^.\s]+$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SEVERITY_KEYS = ("1", "2", "3", "4")
+
+
+def convert_value(s: Setting, value: Any) -> Any:
+    """One value of a scalar kind, within its bounds; ValueError says what is wrong."""
+    kind = s.kind
+    if kind in ("duration", "duration_or_next_business_day", "per_severity"):  # (one severity's)
+        if kind == "duration_or_next_business_day" and value == "next business day":
+            return None
+        seconds = parse_bounded(value, above_zero=s.above_zero, at_most=s.at_most)
+        if s.at_least is not None and seconds < s.at_least[0]:
+            raise ValueError(f"must be at least {s.at_least[1]}")
+        return seconds
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"must be true or false, not {value!r}")
+        return value
+    if kind in ("str", "dsn"):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"must be a non-empty string, not {value!r}")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"must be a non-negative number, not {value!r}")
+        if s.at_least is not None and value < s.at_least[0]:
+            raise ValueError(f"must be at least {s.at_least[1]}")
+        return float(value)
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"must be a positive whole number, not {value!r}")
+        return value
+    if kind == "names":
+        if s.allow_empty and value == []:
+            return ()
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v for v in value)
+        ):
+            raise ValueError(f"must be a non-empty list of names, not {value!r}")
+        return tuple(value)
+    if kind == "url":
+        if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"must be an http(s):// URL, not {value!r}")
+        return value.rstrip("/") if s.strip_slash else value
+    if kind == "envname":
+        if not isinstance(value, str) or not _ENV_NAME.match(value):
+            raise ValueError(f"must be the NAME of an environment variable, not {value!r}")
+        return value
+    if kind == "size":
+        return parse_size(value)
+    if kind == "choice":
+        if value not in s.choices or isinstance(value, bool):
+            raise ValueError(f"must be {or_list(s.choices)}, not {value!r}")
+        return value
+    if kind == "clock":
+        if not isinstance(value, str) or not _CLOCK.match(value):
+            raise ValueError(f'must be a time "HH:MM", not {value!r}')
+        return value
+    if kind == "hours":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) > 14:
+            raise ValueError(f"must be a number of hours between -14 and 14, not {value!r}")
+        return float(value)
+    if kind == "column":
+        if not isinstance(value, str) or not _COLUMN_PATH.match(value):
+            raise ValueError(
+                f"must be schema.table.column (e.g. 'public.anexos.projeto_id'), not {value!r}"
+            )
+        return value
+    raise AssertionError(f"{kind} is not a scalar kind")
+
+
+def setting_at(key: str) -> Setting:
+    """The setting of a dotted key ("console.refresh_interval", "targets.prod.dsn",
+    "escalation.matrix[0].initial_response"); KeyError when the schema has none."""
+    cls: type | None = Config
+    found: Setting | None = None
+    parts = re.sub(r"\[\d+\]", "", key).split(".")
+    index = 0
+    while index < len(parts):
+        if cls is None:
+            raise KeyError(key)
+        by_name = {f.name: s for f, s in file_fields(cls)}
+        found = by_name[parts[index]]
+        cls = found.item
+        index += 2 if found.kind == "named_tables" else 1
+    if found is None:
+        raise KeyError(key)
+    return found
+
+
+def check_value(key: str, value: object) -> Any:
+    """``value`` converted as the setting ``key`` (a scalar) says, within its bounds; for the
+    command line's copies of settings (``--refresh``). ValueError says what is wrong."""
+    return convert_value(setting_at(key), value)
+
+
 class _Reader:
-    """Reads one TOML table into dataclass fields, naming file and key on any error."""
+    """Reads TOML tables into the schema's dataclasses, naming file and key on any error."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -648,8 +1086,7 @@ class _Reader:
     def fail(self, key: str, message: str) -> ConfigError:
         return ConfigError(message, self.path, key)
 
-    def table(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-        value = data.get(key, {})
+    def table(self, value: Any, key: str) -> Mapping[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(key, f"must be a table ([{key}]), not {type(value).__name__}")
         return value
@@ -659,500 +1096,116 @@ class _Reader:
             if key not in allowed:
                 raise self.fail(f"{prefix}{key}", f"unknown key{_did_you_mean(key, allowed)}")
 
-    def convert(self, key: str, value: Any, kind: str) -> Any:
+    def section(self, cls: type, raw: Mapping[str, Any], prefix: str, **fixed: Any) -> Any:
+        """One table -> ``cls``: unknown keys refused, each key converted as its field says."""
+        self.check_keys(raw, file_keys(cls), prefix)
+        by_name = {f.name: f for f, _ in file_fields(cls)}
+        values = {k: self.convert(prefix + k, v, by_name[k]) for k, v in raw.items()}
+        return cls(**fixed, **values)
+
+    def item(self, cls: type, raw: Mapping[str, Any], where: str, merge: bool) -> dict[str, Any]:
+        """One table of an array: its keys in the schema's order, required ones present
+        (unless ``merge``: the item only changes a default one)."""
+        self.check_keys(raw, file_keys(cls), where + ".")
+        values = {}
+        for f, s in file_fields(cls):
+            key = f"{where}.{f.name}"
+            if f.name in raw:
+                values[f.name] = self.convert(key, raw[f.name], f)
+            elif is_required(f) and not merge:
+                if s.missing:
+                    raise self.fail(key, s.missing)
+                self.convert(key, None, f)  # says what it must be, "not None"
+        return values
+
+    def convert(self, key: str, value: Any, f: Field[Any]) -> Any:
+        s = setting_of(f)
+        assert s is not None, key
+        result = self._convert(key, value, s, f)
+        if s.check is not None and (problem := s.check(result)):
+            sub, message = problem if isinstance(problem, tuple) else ("", problem)
+            raise self.fail(f"{key}.{sub}" if sub else key, message)
+        return result
+
+    def _convert(self, key: str, value: Any, s: Setting, f: Field[Any]) -> Any:
+        if s.kind == "section":
+            assert s.item is not None
+            return self.section(s.item, self.table(value, key), key + ".")
+        if s.kind == "tables":
+            return self._tables(key, value, s, f)
+        if s.kind == "named_tables":
+            assert s.item is not None
+            named = {}
+            for name, raw in self.table(value, key).items():
+                if not name.strip():
+                    raise self.fail(f'{key}."{name}"', s.missing or "a table needs a name")
+                if not isinstance(raw, dict):
+                    raise self.fail(f"{key}.{name}", s.not_table)
+                named[name] = self.section(s.item, raw, f"{key}.{name}.", name=name)
+            return named
+        if s.kind == "per_severity":
+            if not isinstance(value, dict):
+                raise self.fail(key, 'must be a table: {1 = "15m", 2 = "30m", ...}')
+            merged = dict(default_of(f))
+            for severity, each in value.items():
+                if severity not in _SEVERITY_KEYS:
+                    raise self.fail(f"{key}.{severity}", "must be a severity: 1, 2, 3 or 4")
+                merged[int(severity)] = self._scalar(f"{key}.{severity}", each, s)
+            return merged
+        if s.kind == "alert_overrides":
+            from .alerts.rules import knob_problem, load_rules
+
+            overrides = dict(self.table(value, key))
+            if problem := knob_problem(overrides, self.path):
+                raise problem
+            load_rules(overrides, self.path)  # validates every override (file + key in the message)
+            return overrides
+        return self._scalar(key, value, s)
+
+    def _scalar(self, key: str, value: Any, s: Setting) -> Any:
         try:
-            if kind == "duration":
-                return bounded_duration(key, value)
-            if kind == "bool":
-                if not isinstance(value, bool):
-                    raise ValueError(f"must be true or false, not {value!r}")
-                return value
-            if kind == "str":
-                if not isinstance(value, str) or not value.strip():
-                    raise ValueError(f"must be a non-empty string, not {value!r}")
-                return value
-            if kind == "number":
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                    raise ValueError(f"must be a non-negative number, not {value!r}")
-                return float(value)
-            if kind == "int":
-                if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                    raise ValueError(f"must be a positive whole number, not {value!r}")
-                return value
-            if kind == "strlist":
-                if (
-                    not isinstance(value, list)
-                    or not value
-                    or not all(isinstance(v, str) and v for v in value)
-                ):
-                    raise ValueError(f"must be a non-empty list of names, not {value!r}")
-                return tuple(value)
-            if kind == "url":
-                if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+", value):
-                    raise ValueError(f"must be an http(s):// URL, not {value!r}")
-                return value.rstrip("/") if key.endswith(("rest_url", "app_url")) else value
-            if kind == "envname":
-                if not isinstance(value, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
-                    raise ValueError(f"must be the NAME of an environment variable, not {value!r}")
-                return value
+            return convert_value(s, value)
         except ValueError as exc:
             raise self.fail(key, str(exc)) from None
-        raise AssertionError(kind)
+
+    def _tables(self, key: str, value: Any, s: Setting, f: Field[Any]) -> tuple[Any, ...]:
+        assert s.item is not None
+        if not isinstance(value, list) or (s.non_empty and not value):
+            raise self.fail(key, s.not_array)
+        merged = {getattr(d, s.merge_by): d for d in default_of(f)} if s.merge_by else {}
+        items = []
+        for index, raw in enumerate(value):
+            where = f"{key}[{index}]"
+            if not isinstance(raw, dict):
+                raise self.fail(where, s.not_table)
+            values = self.item(s.item, raw, where, merge=s.merge_by is not None)
+            if s.merge_by is None:
+                items.append(s.item(**values))
+                continue
+            if s.merge_by not in values:  # says what the key must be, "not None"
+                self.convert(f"{where}.{s.merge_by}", None, _field(s.item, s.merge_by))
+            old = merged[values[s.merge_by]]
+            merged[values[s.merge_by]] = replace(old, **values)
+        return tuple(merged.values()) if s.merge_by else tuple(items)
 
 
-_CONSOLE_KINDS = {
-    "refresh_interval": "duration",
-    "read_only": "bool",
-    "operator": "str",
-    "audit_log": "str",
-    "state_dir": "str",
-    "default_target": "str",
-    "connect_timeout": "duration",
-    "slow_queries_interval": "duration",
-    "catalog_interval": "duration",
-    "size_interval": "duration",
-    "http_interval": "duration",
-    "http_timeout": "duration",
-    "max_sessions": "int",
-    "slow_queries_limit": "int",
-}
-_TARGET_KINDS = {
-    "dsn": "str",
-    "password_env": "envname",
-    "action_dsn": "str",
-    "action_password_env": "envname",
-    "exposed_schemas": "strlist",
-    "rest_url": "url",
-    "rest_apikey_env": "envname",
-    "app_health_url": "url",
-    "read_only": "bool",
-    "app_url": "url",
-    "emergency_token_env": "envname",
-    "rest_probe_path": "str",
-    "metrics_url": "url",
-    "metrics_user": "str",
-    "metrics_password_env": "envname",
-    "metrics_mountpoint": "str",
-    "active_users_sql": "str",
-}
-_ACTION_KINDS = {
-    "lock_timeout": "duration",
-    "statement_timeout": "duration",
-    "analyze_timeout": "duration",
-    "http_timeout": "duration",
-}
-_THRESHOLD_KINDS = {
-    "idle_in_transaction": "duration",
-    "slow_query_ms": "number",
-    "connections_warning_pct": "number",
-    "connections_critical_pct": "number",
-    "cache_hit_warning_pct": "number",
-    "min_transactions": "int",
-    "min_probes": "int",
-    "min_cache_blocks": "int",
-}
-_HISTORY_KINDS = {
-    "enabled": "bool",
-    "sample_interval": "duration",
-    "size_interval": "duration",
-    "raw_retention": "duration",
-    "hourly_retention": "duration",
-    "daily_retention": "duration",
-    "max_size_mb": "number",
-}
-_TOP_LEVEL = {
-    "console",
-    "targets",
-    "thresholds",
-    "actions",
-    "alerts",
-    "notifications",
-    "escalation",
-    "incidents",
-    "history",
-    "capacity",
-    "diagnose",
-    "security",
-    "integrity",
-    "backups",
-}
-
-_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
-
-
-def parse_size(value: object) -> float:
-    """Bytes for "8GB", "500 MB", "1.5TB" or a plain number of bytes; ValueError otherwise."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    if isinstance(value, str):
-        match = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?b)\s*$", value, re.I)
-        if match and float(match.group(1)) > 0:
-            return float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
-    raise ValueError(f'must be a size like "8GB", "500MB" or a number of bytes, not {value!r}')
-
-
-def _history_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str, Any]:
-    """[history] and [capacity] (issue 9): the local metrics store and the capacity projections."""
-    raw = reader.table(data, "history")
-    reader.check_keys(raw, set(_HISTORY_KINDS), "history.")
-    history = HistoryConfig(
-        **{k: reader.convert(f"history.{k}", v, _HISTORY_KINDS[k]) for k, v in raw.items()}
-    )
-    if history.sample_interval < 1:
-        raise reader.fail("history.sample_interval", "must be at least 1s")
-    if history.max_size_mb < 1:
-        raise reader.fail("history.max_size_mb", "must be at least 1 (MB)")
-    capacity_raw = reader.table(data, "capacity")
-    reader.check_keys(capacity_raw, {"storage_limit"}, "capacity.")
-    limit = None
-    if "storage_limit" in capacity_raw:
-        try:
-            limit = parse_size(capacity_raw["storage_limit"])
-        except ValueError as exc:
-            raise reader.fail("capacity.storage_limit", str(exc)) from None
-    return {"history": history, "capacity": CapacityConfig(storage_limit=limit)}
+def _field(cls: type, name: str) -> Field[Any]:
+    return next(f for f in fields(cls) if f.name == name)
 
 
 def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
-    """Build a Config from parsed TOML, validating every key."""
+    """Build a Config from parsed TOML, validating every key as the schema says."""
     reader = _Reader(path)
     if problem := _nesting_problem(data):
         raise ConfigError(problem, path)
-    reader.check_keys(data, _TOP_LEVEL, "")
-
-    console_raw = reader.table(data, "console")
-    reader.check_keys(console_raw, set(_CONSOLE_KINDS), "console.")
-    console = ConsoleConfig(
-        **{k: reader.convert(f"console.{k}", v, _CONSOLE_KINDS[k]) for k, v in console_raw.items()}
-    )
-    if console.refresh_interval < MIN_REFRESH:
-        raise reader.fail(
-            "console.refresh_interval", f"must be at least {MIN_REFRESH * 1000:.0f}ms"
-        )
-
-    thresholds_raw = reader.table(data, "thresholds")
-    reader.check_keys(thresholds_raw, set(_THRESHOLD_KINDS), "thresholds.")
-    thresholds = Thresholds(
-        **{
-            k: reader.convert(f"thresholds.{k}", v, _THRESHOLD_KINDS[k])
-            for k, v in thresholds_raw.items()
-        }
-    )
-    if thresholds.connections_warning_pct > thresholds.connections_critical_pct:
-        raise reader.fail(
-            "thresholds.connections_warning_pct", "must not be above connections_critical_pct"
-        )
-
-    actions_raw = reader.table(data, "actions")
-    reader.check_keys(actions_raw, set(_ACTION_KINDS), "actions.")
-    actions = ActionsConfig(
-        **{k: reader.convert(f"actions.{k}", v, _ACTION_KINDS[k]) for k, v in actions_raw.items()}
-    )
-
-    alerts_raw = dict(reader.table(data, "alerts"))
-    from .alerts.rules import load_rules
-
-    load_rules(alerts_raw, path)  # validates every override (file + key in the message)
-
-    notifications = _notifications(reader, reader.table(data, "notifications"))
-
-    targets: dict[str, TargetConfig] = {}
-    for name, raw in reader.table(data, "targets").items():
-        prefix = f"targets.{name}."
-        if not name.strip():
-            raise reader.fail(
-                f'targets."{name}"', 'a target needs a name: [targets.production], not [targets.""]'
-            )
-        if not isinstance(raw, dict):
-            raise reader.fail(f"targets.{name}", "must be a table ([targets.NAME])")
-        reader.check_keys(raw, set(_TARGET_KINDS), prefix)
-        values = {k: reader.convert(prefix + k, v, _TARGET_KINDS[k]) for k, v in raw.items()}
-        target = TargetConfig(name=name, **values)
-        for key, env_key in (("dsn", "password_env"), ("action_dsn", "action_password_env")):
-            dsn = getattr(target, key)
-            if dsn is not None and (problem := validate_dsn(dsn)):
-                raise reader.fail(prefix + key, f"{problem} (in {mask_dsn(dsn)})")
-            if dsn is not None and dsn_has_password(dsn):
-                raise reader.fail(
-                    prefix + key,
-                    f"contains a password: remove it and name an environment variable in {env_key}",
-                )
-        targets[name] = target
-
-    if console.default_target is not None and console.default_target not in targets:
+    config: Config = reader.section(Config, data, "")
+    default_target = config.console.default_target
+    if default_target is not None and default_target not in config.targets:
         raise reader.fail(
             "console.default_target",
-            f"names no target{_did_you_mean(console.default_target, targets)}",
+            f"names no target{_did_you_mean(default_target, config.targets)}",
         )
-    return Config(
-        console=console,
-        actions=actions,
-        alerts=alerts_raw,
-        notifications=notifications,
-        targets=targets,
-        thresholds=thresholds,
-        escalation=_escalation(reader, reader.table(data, "escalation")),
-        incidents=_incidents(reader, reader.table(data, "incidents")),
-        **_history_sections(reader, data),
-        **_diagnostics_sections(reader, data),
-    )
-
-
-_DIAGNOSE_KINDS = {
-    "exclude": "strlist",
-    "statement_timeout": "duration",
-    "orphan_count_timeout": "duration",
-    "orphan_total_timeout": "duration",
-    "long_running_query": "duration",
-}
-_BACKUPS_KINDS = {"path": "str", "glob": "str", "max_age": "duration"}
-_COLUMN_PATH = re.compile(r"^[^.\s]+\.[^.\s]+\.[^.\s]+$")
-
-
-def _diagnostics_sections(reader: _Reader, data: Mapping[str, Any]) -> dict[str, Any]:
-    """[diagnose], [security], [integrity] and [backups] (issue 6: diagnostics)."""
-    import ipaddress
-
-    raw = reader.table(data, "diagnose")
-    reader.check_keys(raw, set(_DIAGNOSE_KINDS), "diagnose.")
-    values: dict[str, Any] = {
-        k: () if v == [] else reader.convert(f"diagnose.{k}", v, _DIAGNOSE_KINDS[k])
-        for k, v in raw.items()
-    }
-    for item in values.get("exclude", ()):
-        if not re.match(r"^[a-z_]+(\.[a-z_]+)*(:.+)?$", item):
-            raise reader.fail(
-                "diagnose.exclude",
-                f"{item!r} is not a check id or check_id:key (e.g. 'security.function_search_path:public.my_fn')",
-            )
-        from .diagnostics import check_ids  # only when there is something to check
-
-        check_id = item.split(":", 1)[0]
-        if check_id not in check_ids():
-            raise reader.fail(
-                "diagnose.exclude",
-                f"no check {check_id!r}{_did_you_mean(check_id, check_ids())}",
-            )
-    diagnose = DiagnoseConfig(**values)
-
-    raw = reader.table(data, "security")
-    reader.check_keys(raw, {"allowed_cidrs"}, "security.")
-    cidrs: tuple[str, ...] = ()
-    if raw.get("allowed_cidrs", []) != []:
-        cidrs = reader.convert("security.allowed_cidrs", raw["allowed_cidrs"], "strlist")
-        for cidr in cidrs:
-            try:
-                ipaddress.ip_network(cidr, strict=False)
-            except ValueError:
-                raise reader.fail(
-                    "security.allowed_cidrs", f"{cidr!r} is not an address or network (10.0.0.0/8)"
-                ) from None
-
-    raw = reader.table(data, "integrity")
-    reader.check_keys(raw, {"relations"}, "integrity.")
-    relations_raw = raw.get("relations", [])
-    if not isinstance(relations_raw, list):
-        raise reader.fail(
-            "integrity.relations", "must be an array of tables ([[integrity.relations]])"
-        )
-    relations = []
-    for index, rel in enumerate(relations_raw):
-        where = f"integrity.relations[{index}]"
-        if not isinstance(rel, dict):
-            raise reader.fail(where, "must be a table with child and parent")
-        reader.check_keys(rel, {"child", "parent"}, where + ".")
-        for key in ("child", "parent"):
-            value = rel.get(key)
-            if not isinstance(value, str) or not _COLUMN_PATH.match(value):
-                raise reader.fail(
-                    f"{where}.{key}",
-                    f"must be schema.table.column (e.g. 'public.anexos.projeto_id'), not {value!r}",
-                )
-        relations.append(IntegrityRelation(rel["child"], rel["parent"]))
-
-    raw = reader.table(data, "backups")
-    reader.check_keys(raw, set(_BACKUPS_KINDS), "backups.")
-    backups = BackupsConfig(
-        **{k: reader.convert(f"backups.{k}", v, _BACKUPS_KINDS[k]) for k, v in raw.items()}
-    )
-    glob = raw.get("glob")
-    if isinstance(glob, str) and (not glob.strip() or glob.startswith("/") or ".." in glob):
-        raise reader.fail(
-            "backups.glob",
-            f'{glob!r}: give a pattern relative to backups.path, like "*.dump" '
-            "(the directory goes in backups.path)",
-        )
-    return {
-        "diagnose": diagnose,
-        "security": SecurityConfig(allowed_cidrs=cidrs),
-        "integrity": IntegrityConfig(relations=tuple(relations)),
-        "backups": backups,
-    }
-
-
-def _notifications(reader: _Reader, raw: Mapping[str, Any]) -> NotificationsConfig:
-    reader.check_keys(raw, {"bell", "repeat_interval", "webhooks"}, "notifications.")
-    bell = reader.convert("notifications.bell", raw["bell"], "bool") if "bell" in raw else True
-    repeat = (
-        reader.convert("notifications.repeat_interval", raw["repeat_interval"], "duration")
-        if "repeat_interval" in raw
-        else 1800.0
-    )
-    hooks = raw.get("webhooks", [])
-    if not isinstance(hooks, list):
-        raise reader.fail(
-            "notifications.webhooks", "must be an array of tables ([[notifications.webhooks]])"
-        )
-    webhooks = []
-    for index, hook in enumerate(hooks):
-        where = f"notifications.webhooks[{index}]"
-        if not isinstance(hook, dict):
-            raise reader.fail(where, "must be a table")
-        reader.check_keys(hook, {"kind", "url_env", "min_severity"}, where + ".")
-        kind = hook.get("kind")
-        if kind not in ("slack", "json", "alertmanager"):
-            raise reader.fail(where + ".kind", f"must be slack, json or alertmanager, not {kind!r}")
-        if "url_env" not in hook:
-            raise reader.fail(
-                where + ".url_env", "missing: the NAME of the variable holding the URL"
-            )
-        url_env = reader.convert(where + ".url_env", hook["url_env"], "envname")
-        severity = hook.get("min_severity", "warning")
-        if severity not in ("critical", "warning", "info"):
-            raise reader.fail(
-                where + ".min_severity", f"must be critical, warning or info, not {severity!r}"
-            )
-        webhooks.append(WebhookConfig(kind, url_env, severity))
-    return NotificationsConfig(bell=bell, repeat_interval=repeat, webhooks=tuple(webhooks))
-
-
-_LEVEL_KEYS = ("name", "title", "contact", "availability", "response_time", "escalation")
-
-
-def _escalation(reader: _Reader, raw: Mapping[str, Any]) -> EscalationConfig:
-    reader.check_keys(
-        raw, {"levels", "matrix", "business_day_start", "business_utc_offset"}, "escalation."
-    )
-    default = EscalationConfig()
-    levels = default.levels
-    if "levels" in raw:
-        items = raw["levels"]
-        if not isinstance(items, list) or not items:
-            raise reader.fail(
-                "escalation.levels", "must be a non-empty array of tables ([[escalation.levels]])"
-            )
-        parsed = []
-        for index, item in enumerate(items):
-            where = f"escalation.levels[{index}]"
-            if not isinstance(item, dict):
-                raise reader.fail(where, "must be a table")
-            reader.check_keys(item, set(_LEVEL_KEYS), where + ".")
-            if "name" not in item:
-                raise reader.fail(where + ".name", 'missing: the level\'s name ("Level 2")')
-            values = {k: reader.convert(f"{where}.{k}", item[k], "str") for k in item}
-            parsed.append(EscalationLevel(**values))
-        levels = tuple(parsed)
-    names = {level.name for level in levels}
-    matrix = default.matrix
-    if "matrix" in raw:
-        items = raw["matrix"]
-        if not isinstance(items, list):
-            raise reader.fail("escalation.matrix", "must be an array of tables")
-        by_severity = {r.severity: r for r in default.matrix}
-        for index, item in enumerate(items):
-            where = f"escalation.matrix[{index}]"
-            if not isinstance(item, dict):
-                raise reader.fail(where, "must be a table")
-            reader.check_keys(
-                item,
-                {"severity", "name", "initial_response", "escalate_after", "escalate_to"},
-                where + ".",
-            )
-            severity = item.get("severity")
-            if severity not in (1, 2, 3, 4) or isinstance(severity, bool):
-                raise reader.fail(where + ".severity", f"must be 1, 2, 3 or 4, not {severity!r}")
-            rule = by_severity[severity]
-            after: float | None = rule.escalate_after
-            if "escalate_after" in item:
-                value = item["escalate_after"]
-                after = (
-                    None
-                    if value == "next business day"
-                    else reader.convert(where + ".escalate_after", value, "duration")
-                )
-            by_severity[severity] = EscalationRule(
-                severity,
-                reader.convert(where + ".name", item["name"], "str")
-                if "name" in item
-                else rule.name,
-                reader.convert(where + ".initial_response", item["initial_response"], "duration")
-                if "initial_response" in item
-                else rule.initial_response,
-                after,
-                reader.convert(where + ".escalate_to", item["escalate_to"], "strlist")
-                if "escalate_to" in item
-                else rule.escalate_to,
-            )
-        matrix = tuple(by_severity[s] for s in (1, 2, 3, 4))
-    for rule in matrix:
-        for name in rule.escalate_to:
-            if name not in names:
-                raise reader.fail(
-                    f"escalation.matrix (severity {rule.severity}).escalate_to",
-                    f"names no level {name!r}{_did_you_mean(name, names)}",
-                )
-    start = default.business_day_start
-    if "business_day_start" in raw:
-        start = raw["business_day_start"]
-        if not isinstance(start, str) or not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", start):
-            raise reader.fail(
-                "escalation.business_day_start", f'must be a time "HH:MM", not {start!r}'
-            )
-    offset = default.business_utc_offset
-    if "business_utc_offset" in raw:
-        offset = raw["business_utc_offset"]
-        if isinstance(offset, bool) or not isinstance(offset, (int, float)) or abs(offset) > 14:
-            raise reader.fail(
-                "escalation.business_utc_offset",
-                f"must be a number of hours between -14 and 14, not {offset!r}",
-            )
-        offset = float(offset)
-    return EscalationConfig(levels, matrix, start, offset)
-
-
-_INCIDENT_KINDS = {
-    "state_file": "str",
-    "reports_dir": "str",
-    "system": "str",
-    "status_page_url": "str",
-    "webhook_url_env": "envname",
-    "close_resolved_after": "duration",
-}
-
-
-def _incidents(reader: _Reader, raw: Mapping[str, Any]) -> IncidentsConfig:
-    reader.check_keys(raw, {*_INCIDENT_KINDS, "status_update_every"}, "incidents.")
-    values: dict[str, Any] = {
-        k: reader.convert(f"incidents.{k}", v, _INCIDENT_KINDS[k])
-        for k, v in raw.items()
-        if k in _INCIDENT_KINDS
-    }
-    if "status_update_every" in raw:
-        table = raw["status_update_every"]
-        if not isinstance(table, dict):
-            raise reader.fail(
-                "incidents.status_update_every", 'must be a table: {1 = "15m", 2 = "30m", ...}'
-            )
-        cadence = dict(_runbook_update_cadence())
-        for key, value in table.items():
-            if key not in ("1", "2", "3", "4"):
-                raise reader.fail(
-                    f"incidents.status_update_every.{key}", "must be a severity: 1, 2, 3 or 4"
-                )
-            seconds = reader.convert(f"incidents.status_update_every.{key}", value, "duration")
-            cadence[int(key)] = seconds
-        values["status_update_every"] = cadence
-    return IncidentsConfig(**values)
+    return config
 
 
 def _safe_name(name: str) -> str:

@@ -11,11 +11,11 @@ import asyncio
 import re
 from functools import cache
 from importlib.resources import files
-from typing import Any
 
 import asyncpg
 
 from . import own_sessions
+from .dsn import connect_kwargs, mask_dsn
 from .errors import DatabaseError
 from .sqlident import quote_ident, quote_literal, quote_qualified  # noqa: F401 - re-exported
 
@@ -53,65 +53,6 @@ def load_sql(name: str, server_version_num: int = 999999) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Connecting
-
-
-_KV_KEYS = {
-    "host": "host",
-    "hostaddr": "host",
-    "port": "port",
-    "user": "user",
-    "dbname": "database",
-    "password": "password",
-    "sslmode": "ssl",
-    "connect_timeout": None,
-    "application_name": None,
-}
-_KV_TOKEN = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']*)")
-
-
-def parse_kv_dsn(dsn: str) -> dict[str, Any]:
-    """libpq ``key=value`` strings (spaces around ``=`` allowed, values may be quoted) ->
-    asyncpg.connect() keyword arguments. Errors never repeat a value (it may be a password)."""
-    kwargs: dict[str, Any] = {}
-    position = 0
-    text = dsn.strip()
-    while position < len(text):
-        match = _KV_TOKEN.match(text, position)
-        if match is None or match.end() == position:
-            raise ValueError(
-                f"cannot parse the connection string after {text[:position].split('=')[0][-20:] or 'its start'!r} (expected key=value)"
-            )
-        key, value = match.group(1), match.group(2)
-        if value.startswith("'"):
-            value = value[1:-1].replace("\\'", "'").replace("\\\\", "\\")
-        if key not in _KV_KEYS:
-            raise ValueError(f"connection string key {key!r} is not supported")
-        target = _KV_KEYS[key]
-        if target == "port":
-            if not (value.isdigit() and 0 < int(value) < 65536):
-                raise ValueError("port must be a number between 1 and 65535")
-            kwargs[target] = int(value)
-        elif target is not None:
-            kwargs[target] = value
-        position = match.end()
-        while position < len(text) and text[position].isspace():
-            position += 1
-    return kwargs
-
-
-def connect_kwargs(dsn: str | None, password: str | None) -> dict[str, Any]:
-    if dsn is None:
-        return {"password": password} if password else {}
-    if "://" in dsn:
-        kwargs: dict[str, Any] = {"dsn": dsn}
-    else:
-        try:
-            kwargs = parse_kv_dsn(dsn)
-        except ValueError as exc:
-            raise DatabaseError(str(exc), sqlstate="dsn") from None
-    if password:
-        kwargs["password"] = password
-    return kwargs
 
 
 async def connect(
@@ -200,8 +141,6 @@ def translate_error(exc: BaseException) -> DatabaseError:
         text = exc.strerror or str(exc) or type(exc).__name__
         return DatabaseError(f"cannot reach the server: {text}", None, "os")
     if isinstance(exc, ValueError):
-        from .config import mask_dsn
-
         return DatabaseError(f"invalid connection parameters: {mask_dsn(str(exc))}", None, "dsn")
     return DatabaseError(f"{type(exc).__name__}: {exc}", None, "unknown")
 

@@ -57,7 +57,9 @@ class Monitor:
         self.target = target
         store = AlertStore(alert_store_path(config, target)) if persist_alerts else None
         self.engine = AlertEngine(
-            load_rules(dict(config.alerts)), store, config.notifications.repeat_interval
+            load_rules(dict(config.alerts), thresholds=config.thresholds),
+            store,
+            config.notifications.repeat_interval,
         )
         self.history = MetricHistory()
         # httpx and prometheus-client are imported only when a target uses them (startup time).

@@ -1,4 +1,8 @@
-"""Alert rules: the shipped rules.toml, with per-rule overrides from the config. No Textual."""
+"""Alert rules: the shipped rules.toml, with per-rule overrides from the config. No Textual.
+
+A rule whose threshold is a [thresholds] knob (``threshold_from`` in rules.toml) takes it from
+there: one knob per threshold, that the panels and diagnose read too.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 from ..durations import parse_bounded, parse_duration
 from ..errors import ConfigError
 from ..model import Severity
+from ..thresholds import Thresholds
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,8 @@ class Rule:
     enabled: bool = True
     unit: str = ""
     """How its value, threshold and peak are shown (units.format_figure)."""
+    threshold_from: str = ""
+    """The [thresholds] key its threshold is read from (then [alerts.RULE] sets no threshold)."""
 
     def holds(self, value: float) -> bool:
         return value > self.threshold if self.op == ">" else value < self.threshold
@@ -45,7 +52,8 @@ OVERRIDABLE = {"threshold", "for", "clear_threshold", "clear_for", "enabled", "s
 
 def _rule(rule_id: str, raw: dict[str, Any], where: str) -> Rule:
     try:
-        threshold = float(raw["threshold"])
+        knob = str(raw.get("threshold_from", ""))
+        threshold = float(getattr(Thresholds(), knob) if knob else raw["threshold"])
         return Rule(
             id=rule_id,
             title=str(raw["title"]),
@@ -59,8 +67,9 @@ def _rule(rule_id: str, raw: dict[str, Any], where: str) -> Rule:
             runbook=str(raw.get("runbook", "")),
             enabled=bool(raw.get("enabled", True)),
             unit=str(raw.get("unit", "")),
+            threshold_from=knob,
         )
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ConfigError(f"bad alert rule: {exc}", where, rule_id) from None
 
 
@@ -72,13 +81,47 @@ def shipped_rules() -> dict[str, Rule]:
     return {rule_id: _rule(rule_id, raw, "rules.toml") for rule_id, raw in data.items()}
 
 
+def _with_threshold(rule: Rule, value: float) -> Rule:
+    """A new threshold; the clear threshold follows it when it was the same (no hysteresis)."""
+    clear = value if rule.clear_threshold == rule.threshold else rule.clear_threshold
+    return replace(rule, threshold=value, clear_threshold=clear)
+
+
+def knob_problem(overrides: dict[str, Any], where: str = "<config>") -> ConfigError | None:
+    """An [alerts.RULE] threshold for a rule whose threshold is a [thresholds] knob: the error
+    that points at the one knob (the config reader raises it; code may still override)."""
+    rules = shipped_rules()
+    for rule_id, changes in overrides.items():
+        rule = rules.get(rule_id)
+        if rule and rule.threshold_from and isinstance(changes, dict) and "threshold" in changes:
+            return ConfigError(
+                f"set by thresholds.{rule.threshold_from} (one knob: the alert, the panels and "
+                "diagnose all read it): write it there; clear_threshold, for and the rest stay "
+                "here",
+                where,
+                f"alerts.{rule_id}.threshold",
+            )
+    return None
+
+
 def load_rules(
-    overrides: dict[str, dict[str, Any]] | None = None, where: str = "<config>"
+    overrides: dict[str, dict[str, Any]] | None = None,
+    where: str = "<config>",
+    thresholds: Thresholds | None = None,
 ) -> tuple[Rule, ...]:
-    """The shipped rules with [alerts.RULE] overrides applied; unknown rules or keys are errors."""
+    """The shipped rules, their ``threshold_from`` read from ``thresholds`` (default: the
+    defaults), then [alerts.RULE] overrides applied; unknown rules or keys are errors."""
     import difflib
 
     rules = dict(shipped_rules())
+    if thresholds is not None:
+        for rule_id, rule in rules.items():
+            if rule.threshold_from:
+                # The clear threshold keeps its distance: [thresholds] connections_critical_pct
+                # = 85 must not leave Connection Pool Full clearing at 90, above where it fires.
+                value = float(getattr(thresholds, rule.threshold_from))
+                gap = rule.threshold - rule.clear_threshold
+                rules[rule_id] = replace(rule, threshold=value, clear_threshold=value - gap)
     for rule_id, changes in (overrides or {}).items():
         if rule_id not in rules:
             close = difflib.get_close_matches(rule_id, list(rules), n=1)
@@ -95,13 +138,7 @@ def load_rules(
                 )
             try:
                 if key == "threshold":
-                    rule = replace(
-                        rule,
-                        threshold=float(value),
-                        clear_threshold=float(value)
-                        if rule.clear_threshold == rule.threshold
-                        else rule.clear_threshold,
-                    )
+                    rule = _with_threshold(rule, float(value))
                 elif key == "clear_threshold":
                     rule = replace(rule, clear_threshold=float(value))
                 elif key == "for":

@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from engflow_tui.config import Config, ConsoleConfig, TargetConfig
 from engflow_tui.cli.history import record
+from engflow_tui.config import Config, ConsoleConfig, TargetConfig
 from engflow_tui.history.recording import Recording
 from engflow_tui.history.replay import replay_setup
 from engflow_tui.ui.replay import ReplayApp

@@ -19,9 +19,9 @@ from engflow_tui.config import (
     check_target_environment,
     find_config_path,
     load_config,
-    mask_dsn,
     parse_config,
 )
+from engflow_tui.dsn import mask_dsn
 from engflow_tui.errors import ConfigError
 from engflow_tui.history.store import store_path
 from engflow_tui.monitor import alert_store_path

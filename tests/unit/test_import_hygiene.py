@@ -8,7 +8,10 @@ import sys
 CORE = [
     "engflow_tui.config",
     "engflow_tui.config_dump",
+    "engflow_tui.settings",
+    "engflow_tui.thresholds",
     "engflow_tui.db",
+    "engflow_tui.dsn",
     "engflow_tui.model",
     "engflow_tui.errors",
     "engflow_tui.durations",
