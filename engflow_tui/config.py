@@ -16,6 +16,8 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +67,22 @@ def _dsn_check(env_key: str) -> Callable[[str], Problem]:
     return check
 
 
+@cache
+def diagnose_checks() -> dict[str, bool]:
+    """Every check id the diagnosis produces, in report order, with whether ``--quick`` runs it:
+    the catalogue ``diagnostics/checks.toml`` (data: the config reads it without importing the
+    diagnostics)."""
+    text = files("engflow_tui").joinpath("diagnostics", "checks.toml").read_text(encoding="utf-8")
+    return {check_id: bool(v["quick"]) for check_id, v in tomllib.loads(text)["checks"].items()}
+
+
 def _exclude_problem(items: tuple[str, ...]) -> Problem:
     for item in items:
         if not re.match(r"^[a-z_]+(\.[a-z_]+)*(:.+)?$", item):
             return f"{item!r} is not a check id or check_id:key (e.g. 'security.function_search_path:public.my_fn')"
-        from .diagnostics import check_ids  # only when there is something to check
-
         check_id = item.split(":", 1)[0]
-        if check_id not in check_ids():
-            return f"no check {check_id!r}{_did_you_mean(check_id, check_ids())}"
+        if check_id not in diagnose_checks():
+            return f"no check {check_id!r}{_did_you_mean(check_id, diagnose_checks())}"
     return None
 
 

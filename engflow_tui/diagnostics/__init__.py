@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import db
-from ..config import Config, TargetConfig
+from ..config import Config, TargetConfig, diagnose_checks
 from ..diagnose import Check, Report, build_report
 from ..errors import DatabaseError
 from ..model import Snapshot
@@ -43,7 +43,13 @@ PROBES: tuple[Probe, ...] = (
 
 
 def check_ids(quick: bool = False) -> list[str]:
-    """Every check id the diagnosis can produce (the README's table is checked against it)."""
+    """Every check id the diagnosis can produce (``--quick``: the cheap ones), in report order:
+    the catalogue diagnostics/checks.toml (a test checks the probes produce exactly these)."""
+    return [c for c, runs_quick in diagnose_checks().items() if runs_quick or not quick]
+
+
+def probe_check_ids(quick: bool = False) -> list[str]:
+    """The ids the report and the probes below produce: what the catalogue must list."""
     ids = [
         "database.reachable",
         "connections.usage",

@@ -265,3 +265,12 @@ def test_a_check_with_one_table_acts_on_it_and_with_several_asks() -> None:
     check = Check("rls.disabled", "critical", "2 tables", 2, details=two, action="Enable RLS")
     assert action_for(check, None) == ("Enable RLS", {})  # the action's picker asks which
     assert action_for(check, two[1]) == ("Enable RLS", {"schema": "public", "table": "anexos"})
+
+
+def test_the_check_catalogue_is_what_the_probes_produce() -> None:
+    """diagnostics/checks.toml (what the config validates [diagnose] exclude against) lists
+    exactly the checks the probes and the report produce, in their order, quick ones marked."""
+    from engflow_tui.diagnostics import check_ids, probe_check_ids
+
+    assert check_ids() == probe_check_ids()
+    assert check_ids(quick=True) == probe_check_ids(quick=True)
