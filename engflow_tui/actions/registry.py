@@ -38,7 +38,9 @@ def unregister(name: str) -> None:
     _ACTIONS.pop(name, None)
 
 
-def _load() -> None:
+def load() -> None:
+    """Import every action module of the package and register its ACTION (again: a module
+    added to the package's path since is registered too)."""
     package = importlib.import_module(__package__ or "engflow_tui.actions")
     for info in pkgutil.iter_modules(package.__path__):
         if info.name in _MACHINERY or info.ispkg:
@@ -78,4 +80,4 @@ def with_keys() -> list[Action]:
     )
 
 
-_load()
+load()
