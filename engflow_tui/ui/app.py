@@ -311,6 +311,7 @@ class EngFlowApp(App[None]):
             return
         from datetime import UTC, datetime
 
+        from ..actions import registry
         from ..alerts.rules import action_target, runbook_sections
         from ..screens.alert_detail_modal import AlertDetailModal
 
@@ -321,9 +322,10 @@ class EngFlowApp(App[None]):
                 return
             if not name:
                 return
-            # Enable RLS from an RLS Violation: the confirmation of the table it names.
+            # Enable RLS from an RLS Violation: the confirmation of the table it names. Only a
+            # registered action takes it; a screen (Show RLS status) opens as from the palette.
             target = action_target(alert, self.dashboard.monitor.latest)  # type: ignore[union-attr]
-            if target:
+            if target and registry.find(name) is not None:
                 self.start_action(name, **target)
             else:
                 self.run_palette_name(name)

@@ -83,3 +83,34 @@ async def test_read_only_refuses_a_registered_action_in_the_runner(  # type: ign
         assert "read-only" in static_text(app.screen.query_one("#result-title", Static))
     assert say_hello.RAN == []
     assert [r["event"] for r in audit(tmp_path)] == ["refused"]
+
+
+async def test_a_screen_linked_from_an_rls_violation_opens_the_screen(  # type: ignore[no-untyped-def]
+    db18, tmp_path: Path
+) -> None:
+    """The alert detail starts an action on the table the alert names, and only an action: its
+    other links (Show RLS status) open their screen, as from the palette."""
+    from engflow_tui.screens.alert_detail_modal import AlertDetailModal
+    from engflow_tui.ui.messages import AlertSelected
+    from engflow_tui.widgets.rls_panel import RlsPanel
+
+    from ..pg import session
+
+    async with session(db18.dsn()) as admin:
+        await admin.execute("CREATE TABLE public.open_t (id int)")
+    app = make_app(db18.dsn(), tmp_path)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await started(app)
+        engine = app.dashboard.monitor.engine
+        await wait_for(
+            lambda: any(
+                a.subject == "public.open_t" and a.state == "firing" for a in engine.alerts()
+            )
+        )
+        alert = next(a for a in engine.alerts() if a.subject == "public.open_t")
+        app.post_message(AlertSelected(alert.key))
+        await screen_is(app, AlertDetailModal)
+        await pilot.press("2")  # Show RLS status (2)
+        await wait_for(lambda: app.screen is app.dashboard)
+        await wait_for(lambda: app.focused is app.dashboard.query_one(RlsPanel).table)
+    assert audit(tmp_path) == []
