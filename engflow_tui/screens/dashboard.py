@@ -22,6 +22,7 @@ from textual.widgets import Footer, Header, Input
 from ..config import Config
 from ..model import DbState, PollResult, Snapshot
 from ..monitor import Monitor
+from ..ui.action_keys import action_bindings
 from ..ui.messages import ActionRequested, AlertSelected, PollFailed, SnapshotReady
 from ..widgets.alerts_panel import AlertsPanel
 from ..widgets.connections_panel import ConnectionsPanel
@@ -77,12 +78,7 @@ class DashboardScreen(Screen[None]):
         Binding("p", "toggle_pause", "Pause", id="dashboard.pause"),
         Binding("r", "refresh_now", "Refresh", show=False, id="dashboard.refresh"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="dashboard.clear_filter"),
-        Binding(
-            "T", "request('Terminate idle transactions')", "Idle tx", id="dashboard.terminate_idle"
-        ),
-        Binding(
-            "F", "request('Emergency fallback')", "Fallback", show=False, id="dashboard.fallback"
-        ),
+        *action_bindings("dashboard", "request"),  # T, F: the action registry's keys
         Binding("L", "app.show_audit_log", "Audit", show=False, id="dashboard.audit_log"),
         Binding("A", "app.show_alerts", "Alerts", show=False, id="dashboard.alerts"),
         # The worst alert's whole detail (wrapped, with its runbook section), one key away:

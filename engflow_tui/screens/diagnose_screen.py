@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from ..actions import registry
 from ..diagnose import Check, Report, by_section
 from ..textsafe import inert
 
@@ -28,13 +29,6 @@ STATUS_STYLE = {
 }
 MAX_COLUMNS = 7
 CELL_WIDTH = 60
-#: Which finding fields name the action's target, per action.
-TARGET_FIELDS = {
-    "Enable RLS": ("schema", "table"),
-    "Run ANALYZE": ("schema", "table"),
-    "Terminate session": ("pid", "backend_start"),
-    "Cancel query": ("pid", "backend_start"),
-}
 
 
 def _cell(value: Any) -> Text:
@@ -49,10 +43,13 @@ def action_for(check: Check, item: dict[str, Any] | None) -> tuple[str, dict[str
     """The console action for a check (and the finding selected in it), with its target."""
     if not check.action:
         return None
-    fields = TARGET_FIELDS.get(check.action, ())
+    # Which finding fields name its target, and whether it can ask (its picker): its registry
+    # entry's.
+    action = registry.find(check.action)
+    fields = action.target_fields if action is not None else ()
     if item is not None and fields and all(item.get(f) is not None for f in fields):
         return check.action, {f: item[f] for f in fields}
-    if check.action in ("Enable RLS", "Run ANALYZE") and item is None:
+    if action is not None and action.picker is not None and item is None:
         only = check.details if isinstance(check.details, list) and len(check.details) == 1 else []
         if fields and only and all(only[0].get(f) is not None for f in fields):
             return check.action, {f: only[0][f] for f in fields}  # the one finding: no question

@@ -1,4 +1,5 @@
-"""HelpScreen: every key of the console, readable at a glance."""
+"""HelpScreen: every key of the console, readable at a glance (the action keys' lines from the
+action registry)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,17 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = (
+from ..ui.action_keys import action_key_help
+
+_BEFORE = (
     ("Tab / Shift+Tab", "move between panels"),
     ("↑ ↓ PgUp PgDn", "move in the focused table"),
     ("/", "filter the focused table (Enter keeps the filter, Esc clears it)"),
     ("p", "pause / resume the refresh"),
     ("r", "refresh now (also the slow probes; retries a down database at once)"),
-    ("x", "Terminate session: the session selected in Connections (confirmation first)"),
-    ("c", "Cancel query: the statement of the selected session (confirmation first)"),
-    ("T", "Terminate idle transactions: every session idle in transaction past the threshold"),
-    ("e", "Enable RLS on the table selected in RLS status (or pick one)"),
-    ("a", "Run ANALYZE on the table selected in RLS status (palette: whole database too)"),
-    ("F", "Emergency fallback: POST to the application's fallback endpoint (confirmation first)"),
+)
+"""The keys before the action keys (x, c, T, e, a, F: the action registry's)."""
+_AFTER = (
     ("L", "Show audit log"),
     (
         "A",
@@ -44,7 +44,10 @@ KEYS = (
         "in a replay (engflow-tui replay FILE): step, play/pause, speed, seek, first/last frame",
     ),
     ("a / Enter", "in Alerts: acknowledge the selected alert (silences repeats) / its details"),
-    ("D", "Diagnose: the full diagnosis, sections worst first (Enter findings, a its fix, r again)"),
+    (
+        "D",
+        "Diagnose: the full diagnosis, sections worst first (Enter findings, a its fix, r again)",
+    ),
     ("y / n", "in a confirmation: confirm / cancel (Esc cancels too; focus starts on Cancel)"),
     ("I", "declare an incident, or show the open one (keys of the Incident screen at its top)"),
     ("N / M", "during an incident: add a note / write an incident message"),
@@ -52,6 +55,11 @@ KEYS = (
     ("?", "this help"),
     ("q / Ctrl+Q / Ctrl+C", "quit"),
 )
+
+
+def keys() -> list[tuple[str, str]]:
+    """Every key of the console and what it does."""
+    return [*_BEFORE, *action_key_help(), *_AFTER]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -68,7 +76,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table(title="EngFlow Ops Console — keys", expand=True, show_edge=False)
         table.add_column("key", style="bold cyan", no_wrap=True)
         table.add_column("what it does")
-        for key, what in KEYS:
+        for key, what in keys():
             table.add_row(key, what)
         with VerticalScroll():
             yield Static("[dim]Esc closes · ↑↓ scroll[/]")

@@ -279,6 +279,7 @@ class EngFlowApp(App[None]):
             return
         from datetime import UTC, datetime
 
+        from ..actions import registry
         from ..alerts.rules import action_target, runbook_sections
         from ..screens.alert_detail_modal import AlertDetailModal
 
@@ -289,9 +290,10 @@ class EngFlowApp(App[None]):
                 return
             if not name:
                 return
-            # Enable RLS from an RLS Violation: the confirmation of the table it names.
+            # Enable RLS from an RLS Violation: the confirmation of the table it names. Only a
+            # registered action takes it; a screen (Show RLS status) opens as from the palette.
             target = action_target(alert, result.snapshot)
-            if target:
+            if target and registry.find(name) is not None:
                 self.start_action(name, **target)
             else:
                 self.run_palette_name(name)

@@ -1,4 +1,5 @@
-"""Command-palette entries: every screen and action of the console, by name."""
+"""Command-palette entries: every screen and action of the console, by name (the actions, with
+their help, from the action registry)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
+
+from ..actions import registry
 
 if TYPE_CHECKING:
     from .app import EngFlowApp
@@ -39,23 +42,8 @@ def palette_commands(app: EngFlowApp) -> Iterator[SystemCommand]:
                 f"Focus the {title.removeprefix('Show ')} panel",
                 lambda p=panel_id: app.focus_panel(p),
             )
-    actions = (
-        (
-            "Terminate idle transactions",
-            "Runbook: end sessions idle in transaction past the threshold",
-        ),
-        ("Terminate session", "End the session selected in the Connections panel"),
-        ("Cancel query", "Cancel the statement of the session selected in the Connections panel"),
-        ("Enable RLS", "Runbook: re-enable row-level security on a table of the exposed schemas"),
-        ("Run ANALYZE", "Runbook weekly maintenance: refresh planner statistics"),
-        ("Emergency fallback", "Runbook SEV1 0-2 min: switch the application to its fallback"),
-        (
-            "Test restore",
-            "Runbook evening checklist: restore the newest dump into a scratch server",
-        ),
-    )
-    for name, help_text in actions:
-        yield SystemCommand(name, help_text, lambda n=name: app.start_action(n))
+    for action in registry.actions():
+        yield SystemCommand(action.name, action.help, lambda n=action.name: app.start_action(n))
     yield SystemCommand(
         "Run checklist",
         "Runbook checklists (daily, weekly, monthly, pre-deployment, incident, SEV1-3), or resume one",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
-
 from ..config import Thresholds
 from ..model import ConnectionStats, Sparklines, Unavailable
+from ..ui.action_keys import action_bindings
 from ..ui.messages import ActionRequested
 from .render import connections_summary, session_rows
 from .sparkline import connections_spark
@@ -14,10 +13,7 @@ from .table_panel import TablePanel
 
 class ConnectionsPanel(TablePanel):
     TITLE = "Connections"
-    BINDINGS = [
-        Binding("x", "session('Terminate session')", "Terminate", id="connections.terminate"),
-        Binding("c", "session('Cancel query')", "Cancel", id="connections.cancel"),
-    ]
+    BINDINGS = action_bindings("connections panel", "session")  # x, c
     CHANGES = frozenset({"session"})
     MIN_FLEX = 12  # at 80 columns, the application matters more than the tail of the query
     COLUMNS = (

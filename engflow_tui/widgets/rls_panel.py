@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from textual.binding import Binding
-
 from ..model import RlsStatus, Unavailable
+from ..ui.action_keys import action_bindings
 from ..ui.messages import ActionRequested
 from .render import rls_rows, rls_summary
 from .table_panel import TablePanel
@@ -14,10 +13,7 @@ from .table_panel import TablePanel
 
 class RlsPanel(TablePanel):
     TITLE = "RLS status"
-    BINDINGS = [
-        Binding("e", "table_action('Enable RLS')", "Enable RLS", id="rls.enable"),
-        Binding("a", "table_action('Run ANALYZE')", "ANALYZE", id="rls.analyze"),
-    ]
+    BINDINGS = action_bindings("rls panel", "table_action")  # e, a
     CHANGES = frozenset({"table_action"})
     # Small flags first, the name last: it takes what is left and is cropped at the edge.
     COLUMNS = (("RLS", 6, 0), ("policies", 8, 1), ("table", None, 0))

@@ -17,12 +17,10 @@ import asyncpg
 import pytest
 
 from engflow_tui.actions.audit import AuditLog
+from engflow_tui.actions.cancel_query import NAME as CANCEL_QUERY
 from engflow_tui.actions.model import ActionError, ActionTarget
-from engflow_tui.actions.runner import (
-    CANCEL_QUERY,
-    TERMINATE_SESSION,
-    ActionRunner,
-)
+from engflow_tui.actions.runner import ActionRunner
+from engflow_tui.actions.terminate_session import NAME as TERMINATE_SESSION
 from engflow_tui.config import ActionsConfig, Config, ConsoleConfig, TargetConfig, Thresholds
 
 from ..pg import session, wait_for

@@ -1014,7 +1014,7 @@ async def test_restore_of_an_unreadable_dump_fails_clearly_and_cleans_up(tmp_pat
 
 def test_test_restore_plan_says_what_is_missing(tmp_path: Path) -> None:
     from engflow_tui.actions.model import ActionError
-    from engflow_tui.actions.restore import plan_test_restore
+    from engflow_tui.actions.test_restore import plan_test_restore
 
     config, target = make_config("postgresql://h/db")
     with pytest.raises(ActionError, match="no backup directory configured") as info:

@@ -56,7 +56,7 @@ CORE = [
     "engflow_tui.history.recording",
     "engflow_tui.history.replay",
     "engflow_tui.cli.history",
-    "engflow_tui.actions.restore",
+    "engflow_tui.actions.test_restore",
     "engflow_tui.diagnostics",
     "engflow_tui.diagnostics.base",
     "engflow_tui.diagnostics.backups",

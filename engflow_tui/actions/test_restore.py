@@ -6,24 +6,29 @@ is PARTIAL, with every error in full.
 
 Read-only for the live database (it only reads ``pg_class`` estimates), so read-only mode allows
 it; it still goes through the confirmation dialog and the audit log like every action.
-No Textual.
+
+No Textual; must not import the runner or the registry. The restore machinery
+(``diagnostics.backups``, the embedded server) is imported when the action is planned or run:
+every action module is loaded at start-up (the keys read the registry).
 """
 
 from __future__ import annotations
 
 import time
 
-from .. import db
 from ..config import Config, TargetConfig
-from ..diagnostics.backups import dump_files, pg_tool, restore_dump
-from ..diagnostics.base import size_text
 from ..durations import format_age
 from ..errors import DatabaseError
+from .action import Action, ActionContext, Target
 from .model import ActionError, ActionPlan, ActionTarget, TargetOutcome
-from .runner import TEST_RESTORE
+
+NAME = "Test restore"
 
 
 def plan_test_restore(config: Config, target: TargetConfig) -> ActionPlan:
+    from ..diagnostics.backups import dump_files, pg_tool
+    from ..diagnostics.base import size_text
+
     if not config.backups.path:
         raise ActionError(
             "no backup directory configured",
@@ -42,7 +47,7 @@ def plan_test_restore(config: Config, target: TargetConfig) -> ActionPlan:
     dump = files[0]
     stat = dump.stat()
     return ActionPlan(
-        action=TEST_RESTORE,
+        action=NAME,
         target_name=target.name,
         targets=(
             ActionTarget(
@@ -77,6 +82,8 @@ def plan_test_restore(config: Config, target: TargetConfig) -> ActionPlan:
 
 
 async def _live_estimates(target: TargetConfig, config: Config) -> dict[tuple[str, str], float]:
+    from .. import db  # start-up: see actions.registry
+
     conn = await db.connect(
         target.dsn,
         password=target.password(),
@@ -95,7 +102,9 @@ async def run_test_restore(
 ) -> list[TargetOutcome]:
     from pathlib import Path
 
+    from .. import db  # start-up: see actions.registry
     from ..demo.server import ServerError
+    from ..diagnostics.backups import restore_dump
 
     dump = Path(plan.params["dump"])
     try:
@@ -129,3 +138,25 @@ async def run_test_restore(
             outcomes.append(TargetOutcome(name, "done", f"{restored} rows restored, {estimate}"))
     outcomes += [TargetOutcome("pg_restore", "failed", error) for error in report.errors]
     return outcomes
+
+
+async def plan(ctx: ActionContext, target: Target) -> ActionPlan:
+    return plan_test_restore(ctx.config, ctx.target)
+
+
+async def execute(ctx: ActionContext, plan: ActionPlan) -> list[TargetOutcome]:
+    return await run_test_restore(ctx.config, ctx.target, plan)
+
+
+ACTION = Action(
+    name=NAME,
+    help="Runbook evening checklist: restore the newest dump into a scratch server",
+    order=70,
+    scope="scratch",
+    choose="none",
+    plan=plan,
+    execute=execute,
+    sql=("diag_table_estimates",),
+    refused_read_only=False,
+    notice=f"{NAME}: restoring into a scratch server… the console stays live",
+)
