@@ -58,7 +58,7 @@ def main() -> None:
         report("given DSN", args.dsn, args.runs)
         return
     from engflow_tui.demo import DEMO_DB, _seed
-    from engflow_tui.demo.server import temporary_server
+    from engflow_tui.pgserver import temporary_server
 
     server = temporary_server(prefix="engflow-bench-diag-")
     try:

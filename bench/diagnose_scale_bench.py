@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 
-from engflow_tui.demo.server import temporary_server
+from engflow_tui.pgserver import temporary_server
 
 server = temporary_server(prefix="engflow-scale-", extra_settings={"max_connections": "300"})
 try:

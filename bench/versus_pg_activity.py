@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
 
-from engflow_tui.demo.server import LocalPostgres, temporary_server  # noqa: E402
+from engflow_tui.pgserver import LocalPostgres, temporary_server  # noqa: E402
 
 DB = "benchdb"
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from engflow_tui.demo.server import (
+from engflow_tui.pgserver import (
     LocalPostgres,
     debian_bin_dir,
     embedded_bin_dir,

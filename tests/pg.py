@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
 
-from engflow_tui.demo.server import LocalPostgres
+from engflow_tui.pgserver import LocalPostgres
 
 
 async def create_database(server: LocalPostgres, *, pgss: bool = True) -> str:

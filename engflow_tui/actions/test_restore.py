@@ -103,8 +103,8 @@ async def run_test_restore(
     from pathlib import Path
 
     from .. import db  # start-up: see actions.registry
-    from ..demo.server import ServerError
     from ..diagnostics.backups import restore_dump
+    from ..pgserver import ServerError
 
     dump = Path(plan.params["dump"])
     try:

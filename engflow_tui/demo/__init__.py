@@ -28,7 +28,7 @@ from ..config import (
     Thresholds,
 )
 from ..errors import ConfigError, ServerStartError
-from .server import LocalPostgres, ServerError, embedded_bin_dir, free_port, temporary_server
+from ..pgserver import LocalPostgres, ServerError, embedded_bin_dir, free_port, temporary_server
 
 DEMO_DB = "engflow"
 

@@ -29,7 +29,7 @@ LIST_TIMEOUT = 60.0
 
 def pg_tool(name: str) -> Path | None:
     """pg_restore / pg_dump: the embedded server's (the newest) first, then PATH."""
-    from ..demo.server import embedded_bin_dir
+    from ..pgserver import embedded_bin_dir
 
     bins = embedded_bin_dir()
     if bins is not None and (bins / name).exists():
@@ -310,7 +310,7 @@ async def restore_dump(
 
     The roles the dump's policies name are created there first (the server is scratch); a role
     an error still says is missing is created and the restore run again (``--clean``)."""
-    from ..demo.server import ServerError, embedded_bin_dir, temporary_server
+    from ..pgserver import ServerError, embedded_bin_dir, temporary_server
 
     tool = pg_tool("pg_restore")
     bins = embedded_bin_dir()

@@ -11,8 +11,8 @@ import asyncpg
 
 from engflow_tui.collectors.postgres import PostgresCollector
 from engflow_tui.config import Config, ConsoleConfig, TargetConfig
-from engflow_tui.demo.server import temporary_server
 from engflow_tui.monitor import Monitor
+from engflow_tui.pgserver import temporary_server
 
 from ..httpserver import Route, http_server
 from ..pg import session
@@ -168,7 +168,7 @@ def test_overrides_reach_the_engine() -> None:
 
 async def test_one_failed_probe_is_one_sample_not_one_per_snapshot(db) -> None:
     """Probes run every http_interval, snapshots every refresh: one failure must count once."""
-    from engflow_tui.demo.server import free_port
+    from engflow_tui.pgserver import free_port
 
     target = TargetConfig(
         name="t", dsn=db.dsn(), app_health_url=f"http://127.0.0.1:{free_port()}/health"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engflow_tui.demo.server import free_port
+from engflow_tui.pgserver import free_port
 
 from ..pg import session
 

@@ -223,7 +223,7 @@ async def test_unprivileged_role_sees_other_sessions_without_detail(db) -> None:
 
 
 async def test_bad_password_and_unreachable_server_are_down_not_exceptions(db) -> None:
-    from engflow_tui.demo.server import free_port
+    from engflow_tui.pgserver import free_port
 
     collector = make_collector(
         f"postgresql://nobody@127.0.0.1:{free_port()}/x", connect_timeout=2.0
@@ -300,7 +300,7 @@ async def test_permission_denied_on_a_probe_names_the_grant(db) -> None:
 
 
 async def test_pg_stat_statements_installed_but_not_preloaded() -> None:
-    from engflow_tui.demo.server import temporary_server
+    from engflow_tui.pgserver import temporary_server
 
     server = temporary_server(
         prefix="engflow-test-nopreload-", extra_settings={"shared_preload_libraries": ""}

@@ -584,7 +584,7 @@ async def test_archiver_off_is_said_not_hidden(db) -> None:
 
 
 async def test_failing_wal_archiving_is_critical(tmp_path: Path) -> None:
-    from engflow_tui.demo.server import temporary_server
+    from engflow_tui.pgserver import temporary_server
 
     server = await asyncio.to_thread(
         temporary_server,
@@ -1002,7 +1002,7 @@ async def test_checklist_auto_items_read_the_diagnostic_checks(db, tmp_path: Pat
 
 
 async def test_restore_of_an_unreadable_dump_fails_clearly_and_cleans_up(tmp_path: Path) -> None:
-    from engflow_tui.demo.server import ServerError
+    from engflow_tui.pgserver import ServerError
 
     bad = tmp_path / "broken.dump"
     bad.write_bytes(b"PGDMP but not really")

@@ -7,8 +7,8 @@ import asyncio
 from textual.widgets import Input, Static
 
 from engflow_tui.config import Config, ConsoleConfig, TargetConfig, Thresholds
-from engflow_tui.demo.server import temporary_server
 from engflow_tui.model import DbState, RlsStatus
+from engflow_tui.pgserver import temporary_server
 from engflow_tui.screens.help_screen import HelpScreen
 from engflow_tui.ui.app import EngFlowApp
 from engflow_tui.widgets.alerts_panel import AlertsPanel

@@ -135,7 +135,7 @@ def _stop_what_the_demo_left(port: int) -> None:
     """After a failure the demo was killed before its cleanup: its workload is stopped by its
     own PID (found by this run's port), and its server removed as the demo would have
     (LocalPostgres.remove: its own postmaster, then its temporary directory)."""
-    from engflow_tui.demo.server import LocalPostgres
+    from engflow_tui.pgserver import LocalPostgres
 
     for leftover in _processes_mentioning(f"127.0.0.1:{port}/engflow"):
         os.kill(leftover, signal.SIGKILL)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engflow_tui.demo import demo_config
-from engflow_tui.demo.server import LocalPostgres
+from engflow_tui.pgserver import LocalPostgres
 
 PATH_SUFFIXES = ("_file", "_dir", "_log")
 

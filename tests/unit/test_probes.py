@@ -19,8 +19,8 @@ from engflow_tui.alerts.notify import Notifier
 from engflow_tui.collectors.host import HostScraper
 from engflow_tui.collectors.http import HttpProber
 from engflow_tui.config import TargetConfig, WebhookConfig
-from engflow_tui.demo.server import free_port
 from engflow_tui.model import Alert, HostMetrics, Severity, Unavailable
+from engflow_tui.pgserver import free_port
 
 from ..httpserver import Route, http_server
 
