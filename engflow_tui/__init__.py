@@ -1,3 +1,3 @@
 """EngFlow Ops Console: a terminal console that makes the EngFlow operations runbook live."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
