@@ -1,14 +1,17 @@
 """DashboardScreen: the default screen, five live panels fed by one poll worker.
 
-The worker runs ``result = await monitor.poll()`` -> ``SnapshotReady(result)`` -> sleep, the first
-poll included (the console's collector started reading before the UI loaded: it is quick).
-Sleeping after a finished poll means polls never overlap; a slow server only stretches the
-interval. The screen reads PollResults only, never the monitor's alert engine.
+The worker runs ``result = await monitor.poll()`` -> ``SnapshotReady(result)`` -> sleep. The first
+poll starts when the screen is built (the console's collector started reading before the UI
+loaded: it is quick); when its result is there by the time the screen mounts, that
+``SnapshotReady`` is handled before the first paint instead of one message later. Sleeping after
+a finished poll means polls never overlap; a slow server only stretches the interval. The screen
+reads PollResults only, never the monitor's alert engine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from rich.text import Text
@@ -54,6 +57,8 @@ class PanelsGrid(Grid):
     content changes (an incident bar takes a line, a probe adds one)."""
 
     health_rows = 7
+    _rows = "7 3fr 2fr"
+    """As the style sheet sets them (#panels): a first fit keeping them lays nothing out again."""
 
     def fit(self, health_rows: int | None = None) -> None:
         if health_rows is not None:
@@ -61,7 +66,7 @@ class PanelsGrid(Grid):
         height = self.size.height
         if height:
             rows = panel_rows(height, self.health_rows)
-            if rows != getattr(self, "_rows", None):
+            if rows != self._rows:
                 self._rows = rows
                 self.styles.grid_rows = rows
 
@@ -102,6 +107,13 @@ class DashboardScreen(Screen[None]):
         self._wake = asyncio.Event()
         self._filter_panel: TablePanel | None = None
         self._shown = False
+        self._first_paint: Any = None
+        """Holds the terminal's writes until the first data (see on_mount)."""
+        self._first_poll: asyncio.Future[PollResult] | None = None
+        try:
+            self._first_poll = asyncio.ensure_future(monitor.poll())
+        except RuntimeError:  # no running loop (built outside the app): the worker polls
+            self._first_poll = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -126,12 +138,21 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._render_status()
-        # One first paint, with data: painting the empty panels first delayed the data by a
-        # tenth of a second. The app's painting waits for the first poll's message (the same
-        # path as every poll), half a second at most (a slow server shows CONNECTING).
-        self._first_paint: Any = self.app.batch_update()
-        self._first_paint.__enter__()
-        self.set_timer(0.5, self._release_first_paint)
+        first = self._first_poll
+        if first is not None and first.done() and not first.cancelled() and not first.exception():
+            # Already there (the usual case): the same message as every poll's, handled before
+            # the screen's first paint. Posted, it would come after a paint of empty panels
+            # (~50 ms) and a second paint with the data.
+            self._first_poll = None
+            message = SnapshotReady(first.result())
+            self.on_snapshot_ready(message)
+            self.app.post_message(message)  # the app's part (incident timeline), as bubbled
+        else:
+            # One first paint, with data: the terminal is not written until the first poll's
+            # message, half a second at most (a slow server shows CONNECTING).
+            self._first_paint = self.app.batch_update()
+            self._first_paint.__enter__()
+            self.set_timer(0.5, self._release_first_paint)
         self.run_worker(
             self._poll_loop(),
             name="poll",
@@ -148,6 +169,8 @@ class DashboardScreen(Screen[None]):
     async def on_unmount(self) -> None:
         self._release_first_paint()
         self.workers.cancel_group(self, "poll")
+        if self._first_poll is not None and not self._first_poll.done():
+            self._first_poll.cancel()
         await self.monitor.close()
 
     # ------------------------------------------------------------------ polling
@@ -156,9 +179,10 @@ class DashboardScreen(Screen[None]):
         interval = self.config.console.refresh_interval
         first = True
         while True:
-            if not self.paused:
+            first_poll, self._first_poll = self._first_poll, None
+            if first_poll is not None or not self.paused:
                 try:
-                    result = await self.monitor.poll()
+                    result = await (first_poll or self.monitor.poll())
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - the loop must survive anything
@@ -170,10 +194,8 @@ class DashboardScreen(Screen[None]):
             # right after, brings the costly probes.
             wait = 0.05 if first else interval
             first = False
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self.result = message.result
