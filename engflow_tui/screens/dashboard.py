@@ -177,7 +177,9 @@ class DashboardScreen(Screen[None]):
 
     async def _poll_loop(self) -> None:
         interval = self.config.console.refresh_interval
-        first = True
+        # The first poll is light (activity only): the one with the costly probes follows at
+        # once. When on_mount showed the first poll, this loop's first poll is that one.
+        first = self.snapshots_applied == 0
         while True:
             first_poll, self._first_poll = self._first_poll, None
             if first_poll is not None or not self.paused:
