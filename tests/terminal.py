@@ -1,5 +1,6 @@
 """The real console in a pseudo-terminal: spawn it, read what it writes to the terminal (every
-byte kept, for tests about what reaches the terminal), send keys, end it by PID."""
+byte kept, for tests about what reaches the terminal), send keys, end it by PID. And a tmux
+server of a test's own, for the tests that run it in tmux."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import re
 import select
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import time
+import uuid
 from collections.abc import Mapping
 from fcntl import ioctl
 
@@ -114,6 +117,31 @@ class Console:
             pass
 
     def __enter__(self) -> Console:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Tmux:
+    """A tmux server of the test's own (its own socket, ``tmux -L``), ended by ``close``.
+
+    On the default server, a test's ``new-session`` could reach a server that was exiting
+    because another test (or this one, a moment before) killed its last session: tmux then
+    fails with "server exited unexpectedly"."""
+
+    def __init__(self) -> None:
+        self.socket = f"engflow-test-{uuid.uuid4().hex[:12]}"
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=check
+        )
+
+    def close(self) -> None:
+        self.run("kill-server", check=False)
+
+    def __enter__(self) -> Tmux:
         return self
 
     def __exit__(self, *exc: object) -> None:

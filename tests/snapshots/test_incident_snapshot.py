@@ -39,6 +39,9 @@ def declared_app(screen: str) -> tuple[EngFlowApp, object]:
     async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
         # Two snapshots: the first one's alert toasts have all been posted (then cleared below).
         await wait_for(lambda: app.dashboard is not None and app.dashboard.snapshots_applied >= 2)
+        # ... and the app's part of them (their alert events: no incident open yet). Here the
+        # pilot starts before the app reads its first message: it must wait for them.
+        await pilot.pause()
         log = app.incidents.log
         log.declare("Database unreachable", 1, "every user gets 500", "ana", "production")
         clock[0] = DECLARED + timedelta(minutes=1)

@@ -9,7 +9,6 @@ import os
 import pty
 import shutil
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -19,7 +18,7 @@ import pytest
 
 from engflow_tui.exit_guard import terminal_lost
 
-from ..terminal import Console
+from ..terminal import Console, Tmux
 
 DEADLINE = 2.5
 """The console must be gone 2 s after it was told; half a second more for a loaded machine."""
@@ -58,31 +57,19 @@ def test_killing_the_tmux_pane_ends_the_console(db18, tmp_path: Path, moment: fl
     for _ in range(2):
         marker = f"ENGFLOW_TEST_{uuid.uuid4().hex}"
         session = marker[-12:]
-        subprocess.run(
-            [
-                "tmux",
-                "new-session",
-                "-d",
-                "-s",
-                session,
-                "-x",
-                "120",
-                "-y",
-                "40",
-                "-e",
-                f"{marker}=1",
-                "bash --norc --noprofile",
-            ],
-            check=True,
-        )
-        time.sleep(0.3)  # the shell's prompt
-        command = (
-            f"XDG_STATE_HOME={tmp_path / 'state'} {sys.executable} -m engflow_tui "
-            f"--dsn '{db18.dsn()}' --refresh 0.5s"
-        )
-        subprocess.run(["tmux", "send-keys", "-t", session, command, "Enter"], check=True)
-        time.sleep(moment)
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        with Tmux() as tmux:
+            tmux.run(
+                "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                "-e", f"{marker}=1", "bash --norc --noprofile",
+            )  # fmt: skip
+            time.sleep(0.3)  # the shell's prompt
+            command = (
+                f"XDG_STATE_HOME={tmp_path / 'state'} {sys.executable} -m engflow_tui "
+                f"--dsn '{db18.dsn()}' --refresh 0.5s"
+            )
+            tmux.run("send-keys", "-t", session, command, "Enter")
+            time.sleep(moment)
+            tmux.run("kill-session", "-t", session, check=False)
         left = _gone_within(marker, DEADLINE)
         for pid in left:
             os.kill(pid, signal.SIGKILL)

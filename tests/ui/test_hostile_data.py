@@ -11,10 +11,8 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import asyncpg
@@ -22,7 +20,7 @@ import pytest
 
 from engflow_tui import db as dbmod
 
-from ..terminal import Console
+from ..terminal import Console, Tmux
 
 # OSC 2 retitles the terminal, OSC 52 writes its clipboard, CSI 41m paints red, CSI 2J clears.
 TABLE = "evil\x1b]2;PWNED\x07\x1b[41mREDTABLE"
@@ -70,25 +68,17 @@ async def test_escapes_from_the_database_never_reach_the_terminal(db18, tmp_path
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
 async def test_the_terminal_title_stays_ours_in_tmux(db18, tmp_path: Path) -> None:
     holder = await _plant(db18.dsn())
-    session = f"engflow-test-{uuid.uuid4().hex[:8]}"
+    session = "console"
     env = " ".join(f"{k}={v}" for k, v in _env(tmp_path).items())
     command = f"env {env} {sys.executable} -m engflow_tui --dsn '{db18.dsn()}' --refresh 0.5s"
+    tmux = Tmux()
     try:
-        subprocess.run(
-            ["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "48", command],
-            check=True,
-        )
+        tmux.run("new-session", "-d", "-s", session, "-x", "160", "-y", "48", command)
         # A detached session keeps the server's default size on some tmux versions.
-        subprocess.run(
-            ["tmux", "resize-window", "-t", session, "-x", "160", "-y", "48"], check=False
-        )
+        tmux.run("resize-window", "-t", session, "-x", "160", "-y", "48", check=False)
+
         def capture(*flags: str) -> str:
-            return subprocess.run(
-                ["tmux", "capture-pane", "-p", *flags, "-t", session],
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout
+            return tmux.run("capture-pane", "-p", *flags, "-t", session, check=False).stdout
 
         # The name on screen, as text (-J joins the lines a toast wraps).
         deadline = time.monotonic() + 40
@@ -98,16 +88,11 @@ async def test_the_terminal_title_stays_ours_in_tmux(db18, tmp_path: Path) -> No
             shown = capture("-J")
         assert "\\x1b]2;P" in shown, shown
         screen = capture("-e")
-        title = subprocess.run(
-            ["tmux", "display-message", "-p", "-t", session, "#{pane_title}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        title = tmux.run("display-message", "-p", "-t", session, "#{pane_title}").stdout
         assert "PWNED" not in title
         assert "\x1b[41mREDTABLE" not in screen
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        tmux.close()
         await holder.close()
 
 
