@@ -4,6 +4,7 @@ server of a test's own, for the tests that run it in tmux."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import re
@@ -140,6 +141,10 @@ class Tmux:
 
     def close(self) -> None:
         self.run("kill-server", check=False)
+        # The server leaves its socket file behind.
+        folder = os.environ.get("TMUX_TMPDIR") or "/tmp"
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, f"tmux-{os.getuid()}", self.socket))
 
     def __enter__(self) -> Tmux:
         return self
