@@ -179,6 +179,24 @@ async def db_time_ms(server: LocalPostgres, role: str) -> tuple[float, int]:
         await conn.close()
 
 
+async def statements_of(server: LocalPostgres, role: str, seconds: float) -> list[str]:
+    """A role's statements, costliest first: ms and calls per minute, mean, the text's start."""
+    conn = await asyncpg.connect(server.dsn(DB))
+    try:
+        rows = await conn.fetch(
+            "SELECT total_exec_time::float8 AS ms, calls, query FROM pg_stat_statements "
+            "WHERE userid = $1::regrole ORDER BY total_exec_time DESC LIMIT 15",
+            role,
+        )
+    finally:
+        await conn.close()
+    return [
+        f"{r['ms'] * 60 / seconds:8.1f} ms/min {r['calls'] * 60 / seconds:6.1f} calls/min "
+        f"{r['ms'] / max(r['calls'], 1):7.2f} ms  {' '.join(r['query'].split())[:90]}"
+        for r in rows
+    ]
+
+
 async def connections_of(server: LocalPostgres, role: str) -> int:
     conn = await asyncpg.connect(server.dsn(DB))
     try:
@@ -330,6 +348,11 @@ def main() -> None:
     parser.add_argument("--scales", default="small,mid,large")
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--starts", type=int, default=9, help="starts per tool for first data")
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="also print the console's statements of the side-by-side minute, costliest first",
+    )
     args = parser.parse_args()
     if shutil.which("pg_activity") is None or shutil.which("tmux") is None:
         sys.exit("needs pg_activity (pip install '.[bench]') and tmux (apt-get install tmux)")
@@ -369,6 +392,10 @@ def main() -> None:
                         figures["db_ms_per_min"] = ms * 60 / elapsed
                         figures["calls"] = calls
                         row[tool] = figures
+                    if args.statements:
+                        elapsed = runs["console"].result()[1]
+                        for line in asyncio.run(statements_of(server, "bench_console", elapsed)):
+                            print(f"[{name}] console: {line}", file=sys.stderr)
                 # Start-up varies by a few tenths of a second on a shared machine (single starts
                 # of either tool ranged 0.32-0.70 s in one run): the first-data figure is the
                 # median of several starts (9 by default; 5 left the median to two or three
