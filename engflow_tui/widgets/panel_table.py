@@ -20,12 +20,23 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey
 
+CELL_CACHE_SIZE = 4096
+"""Cells whose segments are kept from one paint to the next (the panels show fewer)."""
+
 
 class PanelTable(DataTable[Any]):
+    _cells: dict[tuple[int, int], tuple[Any, int, Style, Style | None, list[Segment]]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cells = {}
+        self._paint_styles: dict[str, Style] | None = None
+
     # Sizes. DataTable measures every new and every changed cell to size the columns that fit
     # their content and the rows that grow with it (400 cells, ~10 ms, when the first snapshot
     # fills the sessions table: before the first paint). The panels give each column its width
@@ -50,9 +61,18 @@ class PanelTable(DataTable[Any]):
         rows = (self.rows.get(key) for key in row_keys)
         return any(row is not None and (row.label is not None or row.auto_height) for row in rows)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # One paint: the widget's style and its components' are looked up once, not per line
+        # (each walks the widget's ancestors: ~0.1 ms, 20 lines a paint).
+        self._paint_styles = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_styles = None
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self._style("")
         if self.show_header:
             if y == 0:
                 labels = [column.label for column in self.ordered_columns]
@@ -74,28 +94,55 @@ class PanelTable(DataTable[Any]):
         return self._strip(index, self.get_row_at(index), style, over)
 
     def _style(self, component: str) -> Style:
-        # As DataTable asks for it (not partial): the cursor's colours follow the focus.
-        return self.get_component_rich_style(component)
+        """The widget's style (component ""), or a component's as DataTable asks for it (not
+        partial: the cursor's colours follow the focus); once per paint."""
+        styles = self._paint_styles
+        style = styles.get(component) if styles is not None else None
+        if style is None:
+            style = self.get_component_rich_style(component) if component else self.rich_style
+            if styles is not None:
+                styles[component] = style
+        return style
 
     def _strip(self, row: int, cells: list[Any], style: Style, over: Style | None) -> Strip:
         """One line: each cell padded to its column, carrying the row and column in its style's
         meta as DataTable's do (a click selects the row; exports place each cell)."""
         pad = " " * self.cell_padding
         console = self.app.console
+        cache = self._cells
+        if len(cache) > CELL_CACHE_SIZE:
+            cache.clear()
         segments: list[Segment] = []
         used = 0
         for column_index, (column, cell) in enumerate(
             zip(self.ordered_columns, cells, strict=False)
         ):
             render_width = column.get_render_width(self)
+            used += render_width
+            # A cell that did not change is the same object at the same place (the panels
+            # update changed cells only), drawn in the same width and style: its segments
+            # are those of the last paint. In the sessions table only the ages change.
+            drawn = cache.get((row, column_index))
+            if (
+                drawn is not None
+                and drawn[0] is cell
+                and drawn[1] == render_width
+                and drawn[2] == style
+                and drawn[3] == over
+            ):
+                segments.extend(drawn[4])
+                continue
             cell_style = style + Style.from_meta({"row": row, "column": column_index})
-            segments.append(Segment(pad, cell_style))
             text = _fit(cell, max(render_width - 2 * len(pad), 0))
             # Text.render() leaves the text's own style to the caller (it covers the column).
             text_style = cell_style + console.get_style(text.style) if text.style else cell_style
-            segments.extend(Segment.apply_style(text.render(console), text_style, over))
-            segments.append(Segment(pad, cell_style))
-            used += render_width
+            cell_segments = [
+                Segment(pad, cell_style),
+                *Segment.apply_style(text.render(console), text_style, over),
+                Segment(pad, cell_style),
+            ]
+            cache[(row, column_index)] = (cell, render_width, style, over, cell_segments)
+            segments.extend(cell_segments)
         width = self.size.width
         scroll_x = self.scroll_offset.x
         rest = max(width + scroll_x - used, 0)

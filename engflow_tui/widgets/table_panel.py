@@ -51,6 +51,8 @@ class TablePanel(Vertical):
         self.filter_text = ""
         self.note = ""
         self._rows: list[Row] = []
+        self._subtitle: str | None = None
+        """The border's subtitle as last set (Textual keeps it as markup)."""
         self._visible = list(range(len(self.COLUMNS)))
         self.border_title = self.TITLE
         self.refuses_changes = False
@@ -154,6 +156,9 @@ class TablePanel(Vertical):
             )
             if n
         ]
-        self.border_subtitle = " · ".join(notes)
+        subtitle = " · ".join(notes)
+        if subtitle != self._subtitle:  # setting it repaints the whole panel, even unchanged
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
         visible = self._visible
         sync_rows(self.table, [(key, [cells[i] for i in visible]) for key, cells in rows])

@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from engflow_tui.widgets.panel_table import PanelTable
 
@@ -98,3 +99,46 @@ async def test_a_column_without_a_width_still_fits_its_longest_cell() -> None:
         await pilot.pause()
         assert lines(app)[1] == " a     the longest cell of all"
         assert lines(app)[0] == " set   fits"
+
+
+async def test_what_changed_is_drawn_again_and_what_did_not_is_drawn_the_same() -> None:
+    """Unchanged cells keep their segments from one paint to the next: a changed cell, a row
+    that moved and the cursor's move must still show."""
+    app = OneTable()
+    async with app.run_test(size=(40, 6)) as pilot:
+        table = app.query_one(PanelTable)
+        await pilot.pause()
+        before = app.screen._compositor.render_strips()[2]
+        table.update_cell("b", "ms", Text("9.0", justify="right"))
+        await pilot.pause()
+        assert lines(app)[2] == " 42     idle in      9.0  [b]x[/b] = 1"
+        table.update_cell("b", "ms", Text("234.5", justify="right"))
+        await pilot.pause()
+        assert app.screen._compositor.render_strips()[2] == before  # styles included
+        # The cursor's row is drawn in the cursor's style; the row it left in its own.
+        cursor_style = table.get_component_rich_style("datatable--cursor")
+        row_b = app.screen._compositor.render_strips()[2]
+        await pilot.press("down")
+        await pilot.pause()
+        moved = app.screen._compositor.render_strips()[2]
+        assert row_b != moved
+        assert all(s.style and s.style.bgcolor == cursor_style.bgcolor for s in moved)
+        # Another theme: every row in its colours (no cell left in the old ones).
+        app.theme = "textual-light"
+        await pilot.pause()
+        row_a = app.screen._compositor.render_strips()[1]
+        even = table.rich_style + table.get_component_rich_style("datatable--even-row")
+        assert all(s.style and s.style.bgcolor == even.bgcolor for s in row_a)
+        # A column narrowed (as a panel does when the terminal shrinks): its cells are cut.
+        column = table.columns[ColumnKey("query")]
+        column.width = 4
+        table._require_update_dimensions = True
+        table.refresh()
+        await pilot.pause()
+        assert lines(app)[1] == " 41     active       2.5  SELE"
+        # Rows swapped: each place draws its new row.
+        table.clear()
+        table.add_row("42", "idle", "1", "b", key="b")
+        table.add_row("41", "active", "2", "a", key="a")
+        await pilot.pause()
+        assert [line.split()[0] for line in lines(app)[1:]] == ["42", "41"]
