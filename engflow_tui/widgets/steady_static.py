@@ -27,7 +27,7 @@ class SteadyStatic(Static):
 
     def show_content(self, content: Any) -> None:
         width = self.content_size.width
-        if width > 0 and not isinstance(content, (str, Text)):
+        if width > 0 and hasattr(content, "__rich_console__") and not isinstance(content, Text):
             content = Drawn(content, width, self.app.console, self.app.console_options)
             height: int | None = len(content.lines)
             self.update(content, layout=False)
