@@ -29,6 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -36,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 
 from engflow_tui.pgserver import LocalPostgres, temporary_server  # noqa: E402
+from engflow_tui.textsafe import inert  # noqa: E402
 
 DB = "benchdb"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -166,45 +168,45 @@ async def reset_statements(server: LocalPostgres) -> None:
         await conn.close()
 
 
-async def db_time_ms(server: LocalPostgres, role: str) -> tuple[float, int]:
+async def _read(server: LocalPostgres, method: str, sql: str, *args: object) -> Any:
+    """One statement on a connection of its own (``method``: fetch, fetchrow or fetchval)."""
     conn = await asyncpg.connect(server.dsn(DB))
     try:
-        row = await conn.fetchrow(
-            "SELECT coalesce(sum(total_exec_time), 0)::float8 AS ms, coalesce(sum(calls), 0)::int8 AS calls "
-            "FROM pg_stat_statements WHERE userid = $1::regrole",
-            role,
-        )
-        return row["ms"], row["calls"]
+        return await getattr(conn, method)(sql, *args)
     finally:
         await conn.close()
+
+
+async def db_time_ms(server: LocalPostgres, role: str) -> tuple[float, int]:
+    row = await _read(
+        server,
+        "fetchrow",
+        "SELECT coalesce(sum(total_exec_time), 0)::float8 AS ms, coalesce(sum(calls), 0)::int8 AS calls "
+        "FROM pg_stat_statements WHERE userid = $1::regrole",
+        role,
+    )
+    return row["ms"], row["calls"]
 
 
 async def statements_of(server: LocalPostgres, role: str, seconds: float) -> list[str]:
     """A role's statements, costliest first: ms and calls per minute, mean, the text's start."""
-    conn = await asyncpg.connect(server.dsn(DB))
-    try:
-        rows = await conn.fetch(
-            "SELECT total_exec_time::float8 AS ms, calls, query FROM pg_stat_statements "
-            "WHERE userid = $1::regrole ORDER BY total_exec_time DESC LIMIT 15",
-            role,
-        )
-    finally:
-        await conn.close()
+    rows = await _read(
+        server,
+        "fetch",
+        "SELECT total_exec_time::float8 AS ms, calls, query FROM pg_stat_statements "
+        "WHERE userid = $1::regrole ORDER BY total_exec_time DESC LIMIT 15",
+        role,
+    )
     return [
         f"{r['ms'] * 60 / seconds:8.1f} ms/min {r['calls'] * 60 / seconds:6.1f} calls/min "
-        f"{r['ms'] / max(r['calls'], 1):7.2f} ms  {' '.join(r['query'].split())[:90]}"
+        f"{r['ms'] / max(r['calls'], 1):7.2f} ms  {inert(' '.join(r['query'].split()), one_line=True)[:90]}"
         for r in rows
     ]
 
 
 async def connections_of(server: LocalPostgres, role: str) -> int:
-    conn = await asyncpg.connect(server.dsn(DB))
-    try:
-        return int(
-            await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", role)
-        )
-    finally:
-        await conn.close()
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE usename = $1"
+    return int(await _read(server, "fetchval", sql, role))
 
 
 # ---------------------------------------------------------------------------------------------
