@@ -187,17 +187,21 @@ class Monitor:
         self.latest = replace(
             snapshot, alerts=self.engine.alerts(), sparklines=self.sampler.sparklines()
         )
-        return self.result(tuple(self.events), tuple(self.take_notices()))
+        return self._result(self.latest, tuple(self.events), tuple(self.take_notices()))
 
-    def result(self, events: tuple[AlertEvent, ...] = (), notices: tuple[str, ...] = ()) -> PollResult:
-        """The latest snapshot as a PollResult, its alerts as the engine holds them now."""
+    def result(self) -> PollResult:
+        """The latest snapshot as a PollResult, its alerts as the engine holds them now (an
+        acknowledgement since the poll changed them)."""
         assert self.latest is not None, "result() before the first poll"
-        return PollResult(
-            replace(self.latest, alerts=self.engine.alerts()),
-            events,
-            notices,
-            tuple(self.engine.recent()),
-        )
+        return self._result(replace(self.latest, alerts=self.engine.alerts()))
+
+    def _result(
+        self,
+        snapshot: Snapshot,
+        events: tuple[AlertEvent, ...] = (),
+        notices: tuple[str, ...] = (),
+    ) -> PollResult:
+        return PollResult(snapshot, events, notices, tuple(self.engine.recent()))
 
     def _feed_history(self, snapshot: Snapshot, fresh: bool) -> None:
         """Sample the snapshot into the store (never waits on disk), collect finished reads."""
