@@ -700,6 +700,89 @@ class HistoryConfig:
     )
 
 
+def parse_listen(value: str) -> tuple[str, int] | None:
+    """``HOST:PORT`` (``[::1]:9187`` for IPv6) -> (host, port); "off" -> None. ValueError says
+    what is wrong."""
+    text = value.strip()
+    if text.lower() == "off":
+        return None
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f'{value!r} is not HOST:PORT (e.g. "127.0.0.1:9187"), nor "off"')
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r}: the port must be a number between 1 and 65535")
+    if any(c.isspace() or c in "/@" for c in host):
+        raise ValueError(f"{value!r}: not a host name or address")
+    return host, int(port)
+
+
+def _listen_problem(value: str) -> Problem:
+    try:
+        parse_listen(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class WatchConfig:
+    metrics_listen: str = field(
+        default="127.0.0.1:9187",
+        metadata=setting(
+            "str",
+            "Where `engflow-tui watch` serves /metrics (Prometheus) and /healthz: HOST:PORT, or "
+            '"off". Loopback by default; another address gets a warning (no TLS, no auth).',
+            check=_listen_problem,
+        ),
+    )
+    check_interval: float = field(
+        default=5.0,
+        metadata=setting(
+            "duration",
+            "How often a console looks for a watcher that alerts for its target, and a standby "
+            "watcher tries to take over (the alerting lock).",
+            at_most="10m",
+            at_least=(1.0, "1s"),
+        ),
+    )
+    heartbeat_interval: float = field(
+        default=60.0,
+        metadata=setting(
+            "duration",
+            "How often the watcher re-sends its always-firing heartbeat alert to the "
+            "Alertmanager webhooks (it lapses after three intervals: a dead watcher pages).",
+            at_most="1h",
+            at_least=(1.0, "1s"),
+        ),
+    )
+    max_subjects: int = field(
+        default=500,
+        metadata=setting(
+            "int",
+            "At most this many subjects (tables, alert subjects) per metric and target in "
+            "/metrics; what is cut is counted (engflow_subjects_cut).",
+        ),
+    )
+    state_dir: str = field(
+        default_factory=lambda: f"{state_home()}/engflow-tui/watch",
+        metadata=setting(
+            "str",
+            "The watcher's alert states and history stores (apart from a console's on the same "
+            "machine: each keeps its own).",
+        ),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CapacityConfig:
     storage_limit: float | None = field(
@@ -892,6 +975,12 @@ class Config:
     history: HistoryConfig = field(
         default_factory=HistoryConfig,
         metadata=setting("section", "[history]: the local metrics store.", item=HistoryConfig),
+    )
+    watch: WatchConfig = field(
+        default_factory=WatchConfig,
+        metadata=setting(
+            "section", "[watch]: engflow-tui watch, the headless watcher.", item=WatchConfig
+        ),
     )
     capacity: CapacityConfig = field(
         default_factory=CapacityConfig,

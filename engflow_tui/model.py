@@ -9,9 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .sqlident import quote_qualified
+from .textsafe import inert
+
+if TYPE_CHECKING:
+    from .authority import AlertingState
+
+WATCHER_PREFIX = "engflow-tui watch@"
+"""A watcher's application_name: this prefix, then its host (engflow_tui/authority.py)."""
 
 
 class DbState(str, Enum):
@@ -229,6 +236,15 @@ class StatementTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplicationLag:
+    """How far one standby's replay is behind (seconds; None: not known yet)."""
+
+    name: str
+    """The standby's application_name on a primary, "self" on a standby."""
+    lag_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class Sparklines:
     """The last hour of the history store's samples, for the dashboard's sparklines (oldest
     first, one value per sample)."""
@@ -263,6 +279,41 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class Authority:
+    """One reading of the alerting lock (engflow_tui/authority.py): who holds it (holder_pid
+    None: nobody), as the target says."""
+
+    holder_pid: int | None = None
+    mine: bool = False
+    """The holder is this process's own monitoring connection (a watcher that took it)."""
+    application: str | None = None
+    """The holder's application_name (None when this role may not read it)."""
+    since: datetime | None = None
+    """When the holder connected (it takes the lock right after)."""
+    client_addr: str | None = None
+    role: str | None = None
+    trusted: bool = True
+    """The holder's role is a superuser or a member of pg_monitor: any session may take an
+    advisory lock and call itself a watcher, and an untrusted one never silences a console."""
+
+    @property
+    def held(self) -> bool:
+        return self.holder_pid is not None
+
+    @property
+    def host(self) -> str:
+        """The holder's host as its application_name says it, else its address, else its pid."""
+        app = self.application or ""
+        if app.startswith(WATCHER_PREFIX) and len(app) > len(WATCHER_PREFIX):
+            return inert(app[len(WATCHER_PREFIX) :], one_line=True)
+        if app:
+            return f"{inert(app, one_line=True)} (pid {self.holder_pid})"
+        if self.client_addr:
+            return f"{self.client_addr} (pid {self.holder_pid})"
+        return f"pid {self.holder_pid}"
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything one refresh cycle learned about one target."""
 
@@ -287,6 +338,11 @@ class Snapshot:
     """The last hour from the history store (set by the Monitor)."""
     statement_totals: tuple[StatementTotal, ...] | None = None
     """The statements with the most total time, on the history's size cadence (None between)."""
+    authority: Authority | Unavailable | None = None
+    """Who holds the alerting lock, when it was read this cycle (None between readings)."""
+    replication: tuple[ReplicationLag, ...] | None = None
+    """Replay lag of each standby (on a primary) or of this server (on a standby), on the size
+    cadence; None between reads, () when there is no replication."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +367,8 @@ class PollResult:
     notices: tuple[str, ...] = ()
     recent: tuple[dict[str, Any], ...] = ()
     """The alert history (fired / resolved / acknowledged), newest first."""
+    alerting: AlertingState | None = None
+    """Who sends this target's notifications (this console, or a watcher): authority.py."""
 
     @property
     def alerts(self) -> tuple[Alert, ...]:

@@ -19,8 +19,18 @@ from .alerts.engine import AlertEngine, AlertStore
 from .alerts.metrics import MetricHistory, Metrics, derive
 from .alerts.notify import Notifier
 from .alerts.rules import load_rules
+from .authority import AlertingState, decide
 from .config import Config, TargetConfig
-from .model import AlertEvent, HostMetrics, HttpProbe, PollResult, Snapshot, Unavailable
+from .model import (
+    AlertEvent,
+    Authority,
+    DbState,
+    HostMetrics,
+    HttpProbe,
+    PollResult,
+    Snapshot,
+    Unavailable,
+)
 
 
 class SnapshotSource(Protocol):
@@ -51,6 +61,7 @@ class Monitor:
         *,
         persist_alerts: bool = False,
         history_store: Any = None,
+        watcher: bool = False,
     ) -> None:
         self.source = source
         self.config = config
@@ -86,6 +97,9 @@ class Monitor:
         )
         self.events: list[AlertEvent] = []
         """The alert events of the last poll (fired, resolved, repeat)."""
+        self.alerting = AlertingState(notifying=True, watcher=watcher)
+        """Whether this monitor sends notifications: not while a watcher holds the target's
+        alerting lock (engflow_tui/authority.py); a watcher's monitor takes it."""
         self.latest: Snapshot | None = None
         """The last snapshot polled, with its alerts (checklist verifications read it)."""
         self.metrics: Metrics = {}
@@ -173,11 +187,13 @@ class Monitor:
             self.history, snapshot, self.config.thresholds, self._baselines
         )
         self.events = self.engine.evaluate(metrics, snapshot.taken_at)
-        if self.events:
-            self.notifier.send(self.events)
-        self.notifier.refresh_alertmanager(
-            tuple(a for a in self.engine.alerts() if a.state == "firing"), snapshot.taken_at
-        )
+        self._decide_alerting(snapshot)
+        if self.alerting.notifying:
+            if self.events:
+                self.notifier.send(self.events)
+            self.notifier.refresh_alertmanager(
+                tuple(a for a in self.engine.alerts() if a.state == "firing"), snapshot.taken_at
+            )
         if (
             self.engine.store is not None
             and self.engine.store.problem
@@ -188,6 +204,32 @@ class Monitor:
             snapshot, alerts=self.engine.alerts(), sparklines=self.sampler.sparklines()
         )
         return self._result(self.latest, tuple(self.events), tuple(self.take_notices()))
+
+    def _decide_alerting(self, snapshot: Snapshot) -> None:
+        """Who notifies, from this poll's reading of the alerting lock (if it read it); a
+        change is said once (a notice)."""
+        reading = snapshot.authority if isinstance(snapshot.authority, Authority) else None
+        before = self.alerting
+        self.alerting = decide(
+            before,
+            reading,
+            snapshot.taken_at,
+            database_readable=snapshot.health.state is not DbState.DOWN,
+        )
+        after = self.alerting
+        if before.notifying != after.notifying or (
+            not after.notifying
+            and before.holder is not None
+            and after.holder is not None
+            and before.holder.holder_pid != after.holder.holder_pid
+        ):
+            if after.notifying and before.holder is not None and not before.watcher:
+                text = f"the watcher on {before.holder.host} is gone: this console notifies again"
+            else:
+                text = f"alerts: {after.describe()}" + (
+                    " sends the notifications" if not after.notifying else ""
+                )
+            self.notices.append(text)
 
     def result(self) -> PollResult:
         """The latest snapshot as a PollResult, its alerts as the engine holds them now (an
@@ -201,7 +243,9 @@ class Monitor:
         events: tuple[AlertEvent, ...] = (),
         notices: tuple[str, ...] = (),
     ) -> PollResult:
-        return PollResult(snapshot, events, notices, tuple(self.engine.recent()))
+        return PollResult(
+            snapshot, events, notices, tuple(self.engine.recent()), alerting=self.alerting
+        )
 
     def _feed_history(self, snapshot: Snapshot, fresh: bool) -> None:
         """Sample the snapshot into the store (never waits on disk), collect finished reads."""
@@ -279,11 +323,16 @@ class Monitor:
         if setter is not None:
             setter(text)
 
-    async def close(self) -> None:
+    async def close(self, drain: float = 0.0) -> None:
+        """Stop probing and close everything; ``drain`` seconds are given to notifications
+        still queued (a watcher stopping: what fired last still goes out)."""
+        self.engine.flush()
         task, self._outside_task = self._outside_task, None
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        if drain > 0:
+            await self.notifier.drain(drain)
         await self.notifier.close()
         if self.prober is not None:
             await self.prober.close()
@@ -305,7 +354,12 @@ def history_store_for(config: Config, target: TargetConfig) -> Any:
 
 
 def live_monitor(
-    config: Config, target: TargetConfig, *, source: Any = None, **kwargs: object
+    config: Config,
+    target: TargetConfig,
+    *,
+    source: Any = None,
+    watcher: bool = False,
+    **kwargs: object,
 ) -> Monitor:
     """The target's monitor; ``source`` is its collector when one was built beforehand (see
     ``threaded_collector``), else a PostgresCollector on the caller's loop."""
@@ -319,6 +373,22 @@ def live_monitor(
         target,
         persist_alerts=True,
         history_store=history_store_for(config, target),
+        watcher=watcher,
+    )
+
+
+def watch_monitor(config: Config, target: TargetConfig) -> Monitor:
+    """A watcher's monitor (``engflow-tui watch``): its collector takes the target's alerting
+    lock, under an application_name naming the watcher and its host (authority.py)."""
+    from .authority import watcher_application_name
+
+    return live_monitor(
+        config,
+        target,
+        watcher=True,
+        light_first_cycle=False,
+        claim_authority=True,
+        application_name=watcher_application_name(),
     )
 
 

@@ -265,6 +265,11 @@ class AlertEngine:
         ]
         self.store.save({"active": active, "history": self.history})
 
+    def flush(self) -> None:
+        """Save now what is not saved yet (a new peak): before the process stops."""
+        if self._dirty_since is not None:
+            self._save()
+
     # ------------------------------------------------------------------ queries and commands
 
     def alerts(self) -> tuple[Alert, ...]:

@@ -11,7 +11,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import WebhookConfig
@@ -85,11 +85,43 @@ def payload(kind: str, event: AlertEvent, target: str) -> Any:
     }
 
 
-def _url(hook: WebhookConfig) -> str | None:
+def webhook_url(hook: WebhookConfig) -> str | None:
+    """The hook's URL from its environment variable (Alertmanager's: its /api/v2/alerts)."""
     url = os.environ.get(hook.url_env)
     if url and hook.kind == "alertmanager" and not url.rstrip("/").endswith("/api/v2/alerts"):
         url = url.rstrip("/") + "/api/v2/alerts"
     return url
+
+
+HEARTBEAT_ALERT = "EngflowWatcherHeartbeat"
+"""The watcher's always-firing alert (the "watchdog" pattern): its silence means the watcher is
+dead. Route it to a dead man's switch, or to a receiver with send_resolved (docs/watch.md)."""
+
+
+def heartbeat_payload(
+    watcher: str, started: datetime, now: datetime, interval: float, targets: int
+) -> list[dict[str, Any]]:
+    """The heartbeat for Alertmanager: it lapses (Alertmanager resolves it) three intervals
+    after the last one sent."""
+    return [
+        {
+            "labels": {
+                "alertname": HEARTBEAT_ALERT,
+                "severity": "none",
+                "service": "engflow-tui",
+                "watcher": watcher,
+            },
+            "annotations": {
+                "summary": f"engflow-tui watch on {watcher} is alive ({targets} target(s))",
+                "description": (
+                    "Always firing while the watcher runs. When it resolves, the watcher has "
+                    "stopped: nobody is paged for the runbook's alerts until it runs again."
+                ),
+            },
+            "startsAt": started.isoformat(),
+            "endsAt": (now + timedelta(seconds=3 * interval)).isoformat(),
+        }
+    ]
 
 
 @dataclass
@@ -154,6 +186,8 @@ class Notifier:
                     error = await self._deliver(client, hook, events)
                 except Exception as exc:  # noqa: BLE001 - the sender must never die
                     error = f"{type(exc).__name__}: {exc}"[:200]
+                finally:
+                    queue.task_done()
                 if error:
                     titles = ", ".join(sorted({e.alert.title for e in events}))
                     self._fail(hook, f"{error} ({titles})")
@@ -163,7 +197,7 @@ class Notifier:
         never in it: it may embed a secret)."""
         from ..httpbounded import Answer, check_url, mask_url, request, retry_after
 
-        url = _url(hook)
+        url = webhook_url(hook)
         if url is None:
             return f"environment variable {hook.url_env} is not set"
         problem = check_url(url)
@@ -193,6 +227,22 @@ class Notifier:
         self.report(
             f"{hook.kind} webhook ({hook.url_env}) failed: {message}; {count} not sent so far"
         )
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for every queued message to be delivered or given
+        up on: True when none is left."""
+
+        async def empty() -> None:
+            for queue in self._queues.values():
+                await queue.join()
+
+        if not self._queues:
+            return True
+        try:
+            await asyncio.wait_for(empty(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def close(self) -> None:
         for task in self._tasks:

@@ -1,4 +1,5 @@
-"""Command line: (default) console | demo | diagnose | checklist | config init/check/show.
+"""Command line: (default) console | demo | diagnose | checklist | config init/check/show |
+report | record | replay | watch | rules export.
 
 Bad input ends with one clear line on stderr and exit code 2; never a traceback.
 Must not import Textual at module level (diagnose and config stay light).
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck_export.add_argument("--format", choices=("markdown", "json"), default="markdown")
     ck_export.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
     _history_parsers(sub)
+    _watch_parsers(sub)
 
     cfg = sub.add_parser("config", help="write, check or show a config file")
     cfg_sub = cfg.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -175,6 +177,101 @@ def _history_parsers(sub: Any) -> None:
         "--speed", type=float, default=1.0, help="playback speed when playing (space)"
     )
     replay.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
+
+
+def _watch_parsers(sub: Any) -> None:
+    """watch / rules export (issue 19: the alerts around the clock, Prometheus)."""
+    watch = sub.add_parser(
+        "watch",
+        help="headless: watch every target of the config, alert and notify, serve /metrics",
+    )
+    watch.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
+    watch.add_argument(
+        "--target",
+        metavar="NAME",
+        action="append",
+        default=argparse.SUPPRESS,
+        help="watch only this [targets.NAME] (repeat for several; default: every target)",
+    )
+    watch.add_argument("--dsn", metavar="DSN", default=argparse.SUPPRESS)
+    watch.add_argument("--refresh", metavar="DURATION", default=argparse.SUPPRESS)
+    watch.add_argument(
+        "--metrics-listen",
+        metavar="HOST:PORT",
+        default=None,
+        help='where /metrics and /healthz are served (default: [watch] metrics_listen; "off")',
+    )
+    rules = sub.add_parser("rules", help="the runbook's alert rules, for other tools")
+    rules_sub = rules.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
+    export = rules_sub.add_parser(
+        "export", help="print the rules (with the config's overrides) as Prometheus alerting rules"
+    )
+    export.add_argument("--format", choices=("prometheus",), default="prometheus")
+    export.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
+
+
+def _watch_config(args: argparse.Namespace) -> Config:
+    """The config `watch` runs (and re-reads on SIGHUP): its targets are the ones to watch."""
+    from ..config import parse_listen
+
+    path = find_config_path(getattr(args, "config", None))
+    config = load_config(path) if path else Config()
+    console: dict[str, object] = {}
+    refresh = getattr(args, "refresh", None)
+    if refresh:
+        console["refresh_interval"] = _refresh(refresh)
+    if console:
+        config = replace(config, console=replace(config.console, **console))  # type: ignore[arg-type]
+    if args.metrics_listen is not None:
+        try:
+            parse_listen(args.metrics_listen)
+        except ValueError as exc:
+            raise ConfigError(str(exc), None, "--metrics-listen") from None
+        config = replace(config, watch=replace(config.watch, metrics_listen=args.metrics_listen))
+    names: list[str] = getattr(args, "target", None) or []
+    dsn = getattr(args, "dsn", None)
+    if dsn:
+        if len(names) > 1:
+            raise ConfigError(
+                "--dsn watches one database: give at most one --target", None, "--dsn"
+            )
+        one = argparse.Namespace(**{**vars(args), "target": names[0] if names else None})
+        config, target = resolve(one)
+        assert target is not None
+        return replace(config, targets={target.name: target})
+    if path is None:
+        if names:
+            raise ConfigError(
+                f"--target given but no config file was found (looked at {default_config_path()})"
+            )
+        target = _environment_target()
+        return replace(config, targets={target.name: target})
+    if not config.targets:
+        raise ConfigError("no [targets.NAME] section: nothing to watch", str(path))
+    chosen = [config.target(name) for name in dict.fromkeys(names)] or list(config.targets.values())
+    for target in chosen:
+        check_target_environment(target, str(path))
+    return replace(config, targets={t.name: t for t in chosen})
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    from ..watch.service import Watcher
+
+    config = _watch_config(args)
+
+    async def main() -> int:
+        return await Watcher(config, load=lambda: _watch_config(args)).run()
+
+    return asyncio.run(main())
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from ..alerts.prometheus import export
+
+    path = find_config_path(getattr(args, "config", None))
+    config = load_config(path) if path else Config()
+    sys.stdout.write(export(config))
+    return 0
 
 
 def _run_history_command(args: argparse.Namespace) -> int:
@@ -254,13 +351,18 @@ def resolve(args: argparse.Namespace) -> tuple[Config, TargetConfig | None]:
         raise ConfigError(
             f"--target {target_name} given but no config file was found (looked at {default_config_path()})"
         )
-    if pg_environment_present():
-        url = os.environ.get("DATABASE_URL")
-        if url:
-            _validate_dsn(url, "DATABASE_URL")
-        target = TargetConfig(name="env", dsn=url or None)
-        return replace(config, targets={"env": target}), target
-    raise _NoTarget()
+    target = _environment_target()
+    return replace(config, targets={target.name: target}), target
+
+
+def _environment_target() -> TargetConfig:
+    """The target the PG* variables or DATABASE_URL name (_NoTarget when there are none)."""
+    if not pg_environment_present():
+        raise _NoTarget()
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        _validate_dsn(url, "DATABASE_URL")
+    return TargetConfig(name="env", dsn=url or None)
 
 
 class _NoTarget(Exception):
@@ -466,6 +568,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_checklist(args)
         if args.command in ("report", "record", "replay"):
             return _run_history_command(args)
+        if args.command == "watch":
+            return run_watch(args)
+        if args.command == "rules":
+            return run_rules(args)
         config, target = resolve(args)
         return run_console(config, target)
     except _NoTarget:

@@ -18,12 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import db
+from ..authority import LOCK_CLASSID, LOCK_KEY, LOCK_OBJID
 from ..config import Config, TargetConfig
 from ..errors import DatabaseError
 from ..model import (
+    Authority,
     ConnectionStats,
     DbState,
     Health,
+    ReplicationLag,
     RlsStatus,
     SessionRow,
     SlowQueries,
@@ -101,8 +104,15 @@ class PostgresCollector:
         include_slow_queries: bool = True,
         light_first_cycle: bool = True,
         monotonic: Callable[[], float] = time.monotonic,
+        claim_authority: bool = False,
+        application_name: str = db.APPLICATION_NAME,
     ) -> None:
         self.target = target
+        self.claim_authority = claim_authority
+        """A watcher's collector: it takes the alerting lock (engflow_tui/authority.py) on its
+        connection as soon as it can, and keeps trying while another session holds it."""
+        self.application_name = application_name
+        self._holding = False
         self.config = config
         self._monotonic = monotonic
         self.include_slow_queries = include_slow_queries
@@ -134,6 +144,9 @@ class PostgresCollector:
         )
         self._archiver = _Cadence(config.console.size_interval)
         self._users = _Cadence(config.console.size_interval)
+        self._replication = _Cadence(config.console.size_interval)
+        # Who sends the alerts (a watcher's lock): read at every (re)connect, then this often.
+        self._authority = _Cadence(config.watch.check_interval)
         # Table sizes feed the history store's growth trends only (issue 9).
         # The history's own probes are the costliest (table sizes: ~220 ms at 2,000 tables):
         # their first run waits one interval, so start-up stays light; `r` runs them at once.
@@ -176,6 +189,8 @@ class PostgresCollector:
             self._activity,
             self._archiver,
             self._users,
+            self._replication,
+            self._authority,
             self._table_sizes,
             self._statement_totals,
         ):
@@ -198,6 +213,7 @@ class PostgresCollector:
                 # A probe that needs a table lock (the history's table sizes) never queues
                 # behind a migration's ACCESS EXCLUSIVE: it gives up and keeps its last value.
                 lock_timeout=LOCK_WAIT,
+                application_name=self.application_name,
             )
         except DatabaseError:
             self._next_connect_at = now + self._backoff
@@ -211,6 +227,8 @@ class PostgresCollector:
         self._version_num = version.major * 10000 + version.minor
         self._pgss = None
         self._prev_blocks = None
+        self._holding = False
+        self._authority.last_run = float("-inf")  # a new session: who alerts, read at once
 
     # ------------------------------------------------------------------ collect
 
@@ -266,6 +284,12 @@ class PostgresCollector:
 
         light, self._light_cycle = self._light_cycle, False
         slow = size = activity = archiver = users = table_sizes = statement_totals = rls = None
+        replication = authority = None
+        # Cheap, and a watcher takes the lock with it: in the light first cycle too.
+        if self._authority.due(now):
+            authority = await self._run_cadence(
+                self._authority, now, self._probe_authority, degraded
+            )
         if not light:
             rls = await self._run_cadence(self._rls, now, self._probe_rls, degraded)
             if self.include_slow_queries:
@@ -276,6 +300,10 @@ class PostgresCollector:
             )
             archiver = await self._run_cadence(self._archiver, now, self._probe_archiver, degraded)
             users = await self._run_cadence(self._users, now, self._probe_active_users, degraded)
+            if self._replication.due(now):
+                replication = await self._run_cadence(
+                    self._replication, now, self._probe_replication, degraded
+                )
             if self.config.history.enabled and self._table_sizes.due(now):
                 table_sizes = await self._run_cadence(
                     self._table_sizes, now, self._probe_table_sizes, degraded
@@ -317,6 +345,8 @@ class PostgresCollector:
             duration_ms=(self._monotonic() - started) * 1000.0,
             table_sizes=table_sizes if isinstance(table_sizes, tuple) else None,
             statement_totals=statement_totals if isinstance(statement_totals, tuple) else None,
+            authority=authority,
+            replication=replication if isinstance(replication, tuple) else None,
         )
 
     async def _run_cadence(
@@ -446,6 +476,30 @@ class PostgresCollector:
             TableActivity(r["schema"], r["table"], r["inserted"], r["updated"], r["deleted"])
             for r in rows
         )
+
+    async def _probe_authority(self) -> Authority:
+        """Take the alerting lock (a watcher's collector, while it does not hold it), then read
+        who holds it."""
+        if self.claim_authority and not self._holding:
+            self._holding = bool(
+                await self._conn.fetchval(db.load_sql("authority_claim"), LOCK_KEY)
+            )
+        row = await self._conn.fetchrow(db.load_sql("authority"), LOCK_CLASSID, LOCK_OBJID)
+        if row is None:
+            return Authority()
+        return Authority(
+            holder_pid=row["pid"],
+            mine=row["mine"],
+            application=row["application_name"],
+            since=row["backend_start"],
+            client_addr=row["client_addr"],
+            role=row["role"],
+            trusted=row["trusted"],
+        )
+
+    async def _probe_replication(self) -> tuple[ReplicationLag, ...]:
+        rows = await self._conn.fetch(db.load_sql("replication"))
+        return tuple(ReplicationLag(r["name"], r["lag_seconds"]) for r in rows)
 
     async def _probe_archiver(self) -> dict[str, Any] | None:
         row = await self._conn.fetchrow(db.load_sql("archiver"))

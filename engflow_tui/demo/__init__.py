@@ -26,6 +26,7 @@ from ..config import (
     IncidentsConfig,
     TargetConfig,
     Thresholds,
+    WatchConfig,
 )
 from ..errors import ConfigError, ServerStartError
 from ..pgserver import LocalPostgres, ServerError, embedded_bin_dir, free_port, temporary_server
@@ -94,6 +95,7 @@ def demo_config(
             state_file=str(server.base_dir / "incident-{target}.json"),
             reports_dir=str(server.base_dir / "incidents"),
         ),
+        watch=WatchConfig(state_dir=str(server.base_dir / "watch"), check_interval=2.0),
     )
     return config, target
 

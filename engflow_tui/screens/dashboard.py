@@ -341,11 +341,15 @@ class DashboardScreen(Screen[None]):
             )
             if self.snapshot.health.state is DbState.DOWN:
                 text.append("  retrying…", style="yellow")
-        text.append(f"  every {self.config.console.refresh_interval:g}s", style="dim")
         if self.paused:
             text.append("  PAUSED ", style="bold black on yellow")
         if self.read_only:
             text.append("  READ-ONLY ", style="bold white on blue")
+        alerting = self.result.alerting if self.result is not None else None
+        if alerting is not None:
+            style = "dim" if alerting.notifying else "bold cyan"
+            text.append(f"  alerts: {alerting.describe()}", style=style)
+        text.append(f"  every {self.config.console.refresh_interval:g}s", style="dim")
         text.append(f"  {target.display_dsn}", style="dim")
         self.query_one("#status-line", SteadyStatic).show_content(text)
 
