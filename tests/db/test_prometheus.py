@@ -1,0 +1,233 @@
+"""The runbook's rules in Prometheus and the watcher's heartbeat in Alertmanager (issue 19),
+against the real servers from Debian's packages `prometheus` (with promtool) and
+`prometheus-alertmanager`, started and stopped by these tests by PID; skipped, with the reason,
+where a binary is not installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engflow_tui.alerts.prometheus import export, prometheus_rules
+from engflow_tui.config import parse_config
+from engflow_tui.pgserver import free_port
+
+from ..httpserver import Route, http_server
+from ..pg import session, wait_for
+from .test_watch import running, write_config
+
+PROMTOOL = shutil.which("promtool")
+PROMETHEUS = shutil.which("prometheus")
+ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool is not installed (Debian package prometheus)"
+)
+
+
+def promtool_check(path: Path) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL is not None
+    return subprocess.run(
+        [PROMTOOL, "check", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
+
+
+@needs_promtool
+def test_the_exported_rules_pass_promtool(tmp_path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "engflow_tui", "rules", "export", "--format", "prometheus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, XDG_CONFIG_HOME=str(tmp_path)),
+    )
+    assert out.returncode == 0, out.stderr
+    path = tmp_path / "rules.yml"
+    path.write_text(out.stdout, encoding="utf-8")
+    checked = promtool_check(path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 13 rules found" in checked.stdout
+
+
+@needs_promtool
+def test_the_config_s_overrides_reach_the_exported_rules(tmp_path) -> None:
+    config = parse_config(
+        {
+            "thresholds": {"connections_critical_pct": 85},
+            "alerts": {
+                "rls_violation": {"for": "2m", "severity": "warning"},
+                "disk_usage": {"enabled": False},
+                "high_cpu": {"threshold": 70},
+            },
+        }
+    )
+    rules = {r["labels"]["rule"]: r for r in prometheus_rules(config)["groups"][0]["rules"]}
+    assert "disk_usage" not in rules and len(rules) == 12
+    assert rules["rls_violation"]["for"] == "2m"
+    assert rules["rls_violation"]["labels"]["severity"] == "warning"
+    assert rules["high_cpu"]["expr"].endswith("> 70")
+    assert rules["connection_pool_full"]["expr"].endswith("> 85")
+    assert rules["low_cache_hit_rate"]["for"] == "30m"
+    assert "Enable RLS" in rules["rls_violation"]["annotations"]["console"]
+    path = tmp_path / "rules.yml"
+    path.write_text(export(config), encoding="utf-8")
+    checked = promtool_check(path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return json.loads(answer.read())
+
+
+@contextmanager
+def server(argv: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with open(log, "wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.mark.skipif(
+    PROMETHEUS is None, reason="prometheus is not installed (Debian package prometheus)"
+)
+async def test_prometheus_scraping_a_watcher_fires_the_exported_rls_violation(
+    db18, tmp_path
+) -> None:
+    assert PROMETHEUS is not None
+    watch_port, prom_port = free_port(), free_port()
+    config = tmp_path / "config.toml"
+    write_config(config, {"prod": db18.dsn()}, watch_port)
+    rules = tmp_path / "rules.yml"
+    rules.write_text(export(parse_config({})), encoding="utf-8")
+    (tmp_path / "prometheus.yml").write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        f"rule_files:\n  - {json.dumps(str(rules))}\n"
+        "scrape_configs:\n  - job_name: engflow\n    static_configs:\n"
+        f"      - targets: ['127.0.0.1:{watch_port}']\n",
+        encoding="utf-8",
+    )
+    argv = [
+        PROMETHEUS,
+        f"--config.file={tmp_path / 'prometheus.yml'}",
+        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{prom_port}",
+    ]
+    api = f"http://127.0.0.1:{prom_port}/api/v1"
+
+    def firing() -> list[dict[str, Any]]:
+        try:
+            alerts = get_json(f"{api}/alerts")["data"]["alerts"]
+        except OSError:
+            return []
+        return [a for a in alerts if a["labels"]["alertname"] == "RLSViolation"]
+
+    with running(config, tmp_path), server(argv, tmp_path / "prometheus.log"):
+
+        def scraped() -> bool:
+            try:
+                targets = get_json(f"{api}/targets")["data"]["activeTargets"]
+            except OSError:
+                return False
+            return any(t["health"] == "up" for t in targets)
+
+        await wait_for(scraped, timeout=30, interval=0.5)
+        assert firing() == []
+        async with session(db18.dsn()) as admin:
+            await admin.execute("CREATE TABLE public.orcamentos_historico (id int)")
+        await wait_for(
+            lambda: any(a["state"] == "firing" for a in firing()), timeout=60, interval=0.5
+        )
+        alert = firing()[0]
+        assert alert["labels"]["table"] == "public.orcamentos_historico"
+        assert alert["labels"]["target"] == "prod"
+        assert alert["labels"]["severity"] == "critical"
+        assert alert["annotations"]["console"].startswith("engflow-tui --target prod, then:")
+
+
+@pytest.mark.skipif(
+    ALERTMANAGER is None,
+    reason="Alertmanager is not installed (Debian package prometheus-alertmanager)",
+)
+async def test_the_heartbeat_reaches_alertmanager_and_its_silence_pages(db18, tmp_path) -> None:
+    """The watcher's always-firing heartbeat: Alertmanager shows it while the watcher runs;
+    once the watcher is killed (-9), it lapses and the receiver gets it resolved."""
+    assert ALERTMANAGER is not None
+    am_port = free_port()
+    with http_server() as receiver:
+        receiver.routes["/page"] = Route(200, "{}")
+        (tmp_path / "alertmanager.yml").write_text(
+            "route:\n  receiver: page\n  group_by: [alertname]\n  group_wait: 1s\n"
+            "  group_interval: 1s\n  repeat_interval: 1h\n"
+            "receivers:\n  - name: page\n    webhook_configs:\n"
+            f"      - url: {json.dumps(receiver.base + '/page')}\n        send_resolved: true\n",
+            encoding="utf-8",
+        )
+        argv = [
+            ALERTMANAGER,
+            f"--config.file={tmp_path / 'alertmanager.yml'}",
+            f"--storage.path={tmp_path / 'am'}",
+            f"--web.listen-address=127.0.0.1:{am_port}",
+            "--cluster.listen-address=",
+        ]
+        config = tmp_path / "config.toml"
+        write_config(config, {"prod": db18.dsn()}, free_port(), 'heartbeat_interval = "1s"')
+        with open(config, "a", encoding="utf-8") as f:
+            f.write('[[notifications.webhooks]]\nkind = "alertmanager"\nurl_env = "AM_URL"\n')
+
+        def pages(status: str) -> list[dict[str, Any]]:
+            out = []
+            for request in list(receiver.requests):
+                if request["path"] == "/page":
+                    for alert in json.loads(request["body"])["alerts"]:
+                        if (
+                            alert["labels"]["alertname"] == "EngflowWatcherHeartbeat"
+                            and alert["status"] == status
+                        ):
+                            out.append(alert)
+            return out
+
+        with server(argv, tmp_path / "alertmanager.log"):
+            env = {"AM_URL": f"http://127.0.0.1:{am_port}"}
+            with running(config, tmp_path, env=env) as watch:
+
+                def active() -> list[dict[str, Any]]:
+                    try:
+                        alerts = get_json(f"http://127.0.0.1:{am_port}/api/v2/alerts")
+                    except OSError:
+                        return []
+                    return [
+                        a
+                        for a in alerts
+                        if a["labels"]["alertname"] == "EngflowWatcherHeartbeat"
+                        and a["status"]["state"] == "active"
+                    ]
+
+                await wait_for(active, timeout=30, interval=0.5)
+                heartbeat = active()[0]
+                assert heartbeat["labels"]["watcher"]
+                assert heartbeat["labels"]["service"] == "engflow-tui"
+                await wait_for(lambda: pages("firing"), timeout=30, interval=0.5)
+                assert pages("resolved") == []
+                watch.process.send_signal(signal.SIGKILL)
+                watch.process.wait(timeout=10)
+                await wait_for(lambda: pages("resolved"), timeout=30, interval=0.5)
+                assert not watch.events("heartbeat_failed")
