@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--refresh", metavar="DURATION", default=None, help="refresh interval, e.g. 1s"
     )
+    demo.add_argument(
+        "--no-watcher",
+        action="store_true",
+        help="do not start `engflow-tui watch` beside the console (the console then notifies)",
+    )
 
     diag = sub.add_parser(
         "diagnose",
@@ -559,7 +564,12 @@ def main(argv: list[str] | None = None) -> int:
             from ..demo import run_demo
 
             refresh = _refresh(args.refresh) if args.refresh else 2.0
-            return run_demo(keep=args.keep, workload=not args.no_workload, refresh=refresh)
+            return run_demo(
+                keep=args.keep,
+                workload=not args.no_workload,
+                refresh=refresh,
+                watcher=not args.no_watcher,
+            )
         if args.command == "diagnose":
             return run_diagnose(args)
         if args.command == "config":

@@ -138,6 +138,28 @@ def start_workload(server: LocalPostgres, app_port: int | None = None) -> subpro
     )
 
 
+def start_watcher(config: Config, base: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``engflow-tui watch`` on the demo's target (its config written beside the data, its
+    metrics on a free loopback port, its log in watch.log): the console's status line then
+    says a watcher sends the alerts. Returns the process and its /metrics URL."""
+    from dataclasses import replace as _replace
+
+    from ..config_dump import dump_config
+
+    port = free_port()
+    config = _replace(config, watch=_replace(config.watch, metrics_listen=f"127.0.0.1:{port}"))
+    path = base / "watch-config.toml"
+    path.write_text(dump_config(config), encoding="utf-8")
+    with open(base / "watch.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "engflow_tui", "watch", "--config", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    return proc, f"http://127.0.0.1:{port}/metrics"
+
+
 def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -149,20 +171,25 @@ def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait(timeout=5)
 
 
-def _stop(proc: subprocess.Popen[bytes] | None, server: LocalPostgres, keep: str | None) -> None:
-    stop_process(proc)
+def _stop(
+    procs: list[subprocess.Popen[bytes]], server: LocalPostgres, keep: str | None
+) -> None:
+    for proc in procs:
+        stop_process(proc)
     if keep:
         server.stop()
     else:
         server.remove()
 
 
-def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.0) -> int:
+def run_demo(
+    keep: str | None = None, workload: bool = True, refresh: float = 2.0, watcher: bool = True
+) -> int:
     interval = refresh
     print("engflow-tui demo: starting an embedded PostgreSQL…", file=sys.stderr)
     started = time.monotonic()
     server = start_demo_server(keep)
-    proc: subprocess.Popen[bytes] | None = None
+    procs: list[subprocess.Popen[bytes]] = []
 
     def _terminate(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
@@ -182,13 +209,21 @@ def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.
         if workload:
             app_port = free_port()
             os.environ.setdefault(DEMO_TOKEN_ENV, secrets.token_urlsafe(16))
-            proc = start_workload(server, app_port)
+            procs.append(start_workload(server, app_port))
         config, target = demo_config(server, interval, app_port)
+        if watcher:
+            watch, metrics = start_watcher(config, server.base_dir)
+            procs.append(watch)
+            print(
+                f"engflow-tui demo: a watcher sends the alerts: {metrics} "
+                f"(log: {server.base_dir / 'watch.log'})",
+                file=sys.stderr,
+            )
         from ..ui.console import build_console
 
-        # Should the console have to be ended (its terminal gone mid-shutdown): the workload
-        # and the server still go with it.
-        unregister = exit_guard.on_forced_exit(lambda: _stop(proc, server, keep))
+        # Should the console have to be ended (its terminal gone mid-shutdown): the workload,
+        # the watcher and the server still go with it.
+        unregister = exit_guard.on_forced_exit(lambda: _stop(procs, server, keep))
         try:
             build_console(config, target).run()
         finally:
@@ -198,7 +233,7 @@ def run_demo(keep: str | None = None, workload: bool = True, refresh: float = 2.
         for sig, handler in previous.items():
             with contextlib.suppress(Exception):
                 signal.signal(sig, handler)
-        _stop(proc, server, keep)
+        _stop(procs, server, keep)
         print(
             "engflow-tui demo: server stopped" + ("" if keep else " and removed"), file=sys.stderr
         )

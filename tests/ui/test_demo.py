@@ -52,6 +52,13 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
         port = int(re.search(r"on 127\.0\.0\.1:(\d+)", started).group(1))
         screen = _read_until(fd, "CONNECTED", 30)
         assert "EngFlow Ops Console" in started + screen
+        # Beside the console, a watcher (engflow-tui watch) sends the alerts: the status line
+        # says so once the console has read the target's alerting lock.
+        watch_config = re.search(r"\(log: (\S+)/watch\.log\)", started + screen)
+        assert watch_config, started + screen
+        watch_config_path = f"{watch_config.group(1)}/watch-config.toml"
+        assert _processes_mentioning(watch_config_path), "the demo's watcher runs"
+        screen += _read_until(fd, "alerts: watcher on", 30)
         # The workload is live: its roles show up as sessions of the demo database.
         import asyncio
 
@@ -122,6 +129,7 @@ def test_demo_opens_on_live_data_and_leaves_nothing_behind(how: str) -> None:
         assert not _port_open(port)
         assert _processes_mentioning(f"127.0.0.1:{port}/engflow") == []
         assert _processes_mentioning(f"-c port={port} ") == []  # the postmaster itself
+        assert _processes_mentioning(watch_config_path) == []  # the watcher
     finally:
         if pid:
             os.kill(pid, signal.SIGKILL)
@@ -139,6 +147,12 @@ def _stop_what_the_demo_left(port: int) -> None:
 
     for leftover in _processes_mentioning(f"127.0.0.1:{port}/engflow"):
         os.kill(leftover, signal.SIGKILL)
+    for postmaster in _processes_mentioning(f"-c port={port} "):  # the demo's watcher
+        cmdline = Path(f"/proc/{postmaster}/cmdline").read_bytes().split(b"\0")
+        if b"-D" in cmdline:
+            base = Path(cmdline[cmdline.index(b"-D") + 1].decode()).parent
+            for watcher in _processes_mentioning(f"{base}/watch-config.toml"):
+                os.kill(watcher, signal.SIGKILL)
     for postmaster in _processes_mentioning(f"-c port={port} "):
         cmdline = Path(f"/proc/{postmaster}/cmdline").read_bytes().split(b"\0")
         if b"-D" not in cmdline:
