@@ -34,7 +34,10 @@ class Severity(str, Enum):
 
     @property
     def rank(self) -> int:
-        return {"critical": 0, "warning": 1, "info": 2}[self.value]
+        return _SEVERITY_RANK[self.value]
+
+
+_SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,12 +187,13 @@ class Monitor:
             self.history, snapshot, self.config.thresholds, self._baselines
         )
         self.events = self.engine.evaluate(metrics, snapshot.taken_at)
+        alerts = self.engine.alerts()
         self._decide_alerting(snapshot)
         if self.alerting.notifying:
             if self.events:
                 self.notifier.send(self.events)
             self.notifier.refresh_alertmanager(
-                tuple(a for a in self.engine.alerts() if a.state == "firing"), snapshot.taken_at
+                tuple(a for a in alerts if a.state == "firing"), snapshot.taken_at
             )
         if (
             self.engine.store is not None
@@ -201,7 +202,7 @@ class Monitor:
         ):
             self.notices.append(self.engine.store.problem)
         self.latest = replace(
-            snapshot, alerts=self.engine.alerts(), sparklines=self.sampler.sparklines()
+            snapshot, alerts=alerts, sparklines=self.sampler.sparklines()
         )
         return self._result(self.latest, tuple(self.events), tuple(self.take_notices()))
 

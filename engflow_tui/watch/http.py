@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 HEADER_LIMIT = 8192
@@ -34,7 +35,8 @@ class Reply:
     content_type: str = "text/plain; charset=utf-8"
 
 
-Route = Callable[[], Reply]
+Route = Callable[[], Reply | Awaitable[Reply]]
+"""Makes the reply; a coroutine function may do its work off the event loop."""
 
 
 class Endpoint:
@@ -96,7 +98,10 @@ class Endpoint:
         if method not in ("GET", "HEAD"):
             return Reply(405, b"method not allowed\n"), False
         try:
-            return route(), method == "HEAD"
+            reply = route()
+            if inspect.isawaitable(reply):
+                reply = await reply
+            return reply, method == "HEAD"
         except Exception as exc:  # noqa: BLE001 - a bug must not end the server
             return Reply(500, f"{type(exc).__name__}\n".encode()), method == "HEAD"
 

@@ -180,24 +180,20 @@ class Watcher:
                 message="/metrics and /healthz answer anyone who reaches this address, "
                 "without TLS or authentication: put a TLS proxy or a firewall in front",
             )
-        from .exposition import exposition_of
+        from .exposition import render
 
-        collector = WatchCollector(
-            lambda: [t.figures for t in self.targets.values()],
-            lambda: self.config.watch.max_subjects,
-            {"version": __version__, "host": self.host},
-        )
-        scrape = exposition_of(collector)
-        self.endpoint = Endpoint(
-            host,
-            port,
-            {
-                "/metrics": lambda: Reply(
-                    200, scrape(), "text/plain; version=0.0.4; charset=utf-8"
-                ),
-                "/healthz": self._healthz,
-            },
-        )
+        info = {"version": __version__, "host": self.host}
+
+        async def metrics() -> Reply:
+            # The targets as they are now (taken on the loop), written in a thread: a scrape
+            # does not wait for a poll's work on the loop, nor holds the polls up.
+            figures = [t.figures for t in self.targets.values()]
+            cap = self.config.watch.max_subjects
+            collector = WatchCollector(lambda: figures, lambda: cap, info)
+            body = await asyncio.to_thread(lambda: render(collector.collect()))
+            return Reply(200, body, "text/plain; version=0.0.4; charset=utf-8")
+
+        self.endpoint = Endpoint(host, port, {"/metrics": metrics, "/healthz": self._healthz})
         try:
             await self.endpoint.start()
         except OSError as exc:

@@ -112,3 +112,20 @@ def test_hostile_table_names_are_inert_and_the_cap_is_counted() -> None:
 
 def test_every_shipped_rule_has_a_prometheus_expression() -> None:
     assert set(EXPRESSIONS) == set(shipped_rules())
+
+
+def test_the_fast_writer_writes_what_prometheus_client_writes() -> None:
+    """watch/exposition.render skips the general writer's per-sample checks: the same bytes."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    rls = sample_snapshot().rls
+    tables = tuple(
+        TableRls("public", name, False, False, 0)
+        for name in ("evil\x1b]0;x\x07", "back\\slash", 'quo"te', "new\nline", "ok")
+    )
+    snapshot = replace(sample_snapshot(), rls=replace(rls, tables=tables))
+    figures = TargetFigures('prod\\"x', PollResult(snapshot), poll_seconds=0.5, polls=7)
+    collector = WatchCollector(lambda: [figures], lambda: 4, {"version": "1", "host": 'h"1'})
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    assert exposition_of(collector)() == generate_latest(registry)
