@@ -231,3 +231,40 @@ async def test_the_heartbeat_reaches_alertmanager_and_its_silence_pages(db18, tm
                 watch.process.wait(timeout=10)
                 await wait_for(lambda: pages("resolved"), timeout=30, interval=0.5)
                 assert not watch.events("heartbeat_failed")
+
+
+@needs_promtool
+def test_the_exposition_follows_prometheus_conventions() -> None:
+    """`promtool check metrics` lints names, units and types (counters end in _total...)."""
+    from dataclasses import replace
+
+    from engflow_tui.model import (
+        HostMetrics,
+        HttpProbe,
+        PollResult,
+        ReplicationLag,
+        TableActivity,
+    )
+    from engflow_tui.watch.exposition import TargetFigures, WatchCollector, exposition_of
+
+    from ..fixed_source import sample_snapshot
+
+    snapshot = replace(
+        sample_snapshot(),
+        http=(HttpProbe("api", "https://x/rest", "ok", "HTTP 200", 40.0, 200),),
+        replication=(ReplicationLag("replica-1", 1.0),),
+        table_activity=(TableActivity("public", "a", 1, 2, 3),),
+        host=HostMetrics(10.0, 20.0, 30.0, "/"),
+        archiver={"failed_count": 0, "last_archived_age_s": 5.0},
+        active_users=5,
+    )
+    figures = TargetFigures("prod", PollResult(snapshot), 0.1, 3)
+    figures.count_http(figures.result)  # type: ignore[arg-type]
+    text = exposition_of(WatchCollector(lambda: [figures], lambda: 500, {"version": "1"}))()
+    assert PROMTOOL is not None
+    out = subprocess.run(
+        [PROMTOOL, "check", "metrics"], input=text, capture_output=True, timeout=60
+    )
+    assert out.returncode == 0 and not out.stdout.strip(), out.stdout + out.stderr
+    names = {line.split()[2] for line in text.decode().splitlines() if line.startswith("# TYPE")}
+    assert len(names) >= 25
