@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -174,11 +175,12 @@ def soak(minutes: float, count: int) -> None:
             time.sleep(2)
         elapsed = time.monotonic() - started
         final = polls(get(url))
+        events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     finally:
         stop(proc)
         for server in servers:
             server.remove()
-    events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        shutil.rmtree(work, ignore_errors=True)
     after_minute = [s for s in samples if s[0] >= 60]
     print(f"soak: {count} targets, 1 s refresh, {elapsed / 60:.1f} min, 2 outages of 20 s each")
     if after_minute:
@@ -263,6 +265,7 @@ def scrape(tables: int, scrapes: int) -> None:
             stop(proc)
     finally:
         server.remove()
+        shutil.rmtree(work, ignore_errors=True)
     times.sort()
     print(f"scrape: {tables} tables without RLS, {scrapes} scrapes of {size / 1024:.0f} KiB")
     print(
@@ -319,6 +322,7 @@ def dbtime(scale_name: str, seconds: float) -> None:
             holder.kill()
             holder.wait()
         server.remove()
+        shutil.rmtree(work, ignore_errors=True)
     print(f"dbtime: scale {scale_name}, {seconds:.0f} s per tool, refresh 2 s")
     for tool, (ms, calls) in results.items():
         print(f"  {tool:12} {ms:8.1f} ms/min  {calls:6.1f} statements/min")

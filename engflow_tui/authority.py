@@ -57,6 +57,11 @@ class AlertingState:
         """Who sends this target's notifications, in a few words (after "alerts: ")."""
         holder = self.holder
         here = "this watcher" if self.watcher else "this console"
+        if holder is not None and holder.mine and not holder.trusted:
+            return (
+                f"this watcher (role {holder.role or 'unknown'} is neither a superuser nor a "
+                "pg_monitor member: consoles do not defer to it)"
+            )
         if holder is not None and holder.held and not holder.trusted:
             return (
                 f"{here} (lock held by an untrusted session: pid {holder.holder_pid}, "

@@ -125,7 +125,8 @@ def _duration(seconds: float) -> str:
 
 def prometheus_rules(config: Config) -> dict[str, object]:
     """The rule file as data: one group, one alerting rule per enabled runbook rule."""
-    rules = load_rules(dict(config.alerts), thresholds=config.thresholds)
+    overrides = {rule: dict(changes) for rule, changes in config.alerts.items()}
+    rules = load_rules(overrides, thresholds=config.thresholds)
     sections = runbook_sections()
     out: list[dict[str, object]] = []
     for rule in rules:

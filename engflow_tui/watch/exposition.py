@@ -346,7 +346,7 @@ def render(metrics: Iterable[Any]) -> bytes:
         out.append(f"# HELP {name} {doc}\n# TYPE {name} {kind}\n")
         for sample in metric.samples:
             labels = sample.labels
-            value = floatToGoString(sample.value)
+            value = floatToGoString(sample.value)  # type: ignore[no-untyped-call]
             if labels:
                 body = ",".join(f'{k}="{_escape(labels[k])}"' for k in sorted(labels))
                 out.append(f"{sample.name}{{{body}}} {value}\n")

@@ -167,6 +167,8 @@ async def test_every_target_is_watched_a_dead_one_alerted_on_and_the_rest_carry_
         (tmp_path / "state" / "engflow-tui" / "watch" / "alerts-dead.json").read_text()
     )
     assert [a["key"] for a in saved["active"]] == ["database_down"]
+    # And the history of the target it could read, closed and flushed.
+    assert list((tmp_path / "state" / "engflow-tui" / "watch").glob("*good*"))
 
 
 async def test_sighup_adds_and_removes_targets_and_keeps_running_on_a_bad_config(
@@ -262,3 +264,28 @@ async def test_one_watcher_per_state_directory(db18, tmp_path) -> None:
             in out.stderr
         )
         assert stop(watch, signal.SIGINT) == 0
+
+
+async def test_the_logs_carry_no_secret(db18, tmp_path) -> None:
+    """A target's password (password_env) and a webhook URL's token never reach the log, even
+    when the connection and the delivery fail."""
+    port = free_port()
+    config = tmp_path / "config.toml"
+    write_config(config, {}, port)
+    with open(config, "a", encoding="utf-8") as f:
+        f.write(
+            f'[targets.dead]\ndsn = "postgresql://ops@127.0.0.1:{free_port()}/x"\n'
+            'password_env = "DEAD_PASSWORD"\n'
+            '[[notifications.webhooks]]\nkind = "json"\nurl_env = "HOOK"\nmin_severity = "info"\n'
+        )
+    env = {
+        "DEAD_PASSWORD": "s3cr3t-pw-value",
+        "HOOK": f"http://user:hunter2-pass@127.0.0.1:{free_port()}/hook?token=t0k3n-in-url",
+    }
+    with running(config, tmp_path, env=env) as watch:
+        await wait_for(lambda: watch.events("notice"), timeout=30)
+        assert "webhook" in watch.events("notice")[0]["message"]
+        assert stop(watch) == 0
+    text = watch.log_path.read_text()
+    for secret in ("s3cr3t-pw-value", "hunter2-pass", "t0k3n-in-url"):
+        assert secret not in text
