@@ -70,6 +70,12 @@ async def connect(
         "application_name": application_name,
         "statement_timeout": str(max(int(statement_timeout * 1000), 1)),
         "idle_in_transaction_session_timeout": "60000",
+        # The server notices a client that vanished (a network break, a host gone) within about
+        # a minute instead of the system's two hours: its session, and a watcher's alerting
+        # lock with it, do not outlive the client for long. (TCP only; ignored on a socket.)
+        "tcp_keepalives_idle": "30",
+        "tcp_keepalives_interval": "10",
+        "tcp_keepalives_count": "3",
     }
     if read_only:
         settings["default_transaction_read_only"] = "on"

@@ -298,6 +298,9 @@ class Authority:
     trusted: bool = True
     """The holder's role is a superuser or a member of pg_monitor: any session may take an
     advisory lock and call itself a watcher, and an untrusted one never silences a console."""
+    note: str | None = None
+    """What the reading did besides reading (a watcher ending its own session from before a
+    network break, which still held the lock): said once by the monitor."""
 
     @property
     def held(self) -> bool:
@@ -308,7 +311,10 @@ class Authority:
         """The holder's host as its application_name says it, else its address, else its pid."""
         app = self.application or ""
         if app.startswith(WATCHER_PREFIX) and len(app) > len(WATCHER_PREFIX):
-            return inert(app[len(WATCHER_PREFIX) :], one_line=True)
+            host, _, pid = app[len(WATCHER_PREFIX) :].rpartition("#")
+            if not (host and pid.isdigit()):  # no "#pid" (an older watcher): all of it
+                host = app[len(WATCHER_PREFIX) :]
+            return inert(host, one_line=True)
         if app:
             return f"{inert(app, one_line=True)} (pid {self.holder_pid})"
         if self.client_addr:

@@ -210,6 +210,8 @@ class Monitor:
         """Who notifies, from this poll's reading of the alerting lock (if it read it); a
         change is said once (a notice)."""
         reading = snapshot.authority if isinstance(snapshot.authority, Authority) else None
+        if reading is not None and reading.note:
+            self.notices.append(reading.note)
         before = self.alerting
         self.alerting = decide(
             before,

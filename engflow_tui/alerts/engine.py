@@ -5,6 +5,7 @@ so tests run a 15-minute rule in milliseconds. No Textual.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -66,7 +67,7 @@ def check_store(data: Any) -> dict[str, Any]:
         shape.text(item.get("key"), f"{where}.key")
         shape.moment(item.get("since"), f"{where}.since")
         for key in ("value", "peak"):
-            if key in item:
+            if item.get(key) is not None:  # None: not finite (Database Down's +inf)
                 shape.number(item[key], f"{where}.{key}")
         shape.text(item.get("message", ""), f"{where}.message")
         shape.flag(item.get("acknowledged", False), f"{where}.acknowledged")
@@ -75,6 +76,15 @@ def check_store(data: Any) -> dict[str, Any]:
             if key in entry:
                 shape.text(entry[key], f"history[{n}].{key}")
     return saved
+
+
+def _saved(value: float) -> float | None:
+    """JSON has no Infinity (Database Down's value is +inf): None stands for it."""
+    return value if math.isfinite(value) else None
+
+
+def _unsaved(value: float | None) -> float:
+    return math.inf if value is None else float(value)
 
 
 @dataclass
@@ -214,14 +224,15 @@ class AlertEngine:
     def _restore(self, rule: Rule, subject: str, saved: dict[str, Any]) -> _State:
         """A firing alert from before a restart: listed at once, resolved when its data says so."""
         since = datetime.fromisoformat(saved["since"])
-        value = float(saved.get("value", 0.0))
+        value = _unsaved(saved.get("value", 0.0))
+        peak = saved.get("peak", saved.get("value", 0.0))
         state = _State(
             rule,
             subject,
             "firing",
             since,
             value,
-            float(saved.get("peak", value)),
+            _unsaved(peak),
             str(saved.get("message", "")),
             bool(saved.get("acknowledged", False)),
             last_notified=since,
@@ -239,9 +250,9 @@ class AlertEngine:
             "severity": state.rule.severity.value,
             "subject": state.subject,
             "message": state.detail,
-            "value": state.value,
-            "peak": state.peak,
-            "threshold": state.rule.threshold,
+            "value": _saved(state.value),
+            "peak": _saved(state.peak),
+            "threshold": _saved(state.rule.threshold),
             "unit": state.rule.unit,
             "since": state.since.isoformat(),
         }
@@ -255,8 +266,8 @@ class AlertEngine:
             {
                 "key": s.key,
                 "since": s.since.isoformat(),
-                "value": s.value,
-                "peak": s.peak,
+                "value": _saved(s.value),
+                "peak": _saved(s.peak),
                 "message": s.detail,
                 "acknowledged": s.acknowledged,
             }

@@ -139,6 +139,9 @@ class Notifier:
     """Messages given up on, per webhook (url_env)."""
     dropped: dict[str, int] = field(default_factory=dict)
     """Messages dropped unsent because the webhook's queue was full, per webhook."""
+    undelivered: int = 0
+    """Messages still queued or being sent when drain() gave up (then closed unsent)."""
+    _sending: int = 0
     _queues: dict[int, asyncio.Queue[list[AlertEvent]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -182,11 +185,13 @@ class Notifier:
         async with new_client(self.timeout) as client:
             while True:
                 events = await queue.get()
+                self._sending += 1
                 try:
                     error = await self._deliver(client, hook, events)
                 except Exception as exc:  # noqa: BLE001 - the sender must never die
                     error = f"{type(exc).__name__}: {exc}"[:200]
                 finally:
+                    self._sending -= 1
                     queue.task_done()
                 if error:
                     titles = ", ".join(sorted({e.alert.title for e in events}))
@@ -241,6 +246,8 @@ class Notifier:
         try:
             await asyncio.wait_for(empty(), timeout)
         except TimeoutError:
+            # Those not picked up yet, and the one being sent by each webhook's sender.
+            self.undelivered = self._sending + sum(q.qsize() for q in self._queues.values())
             return False
         return True
 

@@ -29,7 +29,9 @@ class PromRule:
 
 
 def _num(value: float) -> str:
-    return f"{value:g}"
+    """The number exactly as configured (repr: the shortest text that reads back the same)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _error_rate(r: Rule, t: Thresholds) -> PromRule:
@@ -117,10 +119,14 @@ EXPRESSIONS: dict[str, Callable[[Rule, Thresholds], PromRule]] = {
 
 
 def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
+    """A Prometheus duration (whole units, largest first: 1.5 s is "1s500ms")."""
+    ms = round(seconds * 1000)
+    parts = []
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)):
+        if ms >= size:
+            parts.append(f"{ms // size}{unit}")
+            ms %= size
+    return "".join(parts) or "0s"
 
 
 def prometheus_rules(config: Config) -> dict[str, object]:
@@ -155,9 +161,14 @@ def prometheus_rules(config: Config) -> dict[str, object]:
         if rule.clear_for:
             entry["keep_firing_for"] = _duration(rule.clear_for)
         entry["labels"] = {"severity": rule.severity.value, "rule": rule.id}
+        value = (
+            f"not answering, or slower than {_num(rule.threshold)} s"  # no value to show
+            if rule.id == "database_down"
+            else f"{{{{ $value | humanize }}}}{(' ' + rule.unit) if rule.unit else ''} "
+            f"({rule.op} {_num(rule.threshold)})"
+        )
         annotations = {
-            "summary": f"{rule.title} on {{{{ $labels.target }}}}: {{{{ $value | humanize }}}}"
-            f"{(' ' + rule.unit) if rule.unit else ''} ({rule.op} {_num(rule.threshold)})",
+            "summary": f"{rule.title} on {{{{ $labels.target }}}}: {value}",
             "runbook_section": str(section.get("section", rule.runbook)),
             "console": f"engflow-tui --target {{{{ $labels.target }}}}, then: {actions}",
         }

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import db
+from .. import db, own_sessions
 from ..authority import LOCK_CLASSID, LOCK_KEY, LOCK_OBJID
 from ..config import Config, TargetConfig
 from ..errors import DatabaseError
@@ -300,10 +300,11 @@ class PostgresCollector:
             )
             archiver = await self._run_cadence(self._archiver, now, self._probe_archiver, degraded)
             users = await self._run_cadence(self._users, now, self._probe_active_users, degraded)
-            if self._replication.due(now):
-                replication = await self._run_cadence(
-                    self._replication, now, self._probe_replication, degraded
-                )
+            # The last reading between its runs, like the other slow probes (a figure of each
+            # snapshot, not of the polls that read it).
+            replication = await self._run_cadence(
+                self._replication, now, self._probe_replication, degraded
+            )
             if self.config.history.enabled and self._table_sizes.due(now):
                 table_sizes = await self._run_cadence(
                     self._table_sizes, now, self._probe_table_sizes, degraded
@@ -479,14 +480,28 @@ class PostgresCollector:
 
     async def _probe_authority(self) -> Authority:
         """Take the alerting lock (a watcher's collector, while it does not hold it), then read
-        who holds it."""
+        who holds it. A watcher that finds the lock held by a session of its own process that
+        is no longer one of its connections (left on the server by a network break, until its
+        keepalives expire) ends that session: it would otherwise stand by for itself."""
         if self.claim_authority and not self._holding:
-            self._holding = bool(
-                await self._conn.fetchval(db.load_sql("authority_claim"), LOCK_KEY)
-            )
+            claim = db.load_sql("authority_claim")
+            self._holding = bool(await self._conn.fetchval(claim, LOCK_KEY))
         row = await self._conn.fetchrow(db.load_sql("authority"), LOCK_CLASSID, LOCK_OBJID)
         if row is None:
             return Authority()
+        note = None
+        if (
+            self.claim_authority
+            and not row["mine"]
+            and row["application_name"] == self.application_name
+            and not own_sessions.is_own(row["pid"], row["backend_start"])
+        ):
+            ended = await self._conn.fetchval(db.load_sql("authority_end_ghost"), row["pid"])
+            note = (
+                f"ended this watcher's own session {row['pid']} from before a network break, "
+                "which still held the alerting lock" + ("" if ended else " (could not)")
+            )
+            self._authority.last_run = float("-inf")  # take the lock at the next poll
         return Authority(
             holder_pid=row["pid"],
             mine=row["mine"],
@@ -495,6 +510,7 @@ class PostgresCollector:
             client_addr=row["client_addr"],
             role=row["role"],
             trusted=row["trusted"],
+            note=note,
         )
 
     async def _probe_replication(self) -> tuple[ReplicationLag, ...]:

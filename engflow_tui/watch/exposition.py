@@ -207,7 +207,9 @@ def families(
             rtt.add_metric([name], health.latency_ms / 1000)
         alerting = result.alerting
         if alerting is not None:
-            mine = alerting.holder is not None and alerting.holder.mine
+            holder = alerting.holder
+            # Held and trusted: consoles defer to it (an untrusted role's lock silences nobody).
+            mine = holder is not None and holder.mine and holder.trusted
             authority.add_metric([name], 1.0 if mine else 0.0)
         c = snap.connections
         if isinstance(c, ConnectionStats):
@@ -231,9 +233,11 @@ def families(
             )
         if isinstance(snap.slow_queries, SlowQueries) and snap.slow_queries.queries:
             slowest.add_metric([name], max(q.mean_ms for q in snap.slow_queries.queries) / 1000)
-        for lag in snap.replication or ():
-            if lag.lag_seconds is not None:
-                replication.add_metric([name, _label(lag.name)], lag.lag_seconds)
+        if snap.replication:  # standbys may share a name ("walreceiver"): the first one stands
+            _Capped(replication, max_subjects, cuts, name).fill(
+                [lag for lag in snap.replication if lag.lag_seconds is not None],
+                lambda lag: ([name, _label(lag.name)], lag.lag_seconds),
+            )
         if isinstance(snap.active_users, int):
             users.add_metric([name], snap.active_users)
         if snap.table_activity:

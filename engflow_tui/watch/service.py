@@ -85,7 +85,11 @@ class Watcher:
     targets: dict[str, TargetWatch] = field(default_factory=dict)
     endpoint: Endpoint | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    _started_mono: float = field(default_factory=time.monotonic)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One reload at a time: a burst of SIGHUPs must not start a target twice."""
+    _reload_pending: bool = False
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _lock_file: Any = None
 
@@ -134,7 +138,16 @@ class Watcher:
         self._stop.set()
 
     def request_reload(self) -> None:
-        self._tasks.append(asyncio.create_task(self.reload(), name="reload"))
+        """SIGHUP: one reload now, or one more after the running one (a burst is one)."""
+        if self._reload_pending:
+            return
+        self._reload_pending = True
+        self._tasks.append(asyncio.create_task(self._reload_once(), name="reload"))
+
+    async def _reload_once(self) -> None:
+        async with self._reloading:
+            self._reload_pending = False
+            await self.reload()
 
     def _take_state_dir(self) -> None:
         """One watcher per state directory (its alert states and history files)."""
@@ -211,6 +224,7 @@ class Watcher:
         return replace(config, console=replace(config.console, state_dir=config.watch.state_dir))
 
     def _start_target(self, target: TargetConfig) -> None:
+        assert target.name not in self.targets, f"{target.name} is watched already"
         config = self._monitor_config(self.config)
         if self.monitor_factory is not None:
             monitor = self.monitor_factory(config, target)
@@ -228,6 +242,14 @@ class Watcher:
             watch.task.cancel()
             await asyncio.gather(watch.task, return_exceptions=True)
         await watch.monitor.close(drain=DRAIN)
+        queued = watch.monitor.notifier.undelivered
+        if queued:
+            self.log(
+                "error",
+                "notifications_dropped",
+                target=name,
+                message=f"{queued} notification message(s) still queued after {DRAIN:g} s: not sent",
+            )
 
     async def _poll_loop(self, watch: TargetWatch) -> None:
         interval = self.config.console.refresh_interval
@@ -238,6 +260,7 @@ class Watcher:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - one target's bug must not stop the rest
+                # Not a poll: /healthz turns unhealthy, and the heartbeat stops, if it lasts.
                 self.log(
                     "error",
                     "poll_failed",
@@ -249,8 +272,8 @@ class Watcher:
                 watch.figures.poll_seconds = time.monotonic() - started
                 watch.figures.polls += 1
                 watch.figures.count_http(result)
+                watch.last_poll = time.monotonic()
                 self._log_result(watch, result)
-            watch.last_poll = time.monotonic()
             await asyncio.sleep(max(interval - (time.monotonic() - started), 0.0))
 
     def _log_result(self, watch: TargetWatch, result: PollResult) -> None:
@@ -287,13 +310,19 @@ class Watcher:
 
     # ------------------------------------------------------------------ health, heartbeat
 
+    def _grace(self) -> float:
+        """How long a poll may take to come: the first ones, and a stalled loop."""
+        console = self.config.console
+        return max(
+            3 * console.refresh_interval,
+            console.refresh_interval + console.connect_timeout + 10,
+        )
+
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy when every target's poll loop finished a poll recently (a target that is
-        down is a loop doing its job: it is reported, not unhealthy)."""
-        console = self.config.console
-        stale_after = max(
-            3 * console.refresh_interval, console.refresh_interval + console.connect_timeout + 10
-        )
+        down is a loop doing its job: it is reported, not unhealthy; a poll that raised is no
+        poll)."""
+        stale_after = self._grace()
         now = time.monotonic()
         targets: dict[str, Any] = {}
         healthy = True
@@ -326,10 +355,22 @@ class Watcher:
         from ..httpbounded import Answer, mask_url, new_client, request
 
         failing: dict[str, bool] = {}
+        withheld = False
         async with new_client(self.config.console.http_timeout) as client:
             while True:
                 hooks = [h for h in self.config.notifications.webhooks if h.kind == "alertmanager"]
                 interval = self.config.watch.heartbeat_interval
+                healthy, body = self.health()
+                started = time.monotonic() - self._started_mono
+                if hooks and not healthy and started > self._grace():
+                    # A watcher whose polls have stopped is as good as dead: its heartbeat
+                    # lapses, and Alertmanager pages.
+                    if not withheld:
+                        self.log("error", "heartbeat_withheld", health=body)
+                    withheld = True
+                    await asyncio.sleep(interval)
+                    continue
+                withheld = False
                 now = datetime.now(UTC)
                 body = heartbeat_payload(
                     self.host, self.started_at, now, interval, len(self.targets)

@@ -48,7 +48,9 @@ def _monitor(dsn: str, hook_env: str, *, watcher: bool = False, host: str = "") 
     config, target = _config(dsn, hook_env)
     kwargs: dict[str, Any] = {}
     if watcher:
-        kwargs = {"claim_authority": True, "application_name": f"engflow-tui watch@{host}"}
+        from engflow_tui.authority import watcher_application_name
+
+        kwargs = {"claim_authority": True, "application_name": watcher_application_name(host)}
     source = PostgresCollector(target, config, light_first_cycle=False, **kwargs)
     return Monitor(source, config, target, watcher=watcher)
 
@@ -241,3 +243,46 @@ async def test_while_the_database_is_down_only_the_watcher_pages(monkeypatch, tm
                     await monitor.close()
     finally:
         server.remove()
+
+
+async def test_a_watcher_ends_its_own_session_left_by_a_network_break(db18, monkeypatch) -> None:
+    """The server keeps a session whose client vanished (until its keepalives expire), and
+    with it the lock: the watcher that finds its own name and pid on a session that is not one
+    of its connections ends it and takes the lock, instead of standing by for itself."""
+    from engflow_tui.authority import watcher_application_name
+
+    monkeypatch.setenv("HOOK", "http://127.0.0.1:9/none")
+    name = watcher_application_name("ops-box")
+    async with session(db18.dsn(), application=name) as ghost:  # not one of its connections
+        assert await ghost.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY)
+        ghost_pid = ghost.get_server_pid()
+        watcher = _monitor(db18.dsn(), "HOOK", watcher=True, host="ops-box")
+        try:
+            first = await watcher.poll()
+            assert any(
+                f"ended this watcher's own session {ghost_pid} from before a network break" in n
+                for n in first.notices
+            )
+            taken = await _poll_until(watcher, lambda r: r.alerting.describe() == "this watcher")
+            assert taken.alerting.holder is not None and taken.alerting.holder.mine
+        finally:
+            await watcher.close()
+
+
+async def test_another_watcher_on_the_same_host_is_never_ended(db18, monkeypatch) -> None:
+    """Same host, another process (another pid in its name): a standby, not a ghost."""
+    from engflow_tui.authority import watcher_application_name
+
+    monkeypatch.setenv("HOOK", "http://127.0.0.1:9/none")
+    other = watcher_application_name("ops-box", pid=1)
+    async with session(db18.dsn(), application=other) as elder:
+        assert await elder.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY)
+        watcher = _monitor(db18.dsn(), "HOOK", watcher=True, host="ops-box")
+        try:
+            for _ in range(3):
+                result = await watcher.poll()
+            assert not result.alerting.notifying
+            assert result.alerting.describe().endswith("(this one stands by)")
+            assert await elder.fetchval("SELECT 1") == 1  # still there
+        finally:
+            await watcher.close()

@@ -268,3 +268,176 @@ def test_the_exposition_follows_prometheus_conventions() -> None:
     assert out.returncode == 0 and not out.stdout.strip(), out.stdout + out.stderr
     names = {line.split()[2] for line in text.decode().splitlines() if line.startswith("# TYPE")}
     assert len(names) >= 25
+
+
+@needs_promtool
+def test_odd_overrides_export_exactly_and_pass_promtool(tmp_path) -> None:
+    config = parse_config(
+        {
+            "alerts": {
+                "high_cpu": {"threshold": 80.1234567, "for": "1500ms"},
+                "disk_usage": {"threshold": 1234567.5, "for": "1d"},
+            }
+        }
+    )
+    rules = {r["labels"]["rule"]: r for r in prometheus_rules(config)["groups"][0]["rules"]}
+    assert rules["high_cpu"]["expr"].endswith("> 80.1234567")
+    assert rules["high_cpu"]["for"] == "1s500ms"
+    assert rules["disk_usage"]["expr"].endswith("> 1234567.5")
+    assert rules["disk_usage"]["for"] == "1d"
+    path = tmp_path / "rules.yml"
+    path.write_text(export(config), encoding="utf-8")
+    checked = promtool_check(path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@needs_promtool
+def test_the_rules_fire_on_the_series_the_watcher_exposes(tmp_path) -> None:
+    """`promtool test rules`: synthetic series named as the watcher names them, and what each
+    rule must say (labels included) at a given time: the PromQL means what the runbook says."""
+    rules = tmp_path / "rules.yml"
+    rules.write_text(export(parse_config({})), encoding="utf-8")
+    tests = {
+        "rule_files": [str(rules)],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": 'engflow_up{target="prod"}', "values": "1 1 0 0 1"},
+                    {
+                        "series": 'engflow_round_trip_seconds{target="prod"}',
+                        "values": "0.01 0.01 _ _ 0.01",
+                    },
+                    {
+                        "series": 'engflow_table_rls_disabled{target="prod",table="public.leaky"}',
+                        "values": "_ _ 1 1 1",
+                    },
+                    {
+                        "series": 'engflow_connections{target="prod",state="idle"}',
+                        "values": "50 97 97 97 97",
+                    },
+                    {
+                        "series": 'engflow_connections{target="prod",state="active"}',
+                        "values": "1 1 1 1 1",
+                    },
+                    {
+                        "series": 'engflow_max_connections{target="prod"}',
+                        "values": "100 100 100 100 100",
+                    },
+                    {
+                        "series": 'engflow_idle_in_transaction_over_threshold{target="prod"}',
+                        "values": "0 0 2 2 2",
+                    },
+                    {"series": 'engflow_xact_commit_total{target="prod"}', "values": "0+100x10"},
+                    {"series": 'engflow_xact_rollback_total{target="prod"}', "values": "0+10x10"},
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "2m",
+                        "alertname": "DatabaseDown",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "target": "prod",
+                                    "severity": "critical",
+                                    "rule": "database_down",
+                                },
+                                "exp_annotations": _annotations(rules, "DatabaseDown", "prod"),
+                            }
+                        ],
+                    },
+                    {"eval_time": "4m", "alertname": "DatabaseDown", "exp_alerts": []},
+                    {
+                        "eval_time": "2m",
+                        "alertname": "RLSViolation",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "target": "prod",
+                                    "table": "public.leaky",
+                                    "severity": "critical",
+                                    "rule": "rls_violation",
+                                },
+                                "exp_annotations": _annotations(rules, "RLSViolation", "prod", "1"),
+                            }
+                        ],
+                    },
+                    {"eval_time": "0m", "alertname": "ConnectionPoolFull", "exp_alerts": []},
+                    {
+                        "eval_time": "1m",
+                        "alertname": "ConnectionPoolFull",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "target": "prod",
+                                    "severity": "critical",
+                                    "rule": "connection_pool_full",
+                                },
+                                "exp_annotations": _annotations(
+                                    rules, "ConnectionPoolFull", "prod", "98"
+                                ),
+                            }
+                        ],
+                    },
+                    {
+                        "eval_time": "2m",
+                        "alertname": "IdleInTransaction",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "target": "prod",
+                                    "severity": "warning",
+                                    "rule": "idle_in_transaction",
+                                },
+                                "exp_annotations": _annotations(
+                                    rules, "IdleInTransaction", "prod", "2"
+                                ),
+                            }
+                        ],
+                    },
+                    # 10 rollbacks a minute against 100 commits: 9.1 % > 5 %, over 5 minutes.
+                    {
+                        "eval_time": "6m",
+                        "alertname": "HighErrorRate",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {
+                                    "target": "prod",
+                                    "subject": "database",
+                                    "severity": "critical",
+                                    "rule": "high_error_rate",
+                                },
+                                "exp_annotations": _annotations(
+                                    rules, "HighErrorRate", "prod", "9.091"
+                                ),
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "tests.yml"
+    path.write_text(json.dumps(tests), encoding="utf-8")  # JSON is YAML
+    assert PROMTOOL is not None
+    out = subprocess.run(
+        [PROMTOOL, "test", "rules", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _annotations(rules: Path, alert: str, target: str, value: str = "") -> dict[str, str]:
+    """The annotations the exported rule gives ``alert`` for ``target`` and ``value`` (its
+    templates filled in as Prometheus fills them)."""
+    import re
+
+    for rule in prometheus_rules(parse_config({}))["groups"][0]["rules"]:
+        if rule["alert"] == alert:
+            out = {}
+            for key, text in rule["annotations"].items():
+                text = text.replace("{{ $labels.target }}", target)
+                text = re.sub(r"\{\{ \$value \| humanize \}\}", value, text)
+                out[key] = text
+            return out
+    raise KeyError(alert)

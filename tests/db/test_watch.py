@@ -289,3 +289,35 @@ async def test_the_logs_carry_no_secret(db18, tmp_path) -> None:
     text = watch.log_path.read_text()
     for secret in ("s3cr3t-pw-value", "hunter2-pass", "t0k3n-in-url"):
         assert secret not in text
+
+
+async def test_a_burst_of_sighups_leaves_one_monitor_per_target(db18, tmp_path) -> None:
+    port = free_port()
+    config = tmp_path / "config.toml"
+    write_config(config, {"one": db18.dsn()}, port)
+
+    async def watcher_sessions() -> int:
+        async with session(db18.dsn()) as admin:
+            return await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1",
+                "engflow-tui watch@%",
+            )
+
+    with running(config, tmp_path) as watch:
+        await wait_for(lambda: 'engflow_up{target="one"} 1.0' in watch.metrics(), timeout=20)
+        write_config(config, {"one": db18.dsn() + "?sslmode=disable"}, port)  # changed
+        for _ in range(10):
+            watch.process.send_signal(signal.SIGHUP)
+            time.sleep(0.003)
+        await wait_for(lambda: watch.events("reloaded"), timeout=20)
+        await wait_for(
+            lambda: 'engflow_watch_authority{target="one"} 1.0' in watch.metrics(), timeout=20
+        )
+        time.sleep(1.5)
+        assert await watcher_sessions() == 1
+        # One reload at a time: the first restarts the changed target, the rest find nothing.
+        reloads = watch.events("reloaded")
+        assert [r["restarted"] for r in reloads if r["restarted"]] == [["one"]]
+        assert all(r["added"] == [] for r in reloads)
+        assert stop(watch) == 0
+    assert await watcher_sessions() == 0

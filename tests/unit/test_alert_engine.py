@@ -220,3 +220,26 @@ def test_a_store_of_the_wrong_shape_is_set_aside(tmp_path: Path, content: str) -
     e = engine(tmp_path)
     assert e.alerts() == () and e.recent() == []
     assert e.store is not None and e.store.problem and "set aside" in e.store.problem
+
+
+def test_database_down_survives_a_restart_without_firing_again(tmp_path: Path) -> None:
+    """Its value is +inf, which JSON cannot hold: the state saved on stop must load on start
+    (a watcher or console restarted during an outage must not page Database Down again)."""
+    import math
+
+    down = {"db.round_trip_s": {"": Metric(math.inf, "the database does not answer")}}
+    first = engine(tmp_path)
+    assert [ev.kind for ev in first.evaluate(down, at(0))] == ["fired"]
+    first.flush()
+    text = (tmp_path / "alerts.json").read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in the saved state"))
+
+    again = engine(tmp_path)
+    assert again.store is not None and again.store.problem is None
+    assert not list(tmp_path.glob("alerts.json.corrupt-*"))
+    assert again.evaluate(down, at(1)) == []  # still firing, not fired again
+    alert = next(a for a in again.alerts() if a.rule == "database_down")
+    assert alert.since == at(0) and alert.value == math.inf
+    back = {"db.round_trip_s": {"": Metric(0.002, "round trip 2 ms")}}
+    assert [ev.kind for ev in again.evaluate(back, at(2))] == ["resolved"]

@@ -316,7 +316,7 @@ def good_alerts(**active: Any) -> dict[str, Any]:
         pytest.param(json.dumps(good_alerts(since="2026-11-29T08:00:00")), id="since-no-zone"),
         pytest.param(json.dumps(good_alerts(value=[1])), id="value-a-list"),
         pytest.param(json.dumps(good_alerts(value="98")), id="value-text"),
-        pytest.param(json.dumps(good_alerts(peak=None)), id="peak-null"),
+        pytest.param(json.dumps(good_alerts(peak="inf")), id="peak-text"),  # null: +inf
         pytest.param(json.dumps(good_alerts(acknowledged="no")), id="acknowledged-text"),
         pytest.param(json.dumps(good_alerts(message=["x"])), id="message-a-list"),
     ],
