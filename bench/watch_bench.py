@@ -189,6 +189,8 @@ def soak(minutes: float, count: int) -> None:
             f"  RSS after the first minute: {rss[0]:.1f} -> {rss[-1]:.1f} MB "
             f"(growth {rss[-1] - rss[0]:+.1f} MB, max {max(rss):.1f})"
         )
+        curve = [f"{s[0] / 60:.0f} min {s[1]:.1f}" for s in samples if s[0] // 10 % 30 == 0]
+        print(f"  RSS every 5 min: {', '.join(curve)} MB")
     fd_counts = [s[2] for s in samples]
     print(
         f"  open file descriptors: {min(fd_counts)}..{max(fd_counts)} (first {fd_counts[0]}, last {fd_counts[-1]})"
@@ -285,7 +287,9 @@ def dbtime(scale_name: str, seconds: float) -> None:
     bins = embedded_bin_dir()
     assert bins is not None
     scale = vs.SCALES[scale_name]
-    server = temporary_server(bins, prefix="engflow-dbtime-")
+    server = temporary_server(
+        bins, prefix="engflow-dbtime-", extra_settings={"max_connections": "700"}
+    )
     work = Path(tempfile.mkdtemp(prefix="engflow-dbtime-"))
     holder = None
     try:

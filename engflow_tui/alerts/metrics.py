@@ -83,6 +83,9 @@ class MetricHistory:
     def __init__(self) -> None:
         self.samples: deque[Sample] = deque()
         self.ever_rls_on: set[str] = set()
+        self.rls_metrics: dict[tuple[str, str, str], Metric] = {}
+        """The RLS Violation figure of each table, kept from one poll to the next while it says
+        the same (2,000 tables: 2,000 quoted names and messages a poll otherwise)."""
 
     def add(self, snapshot: Snapshot, fresh_http: bool = True) -> None:
         sample = sample_of(snapshot, fresh_http)
@@ -169,9 +172,8 @@ def derive(
     for name in ("api", "app"):
         probed = [s for s in five if name in s.http]
         results = [s.http[name] for s in probed]
-        if (
-            len(results) >= max(thresholds.min_probes, 2)
-            and _covers(probed[0].t, probed[-1].t, RATE_WINDOW)
+        if len(results) >= max(thresholds.min_probes, 2) and _covers(
+            probed[0].t, probed[-1].t, RATE_WINDOW
         ):
             errors = sum(1 for _, is_error in results if is_error)
             pct = 100.0 * errors / len(results)
@@ -205,12 +207,13 @@ def derive(
                     f"{', '.join(str(pid) for pid in stuck.pids)}"
                     f"{', …' if stuck.count > len(stuck.pids) else ''})"
                 )
-            out["connections.idle_in_transaction_over"] = {
-                "": Metric(float(stuck.count), detail)
-            }
+            out["connections.idle_in_transaction_over"] = {"": Metric(float(stuck.count), detail)}
 
     if isinstance(snapshot.rls, RlsStatus):
         violations: dict[str, Metric] = {}
+        kept = history.rls_metrics
+        if len(kept) > 20_000:  # tables come and go: never more than a bounded few
+            kept.clear()
         for t in snapshot.rls.disabled:
             name = f"{t.schema}.{t.table}"
             if name in history.ever_rls_on:
@@ -219,7 +222,10 @@ def derive(
                 why = f"RLS is OFF but the table has {t.policy_count} policies: they do not apply"
             else:
                 why = "RLS is OFF in an exposed schema"
-            violations[name] = Metric(1.0, f"{t.qualified}: {why}")
+            metric = kept.get((t.schema, t.table, why))
+            if metric is None:
+                metric = kept[(t.schema, t.table, why)] = Metric(1.0, f"{t.qualified}: {why}")
+            violations[name] = metric
         out["rls.violation"] = violations
 
     latencies: dict[str, Metric] = {}
