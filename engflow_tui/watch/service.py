@@ -142,6 +142,7 @@ class Watcher:
         if self._reload_pending:
             return
         self._reload_pending = True
+        self._tasks = [task for task in self._tasks if not task.done()]
         self._tasks.append(asyncio.create_task(self._reload_once(), name="reload"))
 
     async def _reload_once(self) -> None:
@@ -370,9 +371,11 @@ class Watcher:
                     withheld = True
                     await asyncio.sleep(interval)
                     continue
+                if withheld:
+                    self.log("info", "heartbeat_resumed")
                 withheld = False
                 now = datetime.now(UTC)
-                body = heartbeat_payload(
+                payload = heartbeat_payload(
                     self.host, self.started_at, now, interval, len(self.targets)
                 )
                 for hook in hooks:
@@ -384,7 +387,7 @@ class Watcher:
                             client,
                             "POST",
                             url,
-                            json=body,
+                            json=payload,
                             deadline=self.config.console.http_timeout,
                         )
                         ok = isinstance(answer, Answer) and 200 <= answer.status < 300
@@ -420,18 +423,21 @@ class Watcher:
         except EngflowError as exc:
             self.log("error", "reload_failed", message=str(exc), kept=sorted(self.targets))
             return
-        if config.watch.metrics_listen != self.config.watch.metrics_listen:
+        fixed = {"metrics_listen", "state_dir"}  # bound at start: the listener, the state lock
+        moved = sorted(
+            k for k in fixed if getattr(config.watch, k) != getattr(self.config.watch, k)
+        )
+        if moved:
             self.log(
                 "warning",
                 "reload_partial",
-                message="watch.metrics_listen changes take a restart; the rest is applied",
+                message=f"{', '.join(f'watch.{k}' for k in moved)}: changes take a restart; "
+                "the rest is applied",
             )
-        common = replace(
-            config, targets={}, path=None, watch=replace(config.watch, metrics_listen="")
-        )
-        before = replace(
-            self.config, targets={}, path=None, watch=replace(self.config.watch, metrics_listen="")
-        )
+        keep = {k: getattr(self.config.watch, k) for k in fixed}
+        config = replace(config, watch=replace(config.watch, **keep))
+        common = replace(config, targets={}, path=None)
+        before = replace(self.config, targets={}, path=None)
         restart_all = common != before
         self.config = config
         removed = [n for n in self.targets if n not in wanted]
