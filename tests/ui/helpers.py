@@ -35,3 +35,11 @@ def table_dicts(table: DataTable[Any]) -> list[dict[str, str]]:
     """Rows as {column label: text}, only for the columns on screen."""
     labels = [str(c.label) for c in table.columns.values()]
     return [dict(zip(labels, row, strict=True)) for row in table_text(table)]
+
+
+def result_shown(app: Any) -> bool:
+    """The action's result dialog is on screen with its content mounted (it is the screen a
+    moment before its widgets are there)."""
+    from engflow_tui.screens.action_result_modal import ActionResultModal
+
+    return isinstance(app.screen, ActionResultModal) and bool(app.screen.query("#result-body"))

@@ -20,7 +20,7 @@ from engflow_tui.ui.messages import AlertSelected
 from engflow_tui.widgets.rls_panel import RlsPanel
 
 from ..pg import session, wait_for
-from .helpers import static_text, table_dicts
+from .helpers import result_shown, static_text, table_dicts
 
 
 def make_app(dsn: str, tmp_path: Path, *, read_only: bool = False, idle: float = 0.5) -> EngFlowApp:
@@ -545,7 +545,7 @@ async def test_the_emergency_fallback_gives_up_by_itself_at_its_deadline(
         app = fallback_app(db18.dsn(), tmp_path, server.base, http_timeout=2)
         async with app.run_test(size=(140, 45)) as pilot:
             await confirm_fallback(app, pilot)
-            await wait_for(lambda: isinstance(app.screen, ActionResultModal), timeout=2 + 3)
+            await wait_for(lambda: result_shown(app), timeout=2 + 3)
             body = static_text(app.screen.query_one("#result-body", Static))
             assert "FAILED" in body
             assert "no answer in time (deadline 2 s)" in body
@@ -567,8 +567,9 @@ async def test_the_emergency_fallback_answer_is_capped(db18, tmp_path: Path, mon
         app = fallback_app(db18.dsn(), tmp_path, server.base, http_timeout=10)
         async with app.run_test(size=(140, 45)) as pilot:
             await confirm_fallback(app, pilot)
-            await wait_for(lambda: isinstance(app.screen, ActionResultModal), timeout=10)
+            await wait_for(lambda: result_shown(app), timeout=10)
             body = static_text(app.screen.query_one("#result-body", Static))
     assert "DONE" in body
     assert "HTTP 200 OK (answer too large (> 65,536 bytes))" in body
     assert len(body) < 1000
+

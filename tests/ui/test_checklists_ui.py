@@ -27,7 +27,7 @@ from engflow_tui.ui.app import EngFlowApp
 
 from ..pg import session, wait_for
 from ..terminal import read_until as _read_until
-from .helpers import static_text
+from .helpers import result_shown, static_text
 
 
 def make_app(dsn: str, state: Path) -> EngFlowApp:
@@ -418,7 +418,6 @@ async def test_an_item_opening_a_screen_already_open_goes_back_to_it(db18, tmp_p
 async def test_an_action_run_from_an_item_ticks_it_or_fails_it(db18, tmp_path: Path) -> None:
     """Enter on "Refresh planner statistics" -> Run ANALYZE -> confirmed: the item is ticked
     with the audit record's id and the outcome; refused (read-only): failed, with why."""
-    from engflow_tui.screens.action_result_modal import ActionResultModal
     from engflow_tui.screens.confirm_action_modal import ConfirmActionModal
 
     for read_only in (False, True):
@@ -441,7 +440,7 @@ async def test_an_action_run_from_an_item_ticks_it_or_fails_it(db18, tmp_path: P
             if not read_only:
                 await wait_for(lambda: isinstance(app.screen, ConfirmActionModal))
                 await pilot.press("y")
-            await wait_for(lambda: isinstance(app.screen, ActionResultModal))
+            await wait_for(lambda: result_shown(app))
             await pilot.press("enter")
             await wait_for(lambda: app.screen is screen)
             state = screen.session.state("analyze")
@@ -460,3 +459,4 @@ async def test_an_action_run_from_an_item_ticks_it_or_fails_it(db18, tmp_path: P
                 screen.session.run.run_id
             )
             assert saved.item("analyze").status == state.status
+
