@@ -182,6 +182,9 @@ class HistoryStore:
             # NORMAL in WAL: a power cut may lose the last transaction, never corrupt the file.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            # At most 1 MiB of page cache (SQLite's default is 2 MiB per connection): the store
+            # writes a sample a minute and reads little; a watcher holds one per target.
+            conn.execute("PRAGMA cache_size=-1024")
             check = conn.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else '?'}")
