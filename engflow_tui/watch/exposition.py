@@ -328,6 +328,8 @@ class WatchCollector(Collector):
 
 
 def _escape(value: str) -> str:
+    if "\\" not in value and '"' not in value and "\n" not in value:
+        return value
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
@@ -348,11 +350,14 @@ def render(metrics: Iterable[Any]) -> bytes:
             name, kind = name + "_info", "gauge"
         doc = metric.documentation.replace("\\", "\\\\").replace("\n", "\\n")
         out.append(f"# HELP {name} {doc}\n# TYPE {name} {kind}\n")
+        order: list[str] | None = None  # every sample of a family has the same label names
         for sample in metric.samples:
             labels = sample.labels
             value = floatToGoString(sample.value)  # type: ignore[no-untyped-call]
             if labels:
-                body = ",".join(f'{k}="{_escape(labels[k])}"' for k in sorted(labels))
+                if order is None:
+                    order = sorted(labels)
+                body = ",".join([f'{k}="{_escape(labels[k])}"' for k in order])
                 out.append(f"{sample.name}{{{body}}} {value}\n")
             else:
                 out.append(f"{sample.name} {value}\n")
