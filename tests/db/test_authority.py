@@ -65,6 +65,16 @@ def _sent(hooks: Any, path: str) -> list[dict[str, Any]]:
     return out
 
 
+def _database_down(hooks: Any) -> list[tuple[str, str]]:
+    """(receiver, event) of every Database Down sent, in order per receiver."""
+    return [
+        (path, e["event"])
+        for path in ("/watch", "/c1", "/c2")
+        for e in _sent(hooks, path)
+        if e["rule"] == "database_down"
+    ]
+
+
 async def _poll_until(monitor: Monitor, predicate: Any, polls: int = 60) -> Any:
     import asyncio
 
@@ -210,13 +220,7 @@ async def test_while_the_database_is_down_only_the_watcher_pages(monkeypatch, tm
                     assert not console.alerting.notifying and console.alerting.stale
                     assert "database unreadable" in console.alerting.describe()
                 await _drained(*monitors)
-                down = [
-                    (path, e["event"])
-                    for path in ("/watch", "/c1", "/c2")
-                    for e in _sent(hooks, path)
-                    if e["rule"] == "database_down"
-                ]
-                assert down == [("/watch", "fired")]
+                assert _database_down(hooks) == [("/watch", "fired")]
 
                 server.start()
                 watcher.force_refresh()
@@ -231,13 +235,7 @@ async def test_while_the_database_is_down_only_the_watcher_pages(monkeypatch, tm
                     )
                     assert not result.alerting.notifying and not result.alerting.stale
                 await _drained(*monitors)
-                down = [
-                    (path, e["event"])
-                    for path in ("/watch", "/c1", "/c2")
-                    for e in _sent(hooks, path)
-                    if e["rule"] == "database_down"
-                ]
-                assert down == [("/watch", "fired"), ("/watch", "resolved")]
+                assert _database_down(hooks) == [("/watch", "fired"), ("/watch", "resolved")]
             finally:
                 for monitor in monitors:
                     await monitor.close()
