@@ -7,8 +7,11 @@ host. Every console and every other watcher of that database reads who holds it
 connection: a watcher that stops, crashes or loses the database gives it up, and a standby
 watcher takes it at its next try.
 
-While the database cannot be read, the authority stays with whoever held it when last seen:
-the watcher that held it keeps paging (*Database Down* once, from it), the others keep deferring.
+Only a holder whose role is a superuser or a pg_monitor member counts (any session may take an
+advisory lock and call itself a watcher). While the database cannot be read, the authority stays
+with whoever held it when last seen: the watcher that held it keeps paging (*Database Down* once,
+from it), the others keep deferring, and once it is back they give that watcher GRACE seconds to
+take the lock again before they take over.
 
 The reading itself is a model record (:class:`engflow_tui.model.Authority`, in snapshots and
 recordings). Pure: no I/O, no Textual.
