@@ -190,7 +190,12 @@ def _watch_parsers(sub: Any) -> None:
         "watch",
         help="headless: watch every target of the config, alert and notify, serve /metrics",
     )
-    watch.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS)
+    watch.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default: $ENGFLOW_CONFIG, then ~/.config/engflow-tui/config.toml)",
+    )
     watch.add_argument(
         "--target",
         metavar="NAME",
@@ -198,8 +203,15 @@ def _watch_parsers(sub: Any) -> None:
         default=argparse.SUPPRESS,
         help="watch only this [targets.NAME] (repeat for several; default: every target)",
     )
-    watch.add_argument("--dsn", metavar="DSN", default=argparse.SUPPRESS)
-    watch.add_argument("--refresh", metavar="DURATION", default=argparse.SUPPRESS)
+    watch.add_argument(
+        "--dsn", metavar="DSN", default=argparse.SUPPRESS, help="watch this one database"
+    )
+    watch.add_argument(
+        "--refresh",
+        metavar="DURATION",
+        default=argparse.SUPPRESS,
+        help="refresh interval, e.g. 2s (overrides console.refresh_interval)",
+    )
     watch.add_argument(
         "--metrics-listen",
         metavar="HOST:PORT",
