@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
@@ -41,6 +41,13 @@ class TargetFigures:
     """The probe results last counted (the monitor hands the same tuple until a new round)."""
     http_probes: dict[str, int] = field(default_factory=dict)
     http_errors: dict[str, int] = field(default_factory=dict)
+
+    def frozen(self) -> TargetFigures:
+        """A copy that the poll loop no longer changes (its probe counters are dicts it
+        updates): what a scrape written in another thread reads."""
+        return replace(
+            self, http_probes=dict(self.http_probes), http_errors=dict(self.http_errors)
+        )
 
     def count_http(self, result: PollResult) -> None:
         """Count each HTTP probe round once (every poll carries the latest round)."""

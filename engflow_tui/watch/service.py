@@ -201,7 +201,7 @@ class Watcher:
         async def metrics() -> Reply:
             # The targets as they are now (taken on the loop), written in a thread: a scrape
             # does not wait for a poll's work on the loop, nor holds the polls up.
-            figures = [t.figures for t in self.targets.values()]
+            figures = [t.figures.frozen() for t in self.targets.values()]
             cap = self.config.watch.max_subjects
             collector = WatchCollector(lambda: figures, lambda: cap, info)
             body = await asyncio.to_thread(lambda: render(collector.collect()))
